@@ -1,0 +1,39 @@
+# paperlens: `make run` to try it, `make test` to check it.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+DB ?= var/sample.db
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: run test install lint bench clean
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	# torch first, from the pinned CPU build, so nothing can pull a CUDA build in
+	$(PIP) install -q -c constraints.txt torch
+	$(PIP) install -q -c constraints.txt -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	mkdir -p var
+	$(VENV)/bin/paperlens --db $(DB) ingest --as-of 2026-11-23 src/paperlens/sample/*.txt
+	$(VENV)/bin/paperlens --db $(DB) enrich
+	$(VENV)/bin/paperlens --db $(DB) stats
+	$(VENV)/bin/paperlens --db $(DB) serve --host $(HOST) --port $(PORT)
+
+test: install
+	$(VENV)/bin/ruff check src tests bench scripts
+	$(VENV)/bin/python -m pytest -q -n 2 --dist loadfile
+
+lint: install
+	$(VENV)/bin/ruff check src tests bench scripts
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

@@ -1,0 +1,181 @@
+"""Text cleaning shared by every source: LaTeX to readable text, code links, language, keys."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+# Text-styling commands whose argument is kept as it is.
+_STYLE_COMMANDS = (
+    "textbf", "textit", "emph", "texttt", "textsc", "tsc", "textrm", "textsf", "textnormal", "underline",
+    "textup", "textmd", "mbox", "text", "mathrm", "mathbf", "mathit", "mathsf", "mathtt", "mathbb",
+    "mathcal", "boldsymbol", "bm", "operatorname", "textcolor", "uppercase", "lowercase", "textsl",
+    "textsuperscript", "ensuremath",
+)
+# Commands dropped with their argument: references that make no sense outside the paper.
+_DROP_COMMANDS = ("cite", "citep", "citet", "ref", "eqref", "label", "vspace", "hspace")
+# Macros authors define for their method's name; rendered as the code repository's name when known.
+PLACEHOLDER_MACROS = ("name", "ours", "method", "model", "sys", "system", "algname", "tool", "ourmethod")
+
+_SYMBOLS = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε", "zeta": "ζ",
+    "eta": "η", "theta": "θ", "lambda": "λ", "mu": "μ", "nu": "ν", "xi": "ξ", "pi": "π", "rho": "ρ",
+    "sigma": "σ", "tau": "τ", "phi": "φ", "varphi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω",
+    "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ", "Lambda": "Λ", "Pi": "Π", "Sigma": "Σ", "Phi": "Φ",
+    "Omega": "Ω", "times": "×", "cdot": "·", "le": "≤", "leq": "≤", "ge": "≥", "geq": "≥", "neq": "≠",
+    "approx": "≈", "sim": "~", "infty": "∞", "to": "→", "rightarrow": "→", "leftarrow": "←",
+    "Rightarrow": "⇒", "pm": "±", "in": "∈", "sum": "Σ", "prod": "Π", "sqrt": "√", "ell": "ℓ",
+    "partial": "∂", "nabla": "∇", "forall": "∀", "exists": "∃", "cap": "∩", "cup": "∪", "log": "log",
+    "exp": "exp", "max": "max", "min": "min", "ldots": "…", "dots": "…", "cdots": "…", "%": "%",
+    "&": "&", "_": "_", "#": "#", "$": "$", "{": "{", "}": "}", "textendash": "–", "textemdash": "—",
+    "quad": " ", "qquad": " ", ",": " ", ";": " ", "!": "", " ": " ", "LaTeX": "LaTeX", "TeX": "TeX",
+}
+
+_UNICODE_ESCAPE = re.compile(r"\\unicode\{x([0-9a-fA-F]{2,6})\}")
+_HREF = re.compile(r"\\href\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
+_URL = re.compile(r"\\url\s*\{([^{}]*)\}")
+_FOOTNOTE = re.compile(r"\\footnote\s*\{([^{}]*)\}")
+_DROP = re.compile(r"\\(?:{})\*?\s*(?:\[[^\]]*\])?\s*\{{[^{{}}]*\}}".format("|".join(_DROP_COMMANDS)))
+_STYLE = re.compile(r"\\(?:{})\*?\s*\{{([^{{}}]*)\}}".format("|".join(sorted(_STYLE_COMMANDS, key=len, reverse=True))))
+_ACCENT = re.compile(r"""\\(['`^"~=.uvHc])\s*\{?([A-Za-z])\}?""")
+_ACCENT_MARKS = {"'": "\u0301", "`": "\u0300", "^": "\u0302", '"': "\u0308", "~": "\u0303", "=": "\u0304",
+                 ".": "\u0307", "u": "\u0306", "v": "\u030c", "H": "\u030b", "c": "\u0327"}
+_TILDE_ACCENT = re.compile(r"\\(?:tilde|hat|bar|vec|widetilde|widehat|overline)\s*\{([^{}]*)\}")
+_SUPERSUB = re.compile(r"([\^_])\{([^{}]*)\}")
+_COMMAND = re.compile(r"\\([A-Za-z]+|[%&_#${},;! ])")
+_INLINE_MATH = re.compile(r"(?<!\\)\$\$?(.+?)(?<!\\)\$\$?", re.S)
+
+CODE_HOSTS = re.compile(
+    r"https?://(?:www\.)?(?:github\.com|gitlab\.com|huggingface\.co|bitbucket\.org|codeberg\.org|"
+    r"anonymous\.4open\.science|[\w-]+\.github\.io|sites\.google\.com|gitee\.com)/?[^\s{}<>\"'\\]*",
+    re.I,
+)
+_ANY_URL = re.compile(r"https?://[^\s{}<>\"'\\]+", re.I)
+
+
+def _accent(match: re.Match[str]) -> str:
+    return unicodedata.normalize("NFC", match.group(2) + _ACCENT_MARKS[match.group(1)])
+
+
+def _apply_until_stable(pattern: re.Pattern[str], repl, text: str, limit: int = 12) -> str:
+    # Nested commands (\textbf{\texttt{x}}) unwrap one level per pass.
+    for _ in range(limit):
+        new = pattern.sub(repl, text)
+        if new == text:
+            return new
+        text = new
+    return text
+
+
+def _link_text(match: re.Match[str]) -> str:
+    url, text = match.group(1).strip(), match.group(2).strip()
+    if not text or text == url or text.lower() in {"link", "here", "code", "github", "this url", "website"}:
+        return url
+    return f"{text} ({url})"
+
+
+def latex_to_text(raw: str, placeholder: str | None = None) -> str:
+    """LaTeX markup in an abstract to clean readable text; math keeps its symbols."""
+    if "\\" not in raw and "$" not in raw and "~" not in raw and "``" not in raw:
+        return normalize_space(raw)
+    text = _UNICODE_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), raw)
+    text = _HREF.sub(_link_text, text)
+    text = _URL.sub(lambda m: m.group(1).strip(), text)
+    text = _apply_until_stable(_FOOTNOTE, lambda m: f" ({m.group(1).strip()})", text)
+    text = _DROP.sub("", text)
+    text = _apply_until_stable(_STYLE, lambda m: m.group(1), text)
+    text = _apply_until_stable(_TILDE_ACCENT, lambda m: m.group(1), text)
+    text = _ACCENT.sub(_accent, text)
+    text = _SUPERSUB.sub(lambda m: m.group(1) + (m.group(2) if len(m.group(2)) == 1 else f"({m.group(2)})"), text)
+
+    def command(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name in _SYMBOLS:
+            return _SYMBOLS[name]
+        if name in PLACEHOLDER_MACROS:
+            return placeholder or name
+        return name if len(name) > 1 else ""
+
+    text = _INLINE_MATH.sub(lambda m: m.group(1), text)
+    text = _COMMAND.sub(command, text)
+    text = text.replace("~", " ").replace("``", "\u201c").replace("''", "\u201d").replace("---", "—")
+    text = text.replace("--", "–")
+    # Leftover grouping braces are markup, not content.
+    text = re.sub(r"(?<![\w\\])\{([^{}]*)\}", r"\1", text)
+    text = text.replace("{}", "")
+    return normalize_space(text)
+
+
+def normalize_space(text: str) -> str:
+    text = text.replace("\u00a0", " ").replace("\r", "")
+    text = re.sub(r"[ \t\f\v]+", " ", text)
+    text = re.sub(r" *\n *", " ", text)
+    return re.sub(r" ([,.;:!?)])(?=\s|$)", r"\1", text).strip()
+
+
+def find_code_url(*texts: str | None) -> str | None:
+    """The first link to code (GitHub, GitLab, Hugging Face, project pages) in the texts."""
+    for text in texts:
+        if not text:
+            continue
+        for match in CODE_HOSTS.finditer(text):
+            url = match.group(0).rstrip(".,;:)]}>")
+            if url.endswith(".git"):
+                url = url[:-4]
+            if re.match(r"https?://(?:www\.)?(?:github\.com|gitlab\.com|huggingface\.co)/?$", url, re.I):
+                continue  # a bare host is not a repository
+            return url
+    return None
+
+
+def repo_name(url: str | None) -> str | None:
+    if not url:
+        return None
+    parts = [p for p in re.sub(r"^https?://", "", url).split("/") if p]
+    if len(parts) >= 3 and parts[0].lower() in {"github.com", "gitlab.com", "huggingface.co", "gitee.com"}:
+        return parts[2]
+    return None
+
+
+def detect_language(text: str) -> str:
+    """'zh' when a meaningful share of the letters are CJK ideographs, else 'en'."""
+    if not text:
+        return "en"
+    cjk = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+    letters = sum(1 for ch in text if ch.isalpha())
+    return "zh" if letters and cjk / letters > 0.2 else "en"
+
+
+def normalize_key(text: str) -> str:
+    """Lower-case letters and digits only: the key near-identical texts share."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    return re.sub(r"[\W_]+", "", text)
+
+
+def title_key(title: str) -> str | None:
+    key = normalize_key(latex_to_text(title))
+    return key if len(key) >= 12 else None
+
+
+def abstract_keys(abstract: str) -> list[str]:
+    """Two keys, head and tail of the normalised abstract: a match on either means the same paper
+    (tolerates a changed sentence at one end, line wrapping and escaped characters)."""
+    key = normalize_key(abstract)
+    if len(key) < 80:
+        return []
+    return [
+        "abs-head:" + hashlib.sha1(key[:160].encode()).hexdigest()[:20],
+        "abs-tail:" + hashlib.sha1(key[-160:].encode()).hexdigest()[:20],
+    ]
+
+
+def short_hash(*parts: str, length: int = 16) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:length]
+
+
+def slugify(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    slug = re.sub(r"[^\w]+", "-", text.lower(), flags=re.U).strip("-")
+    return slug or "x"

@@ -1,0 +1,125 @@
+"""ingest, export, stats, show."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ..export import WRITERS
+from ..ingest import ingest_paths
+from ..sources import SOURCES
+from . import main
+
+err = Console(stderr=True)
+
+
+def _as_of(value: str | None) -> date:
+    if not value:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not a date like 2026-11-23") from exc
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", default="auto", type=click.Choice(["auto", *SOURCES]), show_default=True)
+@click.option("--as-of", help="Date that gives relative dates ('Feb 3') their year; default today.")
+@click.option("--strict", is_flag=True, help="Store nothing from a file that has any bad record.")
+@click.option("--batch-size", default=500, show_default=True)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.pass_obj
+def ingest(obj, paths, fmt, as_of, strict, batch_size, quiet):
+    """Read papers from files (format detected) and store them, merging duplicates."""
+    as_of_date = _as_of(as_of)
+    show_progress = not quiet and sys.stderr.isatty()
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, disable=not show_progress, transient=True) as progress:
+        task = progress.add_task("ingesting", total=None)
+        report = ingest_paths(obj.store, paths, fmt=fmt, as_of=as_of_date, strict=strict, batch_size=batch_size,
+                              on_record=lambda n: progress.update(task, advance=n),
+                              on_rejected=lambda r: click.echo(str(r), err=True))
+    for _path, problem in report.file_errors:
+        click.echo(problem, err=True)
+    click.echo(f"new: {report.new}  merged: {report.merged}  unchanged: {report.unchanged}  "
+               f"rejected: {report.rejected}")
+    if report.valid == 0:
+        raise SystemExit(1)
+    if report.strict_failed:
+        raise SystemExit(1)
+
+
+@main.command()
+@click.option("--format", "fmt", default="jsonl", type=click.Choice([*WRITERS, "site"]), show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="File (or directory for site); stdout if omitted.")
+@click.pass_obj
+def export(obj, fmt, output):
+    """Write every paper as JSONL, BibTeX or Markdown (or a static site)."""
+    if fmt == "site":
+        from ..site import export_site  # the static site lives with the web layer
+
+        if output is None:
+            raise click.UsageError("--format site needs -o DIR")
+        n = export_site(obj.store, output)
+        click.echo(f"wrote {n} papers to {output}", err=True)
+        return
+    from ..views import export_papers
+
+    writer = WRITERS[fmt]
+    if output:
+        with open(output, "w", encoding="utf-8") as handle:
+            n = writer(export_papers(obj.store), handle)
+        click.echo(f"wrote {n} papers to {output}", err=True)
+    else:
+        writer(export_papers(obj.store), sys.stdout)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def stats(obj, as_json):
+    """Papers per source, topic and year; enrichment progress."""
+    data = obj.store.stats()
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"papers: {data['papers']}")
+    for section in ("by_source", "by_topic", "by_year", "enrichments"):
+        if data.get(section):
+            click.echo(f"\n{section.replace('_', ' ')}:")
+            for key, value in data[section].items():
+                click.echo(f"  {key}: {value}")
+    for key, value in data.items():
+        if key not in ("papers", "by_source", "by_topic", "by_year", "enrichments"):
+            click.echo(f"\n{key}: {json.dumps(value, ensure_ascii=False)}")
+
+
+@main.command()
+@click.argument("paper_id")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def show(obj, paper_id, as_json):
+    """Everything known about one paper (id from the export, or any alias)."""
+    from ..views import resolved_paper
+
+    paper = resolved_paper(obj.store, paper_id)
+    if paper is None:
+        raise click.ClickException(f"no paper with id {paper_id!r}")
+    if as_json:
+        click.echo(json.dumps(paper.export_dict(), ensure_ascii=False, indent=2))
+        return
+    from ..export import write_markdown
+
+    write_markdown([paper], sys.stdout)
+    prov = obj.store.provenance(paper.id)
+    if prov:
+        click.echo("provenance:")
+        for field, origin in sorted(prov.items()):
+            click.echo(f"  {field}: {origin}")

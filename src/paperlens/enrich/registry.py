@@ -1,0 +1,44 @@
+"""Which steps exist, and how their stored outputs fill a paper's view."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ..models import Paper
+from .base import Step
+
+STEPS: dict[str, type[Step]] = {}
+_LOADED = False
+
+
+def register_step(cls: type[Step]) -> type[Step]:
+    STEPS[cls.name] = cls
+    return cls
+
+
+def load_steps() -> dict[str, type[Step]]:
+    global _LOADED
+    if not _LOADED:
+        _LOADED = True
+        for module in ("paperlens.enrich.steps", "paperlens.llm.step"):
+            try:
+                importlib.import_module(module)
+            except ModuleNotFoundError as exc:
+                if exc.name is None or not module.startswith(exc.name):
+                    raise
+    return STEPS
+
+
+def apply_outputs(paper: Paper, enrichments: dict[str, dict[str, Any]]) -> Paper:
+    steps = load_steps()
+    ordered = sorted(
+        (e for e in enrichments.values() if e["status"] == "ok" and e["step"] in steps and e.get("output")),
+        key=lambda e: steps[e["step"]].priority,
+    )
+    if not ordered:
+        return paper
+    paper = paper.model_copy(deep=True)
+    for item in ordered:
+        steps[item["step"]].apply(paper, item["output"])
+    return paper

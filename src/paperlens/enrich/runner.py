@@ -1,0 +1,73 @@
+"""Runs enrichment steps over the store in batches, skipping papers whose content hash and step
+version are unchanged. Each batch commits on its own, so an interrupted run resumes where it stopped."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..models import Paper
+from ..store import Store
+from .base import Step, StepResult
+
+
+@dataclass
+class StepReport:
+    step: str
+    done: int = 0
+    failed: int = 0
+    skipped: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def pending_papers(store: Store, step: Step, limit: int | None = None, retry_failed: bool = True) -> list[Paper]:
+    done = store.enrichment_done(step.name, step.version)
+    failed: set[str] = set()
+    if not retry_failed:
+        failed = {r[0] for r in store.conn.execute(
+            "SELECT paper_id FROM enrichments WHERE step = ? AND version = ? AND status = 'failed'",
+            (step.name, step.version))}
+    out = []
+    for paper in store.iter_papers():
+        if done.get(paper.id) == paper.content_hash() or paper.id in failed:
+            continue
+        out.append(paper)
+        if limit is not None and len(out) >= limit:
+            break
+    return out
+
+
+def run_step(store: Store, step: Step, *, limit: int | None = None, batch_size: int = 64,
+             retry_failed: bool = True, on_progress: Callable[[int, int], None] | None = None) -> StepReport:
+    report = StepReport(step.name)
+    todo = pending_papers(store, step, limit, retry_failed)
+    report.skipped = store.count() - len(todo)
+    if on_progress:
+        on_progress(0, len(todo))
+    for start in range(0, len(todo), batch_size):
+        batch = todo[start:start + batch_size]
+        try:
+            results = step.run(batch)
+        except Exception as exc:  # a crashing step fails its batch, visibly, and the run goes on
+            results = [StepResult(p.id, error=f"{type(exc).__name__}: {exc}") for p in batch]
+        by_id = {p.id: p for p in batch}
+        rows = []
+        for result in results:
+            paper = by_id[result.paper_id]
+            rows.append({
+                "paper_id": paper.id, "step": step.name, "version": step.version,
+                "content_hash": paper.content_hash(), "status": "ok" if result.ok else "failed",
+                "output": result.output if result.ok else None, "error": None if result.ok else result.error,
+                "model": result.model or step.model,
+            })
+            if result.ok:
+                report.done += 1
+            else:
+                report.failed += 1
+                if len(report.errors) < 20:
+                    report.errors.append(f"{paper.id}: {result.error}")
+        step.after_batch(store, batch, [r for r in results if r.ok])
+        store.save_enrichments(rows)
+        if on_progress:
+            on_progress(len(batch), len(todo))
+    return report

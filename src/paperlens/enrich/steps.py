@@ -1,0 +1,1 @@
+"""Local enrichment steps (no network): registered here as they are built."""

@@ -1,0 +1,97 @@
+"""The paper record every source yields and every view reads."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SUMMARY_FIELDS = ("motivation", "problem", "observation", "method", "experiments", "contribution")
+
+# Icons and Chinese labels of the six structured fields, as in the 002 digest.
+SUMMARY_LABELS = {
+    "motivation": ("🎯", "研究动机", "Motivation"),
+    "problem": ("❓", "解决问题", "Problem"),
+    "observation": ("🔍", "现象分析", "Observation"),
+    "method": ("🛠️", "主要方法", "Method"),
+    "experiments": ("📊", "数据与实验", "Data & experiments"),
+    "contribution": ("⭐", "主要贡献", "Contributions"),
+}
+
+
+class Topic(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    area: str | None = None
+    label: str | None = None
+    score: float | None = None
+
+
+class Summary(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    motivation: str = ""
+    problem: str = ""
+    observation: str = ""
+    method: str = ""
+    experiments: str = ""
+    contribution: str = ""
+
+    def is_empty(self) -> bool:
+        return not any(getattr(self, f) for f in SUMMARY_FIELDS)
+
+    def filled(self) -> int:
+        return sum(1 for f in SUMMARY_FIELDS if getattr(self, f))
+
+
+class SourceRef(BaseModel):
+    """Where a record came from: the adapter, the file and the line it started on."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    source: str
+    path: str | None = None
+    line: int | None = None
+    source_id: str | None = None
+
+
+class Paper(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = ""
+    title: str = ""
+    authors: list[str] = Field(default_factory=list)
+    authors_truncated: bool = False  # the source listed "et al." after the names
+    org: str | None = None
+    date: str | None = None  # ISO yyyy-mm-dd, or yyyy-mm when the day is unknown
+    year: int | None = None
+    categories: list[str] = Field(default_factory=list)
+    venue: str | None = None
+    abstract: str = ""
+    abstract_raw: str = ""
+    keywords: list[str] = Field(default_factory=list)
+    tldr: str | None = None
+    code_url: str | None = None
+    language: str = "en"
+    topic: Topic | None = None
+    summary: dict[str, Summary] = Field(default_factory=dict)
+    sources: list[SourceRef] = Field(default_factory=list)
+    arxiv_id: str | None = None
+    doi: str | None = None
+    openreview_id: str | None = None
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+    def content_hash(self) -> str:
+        """Hash of the text enrichment reads: changes when title, abstract or keywords change."""
+        payload = json.dumps(
+            [self.title, self.abstract, self.keywords, self.language], ensure_ascii=False, sort_keys=True
+        )
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+
+    def export_dict(self) -> dict[str, Any]:
+        """The stable JSONL export shape."""
+        data = self.model_dump(mode="json")
+        data["topic"] = self.topic.model_dump(mode="json") if self.topic and (self.topic.label or self.topic.area) else None
+        return data

@@ -1,0 +1,69 @@
+"""Source adapters. Each reads one format and yields Paper or Rejected; none writes the database.
+
+Adapters register here by format name; `detect_format` picks one from a file's name and first bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+from ..models import Paper
+from .base import ReadContext, Rejected, Source, SourceError, read_head
+from .seeds import AbstractListSource, AuthorPageSource, DigestSource, FeedSource
+
+# Order matters for detection: specific layouts before generic ones.
+SOURCES: dict[str, type[Source]] = {}
+
+
+def register(source: type[Source]) -> type[Source]:
+    SOURCES[source.name] = source
+    return source
+
+
+for _cls in (DigestSource, FeedSource, AbstractListSource, AuthorPageSource):
+    register(_cls)
+
+
+def _register_optional() -> None:
+    # Adapters that live in their own modules register themselves on import.
+    import importlib
+
+    for module in ("arxiv_bulk", "arxiv_atom", "openreview", "bibtex", "jsonl"):
+        try:
+            importlib.import_module(f"{__name__}.{module}")
+        except ModuleNotFoundError as exc:  # only a missing adapter module is tolerated
+            if exc.name != f"{__name__}.{module}":
+                raise
+
+
+_register_optional()
+
+
+def detect_format(path: str | Path) -> str:
+    path = Path(path)
+    try:
+        head = read_head(path)
+    except OSError as exc:
+        raise SourceError(str(path), 0, f"cannot read file: {exc.strerror or exc}") from exc
+    if not head.strip():
+        raise SourceError(str(path), 1, "file is empty")
+    for name, cls in SOURCES.items():
+        if cls.sniff(path, head):
+            return name
+    raise SourceError(str(path), 1, "unknown format; pass --format (one of: " + ", ".join(SOURCES) + ")")
+
+
+def read_records(path: str | Path, fmt: str = "auto", as_of: date | None = None) -> Iterator[Paper | Rejected]:
+    path = Path(path)
+    if not path.is_file():
+        raise SourceError(str(path), 0, "no such file")
+    name = detect_format(path) if fmt == "auto" else fmt
+    if name not in SOURCES:
+        raise SourceError(str(path), 0, f"unknown format {name!r}; known: " + ", ".join(SOURCES))
+    ctx = ReadContext(path=str(path), as_of=as_of or date.today())
+    return SOURCES[name]().read(ctx)
+
+
+__all__ = ["SOURCES", "ReadContext", "Rejected", "Source", "SourceError", "detect_format", "read_records", "register"]

@@ -1,0 +1,115 @@
+"""What every source adapter shares: the record it yields, the rejection it reports, file reading."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import lzma
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import ClassVar
+
+from ..clean import detect_language, find_code_url, latex_to_text, repo_name
+from ..ids import match_keys, normalize_arxiv_id, normalize_doi, paper_id
+from ..models import Paper, SourceRef
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A record that could not be read, with the file and line it started on."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+@dataclass
+class ReadContext:
+    path: str
+    as_of: date = field(default_factory=date.today)
+
+
+class SourceError(Exception):
+    """The whole file cannot be read (e.g. unknown format); names the file and line."""
+
+    def __init__(self, path: str, line: int, message: str):
+        super().__init__(f"{path}:{line}: {message}")
+        self.path, self.line, self.message = path, line, message
+
+
+def open_text(path: str | Path) -> io.TextIOBase:
+    """Text stream of a possibly compressed file. Undecodable bytes survive as surrogates so the
+    reader can reject just the records that hold them, with their line numbers."""
+    path = Path(path)
+    opener = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}.get(path.suffix, None)
+    raw = opener(path, "rb") if opener else open(path, "rb")  # noqa: SIM115
+    return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
+
+
+def has_bad_bytes(text: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in text)
+
+
+def read_head(path: str | Path, size: int = 8192) -> str:
+    with open_text(path) as handle:
+        return handle.read(size)
+
+
+class Source:
+    """A source adapter: reads one file format and yields Papers (or Rejected), never writes the DB."""
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+
+    @classmethod
+    def sniff(cls, path: Path, head: str) -> bool:
+        return False
+
+    def read(self, ctx: ReadContext) -> Iterator[Paper | Rejected]:
+        raise NotImplementedError
+
+
+def finish_paper(paper: Paper, ctx: ReadContext, source: str, line: int | None, source_id: str | None = None) -> Paper:
+    """Fill what every source derives the same way: clean abstract, code link, language, ids."""
+    paper.title = latex_to_text(paper.title) if paper.title else ""
+    raw = paper.abstract_raw or paper.abstract
+    paper.abstract_raw = raw
+    code_url = paper.code_url or find_code_url(raw)
+    paper.code_url = code_url
+    paper.abstract = latex_to_text(raw, placeholder=repo_name(code_url))
+    if not paper.language or paper.language == "en":
+        paper.language = detect_language(paper.abstract or paper.title)
+    paper.arxiv_id = normalize_arxiv_id(paper.arxiv_id)
+    paper.doi = normalize_doi(paper.doi)
+    if paper.date and not paper.year:
+        paper.year = int(paper.date[:4])
+    paper.keywords = _dedupe([k.strip() for k in paper.keywords if k and k.strip()])
+    paper.authors = _dedupe([a.strip() for a in paper.authors if a and a.strip()])
+    if not paper.id:
+        paper.id = paper_id(paper.arxiv_id, paper.doi, paper.openreview_id, paper.title, paper.abstract)
+    paper.sources = [SourceRef(source=source, path=ctx.path, line=line, source_id=source_id)]
+    return paper
+
+
+def record_keys(paper: Paper) -> list[str]:
+    keys = match_keys(paper.arxiv_id, paper.doi, paper.openreview_id, paper.title, paper.abstract)
+    if paper.id and paper.id not in keys:
+        keys.insert(0, paper.id)
+    return keys
+
+
+def _dedupe(items: list[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for item in items:
+        key = item.lower()
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out

@@ -1,0 +1,81 @@
+"""Our own JSONL export read back in: a lossless round trip that keeps each given id."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from ..models import Paper, Summary, Topic
+from . import register
+from .base import ReadContext, Rejected, Source, has_bad_bytes, open_text
+
+# Keys that tell our export apart from arXiv's snapshot (which has 'submitter', 'versions', ...).
+_OUR_KEYS = {"id", "abstract", "sources", "summary", "topic"}
+
+
+@register
+class PaperlensJsonlSource(Source):
+    name = "jsonl"
+    description = "paperlens JSONL export (one paper object per line)"
+
+    @classmethod
+    def sniff(cls, path: Path, head: str) -> bool:
+        first = head.lstrip().split("\n", 1)[0]
+        if not first.startswith("{"):
+            return False
+        try:
+            keys = set(json.loads(first))
+        except ValueError:
+            return '"sources"' in first and '"summary"' in first
+        return len(_OUR_KEYS & keys) >= 4
+
+    def read(self, ctx: ReadContext) -> Iterator[Paper | Rejected]:
+        with open_text(ctx.path) as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                if has_bad_bytes(line):
+                    yield Rejected(ctx.path, number, "not valid UTF-8 text")
+                    continue
+                try:
+                    data = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    yield Rejected(ctx.path, number, f"invalid JSON ({exc.msg} at column {exc.colno})")
+                    continue
+                if not isinstance(data, dict):
+                    yield Rejected(ctx.path, number, "expected a JSON object")
+                    continue
+                try:
+                    paper = paper_from_export(data)
+                except (ValidationError, ValueError, TypeError) as exc:
+                    yield Rejected(ctx.path, number, f"invalid paper: {_first_error(exc)}")
+                    continue
+                if not paper.abstract and not paper.title:
+                    yield Rejected(ctx.path, number, "paper has neither title nor abstract")
+                    continue
+                yield paper
+
+
+def paper_from_export(data: dict) -> Paper:
+    data = dict(data)
+    topic = data.get("topic")
+    data["topic"] = Topic.model_validate(topic) if topic else None
+    data["summary"] = {lang: Summary.model_validate(s) for lang, s in (data.get("summary") or {}).items()}
+    paper = Paper.model_validate(data)
+    if not paper.abstract_raw:
+        paper.abstract_raw = paper.abstract
+    if not paper.id:
+        from ..ids import paper_id
+
+        paper.id = paper_id(paper.arxiv_id, paper.doi, paper.openreview_id, paper.title, paper.abstract)
+    return paper
+
+
+def _first_error(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        err = exc.errors()[0]
+        return f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+    return str(exc)
