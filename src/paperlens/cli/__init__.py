@@ -32,10 +32,12 @@ def main(ctx: click.Context, db: str) -> None:
     ctx.obj = Context(db)
 
 
-# Command modules register on import; a missing optional one (e.g. not yet built) is skipped.
-for _module in ("core", "enrich", "web", "taxonomy", "evaluate", "search", "llm"):
-    try:
-        importlib.import_module(f"{__name__}.{_module}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{__name__}.{_module}":
-            raise
+def _load_command_modules() -> None:
+    # Every module in this package adds its commands to `main` on import.
+    import pkgutil
+
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        importlib.import_module(f"{__name__}.{info.name}")
+
+
+_load_command_modules()

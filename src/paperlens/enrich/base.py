@@ -27,7 +27,15 @@ class Step:
     version: ClassVar[str] = "1"
     # Lower applies first when views fill a paper's empty fields: LLM steps beat local ones.
     priority: ClassVar[int] = 100
+    # Steps run by a plain `paperlens enrich`, in `order`; LLM steps are opt-in.
+    default: ClassVar[bool] = True
+    order: ClassVar[int] = 100
     model: str | None = None
+
+    @classmethod
+    def create(cls, **options) -> Step:
+        """Build the step from CLI/settings options; steps with no options ignore them."""
+        return cls()
 
     def run(self, papers: list[Paper]) -> list[StepResult]:
         raise NotImplementedError

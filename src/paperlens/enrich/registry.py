@@ -18,10 +18,18 @@ def register_step(cls: type[Step]) -> type[Step]:
 
 
 def load_steps() -> dict[str, type[Step]]:
+    """Import every `paperlens.enrich.step_*` module (and the LLM step); each registers its steps."""
     global _LOADED
     if not _LOADED:
         _LOADED = True
-        for module in ("paperlens.enrich.steps", "paperlens.llm.step"):
+        import pkgutil
+
+        from .. import enrich
+
+        for info in sorted(pkgutil.iter_modules(enrich.__path__), key=lambda m: m.name):
+            if info.name.startswith("step_"):
+                importlib.import_module(f"paperlens.enrich.{info.name}")
+        for module in ("paperlens.llm.step",):
             try:
                 importlib.import_module(module)
             except ModuleNotFoundError as exc:

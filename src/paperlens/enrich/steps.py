@@ -1,1 +1,0 @@
-"""Local enrichment steps (no network): registered here as they are built."""
