@@ -38,7 +38,7 @@ _URL = re.compile(r"\\url\s*\{([^{}]*)\}")
 _FOOTNOTE = re.compile(r"\\footnote\s*\{([^{}]*)\}")
 _DROP = re.compile(r"\\(?:{})\*?\s*(?:\[[^\]]*\])?\s*\{{[^{{}}]*\}}".format("|".join(_DROP_COMMANDS)))
 _STYLE = re.compile(r"\\(?:{})\*?\s*\{{([^{{}}]*)\}}".format("|".join(sorted(_STYLE_COMMANDS, key=len, reverse=True))))
-_ACCENT = re.compile(r"""\\(['`^"~=.uvHc])\s*\{?([A-Za-z])\}?""")
+_ACCENT = re.compile(r"""\\(?:(['`^"~=.])\{?([A-Za-z])\}?|([uvHc])\{([A-Za-z])\})""")
 _ACCENT_MARKS = {"'": "\u0301", "`": "\u0300", "^": "\u0302", '"': "\u0308", "~": "\u0303", "=": "\u0304",
                  ".": "\u0307", "u": "\u0306", "v": "\u030c", "H": "\u030b", "c": "\u0327"}
 _TILDE_ACCENT = re.compile(r"\\(?:tilde|hat|bar|vec|widetilde|widehat|overline)\s*\{([^{}]*)\}")
@@ -55,7 +55,8 @@ _ANY_URL = re.compile(r"https?://[^\s{}<>\"'\\]+", re.I)
 
 
 def _accent(match: re.Match[str]) -> str:
-    return unicodedata.normalize("NFC", match.group(2) + _ACCENT_MARKS[match.group(1)])
+    mark, letter = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
+    return unicodedata.normalize("NFC", letter + _ACCENT_MARKS[mark])
 
 
 def _apply_until_stable(pattern: re.Pattern[str], repl, text: str, limit: int = 12) -> str:
@@ -79,7 +80,8 @@ def latex_to_text(raw: str, placeholder: str | None = None) -> str:
     """LaTeX markup in an abstract to clean readable text; math keeps its symbols."""
     if "\\" not in raw and "$" not in raw and "~" not in raw and "``" not in raw:
         return normalize_space(raw)
-    text = _UNICODE_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), raw)
+    text = raw.replace("\\\\", " ")  # LaTeX line break
+    text = _UNICODE_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
     text = _HREF.sub(_link_text, text)
     text = _URL.sub(lambda m: m.group(1).strip(), text)
     text = _apply_until_stable(_FOOTNOTE, lambda m: f" ({m.group(1).strip()})", text)
@@ -104,6 +106,7 @@ def latex_to_text(raw: str, placeholder: str | None = None) -> str:
     # Leftover grouping braces are markup, not content.
     text = re.sub(r"(?<![\w\\])\{([^{}]*)\}", r"\1", text)
     text = text.replace("{}", "")
+    text = re.sub(r"\\(?![A-Za-z])", "", text)  # a stray backslash is markup, not content
     return normalize_space(text)
 
 

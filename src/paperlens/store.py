@@ -49,7 +49,7 @@ MIGRATIONS: list[tuple[int, str]] = [
     ) WITHOUT ROWID;
     CREATE INDEX paper_authors_slug ON paper_authors(slug);
     CREATE TABLE paper_keywords (
-        paper_id TEXT NOT NULL, keyword TEXT NOT NULL, norm TEXT NOT NULL, origin TEXT NOT NULL,
+        paper_id TEXT NOT NULL, norm TEXT NOT NULL, origin TEXT NOT NULL, keyword TEXT NOT NULL,
         PRIMARY KEY (paper_id, norm, origin)
     ) WITHOUT ROWID;
     CREATE INDEX paper_keywords_norm ON paper_keywords(norm);
@@ -242,11 +242,11 @@ class Store:
             conn.execute("DELETE FROM paper_keywords WHERE paper_id = ? AND origin = 'source'", (paper.id,))
             conn.execute("DELETE FROM papers_fts WHERE rowid = ?", (rowid,))
         conn.executemany(
-            "INSERT INTO paper_authors VALUES (?,?,?,?)",
+            "INSERT INTO paper_authors (paper_id, position, name, slug) VALUES (?,?,?,?)",
             [(paper.id, i, name, slugify(name)) for i, name in enumerate(paper.authors)],
         )
         conn.executemany(
-            "INSERT OR IGNORE INTO paper_keywords VALUES (?,?,?, 'source')",
+            "INSERT OR IGNORE INTO paper_keywords (paper_id, keyword, norm, origin) VALUES (?,?,?, 'source')",
             [(paper.id, kw, keyword_norm(kw)) for kw in paper.keywords],
         )
         conn.execute(

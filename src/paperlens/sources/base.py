@@ -49,7 +49,8 @@ def open_text(path: str | Path) -> io.TextIOBase:
     path = Path(path)
     opener = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}.get(path.suffix, None)
     raw = opener(path, "rb") if opener else open(path, "rb")  # noqa: SIM115
-    return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    # Lines end at '\n' only (a stray '\r' is not a new line), so line numbers match `wc -l` and editors.
+    return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="\n")
 
 
 def has_bad_bytes(text: str) -> bool:

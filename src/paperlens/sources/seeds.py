@@ -231,7 +231,7 @@ class DigestSource(Source):
                 yield Rejected(ctx.path, number, f"expected an area line starting a paper, got {stripped[:60]!r}")
                 i = self._next_start(lines, i + 1)
                 continue
-            end = self._next_start(lines, i + 1)
+            end = self._next_start(lines, i + 3)  # area, topic and tags belong to this record
             yield self._record(ctx, lines[i:end], section)
             i = end
 
