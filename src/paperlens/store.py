@@ -345,6 +345,88 @@ class Store:
             out[row["step"]] = item
         return out
 
+    # -- search support -------------------------------------------------------------------------
+    def fts_search(self, expression: str, limit: int, filters=None) -> list[tuple[str, float]]:
+        """(paper id, bm25 score) for an FTS5 expression built by paperlens.hybrid (quoted terms only).
+        Title matches weigh most, then keywords, authors and abstract."""
+        where, params = _filter_sql(filters) if filters is not None else ("1", [])
+        rows = self.conn.execute(
+            "SELECT p.id, bm25(papers_fts, 8.0, 1.0, 4.0, 2.0) AS score FROM papers_fts "
+            f"JOIN papers p ON p.rowid = papers_fts.rowid WHERE papers_fts MATCH ? AND {where} "
+            "ORDER BY score LIMIT ?",
+            (expression, *params, limit),
+        ).fetchall()
+        return [(r[0], -float(r[1])) for r in rows]
+
+    def get_many(self, ids: list[str]) -> list[Paper]:
+        out = []
+        for chunk in _chunks(ids, 500):
+            marks = ",".join("?" * len(chunk))
+            rows = {r[0]: r[1] for r in self.conn.execute(f"SELECT id, data FROM papers WHERE id IN ({marks})", chunk)}
+            out += [Paper.model_validate_json(rows[i]) for i in chunk if i in rows]
+        return out
+
+    def paper_rows(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Light rows for result lists: title, abstract, year, topic label, authors."""
+        out: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(ids, 500):
+            marks = ",".join("?" * len(chunk))
+            for row in self.conn.execute(
+                f"SELECT id, title, year, topic_label, json_extract(data, '$.abstract') AS abstract, "
+                f"json_extract(data, '$.authors') AS authors FROM papers WHERE id IN ({marks})", chunk):
+                item = dict(row)
+                item["authors"] = json.loads(item["authors"] or "[]")
+                out[row["id"]] = item
+        return out
+
+    def filter_ids(self, ids: list[str], filters) -> set[str]:
+        """The subset of ids that pass a paperlens.hybrid.SearchFilters."""
+        where, params = _filter_sql(filters)
+        allowed: set[str] = set()
+        for chunk in _chunks(ids, 500):
+            marks = ",".join("?" * len(chunk))
+            allowed.update(r[0] for r in self.conn.execute(
+                f"SELECT p.id FROM papers p WHERE p.id IN ({marks}) AND {where}", [*chunk, *params]))
+        return allowed
+
+    # -- embeddings -----------------------------------------------------------------------------
+    def has_embeddings(self) -> bool:
+        return self.conn.execute("SELECT 1 FROM embeddings LIMIT 1").fetchone() is not None
+
+    def embedding_count(self, model: str) -> int:
+        return self.conn.execute("SELECT count(*) FROM embeddings WHERE model = ?", (model,)).fetchone()[0]
+
+    def iter_embeddings(self, model: str, after_rowid: int = -1, batch: int = 20000):
+        """(rowids, matrix) batches in rowid order; vectors are little-endian float32 blobs."""
+        import numpy as np
+
+        last = after_rowid
+        while True:
+            rows = self.conn.execute(
+                "SELECT rowid, dim, vector FROM embeddings WHERE model = ? AND rowid > ? ORDER BY rowid LIMIT ?",
+                (model, last, batch)).fetchall()
+            if not rows:
+                return
+            keys = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            matrix = np.frombuffer(b"".join(r[2] for r in rows), dtype="<f4").reshape(len(rows), rows[0][1])
+            yield keys, matrix
+            last = int(keys[-1])
+
+    def embedding_ids(self, rowids: list[int]) -> dict[int, str]:
+        out: dict[int, str] = {}
+        for chunk in _chunks(rowids, 500):
+            marks = ",".join("?" * len(chunk))
+            out.update((r[0], r[1]) for r in self.conn.execute(
+                f"SELECT rowid, paper_id FROM embeddings WHERE rowid IN ({marks})", chunk))
+        return out
+
+    def embedding_of(self, pid: str, model: str):
+        import numpy as np
+
+        row = self.conn.execute("SELECT vector FROM embeddings WHERE paper_id = ? AND model = ?",
+                                (pid, model)).fetchone()
+        return None if row is None else np.frombuffer(row[0], dtype="<f4")
+
     def integrity_check(self) -> str:
         return self.conn.execute("PRAGMA integrity_check").fetchone()[0]
 
@@ -375,3 +457,35 @@ def _statements(sql: str) -> list[str]:
     if "".join(current).strip():
         parts.append("\n".join(current))
     return parts
+
+
+def _chunks(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _filter_sql(filters) -> tuple[str, list]:
+    """SQL over `papers p` for a paperlens.hybrid.SearchFilters; values are always bound parameters."""
+    clauses, params = [], []
+    if filters.topic:
+        clauses.append("(p.topic_label = ? OR lower(replace(p.topic_label, ' ', '-')) = ?)")
+        params += [filters.topic, filters.topic.lower()]
+    if filters.year_from is not None:
+        clauses.append("p.year >= ?")
+        params.append(filters.year_from)
+    if filters.year_to is not None:
+        clauses.append("p.year <= ?")
+        params.append(filters.year_to)
+    if filters.venue:
+        clauses.append("lower(p.venue) LIKE ?")
+        params.append(f"%{filters.venue.lower()}%")
+    if filters.category:
+        clauses.append("EXISTS (SELECT 1 FROM json_each(p.data, '$.categories') WHERE value = ?)")
+        params.append(filters.category)
+    if filters.author:
+        clauses.append("EXISTS (SELECT 1 FROM paper_authors a WHERE a.paper_id = p.id AND a.slug = ?)")
+        params.append(slugify(filters.author))
+    if filters.has_code is not None:
+        clauses.append("p.has_code = ?")
+        params.append(int(filters.has_code))
+    return " AND ".join(clauses) or "1", params

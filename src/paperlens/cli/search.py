@@ -1,0 +1,60 @@
+"""search and similar: hybrid search from the command line."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ..hybrid import HybridSearcher, SearchFilters
+from . import main
+
+
+@main.command()
+@click.argument("query")
+@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option("--offset", type=click.IntRange(0, 100000), default=0)
+@click.option("--mode", type=click.Choice(["hybrid", "keyword", "semantic"]), default="hybrid", show_default=True)
+@click.option("--topic", help="Topic label (or its slug).")
+@click.option("--year-from", type=int)
+@click.option("--year-to", type=int)
+@click.option("--venue", help="Venue contains this text.")
+@click.option("--category", help="arXiv category, e.g. cs.CL.")
+@click.option("--author", help="Author name or slug.")
+@click.option("--has-code/--no-code", default=None, help="Only papers with (or without) code.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def search(obj, query, limit, offset, mode, topic, year_from, year_to, venue, category, author, has_code, as_json):
+    """What has been written about QUERY: keyword and semantic results fused."""
+    filters = SearchFilters(topic=topic, year_from=year_from, year_to=year_to, venue=venue, category=category,
+                            author=author, has_code=has_code)
+    hits = HybridSearcher(obj.store).search(query, limit=limit, offset=offset, filters=filters, mode=mode)
+    if as_json:
+        click.echo(json.dumps({"query": query, "results": [h.as_dict() for h in hits]}, ensure_ascii=False))
+        return
+    if not hits:
+        click.echo("no results")
+    for n, hit in enumerate(hits, start=offset + 1):
+        title = hit.title or "(untitled)"
+        click.echo(f"{n:3d}. {title}  [{hit.id}]  {hit.year or ''} {hit.topic or ''}".rstrip())
+        snippet = hit.snippet.replace("<mark>", "\033[1m").replace("</mark>", "\033[0m")
+        import html
+
+        click.echo("     " + html.unescape(snippet)[:300])
+
+
+@main.command()
+@click.argument("paper_id")
+@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def similar(obj, paper_id, limit, as_json):
+    """Papers similar to PAPER_ID, with why."""
+    if obj.store.resolve_id(paper_id) is None:
+        raise click.ClickException(f"no paper with id {paper_id!r}")
+    found = HybridSearcher(obj.store).similar(obj.store.resolve_id(paper_id), k=limit)
+    if as_json:
+        click.echo(json.dumps({"id": paper_id, "similar": found}, ensure_ascii=False))
+        return
+    for item in found:
+        click.echo(f"{item['score']:.3f}  {item['title'] or '(untitled)'}  [{item['id']}]\n       {item['why']}")

@@ -1,0 +1,239 @@
+"""Hybrid search: keyword (BM25 over FTS5) and semantic (embedding) rankings fused by reciprocal
+rank fusion, with filters and highlighted snippets; and similar papers with a short "why"."""
+
+from __future__ import annotations
+
+import html
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .clean import slugify
+from .store import Store, keyword_norm
+from .vectorindex import ANN_THRESHOLD, VectorIndex
+
+MAX_QUERY_CHARS = 2000
+MAX_TERMS = 32
+RRF_K = 60
+_TOKEN = re.compile(r"\w+", re.U)
+STOPWORDS = frozenset(
+    "a an and are as at be by for from has have in into is it its of on or our that the their this to was we "
+    "were which with via using based towards toward these those can not no than then"
+    .split()
+)
+
+
+@dataclass
+class SearchFilters:
+    topic: str | None = None  # topic label or its slug
+    year_from: int | None = None
+    year_to: int | None = None
+    venue: str | None = None  # substring, case-insensitive
+    category: str | None = None  # e.g. cs.CL
+    author: str | None = None  # name or slug
+    has_code: bool | None = None
+
+    def active(self) -> bool:
+        return any(v is not None for v in vars(self).values())
+
+
+@dataclass
+class SearchHit:
+    id: str
+    title: str
+    score: float
+    snippet: str = ""  # HTML-escaped, matches wrapped in <mark>
+    keyword_rank: int | None = None
+    vector_rank: int | None = None
+    year: int | None = None
+    topic: str | None = None
+    authors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return dict(vars(self))
+
+
+def query_terms(text: str) -> list[str]:
+    """The words of a user query, lower-cased; FTS syntax characters never survive."""
+    return [t.lower() for t in _TOKEN.findall(text[:MAX_QUERY_CHARS])][:MAX_TERMS]
+
+
+def fts_expression(terms: list[str], mode: str = "and") -> str | None:
+    """An FTS5 MATCH expression that only ever contains quoted terms (no operators from the user)."""
+    if not terms:
+        return None
+    if mode == "or":
+        content = [t for t in terms if t not in STOPWORDS] or terms
+        return " OR ".join(f'"{t}"' for t in dict.fromkeys(content))
+    return " ".join(f'"{t}"' for t in dict.fromkeys(terms))
+
+
+class HybridSearcher:
+    """One per database; holds the vector index and embedder between queries."""
+
+    def __init__(self, store: Store, embedder=None, index_dir: Path | None = None):
+        self.store = store
+        self._embedder = embedder
+        self._index: VectorIndex | None = None
+        self._index_model: str | None = None
+        self._lock = threading.Lock()
+        self.index_dir = index_dir
+
+    # -- semantic side ----------------------------------------------------------------------------
+    @property
+    def embedder(self):
+        if self._embedder is None:
+            from .embed import get_embedder
+
+            self._embedder = get_embedder()
+        return self._embedder
+
+    def vector_index(self) -> VectorIndex | None:
+        """The index over stored embeddings of the current model, refreshed with rows added since."""
+        model = self.embedder.name
+        with self._lock:
+            count = self.store.embedding_count(model)
+            if count == 0:
+                return None
+            if self._index is None or self._index_model != model:
+                ann = count > ANN_THRESHOLD
+                path = None
+                if ann:
+                    base = self.index_dir or Path(self.store.path).parent
+                    path = base / f"{Path(self.store.path).name}.{slugify(model)}.usearch"
+                self._index = VectorIndex(self.embedder.dim, ann=ann, path=path)
+                self._index_model = model
+            added = self._index.add_batches(self.store.iter_embeddings(model, after_rowid=self._index.max_key))
+            if added and self._index.ann:
+                self._index.save()
+            return self._index
+
+    def semantic(self, text: str, k: int) -> list[tuple[str, float]]:
+        if not self.store.has_embeddings():  # do not load a model for a database without vectors
+            return []
+        index = self.vector_index()
+        if index is None or not text.strip():
+            return []
+        query = self.embedder.encode([text[:MAX_QUERY_CHARS]])[0]
+        keys, scores = index.search(query, k)
+        ids = self.store.embedding_ids([int(k) for k in keys])
+        return [(ids[int(key)], float(s)) for key, s in zip(keys, scores, strict=True) if int(key) in ids]
+
+    # -- keyword side ---------------------------------------------------------------------------
+    def keyword(self, text: str, k: int, filters: SearchFilters | None = None) -> list[tuple[str, float]]:
+        terms = query_terms(text)
+        expression = fts_expression(terms)
+        if expression is None:
+            return []
+        filters = filters if filters is not None and filters.active() else None
+        found = self.store.fts_search(expression, k, filters)
+        if len(found) < k and len(terms) > 1:
+            seen = {pid for pid, _ in found}
+            found += [hit for hit in self.store.fts_search(fts_expression(terms, "or"), k, filters)
+                      if hit[0] not in seen]
+        return found[:k]
+
+    # -- both -------------------------------------------------------------------------------------
+    def search(self, text: str, *, limit: int = 20, offset: int = 0, filters: SearchFilters | None = None,
+               mode: str = "hybrid") -> list[SearchHit]:
+        if mode not in ("hybrid", "keyword", "semantic"):
+            raise ValueError(f"unknown search mode {mode!r}")
+        text = (text or "")[:MAX_QUERY_CHARS]
+        if not text.strip():
+            return []
+        filters = filters or SearchFilters()
+        depth = max(100, (offset + limit) * 3) if filters.active() else max(50, (offset + limit) * 2)
+        keyword = self.keyword(text, depth, filters) if mode in ("hybrid", "keyword") else []
+        semantic = self.semantic(text, depth) if mode in ("hybrid", "semantic") else []
+        fused: dict[str, float] = {}
+        ranks: dict[str, list[int | None]] = {}
+        for which, ranking in ((0, keyword), (1, semantic)):
+            for rank, (pid, _score) in enumerate(ranking, start=1):
+                fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank)
+                ranks.setdefault(pid, [None, None])[which] = rank
+        ordered = sorted(fused, key=lambda pid: -fused[pid])
+        if filters.active():
+            allowed = self.store.filter_ids(ordered, filters)
+            ordered = [pid for pid in ordered if pid in allowed]
+        page = ordered[offset:offset + limit]
+        rows = self.store.paper_rows(page)
+        terms = [t for t in query_terms(text) if t not in STOPWORDS]
+        hits = []
+        for pid in page:
+            row = rows.get(pid)
+            if row is None:
+                continue
+            hits.append(SearchHit(
+                id=pid, title=row["title"], score=round(fused[pid], 6), snippet=highlight(row["abstract"], terms),
+                keyword_rank=ranks[pid][0], vector_rank=ranks[pid][1], year=row["year"], topic=row["topic_label"],
+                authors=row["authors"],
+            ))
+        return hits
+
+    def similar(self, pid: str, k: int = 10) -> list[dict]:
+        """Embedding neighbours of a paper, re-ranked a little by shared keywords, authors and topic."""
+        paper = self.store.get(pid)
+        if paper is None:
+            return []
+        vector = index = None
+        if self.store.has_embeddings():
+            vector = self.store.embedding_of(paper.id, self.embedder.name)
+            index = self.vector_index()
+        candidates: list[tuple[str, float]] = []
+        if vector is not None and index is not None:
+            keys, scores = index.search(vector, k * 3 + 1)
+            ids = self.store.embedding_ids([int(x) for x in keys])
+            candidates = [(ids[int(key)], float(s)) for key, s in zip(keys, scores, strict=True) if int(key) in ids]
+        else:  # no embeddings yet: fall back to the words of the title and keywords
+            text = " ".join([paper.title, *paper.keywords]) or paper.abstract[:300]
+            candidates = [(p, 0.0) for p, _ in self.keyword(text, k * 3 + 1)]
+        candidates = [(p, s) for p, s in candidates if p != paper.id]
+        others = {p.id: p for p in self.store.get_many([p for p, _ in candidates])}
+        mine_kw = {keyword_norm(x) for x in paper.keywords}
+        mine_authors = {slugify(a) for a in paper.authors}
+        scored = []
+        for other_id, sim in candidates:
+            other = others.get(other_id)
+            if other is None:
+                continue
+            shared_kw = [x for x in other.keywords if keyword_norm(x) in mine_kw]
+            shared_authors = [a for a in other.authors if slugify(a) in mine_authors]
+            same_topic = bool(paper.topic and other.topic and paper.topic.label and
+                              paper.topic.label == other.topic.label)
+            bonus = 0.02 * len(shared_kw) + 0.03 * len(shared_authors) + (0.01 if same_topic else 0.0)
+            why = []
+            if same_topic:
+                why.append(f"same topic: {paper.topic.label}")
+            if shared_kw:
+                why.append("shared keywords: " + ", ".join(shared_kw[:4]))
+            if shared_authors:
+                why.append("shared authors: " + ", ".join(shared_authors[:3]))
+            if sim and not why:
+                why.append(f"similar abstract (cosine {sim:.2f})")
+            scored.append({"id": other.id, "title": other.title, "score": round(sim + bonus, 4),
+                           "similarity": round(sim, 4), "why": "; ".join(why) or "similar words"})
+        scored.sort(key=lambda item: -item["score"])
+        return scored[:k]
+
+
+def highlight(text: str, terms: list[str], width: int = 260) -> str:
+    """An HTML-safe snippet around the first match with every query term wrapped in <mark>."""
+    if not text:
+        return ""
+    lowered = text.lower()
+    positions = [lowered.find(t) for t in terms if t and lowered.find(t) >= 0]
+    start = max(0, min(positions) - 60) if positions else 0
+    if start:
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < start + 20 else start
+    piece = text[start:start + width]
+    prefix, suffix = ("…" if start else ""), ("…" if start + width < len(text) else "")
+    if not terms:
+        return prefix + html.escape(piece) + suffix
+    # Split the raw text on matches, then escape each part: marks never land inside an entity.
+    pattern = re.compile(r"\b(" + "|".join(re.escape(t) for t in sorted(set(terms), key=len, reverse=True)) + r")",
+                         re.I)
+    parts = pattern.split(piece)
+    out = [f"<mark>{html.escape(part)}</mark>" if i % 2 else html.escape(part) for i, part in enumerate(parts)]
+    return prefix + "".join(out) + suffix
