@@ -1,0 +1,61 @@
+"""eval search: known-item and topical search quality on a labelled collection (ICLR 2026 by default)."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import click
+
+from . import eval_group
+
+DEFAULT_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "iclr2026"
+
+
+@eval_group.command("search")
+@click.option("--data", type=click.Path(path_type=Path), default=DEFAULT_DATA, show_default=True,
+              help="Folder of ICLR-style CSV files (or one file) to build the collection from.")
+@click.option("--workdir", type=click.Path(path_type=Path),
+              help="Keep the evaluation database here (reused on the next run).")
+@click.option("--samples", default=300, show_default=True, help="Known-item queries per kind.")
+@click.option("--keyword-queries", default=150, show_default=True)
+@click.option("--modes", default="keyword,semantic,hybrid", show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def eval_search(data, workdir, samples, keyword_queries, modes, as_json):
+    """Title -> MRR, abstract sentence -> recall@10, author keyword -> precision@10."""
+    from ..enrich.registry import load_steps
+    from ..enrich.runner import run_step
+    from ..evaluation_search import evaluate_search
+    from ..ingest import ingest_paths
+    from ..store import Store
+
+    if not data.exists():
+        raise click.ClickException(f"{data}: not found (the ICLR 2026 set lives in ../shared/data/iclr2026)")
+    files = sorted(data.glob("*.csv")) if data.is_dir() else [data]
+    tmp = None
+    if workdir is None:
+        tmp = tempfile.TemporaryDirectory()
+        workdir = Path(tmp.name)
+    workdir.mkdir(parents=True, exist_ok=True)
+    store = Store(workdir / "eval-search.db")
+    if store.count() == 0:
+        report = ingest_paths(store, files)
+        click.echo(f"ingested {report.valid} papers ({report.rejected} rejected)", err=True)
+    step = load_steps()["embed"].create()
+    embedded = run_step(store, step, batch_size=128)
+    click.echo(f"embedded {embedded.done} papers ({embedded.skipped} already done)", err=True)
+    results = evaluate_search(store, samples=samples, keyword_queries=keyword_queries,
+                              modes=tuple(m.strip() for m in modes.split(",") if m.strip()))
+    if as_json:
+        click.echo(json.dumps({"papers": store.count(), "results": [r.as_dict() for r in results]}, indent=2))
+    else:
+        click.echo(f"papers: {store.count()}")
+        click.echo(f"{'mode':10s} {'title MRR':>10s} {'title R@10':>11s} {'sent. R@10':>11s} {'sent. MRR':>10s} "
+                   f"{'kw P@10':>8s} {'ms/query':>9s}")
+        for r in results:
+            click.echo(f"{r.mode:10s} {r.title_mrr:10.3f} {r.title_recall10:11.3f} {r.sentence_recall10:11.3f} "
+                       f"{r.sentence_mrr:10.3f} {r.keyword_p10:8.3f} {r.ms_per_query:9.1f}")
+    store.close()
+    if tmp is not None:
+        tmp.cleanup()
