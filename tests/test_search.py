@@ -79,3 +79,18 @@ def test_cli_search_json(db_path):
     assert found and all(item["why"] for item in found)
     missing = runner.invoke(main, ["--db", str(db_path), "similar", "nope"])
     assert missing.exit_code != 0
+
+
+def test_tantivy_backend_agrees_with_fts5(seeded, monkeypatch, tmp_path):
+    monkeypatch.setenv("PAPERLENS_KEYWORD_INDEX", "tantivy")
+    tantivy_searcher = HybridSearcher(seeded)
+    hits = tantivy_searcher.search("lightweight substitute for self-attention in well-trained LLMs", mode="keyword",
+                                   limit=3)
+    assert tantivy_searcher._text_index is not None
+    assert "LiSA" in seeded.get(hits[0].id).abstract
+    filtered = tantivy_searcher.search("merging", mode="keyword", filters=SearchFilters(author="shuqi-liu"), limit=50)
+    monkeypatch.setenv("PAPERLENS_KEYWORD_INDEX", "fts5")
+    fts = HybridSearcher(seeded).search("merging", mode="keyword", filters=SearchFilters(author="shuqi-liu"), limit=50)
+    assert {h.id for h in filtered} == {h.id for h in fts}
+    for query in ['"', "AND OR", "x" * 10000, "模型"]:
+        assert isinstance(tantivy_searcher.search(query, mode="keyword"), list)

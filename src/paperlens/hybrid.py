@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .clean import slugify
 from .store import Store, keyword_norm
+from .textindex import TANTIVY_THRESHOLD, TantivyIndex
 from .vectorindex import ANN_THRESHOLD, VectorIndex
 
 MAX_QUERY_CHARS = 2000
@@ -79,6 +80,9 @@ class HybridSearcher:
         self._index_model: str | None = None
         self._lock = threading.Lock()
         self.index_dir = index_dir
+        self._text_index: TantivyIndex | None = None
+        self._text_checked = 0.0
+        self._text_state: tuple = ()
 
     # -- semantic side ----------------------------------------------------------------------------
     @property
@@ -121,18 +125,60 @@ class HybridSearcher:
         return [(ids[int(key)], float(s)) for key, s in zip(keys, scores, strict=True) if int(key) in ids]
 
     # -- keyword side ---------------------------------------------------------------------------
+    def text_index(self):
+        """The Tantivy index once the collection is large (or PAPERLENS_KEYWORD_INDEX=tantivy), synced at
+        most every few seconds; None means SQLite FTS5 answers."""
+        import os
+        import time
+
+        choice = os.environ.get("PAPERLENS_KEYWORD_INDEX", "auto")
+        if choice == "fts5":
+            return None
+        now = time.monotonic()
+        if self._text_checked and now - self._text_checked < 5:
+            return self._text_index
+        self._text_checked = now
+        state = self.store.conn.execute("SELECT count(*), max(updated_at) FROM papers").fetchone()
+        if choice != "tantivy" and state[0] <= TANTIVY_THRESHOLD:
+            self._text_index = None
+            return None
+        with self._lock:
+            if self._text_index is None:
+                self._text_index = TantivyIndex(self.store)
+            if tuple(state) != self._text_state:
+                self._text_index.sync()
+                self._text_state = tuple(state)
+        return self._text_index
+
     def keyword(self, text: str, k: int, filters: SearchFilters | None = None) -> list[tuple[str, float]]:
         terms = query_terms(text)
         expression = fts_expression(terms)
         if expression is None:
             return []
         filters = filters if filters is not None and filters.active() else None
+        index = self.text_index()
+        if index is not None:
+            return self._keyword_tantivy(index, terms, k, filters)
         found = self.store.fts_search(expression, k, filters)
         if len(found) < k and len(terms) > 1:
             seen = {pid for pid, _ in found}
             found += [hit for hit in self.store.fts_search(fts_expression(terms, "or"), k, filters)
                       if hit[0] not in seen]
         return found[:k]
+
+    def _keyword_tantivy(self, index, terms: list[str], k: int, filters) -> list[tuple[str, float]]:
+        depth = max(k, 1000) if filters else k
+        found = index.search(terms, depth, "and")
+        if len(found) < depth and len(terms) > 1:
+            content = [t for t in terms if t not in STOPWORDS] or terms
+            seen = {rowid for rowid, _ in found}
+            found += [hit for hit in index.search(content, depth, "or") if hit[0] not in seen]
+        ids = self.store.rowid_ids([rowid for rowid, _ in found])
+        ranked = [(ids[rowid], score) for rowid, score in found if rowid in ids]
+        if filters:
+            allowed = self.store.filter_ids([pid for pid, _ in ranked], filters)
+            ranked = [hit for hit in ranked if hit[0] in allowed]
+        return ranked[:k]
 
     # -- both -------------------------------------------------------------------------------------
     def search(self, text: str, *, limit: int = 20, offset: int = 0, filters: SearchFilters | None = None,

@@ -358,6 +358,14 @@ class Store:
         ).fetchall()
         return [(r[0], -float(r[1])) for r in rows]
 
+    def rowid_ids(self, rowids: list[int]) -> dict[int, str]:
+        out: dict[int, str] = {}
+        for chunk in _chunks(rowids, 500):
+            marks = ",".join("?" * len(chunk))
+            out.update((r[0], r[1]) for r in self.conn.execute(
+                f"SELECT rowid, id FROM papers WHERE rowid IN ({marks})", chunk))
+        return out
+
     def get_many(self, ids: list[str]) -> list[Paper]:
         out = []
         for chunk in _chunks(ids, 500):
