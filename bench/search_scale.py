@@ -1,0 +1,208 @@
+"""Search at scale: keyword, vector and hybrid latency, ANN recall and serving memory on N synthetic papers.
+
+Papers are made from the words of real abstracts (the ICLR 2026 set if ../shared is there, else the
+bundled sample); vectors are synthetic (clustered, 384-d, L2-normalised) because embedding a million
+abstracts on 2 cores takes days; the query embedding is real (the bundled model) and timed.
+
+    python bench/search_scale.py --papers 1000000 --workdir /tmp/plscale
+
+Re-running with the same --workdir reuses the database and indexes."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import glob
+import json
+import os
+import random
+import re
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from paperlens.hybrid import HybridSearcher
+from paperlens.models import Paper
+from paperlens.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+DIM = 384
+MODEL_TAG = "synthetic-bench"
+
+
+def vocabulary() -> list[str]:
+    csv.field_size_limit(10**9)
+    words: list[str] = []
+    files = glob.glob(str(ROOT.parent / "shared" / "data" / "iclr2026" / "*.csv"))
+    for name in files:
+        with open(name, encoding="utf-8-sig") as handle:
+            for row in csv.DictReader(handle):
+                words += re.findall(r"[A-Za-z][A-Za-z\-]+", row["abstract"])
+    if not words:
+        for name in (ROOT / "src" / "paperlens" / "sample").glob("*.txt"):
+            words += re.findall(r"[A-Za-z][A-Za-z\-]+", name.read_text(encoding="utf-8"))
+    return words
+
+
+def synthetic_papers(n: int, words: list[str], seed: int = 0):
+    rng = random.Random(seed)
+    topics = ["指令微调与对齐", "推理与思维链", "效率与压缩", "Agent 与工具使用", "多模态基础模型", "模型架构", "LLM 预训练"]
+    for i in range(n):
+        start = rng.randrange(len(words) - 200)
+        abstract = " ".join(words[start:start + rng.randint(120, 200)]) + f". Identifier token zq{i:07d}."
+        title = " ".join(words[start + 200 - 12:start + 200]).capitalize()
+        yield Paper(id=f"bench:{i}", title=title, abstract=abstract, abstract_raw=abstract, year=2015 + i % 12,
+                    authors=[f"Author {rng.randrange(50000)}", f"Author {rng.randrange(50000)}"],
+                    keywords=[words[start + 5].lower(), words[start + 9].lower()],
+                    topic=None if i % 3 else {"area": "bench", "label": topics[i % 7]})
+
+
+def fill_vectors(store: Store, n: int, seed: int = 1) -> None:
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(size=(2000, DIM)).astype(np.float32)
+    done = store.conn.execute("SELECT count(*) FROM embeddings WHERE model = ?", (MODEL_TAG,)).fetchone()[0]
+    ids = [r[0] for r in store.conn.execute("SELECT id FROM papers ORDER BY rowid")]
+    for start in range(done, len(ids), 50000):
+        chunk = ids[start:start + 50000]
+        x = centers[rng.integers(0, len(centers), len(chunk))] + 0.35 * rng.normal(size=(len(chunk), DIM))
+        x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype("<f4")
+        with store.transaction():
+            store.conn.executemany(
+                "INSERT OR REPLACE INTO embeddings (paper_id, model, dim, vector, content_hash) VALUES (?,?,?,?,?)",
+                [(pid, MODEL_TAG, DIM, x[j].tobytes(), "") for j, pid in enumerate(chunk)])
+
+
+class FixedModelEmbedder:
+    """The real query embedder, answering under the synthetic model's name."""
+
+    def __init__(self):
+        from paperlens.embed import get_embedder
+
+        self.inner = get_embedder()
+        self.name, self.dim = MODEL_TAG, DIM
+
+    def encode(self, texts, batch_size=64):
+        return self.inner.encode(texts, batch_size)
+
+
+def pct(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))] * 1000
+
+
+def rss_mib() -> float:
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--papers", type=int, default=1_000_000)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/paperlens-scale"))
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--serve-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    os.environ["PAPERLENS_KEYWORD_INDEX"] = "tantivy" if args.papers > 200_000 else "auto"
+    db = args.workdir / f"scale-{args.papers}.db"
+    report: dict = {} if args.serve_only else {"papers": args.papers}
+    store = Store(db)
+    words = vocabulary()
+    if not args.serve_only and store.count() < args.papers:
+        start = time.perf_counter()
+        skip = store.count()
+        store.ingest((p for i, p in enumerate(synthetic_papers(args.papers, words)) if i >= skip), batch_size=5000)
+        report["ingest_papers_per_s"] = round((args.papers - skip) / (time.perf_counter() - start))
+    if not args.serve_only:
+        fill_vectors(store, args.papers)
+        store.close()
+        # Measure serving in a fresh process, so its memory is what a reader really holds.
+        import subprocess
+
+        served = subprocess.run([sys.executable, __file__, "--papers", str(args.papers), "--workdir",
+                                 str(args.workdir), "--queries", str(args.queries), "--serve-only"],
+                                capture_output=True, text=True, check=True)
+        report.update(json.loads(served.stdout))
+        print(json.dumps(report, indent=2))
+        return 0
+    store.close()
+    rss_before = rss_mib()
+    store = Store(db, readonly=True)
+    searcher = HybridSearcher(store, embedder=FixedModelEmbedder())
+    start = time.perf_counter()
+    searcher.text_index()
+    report["keyword_index_sync_s"] = round(time.perf_counter() - start, 1)
+    start = time.perf_counter()
+    index = searcher.vector_index()
+    report["vector_index_build_or_load_s"] = round(time.perf_counter() - start, 1)
+    report["vector_index"] = "hnsw (usearch f16)" if index.ann else "exact"
+
+    rng = random.Random(5)
+    rare = [f"zq{rng.randrange(args.papers):07d}" for _ in range(args.queries)]
+    counts: dict[str, int] = {}
+    for w in words[:200000]:
+        counts[w.lower()] = counts.get(w.lower(), 0) + 1
+    common = [w for w, _ in sorted(counts.items(), key=lambda kv: -kv[1])[:40]]
+    common_queries = [rng.choice(common) for _ in range(args.queries)]
+    two_word = [f"{rng.choice(common)} {rng.choice(common)}" for _ in range(args.queries)]
+    for name, queries in (("rare", rare), ("common", common_queries), ("two_common", two_word)):
+        times = []
+        for q in queries:
+            t = time.perf_counter()
+            searcher.keyword(q, 10)
+            times.append(time.perf_counter() - t)
+        report[f"keyword_{name}_p50_ms"] = round(pct(times, 0.5), 2)
+        report[f"keyword_{name}_p95_ms"] = round(pct(times, 0.95), 2)
+
+    # Vector search against exact ground truth on a sample of stored vectors as queries.
+    sample_keys = [r[0] for r in store.conn.execute(
+        "SELECT rowid FROM embeddings WHERE model = ? ORDER BY random() LIMIT ?", (MODEL_TAG, args.queries))]
+    queries = [store.conn.execute("SELECT vector FROM embeddings WHERE rowid = ?", (k,)).fetchone()[0]
+               for k in sample_keys]
+    qmat = np.frombuffer(b"".join(queries), dtype="<f4").reshape(len(queries), DIM)
+    times, found = [], []
+    for q in qmat:
+        t = time.perf_counter()
+        keys, _ = index.search(q, 10)
+        times.append(time.perf_counter() - t)
+        found.append(set(keys.tolist()))
+    truth = [set() for _ in qmat]
+    best = [np.zeros((len(qmat), 0), dtype=np.float32), np.zeros((len(qmat), 0), dtype=np.int64)]
+    for keys, matrix in store.iter_embeddings(MODEL_TAG):
+        scores = qmat @ matrix.T
+        allscores = np.hstack([best[0], scores])
+        allkeys = np.hstack([best[1], np.broadcast_to(keys, scores.shape)])
+        top = np.argpartition(-allscores, 9, axis=1)[:, :10]
+        best = [np.take_along_axis(allscores, top, 1), np.take_along_axis(allkeys, top, 1)]
+    truth = [set(row.tolist()) for row in best[1]]
+    report["vector_p50_ms"] = round(pct(times, 0.5), 2)
+    report["vector_p95_ms"] = round(pct(times, 0.95), 2)
+    report["vector_recall_at_10"] = round(statistics.mean(len(a & b) / 10 for a, b in zip(found, truth, strict=True)), 4)
+
+    hybrid_queries = [f"{rng.choice(common)} {rng.choice(words).lower()} {rng.choice(words).lower()}"
+                      for _ in range(args.queries)]
+    searcher.search(hybrid_queries[0])  # load the query model outside the timing
+    times = []
+    for q in hybrid_queries:
+        t = time.perf_counter()
+        searcher.search(q, limit=10)
+        times.append(time.perf_counter() - t)
+    report["hybrid_p50_ms"] = round(pct(times, 0.5), 2)
+    report["hybrid_p95_ms"] = round(pct(times, 0.95), 2)
+    report["serving_rss_mib"] = round(rss_mib())
+    report["serving_rss_growth_mib"] = round(rss_mib() - rss_before)
+    report["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    report["db_size_mib"] = round(db.stat().st_size / 2**20)
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
