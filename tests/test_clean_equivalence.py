@@ -62,3 +62,8 @@ def reference_slugify(text: str) -> str:
 @given(text=st.one_of(st.text(max_size=40), st.text(alphabet="Ab é-_ .'", max_size=20)))
 def test_slugify_matches_reference(text):
     assert slugify(text) == reference_slugify(text)
+
+
+def test_braced_accents_as_bibtex_writes_them():
+    assert latex_to_text('M{\\"u}ller and Leurr{\\\'e}.com') == "Müller and Leurré.com"
+    assert latex_to_text('M\\"{u}ller, M\\"uller, {\\"U}ber') == "Müller, Müller, Über"

@@ -38,7 +38,8 @@ _URL = re.compile(r"\\url\s*\{([^{}]*)\}")
 _FOOTNOTE = re.compile(r"\\footnote\s*\{([^{}]*)\}")
 _DROP = re.compile(r"\\(?:{})\*?\s*(?:\[[^\]]*\])?\s*\{{[^{{}}]*\}}".format("|".join(_DROP_COMMANDS)))
 _STYLE = re.compile(r"\\(?:{})\*?\s*\{{([^{{}}]*)\}}".format("|".join(sorted(_STYLE_COMMANDS, key=len, reverse=True))))
-_ACCENT = re.compile(r"""\\(['`^"~=.uvHc])\s*\{?([A-Za-z])\}?""")
+# \"u, \"{u} and the BibTeX form {\"u}: the closing brace is eaten only when an opening one was.
+_ACCENT = re.compile(r"""(\{)?\\(['`^"~=.uvHc])\s*(?:\{([A-Za-z])\}|([A-Za-z]))(?(1)\})""")
 _ACCENT_MARKS = {"'": "\u0301", "`": "\u0300", "^": "\u0302", '"': "\u0308", "~": "\u0303", "=": "\u0304",
                  ".": "\u0307", "u": "\u0306", "v": "\u030c", "H": "\u030b", "c": "\u0327"}
 _TILDE_ACCENT = re.compile(r"\\(?:tilde|hat|bar|vec|widetilde|widehat|overline)\s*\{([^{}]*)\}")
@@ -55,7 +56,7 @@ _ANY_URL = re.compile(r"https?://[^\s{}<>\"'\\]+", re.I)
 
 
 def _accent(match: re.Match[str]) -> str:
-    return unicodedata.normalize("NFC", match.group(2) + _ACCENT_MARKS[match.group(1)])
+    return unicodedata.normalize("NFC", (match.group(3) or match.group(4)) + _ACCENT_MARKS[match.group(2)])
 
 
 def _apply_until_stable(pattern: re.Pattern[str], repl, text: str, limit: int = 12) -> str:

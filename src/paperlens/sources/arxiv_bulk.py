@@ -8,7 +8,6 @@ leading zero ('704.0001'); `update_date` is MM/DD/YYYY or ISO.
 from __future__ import annotations
 
 import ast
-import csv
 import json
 import re
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from ..ids import normalize_arxiv_id
 from ..models import Paper
 from . import register
 from .base import ReadContext, Rejected, Source, finish_paper, has_bad_bytes, open_text
+from .tabular import csv_header, csv_rows
 
 # Columns of the snapshot; a CSV must have at least these to be read as one.
 KAGGLE_FIELDS = ("id", "submitter", "authors", "title", "comments", "journal-ref", "doi", "report-no",
@@ -226,52 +226,18 @@ class ArxivCsvSource(Source):
 
     @classmethod
     def sniff(cls, path: Path, head: str) -> bool:
-        header = head.lstrip("\ufeff").split("\n", 1)[0].strip().lower()
-        if header.startswith("{") or "," not in header:
-            return False
-        columns = {c.strip().strip('"') for c in header.split(",")}
+        columns = csv_header(head)
         return _REQUIRED_CSV <= columns and bool(columns & {"submitter", "authors_parsed", "versions"})
 
     def read(self, ctx: ReadContext) -> Iterator[Paper | Rejected]:
-        with open_text(ctx.path) as handle:
-            reader = csv.reader(handle)
+        for item in csv_rows(ctx, _REQUIRED_CSV):
+            if isinstance(item, Rejected):
+                yield item
+                continue
+            line, row = item
             try:
-                header = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                yield Rejected(ctx.path, 1, f"unreadable CSV header ({exc})")
-                return
-            columns = [c.strip().lstrip("\ufeff") for c in header]
-            missing = _REQUIRED_CSV - set(columns)
-            if missing:
-                yield Rejected(ctx.path, 1, "CSV header lacks column(s): " + ", ".join(sorted(missing)))
-                return
-            yield from _csv_rows(ctx, reader, columns, self.name)
-
-
-def _csv_rows(ctx: ReadContext, reader, columns: list[str], source: str) -> Iterator[Paper | Rejected]:
-    while True:
-        start = reader.line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield Rejected(ctx.path, start, f"malformed CSV ({exc})")
-            continue
-        if not row or not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(columns):
-            yield Rejected(ctx.path, start, f"row has {len(row)} columns, the header has {len(columns)}")
-            continue
-        if any(has_bad_bytes(cell) for cell in row):
-            yield Rejected(ctx.path, start, "not valid UTF-8 text (is the file in another encoding?)")
-            continue
-        data = dict(zip(columns, row, strict=True))
-        try:
-            paper = paper_from_kaggle(data, literals=True)
-        except KaggleRecordError as exc:
-            yield Rejected(ctx.path, start, str(exc))
-            continue
-        yield _finish(paper, ctx, source, start)
+                paper = paper_from_kaggle(row, literals=True)
+            except KaggleRecordError as exc:
+                yield Rejected(ctx.path, line, str(exc))
+                continue
+            yield _finish(paper, ctx, self.name, line)
