@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,19 +51,31 @@ class ArxivAtomSource(Source):
             found = f"<{root}>" if root else "no XML element"
             yield Rejected(ctx.path, _first_content_line(text), f"not an Atom feed: found {found}, expected <feed>")
             return
-        feed = feedparser.parse(text.encode("utf-8"), sanitize_html=False, resolve_relative_uris=False)
+        feed = _parse(text)
         spans = _entry_spans(text)
-        error_line = None
         error = getattr(feed, "bozo_exception", None) if feed.get("bozo") else None
         if error is not None and hasattr(error, "getLineNumber"):  # broken XML, not a mere encoding note
+            # Keep the entries that closed before the break: re-parse just them as a complete feed.
             error_line = max(1, int(error.getLineNumber() or 1))
-        for index, entry in enumerate(feed.entries):
-            start, end = spans[index] if index < len(spans) else (1, None)
-            if error_line is not None and (end is None or end >= error_line):
-                break  # the parser recovered past a break: this entry may be cut short
-            yield self._entry(ctx, entry, start)
-        if error_line is not None:
+            complete = [i for i, (_, end) in enumerate(spans) if end is not None and end < error_line]
+            entries = []
+            if complete:
+                cut = _ENTRY_CLOSE.search(text, _offset_of_line(text, spans[complete[-1]][1]))
+                prefix = _parse(text[: cut.end()] + "\n</feed>\n") if cut else None
+                if prefix is not None and not prefix.get("bozo") and len(prefix.entries) == len(complete):
+                    entries = prefix.entries
+            for index, entry in enumerate(entries):
+                yield self._safe_entry(ctx, entry, spans[index][0])
             yield Rejected(ctx.path, error_line, f"malformed XML ({_sax_message(error)}); the rest is skipped")
+            return
+        for index, entry in enumerate(feed.entries):
+            yield self._safe_entry(ctx, entry, spans[index][0] if index < len(spans) else 1)
+
+    def _safe_entry(self, ctx: ReadContext, entry: Any, line: int) -> Paper | Rejected:
+        try:
+            return self._entry(ctx, entry, line)
+        except (AttributeError, TypeError, ValueError, KeyError) as exc:
+            return Rejected(ctx.path, line, f"cannot read entry ({type(exc).__name__}: {exc})")
 
     def _entry(self, ctx: ReadContext, entry: Any, line: int) -> Paper | Rejected:
         raw_id = entry.get("id", "") or ""
@@ -102,6 +115,17 @@ class ArxivAtomSource(Source):
         return finish_paper(paper, ctx, self.name, line, source_id=arxiv_id)
 
 
+def _parse(text: str) -> Any:
+    return feedparser.parse(text.encode("utf-8"), sanitize_html=False, resolve_relative_uris=False)
+
+
+def _offset_of_line(text: str, line: int) -> int:
+    offset = 0
+    for _ in range(line - 1):
+        offset = text.index("\n", offset) + 1
+    return offset
+
+
 def _root_element(text: str) -> str | None:
     body = re.sub(r"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>", "", text, flags=re.S)
     match = _ROOT.search(body)
@@ -109,7 +133,7 @@ def _root_element(text: str) -> str | None:
 
 
 def _first_content_line(text: str) -> int:
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):
         if line.strip() and not line.lstrip().startswith("<?"):
             return number
     return 1
@@ -126,7 +150,7 @@ def _entry_spans(text: str) -> list[tuple[int, int | None]]:
 
 
 def _reject_bad_bytes(ctx: ReadContext, text: str) -> Iterator[Rejected]:
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):
         if has_bad_bytes(line):
             yield Rejected(ctx.path, number, "not valid UTF-8 text (is the file in another encoding?); "
                                              "the response is skipped")
@@ -165,7 +189,8 @@ def fetch_arxiv(query: str, max_results: int = 50, *, base_url: str = ARXIV_API,
         raise FetchError("--max must be at least 1")
     save_dir = Path(save_dir)
     save_dir.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    # unique per run: a provenance entry must never point at a file a later fetch overwrote
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
     saved: list[Path] = []
     with httpx.Client(timeout=timeout, follow_redirects=True,
                       headers={"User-Agent": "paperlens (+https://github.com/paperlens)"}) as client:

@@ -7,6 +7,7 @@ writes `x-paperlens-id`, which is kept, so an exported bibliography reads back u
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +27,8 @@ _AND = re.compile(r"\s+and\s+", re.I)
 _YEAR = re.compile(r"(1[89]|20)\d{2}")
 _KEYWORD_SEP = re.compile(r"[,;]")
 _NON_ENTRY = {"string", "preamble", "comment"}
+# The splitter logs each broken block with 0-based lines; we report them ourselves as Rejected.
+logging.getLogger("bibtexparser.splitter").setLevel(logging.ERROR)
 
 
 @register
@@ -135,8 +138,8 @@ def _abstract(value: Any) -> str:
 
 
 def _reason(block: ParsingFailedBlock) -> str:
-    error = str(getattr(block, "error", "") or "")
-    reason = error.split("syntactical error in bibtex:", 1)[-1] if "syntactical" in error else error
+    error = getattr(block, "error", None)
+    reason = getattr(error, "abort_reason", None) or (str(error) if error else "")
     reason = " ".join(reason.split()) or "cannot be read"
     head = (block.raw or "").strip().split("\n", 1)[0][:60]
     return f"{reason} (entry starts {head!r})" if head else reason

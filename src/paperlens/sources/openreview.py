@@ -145,7 +145,7 @@ class OpenReviewJsonSource(Source):
                 return
 
     def _lines(self, ctx: ReadContext, text: str) -> Iterator[Paper | Rejected]:
-        for number, line in enumerate(text.splitlines(), start=1):
+        for number, line in enumerate(text.split("\n"), start=1):
             if not line.strip():
                 continue
             try:
