@@ -38,6 +38,11 @@ def rss_mib() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)  # every thread of this process
+    return usage.ru_utime + usage.ru_stime
+
+
 def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -100,10 +105,12 @@ def main() -> None:
                 checkpoints.append((done, time.perf_counter() - start, rss_mib()))
                 next_mark += 20_000
 
-        print(f"RSS before ingest: {rss_mib():.0f} MiB")
+        print(f"RSS before ingest: {rss_mib():.0f} MiB; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+        cpu_start = cpu_seconds()
         start = time.perf_counter()
         report = ingest_paths(store, [source], fmt="auto", batch_size=args.batch_size, on_record=on_record)
         elapsed = time.perf_counter() - start
+        cpu = cpu_seconds() - cpu_start
         stored = store.count()
         fts = store.conn.execute("SELECT count(*) FROM papers_fts").fetchone()[0]
         store.close()
@@ -112,6 +119,8 @@ def main() -> None:
             print(f"  after {count:>7} papers: {at:6.1f}s  RSS {rss:6.0f} MiB")
         print(f"ingested {report.valid} papers ({report.new} new, {report.rejected} rejected) in {elapsed:.1f}s: "
               f"{report.valid / elapsed:,.0f} papers/s")
+        print(f"CPU time {cpu:.1f}s ({report.valid / cpu:,.0f} papers per CPU-second); "
+              f"load average now {os.getloadavg()[0]:.1f}")
         print(f"stored {stored} papers, {fts} FTS rows, database {db_mib:.0f} MiB; peak RSS {peak_rss_mib():.0f} MiB")
         if stored != args.papers or fts != args.papers:
             sys.exit("benchmark records merged or were lost: the generator is broken")

@@ -31,6 +31,9 @@ _AND = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+")
 _MMDDYYYY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _NEW_ID_DATE = re.compile(r"^(\d{2})(\d{2})\.\d{4,5}$")
 _OLD_ID_DATE = re.compile(r"/(\d{2})(\d{2})\d{3}$")
+_RFC_DATE = re.compile(r"^\s*(?:[A-Za-z]{3},\s*)?(\d{1,2}) ([A-Za-z]{3}) (\d{4}) (\d{2}:\d{2}(?::\d{2})?) (\S+)\s*$")
+_MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+                                       "Dec"), start=1)}
 _NUMERIC_ID = re.compile(r"^(\d{3,4})\.(\d{1,5})$")
 _FIRST_CREATED = re.compile(r"""['"]created['"]\s*:\s*['"]([^'"]+)['"]""")
 
@@ -117,6 +120,14 @@ def _first_version_date(versions: Any) -> str | None:
 
 def _rfc_date(text: str) -> str | None:
     """'Mon, 2 Apr 2007 19:18:42 GMT' -> '2007-04-02'."""
+    match = _RFC_DATE.match(text)
+    if match and match.group(5) in ("GMT", "UTC", "+0000"):  # the snapshot's form: no time zone to apply
+        day, month, year = int(match.group(1)), _MONTHS.get(match.group(2)), int(match.group(3))
+        if month:
+            try:
+                return date(year, month, day).isoformat()
+            except ValueError:
+                return None
     try:
         return parsedate_to_datetime(text).date().isoformat()
     except (TypeError, ValueError, IndexError, OverflowError):
