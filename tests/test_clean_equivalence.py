@@ -67,3 +67,13 @@ def test_slugify_matches_reference(text):
 def test_braced_accents_as_bibtex_writes_them():
     assert latex_to_text('M{\\"u}ller and Leurr{\\\'e}.com') == "Müller and Leurré.com"
     assert latex_to_text('M\\"{u}ller, M\\"uller, {\\"U}ber') == "Müller, Müller, Über"
+
+
+def test_code_links_and_bad_bytes_fast_paths():
+    from paperlens.clean import find_code_url
+    from paperlens.sources.base import has_bad_bytes
+
+    assert find_code_url("no link here", "see HTTPS://GitHub.com/a/b.") == "HTTPS://GitHub.com/a/b"
+    assert find_code_url("github.com/a/b without a scheme") is None
+    assert not has_bad_bytes("plain ascii") and not has_bad_bytes("café 中文")
+    assert has_bad_bytes(b"caf\xe9".decode("utf-8", errors="surrogateescape"))

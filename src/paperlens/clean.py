@@ -140,7 +140,7 @@ def normalize_space(text: str) -> str:
 def find_code_url(*texts: str | None) -> str | None:
     """The first link to code (GitHub, GitLab, Hugging Face, project pages) in the texts."""
     for text in texts:
-        if not text:
+        if not text or "://" not in text:  # every link the pattern matches has one
             continue
         for match in CODE_HOSTS.finditer(text):
             url = match.group(0).rstrip(".,;:)]}>")

@@ -57,7 +57,7 @@ _BAD_BYTE = re.compile("[\udc80-\udcff]")
 
 
 def has_bad_bytes(text: str) -> bool:
-    return _BAD_BYTE.search(text) is not None
+    return not text.isascii() and _BAD_BYTE.search(text) is not None
 
 
 def read_head(path: str | Path, size: int = 8192) -> str:
