@@ -38,7 +38,9 @@ _URL = re.compile(r"\\url\s*\{([^{}]*)\}")
 _FOOTNOTE = re.compile(r"\\footnote\s*\{([^{}]*)\}")
 _DROP = re.compile(r"\\(?:{})\*?\s*(?:\[[^\]]*\])?\s*\{{[^{{}}]*\}}".format("|".join(_DROP_COMMANDS)))
 _STYLE = re.compile(r"\\(?:{})\*?\s*\{{([^{{}}]*)\}}".format("|".join(sorted(_STYLE_COMMANDS, key=len, reverse=True))))
-_ACCENT = re.compile(r"""\\(?:(['`^"~=.])\{?([A-Za-z])\}?|([uvHc])\{([A-Za-z])\})""")
+# \"u, \"{u} and the BibTeX form {\"u}: the closing brace is eaten only when an opening one was.
+# Letter accents (\u, \v, \H, \c) need braces, so a macro such as \url is never read as one.
+_ACCENT = re.compile(r"""(\{)?\\(?:(['`^"~=.])(?:\{([A-Za-z])\}|([A-Za-z]))|([uvHc])\{([A-Za-z])\})(?(1)\})""")
 _ACCENT_MARKS = {"'": "\u0301", "`": "\u0300", "^": "\u0302", '"': "\u0308", "~": "\u0303", "=": "\u0304",
                  ".": "\u0307", "u": "\u0306", "v": "\u030c", "H": "\u030b", "c": "\u0327"}
 _TILDE_ACCENT = re.compile(r"\\(?:tilde|hat|bar|vec|widetilde|widehat|overline)\s*\{([^{}]*)\}")
@@ -55,7 +57,8 @@ _ANY_URL = re.compile(r"https?://[^\s{}<>\"'\\]+", re.I)
 
 
 def _accent(match: re.Match[str]) -> str:
-    mark, letter = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
+    mark = match.group(2) or match.group(5)
+    letter = match.group(3) or match.group(4) or match.group(6)
     return unicodedata.normalize("NFC", letter + _ACCENT_MARKS[mark])
 
 
@@ -80,16 +83,19 @@ def latex_to_text(raw: str, placeholder: str | None = None) -> str:
     """LaTeX markup in an abstract to clean readable text; math keeps its symbols."""
     if "\\" not in raw and "$" not in raw and "~" not in raw and "``" not in raw:
         return normalize_space(raw)
+    # Each pass needs a character it could act on; checking first skips most passes on most texts.
     text = raw.replace("\\\\", " ")  # LaTeX line break
-    text = _UNICODE_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
-    text = _HREF.sub(_link_text, text)
-    text = _URL.sub(lambda m: m.group(1).strip(), text)
-    text = _apply_until_stable(_FOOTNOTE, lambda m: f" ({m.group(1).strip()})", text)
-    text = _DROP.sub("", text)
-    text = _apply_until_stable(_STYLE, lambda m: m.group(1), text)
-    text = _apply_until_stable(_TILDE_ACCENT, lambda m: m.group(1), text)
-    text = _ACCENT.sub(_accent, text)
-    text = _SUPERSUB.sub(lambda m: m.group(1) + (m.group(2) if len(m.group(2)) == 1 else f"({m.group(2)})"), text)
+    if "\\" in text:
+        text = _UNICODE_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+        text = _HREF.sub(_link_text, text)
+        text = _URL.sub(lambda m: m.group(1).strip(), text)
+        text = _apply_until_stable(_FOOTNOTE, lambda m: f" ({m.group(1).strip()})", text)
+        text = _DROP.sub("", text)
+        text = _apply_until_stable(_STYLE, lambda m: m.group(1), text)
+        text = _apply_until_stable(_TILDE_ACCENT, lambda m: m.group(1), text)
+        text = _ACCENT.sub(_accent, text)
+    if "{" in text:
+        text = _SUPERSUB.sub(lambda m: m.group(1) + (m.group(2) if len(m.group(2)) == 1 else f"({m.group(2)})"), text)
 
     def command(match: re.Match[str]) -> str:
         name = match.group(1)
@@ -99,28 +105,46 @@ def latex_to_text(raw: str, placeholder: str | None = None) -> str:
             return placeholder or name
         return name if len(name) > 1 else ""
 
-    text = _INLINE_MATH.sub(lambda m: m.group(1), text)
-    text = _COMMAND.sub(command, text)
+    if "$" in text:
+        text = _INLINE_MATH.sub(lambda m: m.group(1), text)
+    if "\\" in text:
+        text = _COMMAND.sub(command, text)
     text = text.replace("~", " ").replace("``", "\u201c").replace("''", "\u201d").replace("---", "—")
     text = text.replace("--", "–")
     # Leftover grouping braces are markup, not content.
-    text = re.sub(r"(?<![\w\\])\{([^{}]*)\}", r"\1", text)
+    if "{" in text:
+        text = _GROUP_BRACES.sub(r"\1", text)
     text = text.replace("{}", "")
     text = re.sub(r"\\(?![A-Za-z])", "", text)  # a stray backslash is markup, not content
     return normalize_space(text)
 
 
+_GROUP_BRACES = re.compile(r"(?<![\w\\])\{([^{}]*)\}")
+_HSPACE = re.compile(r"[ \t\f\v]+")
+_NEWLINE = re.compile(r" *\n *")
+_SPACE_PUNCT = re.compile(r" ([,.;:!?)])(?=\s|$)")
+
+
 def normalize_space(text: str) -> str:
-    text = text.replace("\u00a0", " ").replace("\r", "")
-    text = re.sub(r"[ \t\f\v]+", " ", text)
-    text = re.sub(r" *\n *", " ", text)
-    return re.sub(r" ([,.;:!?)])(?=\s|$)", r"\1", text).strip()
+    # Every substitution is guarded by a cheap test for what it acts on (this runs on every text we read).
+    if "\u00a0" in text:
+        text = text.replace("\u00a0", " ")
+    if "\r" in text:
+        text = text.replace("\r", "")
+    if "  " in text or "\t" in text or "\f" in text or "\v" in text:
+        text = _HSPACE.sub(" ", text)
+    if "\n" in text:
+        text = _NEWLINE.sub(" ", text)
+    if (" ," in text or " ." in text or " ;" in text or " :" in text or " !" in text or " ?" in text
+            or " )" in text):
+        text = _SPACE_PUNCT.sub(r"\1", text)
+    return text.strip()
 
 
 def find_code_url(*texts: str | None) -> str | None:
     """The first link to code (GitHub, GitLab, Hugging Face, project pages) in the texts."""
     for text in texts:
-        if not text:
+        if not text or "://" not in text:  # every link the pattern matches has one
             continue
         for match in CODE_HOSTS.finditer(text):
             url = match.group(0).rstrip(".,;:)]}>")
@@ -141,19 +165,28 @@ def repo_name(url: str | None) -> str | None:
     return None
 
 
+_CJK = re.compile("[\u4e00-\u9fff]")
+
+
 def detect_language(text: str) -> str:
     """'zh' when a meaningful share of the letters are CJK ideographs, else 'en'."""
-    if not text:
+    if not text or _CJK.search(text) is None:  # fast path: most abstracts have no CJK at all
         return "en"
-    cjk = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+    cjk = len(_CJK.findall(text))
     letters = sum(1 for ch in text if ch.isalpha())
     return "zh" if letters and cjk / letters > 0.2 else "en"
+
+
+_NON_WORD = re.compile(r"[\W_]+")
+_ASCII_NON_ALNUM = bytes(c for c in range(128) if not chr(c).isalnum())
 
 
 def normalize_key(text: str) -> str:
     """Lower-case letters and digits only: the key near-identical texts share."""
     text = unicodedata.normalize("NFKC", text).lower()
-    return re.sub(r"[\W_]+", "", text)
+    if text.isascii():  # same result as the regex, ten times faster
+        return text.encode("ascii").translate(None, _ASCII_NON_ALNUM).decode("ascii")
+    return _NON_WORD.sub("", text)
 
 
 def title_key(title: str) -> str | None:
@@ -177,8 +210,12 @@ def short_hash(*parts: str, length: int = 16) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:length]
 
 
+_NON_SLUG = re.compile(r"[^\w]+")
+
+
 def slugify(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    slug = re.sub(r"[^\w]+", "-", text.lower(), flags=re.U).strip("-")
+    if not text.isascii():  # ASCII has no accents to strip
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    slug = _NON_SLUG.sub("-", text.lower()).strip("-")
     return slug or "x"

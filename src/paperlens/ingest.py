@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -45,12 +47,60 @@ def ingest_paths(store: Store, paths: Iterable[str | Path], *, fmt: str = "auto"
                     report.strict_failed = True
                     continue
                 records = iter(items)
-            result = store.ingest(_papers(records, report, on_record, on_rejected), batch_size=batch_size)
+            papers = _papers(records, report, on_record, on_rejected)
+            result = store.ingest(prefetch(papers, size=2 * batch_size), batch_size=batch_size)
         except SourceError as exc:
             report.file_errors.append((str(path), str(exc)))
             continue
         _count(report, result)
     return report
+
+
+def prefetch(items: Iterator[Paper], size: int = 1000) -> Iterator[Paper]:
+    """Yield what `items` yields, read ahead in a thread: SQLite lets go of the GIL while it writes and
+    indexes, so the next papers are parsed meanwhile. At most `size` papers wait in memory; an error
+    in the reader is raised here, where the caller reads."""
+    buffer: queue.Queue = queue.Queue(maxsize=max(1, size))
+    stop = threading.Event()
+    done = object()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                buffer.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for item in items:
+                if not put(item):
+                    return
+        except BaseException as exc:  # handed to the consumer, which raises it
+            put(_Failure(exc))
+            return
+        put(done)
+
+    reader = threading.Thread(target=read, name="paperlens-reader", daemon=True)
+    reader.start()
+    try:
+        while True:
+            item = buffer.get()
+            if item is done:
+                return
+            if isinstance(item, _Failure):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        reader.join()
+
+
+class _Failure:
+    def __init__(self, error: BaseException):
+        self.error = error
 
 
 def _papers(records: Iterator[Paper | Rejected], report: IngestReport, on_record, on_rejected) -> Iterator[Paper]:

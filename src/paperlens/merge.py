@@ -49,8 +49,8 @@ def merge_papers(old: Paper, new: Paper, provenance: dict[str, str]) -> Paper:
     union = _union(merged.keywords, new.keywords)
     if union != merged.keywords:
         take("keywords", union)
-    if new.topic and not merged.topic:
-        take("topic", new.topic)
+    if new.topic and (not merged.topic or (new.topic.label and not merged.topic.label)):
+        take("topic", new.topic)  # a topic with a label is richer than an area alone
     for lang, summary in new.summary.items():
         mine = merged.summary.get(lang) or Summary()
         changed = False

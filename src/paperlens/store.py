@@ -126,6 +126,9 @@ class Store:
                 conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
+                # Bigger page cache for the key index and FTS merges during large ingests (bounded: 64 MiB).
+                conn.execute("PRAGMA cache_size=-65536")
+                conn.execute("PRAGMA temp_store=MEMORY")
             conn.execute("PRAGMA busy_timeout=30000")
             conn.row_factory = sqlite3.Row
             self._local.conn = conn
@@ -176,16 +179,67 @@ class Store:
         return total
 
     def _ingest_batch(self, batch: list[Paper], on_batch) -> IngestResult:
+        """Papers none of whose keys is known yet are inserted together (a few executemany calls per
+        batch); a paper that matches a stored one, or one earlier in the batch, goes through the
+        one-at-a-time merge, after the pending inserts are written so it can find them."""
         result = IngestResult()
         now = utcnow()
         with self.transaction():
-            for paper in batch:
-                outcome, pid = self._ingest_one(paper, now)
-                setattr(result, outcome, getattr(result, outcome) + 1)
-                result.ids.append(pid)
+            keyed = [(paper, record_keys(paper)) for paper in batch]
+            known = self._existing_keys({key for _, keys in keyed for key in keys})
+            self._local.written_keys = known
+            pending: list[tuple[Paper, list[str]]] = []
+            try:
+                for paper, keys in keyed:
+                    if any(key in known for key in keys):
+                        self._insert_many(pending, now)
+                        pending = []
+                        outcome, pid = self._ingest_one(paper, now, keys)
+                    else:
+                        pending.append((paper, keys))
+                        known.update(keys)
+                        outcome, pid = "new", paper.id
+                    setattr(result, outcome, getattr(result, outcome) + 1)
+                    result.ids.append(pid)
+                self._insert_many(pending, now)
+            finally:
+                self._local.written_keys = None
         if on_batch:
             on_batch(result)
         return result
+
+    def _existing_keys(self, keys: set[str]) -> set[str]:
+        found: set[str] = set()
+        ordered = list(keys)
+        for i in range(0, len(ordered), 500):
+            chunk = ordered[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(r[0] for r in self.conn.execute(f"SELECT key FROM paper_keys WHERE key IN ({marks})", chunk))
+        return found
+
+    def _insert_many(self, pending: list[tuple[Paper, list[str]]], now: str) -> None:
+        """Insert new papers (none matches anything stored) with explicit rowids, so their FTS rows,
+        authors, keywords and keys go in with one executemany each."""
+        if not pending:
+            return
+        conn = self.conn
+        first = conn.execute("SELECT coalesce(max(rowid), 0) + 1 FROM papers").fetchone()[0]
+        papers, authors, keywords, fts, keys = [], [], [], [], []
+        for rowid, (paper, paper_keys) in enumerate(pending, start=first):
+            papers.append((rowid, *_columns(paper, initial_provenance(paper), now), now))
+            authors.extend((paper.id, i, name, slugify(name)) for i, name in enumerate(paper.authors))
+            keywords.extend((paper.id, kw, keyword_norm(kw)) for kw in paper.keywords)
+            fts.append(_fts_row(rowid, paper))
+            keys.extend((key, paper.id) for key in dict.fromkeys(paper_keys))
+        conn.executemany(
+            "INSERT INTO papers (rowid, id, data, provenance, content_hash, title, year, date, language, venue, "
+            "topic_area, topic_label, has_code, updated_at, added_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            papers,
+        )
+        conn.executemany("INSERT INTO paper_authors VALUES (?,?,?,?)", authors)
+        conn.executemany("INSERT OR IGNORE INTO paper_keywords VALUES (?,?,?, 'source')", keywords)
+        conn.executemany("INSERT INTO papers_fts (rowid, title, abstract, keywords, authors) VALUES (?,?,?,?,?)", fts)
+        conn.executemany("INSERT OR IGNORE INTO paper_keys VALUES (?, ?)", keys)
 
     def _find(self, keys: list[str]) -> str | None:
         if not keys:
@@ -200,8 +254,8 @@ class Store:
                 return found[key]
         return None
 
-    def _ingest_one(self, paper: Paper, now: str) -> tuple[str, str]:
-        keys = record_keys(paper)
+    def _ingest_one(self, paper: Paper, now: str, keys: list[str] | None = None) -> tuple[str, str]:
+        keys = record_keys(paper) if keys is None else keys
         existing_id = self._find(keys)
         if existing_id is None:
             self._insert(paper, initial_provenance(paper), keys, now)
@@ -232,10 +286,7 @@ class Store:
         conn.execute(
             """UPDATE papers SET id=?, data=?, provenance=?, content_hash=?, title=?, year=?, date=?, language=?,
                venue=?, topic_area=?, topic_label=?, has_code=?, updated_at=? WHERE rowid=?""",
-            (paper.id, paper.model_dump_json(), json.dumps(provenance, ensure_ascii=False), paper.content_hash(),
-             paper.title, paper.year, paper.date, paper.language, paper.venue,
-             paper.topic.area if paper.topic else None, paper.topic.label if paper.topic else None,
-             int(bool(paper.code_url or paper.extra.get("code_badge"))), now, rowid),
+            (*_columns(paper, provenance, now), rowid),
         )
         if not fresh:
             conn.execute("DELETE FROM paper_authors WHERE paper_id = ?", (paper.id,))
@@ -249,13 +300,15 @@ class Store:
             "INSERT OR IGNORE INTO paper_keywords (paper_id, keyword, norm, origin) VALUES (?,?,?, 'source')",
             [(paper.id, kw, keyword_norm(kw)) for kw in paper.keywords],
         )
-        conn.execute(
-            "INSERT INTO papers_fts (rowid, title, abstract, keywords, authors) VALUES (?,?,?,?,?)",
-            (rowid, paper.title, paper.abstract, " ; ".join(paper.keywords), " ; ".join(paper.authors)),
-        )
+        conn.execute("INSERT INTO papers_fts (rowid, title, abstract, keywords, authors) VALUES (?,?,?,?,?)",
+                     _fts_row(rowid, paper))
 
     def _add_keys(self, keys: Iterable[str], pid: str) -> None:
-        self.conn.executemany("INSERT OR IGNORE INTO paper_keys VALUES (?, ?)", [(k, pid) for k in dict.fromkeys(keys)])
+        unique = list(dict.fromkeys(keys))
+        self.conn.executemany("INSERT OR IGNORE INTO paper_keys VALUES (?, ?)", [(k, pid) for k in unique])
+        written = getattr(self._local, "written_keys", None)
+        if written is not None:  # inside a batch: later papers of it must see these keys
+            written.update(unique)
 
     def _rekey(self, old_id: str, new_id: str) -> None:
         conn = self.conn
@@ -437,6 +490,18 @@ class Store:
 
     def integrity_check(self) -> str:
         return self.conn.execute("PRAGMA integrity_check").fetchone()[0]
+
+
+def _columns(paper: Paper, provenance: dict[str, str], now: str) -> tuple:
+    """The papers row of a paper: id, data, provenance, content_hash, the query columns, updated_at."""
+    return (paper.id, paper.model_dump_json(), json.dumps(provenance, ensure_ascii=False), paper.content_hash(),
+            paper.title, paper.year, paper.date, paper.language, paper.venue,
+            paper.topic.area if paper.topic else None, paper.topic.label if paper.topic else None,
+            int(bool(paper.code_url or paper.extra.get("code_badge"))), now)
+
+
+def _fts_row(rowid: int, paper: Paper) -> tuple:
+    return rowid, paper.title, paper.abstract, " ; ".join(paper.keywords), " ; ".join(paper.authors)
 
 
 class _Transaction:

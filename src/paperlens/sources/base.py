@@ -6,6 +6,7 @@ import bz2
 import gzip
 import io
 import lzma
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -53,8 +54,11 @@ def open_text(path: str | Path) -> io.TextIOBase:
     return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="\n")
 
 
+_BAD_BYTE = re.compile("[\udc80-\udcff]")
+
+
 def has_bad_bytes(text: str) -> bool:
-    return any("\udc80" <= ch <= "\udcff" for ch in text)
+    return not text.isascii() and _BAD_BYTE.search(text) is not None
 
 
 def read_head(path: str | Path, size: int = 8192) -> str:

@@ -1,0 +1,229 @@
+"""arXiv API responses (Atom, `arxiv-atom`) and the fetcher that saves them.
+
+An API response is one page of at most a few hundred entries, so it is parsed whole (with feedparser,
+as the `arxiv` library does); each entry keeps the line its <entry> starts on. `fetch_arxiv` pages
+through the API with httpx and keeps every raw response as a file, so a fetched paper's provenance
+names a real file and line, and a fetch can be re-ingested offline.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import feedparser
+
+from ..ids import normalize_arxiv_id
+from ..models import Paper
+from . import register
+from .base import ReadContext, Rejected, Source, finish_paper, has_bad_bytes, open_text
+
+ARXIV_API = "https://export.arxiv.org/api/query"
+ATOM_NS = "http://www.w3.org/2005/Atom"
+_ENTRY_OPEN = re.compile(r"<(?:[\w.-]+:)?entry[\s>/]")
+_ENTRY_CLOSE = re.compile(r"</(?:[\w.-]+:)?entry\s*>")
+_ROOT = re.compile(r"<([\w.-]+:)?([\w.-]+)[\s>/]")
+_VERSION = re.compile(r"v(\d+)$")
+
+
+@register
+class ArxivAtomSource(Source):
+    name = "arxiv-atom"
+    description = "arXiv API response (Atom XML)"
+
+    @classmethod
+    def sniff(cls, path: Path, head: str) -> bool:
+        return "<feed" in head and ATOM_NS in head and "arxiv" in head.lower()
+
+    def read(self, ctx: ReadContext) -> Iterator[Paper | Rejected]:
+        with open_text(ctx.path) as handle:
+            text = handle.read()
+        if has_bad_bytes(text):
+            yield from _reject_bad_bytes(ctx, text)
+            return
+        root = _root_element(text)
+        if root != "feed":
+            found = f"<{root}>" if root else "no XML element"
+            yield Rejected(ctx.path, _first_content_line(text), f"not an Atom feed: found {found}, expected <feed>")
+            return
+        feed = _parse(text)
+        spans = _entry_spans(text)
+        error = getattr(feed, "bozo_exception", None) if feed.get("bozo") else None
+        if error is not None and hasattr(error, "getLineNumber"):  # broken XML, not a mere encoding note
+            # Keep the entries that closed before the break: re-parse just them as a complete feed.
+            error_line = max(1, int(error.getLineNumber() or 1))
+            complete = [i for i, (_, end) in enumerate(spans) if end is not None and end < error_line]
+            entries = []
+            if complete:
+                cut = _ENTRY_CLOSE.search(text, _offset_of_line(text, spans[complete[-1]][1]))
+                prefix = _parse(text[: cut.end()] + "\n</feed>\n") if cut else None
+                if prefix is not None and not prefix.get("bozo") and len(prefix.entries) == len(complete):
+                    entries = prefix.entries
+            for index, entry in enumerate(entries):
+                yield self._safe_entry(ctx, entry, spans[index][0])
+            yield Rejected(ctx.path, error_line, f"malformed XML ({_sax_message(error)}); the rest is skipped")
+            return
+        for index, entry in enumerate(feed.entries):
+            yield self._safe_entry(ctx, entry, spans[index][0] if index < len(spans) else 1)
+
+    def _safe_entry(self, ctx: ReadContext, entry: Any, line: int) -> Paper | Rejected:
+        try:
+            return self._entry(ctx, entry, line)
+        except (AttributeError, TypeError, ValueError, KeyError) as exc:
+            return Rejected(ctx.path, line, f"cannot read entry ({type(exc).__name__}: {exc})")
+
+    def _entry(self, ctx: ReadContext, entry: Any, line: int) -> Paper | Rejected:
+        raw_id = entry.get("id", "") or ""
+        if "/api/errors" in raw_id:  # the API reports a bad query as an entry
+            return Rejected(ctx.path, line, f"arXiv API error: {' '.join((entry.get('summary') or '').split())}")
+        arxiv_id = normalize_arxiv_id(raw_id)
+        if not arxiv_id:
+            return Rejected(ctx.path, line, f"entry id is not an arXiv id: {raw_id[:60]!r}")
+        title, abstract = entry.get("title", "") or "", entry.get("summary", "") or ""
+        if not title.strip() and not abstract.strip():
+            return Rejected(ctx.path, line, "entry has neither title nor summary")
+        categories = []
+        primary = entry.get("arxiv_primary_category") or {}
+        if primary.get("term"):
+            categories.append(primary["term"])
+        categories += [t["term"] for t in entry.get("tags", []) if t.get("term") and t["term"] not in categories]
+        published = _iso(entry.get("published"))
+        extra: dict[str, Any] = {}
+        version = _VERSION.search(raw_id.rstrip("/"))
+        if version:
+            extra["arxiv_version"] = int(version.group(1))
+        if entry.get("arxiv_comment"):
+            extra["comments"] = " ".join(entry["arxiv_comment"].split())
+        updated = _iso(entry.get("updated"))
+        if updated:
+            extra["update_date"] = updated
+        for link in entry.get("links", []):
+            if link.get("title") == "pdf" and link.get("href"):
+                extra["pdf_url"] = link["href"]
+        paper = Paper(
+            title=title, authors=[a.get("name", "") for a in entry.get("authors", []) if a.get("name")],
+            abstract_raw=abstract.strip(), date=published, year=int(published[:4]) if published else None,
+            categories=categories, doi=entry.get("arxiv_doi"),
+            venue=" ".join((entry.get("arxiv_journal_ref") or "").split()) or None,
+            arxiv_id=arxiv_id, extra=extra,
+        )
+        return finish_paper(paper, ctx, self.name, line, source_id=arxiv_id)
+
+
+def _parse(text: str) -> Any:
+    return feedparser.parse(text.encode("utf-8"), sanitize_html=False, resolve_relative_uris=False)
+
+
+def _offset_of_line(text: str, line: int) -> int:
+    offset = 0
+    for _ in range(line - 1):
+        offset = text.index("\n", offset) + 1
+    return offset
+
+
+def _root_element(text: str) -> str | None:
+    body = re.sub(r"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>", "", text, flags=re.S)
+    match = _ROOT.search(body)
+    return match.group(2) if match else None
+
+
+def _first_content_line(text: str) -> int:
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.strip() and not line.lstrip().startswith("<?"):
+            return number
+    return 1
+
+
+def _entry_spans(text: str) -> list[tuple[int, int | None]]:
+    """(start line, end line or None when unclosed) of each <entry>, in document order."""
+    spans = []
+    for opened in _ENTRY_OPEN.finditer(text):
+        start = text.count("\n", 0, opened.start()) + 1
+        closed = _ENTRY_CLOSE.search(text, opened.end())
+        spans.append((start, text.count("\n", 0, closed.start()) + 1 if closed else None))
+    return spans
+
+
+def _reject_bad_bytes(ctx: ReadContext, text: str) -> Iterator[Rejected]:
+    for number, line in enumerate(text.split("\n"), start=1):
+        if has_bad_bytes(line):
+            yield Rejected(ctx.path, number, "not valid UTF-8 text (is the file in another encoding?); "
+                                             "the response is skipped")
+            return
+
+
+def _sax_message(error: Exception) -> str:
+    message = getattr(error, "getMessage", None)
+    return message() if callable(message) else str(error)
+
+
+def _iso(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC).date().isoformat()
+    except ValueError:
+        return value[:10] if re.match(r"\d{4}-\d{2}-\d{2}", value) else None
+
+
+# ------------------------------------------------------------------------------------ fetching
+
+
+class FetchError(Exception):
+    """The API could not be reached or refused the query."""
+
+
+def fetch_arxiv(query: str, max_results: int = 50, *, base_url: str = ARXIV_API, save_dir: str | Path,
+                page_size: int = 100, delay: float = 3.0, timeout: float = 30.0) -> list[Path]:
+    """Run an arXiv API search and save each Atom page under save_dir; returns the saved files.
+
+    arXiv asks clients to wait 3 s between calls; `delay` is that wait (only between pages)."""
+    import httpx
+
+    if max_results < 1:
+        raise FetchError("--max must be at least 1")
+    save_dir = Path(save_dir)
+    save_dir.mkdir(parents=True, exist_ok=True)
+    # unique per run: a provenance entry must never point at a file a later fetch overwrote
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    saved: list[Path] = []
+    with httpx.Client(timeout=timeout, follow_redirects=True,
+                      headers={"User-Agent": "paperlens (+https://github.com/paperlens)"}) as client:
+        start = 0
+        while start < max_results:
+            if start and delay:
+                time.sleep(delay)
+            size = min(page_size, max_results - start)
+            params = {"search_query": query, "start": start, "max_results": size}
+            try:
+                response = client.get(base_url, params=params)
+            except httpx.HTTPError as exc:
+                raise FetchError(f"cannot reach {base_url}: {exc}") from exc
+            if response.status_code != 200:
+                raise FetchError(f"{response.url} answered HTTP {response.status_code}")
+            path = save_dir / f"arxiv-{stamp}-{start:06d}.xml"
+            path.write_bytes(response.content)
+            saved.append(path)
+            feed = feedparser.parse(response.content)
+            got = len(feed.entries)
+            total = _total_results(feed)
+            start += size
+            if got < size or (total is not None and start >= total):
+                break
+    return saved
+
+
+def _total_results(feed: Any) -> int | None:
+    value = feed.feed.get("opensearch_totalresults")
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+__all__ = ["ARXIV_API", "ArxivAtomSource", "FetchError", "fetch_arxiv"]

@@ -1,0 +1,231 @@
+"""OpenReview: API notes as JSON (`openreview-json`) and the ICLR-style paper CSV (`iclr-csv`).
+
+Notes come as `{"notes": [...]}` (an API response), a bare list, or one note per line. API v2 wraps
+every content field as `{"value": ...}`; v1 notes hold plain values; both are read. Notes of a JSON
+document are decoded one at a time so each keeps the line it starts on and a truncated file still
+gives the notes before the break.
+
+The ICLR CSV also carries a third party's model output (explain_zh, haiku_category, cluster labels):
+those columns are never read.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..ids import openreview_id_from
+from ..models import Paper, Topic
+from . import register
+from .base import ReadContext, Rejected, Source, finish_paper, has_bad_bytes, open_text
+from .tabular import csv_header, csv_rows
+
+_NOTES_ARRAY = re.compile(r'"notes"\s*:\s*\[')
+_CONTENT_OBJECT = re.compile(r'"content"\s*:\s*\{')
+_YEAR = re.compile(r"\b(19|20)\d{2}\b")
+_LIST_SEP = re.compile(r"[,;]")
+_WS = re.compile(r"[ \t\n\r]*")
+# Columns the ICLR CSV must have; the rest are optional. Third-party columns are deliberately not listed.
+ICLR_REQUIRED = {"openreview_url", "title", "abstract"}
+ICLR_RATINGS = (("avg_rating", float), ("avg_confidence", float), ("n_ratings", int))
+
+
+def _value(content: dict[str, Any], key: str) -> Any:
+    field = content.get(key)
+    if isinstance(field, dict) and "value" in field:  # API v2
+        return field["value"]
+    return field
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _str_list(value: Any) -> list[str]:
+    if isinstance(value, str):  # 'a, b' (some authors separate with ';')
+        return [part.strip().rstrip(".").strip() for part in _LIST_SEP.split(value) if part.strip(" .")]
+    if isinstance(value, list):
+        return [item.strip() for item in value if isinstance(item, str) and item.strip()]
+    return []
+
+
+def _ms_date(value: Any) -> str | None:
+    if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(value / 1000, tz=UTC).date().isoformat()
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _year_of(venue: str | None) -> int | None:
+    match = _YEAR.search(venue or "")
+    return int(match.group(0)) if match else None
+
+
+def paper_from_note(note: dict[str, Any]) -> Paper:
+    """One OpenReview note (v1 or v2) -> Paper (not finished). ValueError when it is not a paper."""
+    content = note.get("content")
+    if not isinstance(content, dict):
+        raise ValueError("note has no content object")
+    title, abstract = _text(_value(content, "title")), _text(_value(content, "abstract"))
+    if not title and not abstract:
+        raise ValueError("note has neither title nor abstract")
+    forum = note.get("forum") or note.get("id")
+    openreview_id = forum if isinstance(forum, str) and forum.strip() else None
+    venue = _text(_value(content, "venue")) or None
+    area = _text(_value(content, "primary_area")) or None
+    iso = _ms_date(note.get("pdate")) or _ms_date(note.get("cdate")) or _ms_date(note.get("tcdate"))
+    extra: dict[str, Any] = {}
+    venueid = _text(_value(content, "venueid"))
+    if venueid:
+        extra["venueid"] = venueid
+    code = _text(_value(content, "code")) or None
+    return Paper(
+        title=title, authors=_str_list(_value(content, "authors")), abstract_raw=abstract,
+        keywords=_str_list(_value(content, "keywords")), tldr=_text(_value(content, "TLDR")) or None,
+        venue=venue, date=iso, year=_year_of(venue) or (int(iso[:4]) if iso else None),
+        topic=Topic(area=area) if area else None, openreview_id=openreview_id,
+        code_url=code if code and code.startswith("http") else None, extra=extra,
+    )
+
+
+@register
+class OpenReviewJsonSource(Source):
+    name = "openreview-json"
+    description = 'OpenReview API notes: {"notes": [...]}, a list of notes, or one note per line'
+
+    @classmethod
+    def sniff(cls, path: Path, head: str) -> bool:
+        start = head.lstrip("\ufeff \t\r\n")[:1]
+        if start not in ("{", "["):
+            return False
+        return bool(_CONTENT_OBJECT.search(head)) and ('"forum"' in head or '"invitation' in head)
+
+    def read(self, ctx: ReadContext) -> Iterator[Paper | Rejected]:
+        with open_text(ctx.path) as handle:
+            text = handle.read()  # an API response is one JSON document; notes are decoded one by one
+        body = text.lstrip("\ufeff \t\r\n")
+        if body.startswith("["):
+            yield from self._array(ctx, text, text.index("[") + 1)
+            return
+        notes = _NOTES_ARRAY.search(text)
+        first_line = body.split("\n", 1)[0]
+        if notes and not _is_one_note(first_line):
+            yield from self._array(ctx, text, notes.end())
+            return
+        yield from self._lines(ctx, text)
+
+    def _array(self, ctx: ReadContext, text: str, pos: int) -> Iterator[Paper | Rejected]:
+        decoder = json.JSONDecoder()
+        while True:
+            pos = _WS.match(text, pos).end()
+            if pos >= len(text):
+                yield Rejected(ctx.path, _line_at(text, pos), "JSON ends before the list of notes is closed")
+                return
+            if text[pos] == "]":
+                return
+            line = _line_at(text, pos)
+            try:
+                note, pos = decoder.raw_decode(text, pos)
+            except json.JSONDecodeError as exc:
+                yield Rejected(ctx.path, exc.lineno, f"invalid JSON ({exc.msg} at column {exc.colno}); "
+                                                     "the rest of the file is skipped")
+                return
+            yield self._note(ctx, note, line)
+            pos = _WS.match(text, pos).end()
+            if text.startswith(",", pos):
+                pos += 1
+            elif not text.startswith("]", pos):
+                yield Rejected(ctx.path, _line_at(text, pos), "expected ',' or ']' after a note")
+                return
+
+    def _lines(self, ctx: ReadContext, text: str) -> Iterator[Paper | Rejected]:
+        for number, line in enumerate(text.split("\n"), start=1):
+            if not line.strip():
+                continue
+            try:
+                note = json.loads(line)
+            except ValueError as exc:
+                message = f"{exc.msg} at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else str(exc)
+                yield Rejected(ctx.path, number, f"invalid JSON ({message})")
+                continue
+            yield self._note(ctx, note, number)
+
+    def _note(self, ctx: ReadContext, note: Any, line: int) -> Paper | Rejected:
+        if not isinstance(note, dict):
+            return Rejected(ctx.path, line, "expected a note object")
+        if has_bad_bytes(json.dumps(note, ensure_ascii=False)):
+            return Rejected(ctx.path, line, "not valid UTF-8 text (is the file in another encoding?)")
+        try:
+            paper = paper_from_note(note)
+        except (ValueError, TypeError) as exc:
+            return Rejected(ctx.path, line, str(exc))
+        note_id = note.get("id") if isinstance(note.get("id"), str) else None
+        return finish_paper(paper, ctx, self.name, line, source_id=note_id)
+
+
+def _is_one_note(line: str) -> bool:
+    try:
+        data = json.loads(line)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and "content" in data
+
+
+def _line_at(text: str, pos: int) -> int:
+    return text.count("\n", 0, min(pos, len(text))) + 1
+
+
+@register
+class IclrCsvSource(Source):
+    name = "iclr-csv"
+    description = "ICLR-style OpenReview paper CSV (openreview_url, venue, title, abstract, keywords, primary_area, ...)"
+
+    @classmethod
+    def sniff(cls, path: Path, head: str) -> bool:
+        return ICLR_REQUIRED <= csv_header(head)
+
+    def read(self, ctx: ReadContext) -> Iterator[Paper | Rejected]:
+        for item in csv_rows(ctx, ICLR_REQUIRED):
+            if isinstance(item, Rejected):
+                yield item
+                continue
+            line, row = item
+            try:
+                paper = self._paper(row)
+            except ValueError as exc:
+                yield Rejected(ctx.path, line, str(exc))
+                continue
+            yield finish_paper(paper, ctx, self.name, line, source_id=paper.openreview_id)
+
+    @staticmethod
+    def _paper(row: dict[str, str]) -> Paper:
+        url = row.get("openreview_url", "").strip()
+        openreview_id = openreview_id_from(url)
+        if url and not openreview_id:
+            raise ValueError(f"openreview_url has no paper id: {url[:60]!r}")
+        title, abstract = row.get("title", "").strip(), row.get("abstract", "").strip()
+        if not title and not abstract:
+            raise ValueError("row has neither title nor abstract")
+        venue = row.get("venue", "").strip() or None
+        area = row.get("primary_area", "").strip() or None
+        extra: dict[str, Any] = {}
+        for column, kind in ICLR_RATINGS:
+            value = row.get(column, "").strip()
+            if value:
+                try:
+                    extra[column] = kind(float(value)) if kind is int else kind(value)
+                except ValueError as exc:
+                    raise ValueError(f"{column} is not a number: {value[:20]!r}") from exc
+        return Paper(
+            title=title, abstract_raw=abstract, venue=venue, year=_year_of(venue),
+            keywords=_str_list(row.get("keywords", "")),
+            # The CSV names the area its authors chose and no finer topic.
+            topic=Topic(area=area, label=None) if area else None,
+            openreview_id=openreview_id, extra=extra,
+        )

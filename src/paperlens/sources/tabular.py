@@ -1,0 +1,53 @@
+"""CSV reading shared by the CSV adapters: one row at a time, each with the line it starts on."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+
+from .base import ReadContext, Rejected, has_bad_bytes, open_text
+
+
+def csv_rows(ctx: ReadContext, required: set[str]) -> Iterator[tuple[int, dict[str, str]] | Rejected]:
+    """(start line, row as a dict) for every row, or Rejected for a row that cannot be read
+    (wrong column count, bad bytes, broken quoting). A header without `required` rejects the file."""
+    with open_text(ctx.path) as handle:
+        reader = csv.reader(handle)
+        try:
+            header = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield Rejected(ctx.path, 1, f"unreadable CSV header ({exc})")
+            return
+        columns = [c.strip().lstrip("\ufeff") for c in header]
+        missing = required - set(columns)
+        if missing:
+            yield Rejected(ctx.path, 1, "CSV header lacks column(s): " + ", ".join(sorted(missing)))
+            return
+        while True:
+            start = reader.line_num + 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield Rejected(ctx.path, start, f"malformed CSV ({exc})")
+                continue
+            if not row or not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(columns):
+                yield Rejected(ctx.path, start, f"row has {len(row)} columns, the header has {len(columns)}")
+                continue
+            if any(has_bad_bytes(cell) for cell in row):
+                yield Rejected(ctx.path, start, "not valid UTF-8 text (is the file in another encoding?)")
+                continue
+            yield start, dict(zip(columns, row, strict=True))
+
+
+def csv_header(head: str) -> set[str]:
+    """Column names of the first line of a sniffed head (lower-case), or empty if it is not a CSV header."""
+    first = head.lstrip("\ufeff").split("\n", 1)[0].strip()
+    if first.startswith(("{", "[", "<", "@")) or "," not in first:
+        return set()
+    return {c.strip().strip('"').lower() for c in first.split(",")}

@@ -1,0 +1,79 @@
+"""The fast paths in clean.py give exactly what the plain regex versions give."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from paperlens.clean import detect_language, latex_to_text, normalize_key, normalize_space, slugify
+
+from .conftest import sample
+
+
+def reference_normalize_space(text: str) -> str:
+    text = text.replace("\u00a0", " ").replace("\r", "")
+    text = re.sub(r"[ \t\f\v]+", " ", text)
+    text = re.sub(r" *\n *", " ", text)
+    return re.sub(r" ([,.;:!?)])(?=\s|$)", r"\1", text).strip()
+
+
+def reference_normalize_key(text: str) -> str:
+    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", text).lower())
+
+
+def reference_language(text: str) -> str:
+    if not text:
+        return "en"
+    cjk = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+    letters = sum(1 for ch in text if ch.isalpha())
+    return "zh" if letters and cjk / letters > 0.2 else "en"
+
+
+spacey = st.text(alphabet=st.sampled_from(list(" \t\n\r\f\v\u00a0,.;:!?)ab中_-$\\{}é")), max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.one_of(spacey, st.text(max_size=60)))
+def test_fast_paths_match_reference(text):
+    assert normalize_space(text) == reference_normalize_space(text)
+    assert normalize_key(text) == reference_normalize_key(text)
+    assert detect_language(text) == reference_language(text)
+
+
+def test_fast_paths_match_reference_on_real_text():
+    for prefix in ("000", "001", "002", "003"):
+        for line in sample(prefix).read_text(encoding="utf-8").splitlines():
+            assert normalize_space(line) == reference_normalize_space(line)
+            assert normalize_key(line) == reference_normalize_key(line)
+            assert detect_language(line) == reference_language(line)
+    assert latex_to_text("a {b} \\textbf{c} $x^{2}$ ~d") == "a b c x^2 d"
+
+
+def reference_slugify(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return re.sub(r"[^\w]+", "-", text.lower(), flags=re.U).strip("-") or "x"
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.one_of(st.text(max_size=40), st.text(alphabet="Ab é-_ .'", max_size=20)))
+def test_slugify_matches_reference(text):
+    assert slugify(text) == reference_slugify(text)
+
+
+def test_braced_accents_as_bibtex_writes_them():
+    assert latex_to_text('M{\\"u}ller and Leurr{\\\'e}.com') == "Müller and Leurré.com"
+    assert latex_to_text('M\\"{u}ller, M\\"uller, {\\"U}ber') == "Müller, Müller, Über"
+
+
+def test_code_links_and_bad_bytes_fast_paths():
+    from paperlens.clean import find_code_url
+    from paperlens.sources.base import has_bad_bytes
+
+    assert find_code_url("no link here", "see HTTPS://GitHub.com/a/b.") == "HTTPS://GitHub.com/a/b"
+    assert find_code_url("github.com/a/b without a scheme") is None
+    assert not has_bad_bytes("plain ascii") and not has_bad_bytes("café 中文")
+    assert has_bad_bytes(b"caf\xe9".decode("utf-8", errors="surrogateescape"))

@@ -1,0 +1,41 @@
+"""Batched ingest (new papers inserted together) stores exactly what one-paper-at-a-time ingest stores,
+including duplicates inside one batch."""
+
+from __future__ import annotations
+
+import json
+
+from paperlens.ingest import ingest_paths
+from paperlens.store import Store
+
+from .conftest import FIXTURES, SAMPLE
+
+
+def tables(store: Store) -> dict[str, list]:
+    conn = store.conn
+    return {
+        "papers": conn.execute("SELECT rowid, id, data, provenance, content_hash, title, year, date, language, venue, "
+                               "topic_area, topic_label, has_code FROM papers ORDER BY rowid").fetchall(),
+        "keys": conn.execute("SELECT key, paper_id FROM paper_keys ORDER BY key").fetchall(),
+        "authors": conn.execute("SELECT * FROM paper_authors ORDER BY paper_id, position").fetchall(),
+        "keywords": conn.execute("SELECT * FROM paper_keywords ORDER BY paper_id, norm, origin").fetchall(),
+        "fts": conn.execute("SELECT rowid, title, abstract, keywords, authors FROM papers_fts ORDER BY rowid").fetchall(),
+    }
+
+
+def test_batched_ingest_equals_one_at_a_time(tmp_path):
+    records = [json.loads(x) for x in (FIXTURES / "arxiv_snapshot.jsonl").read_text().splitlines()]
+    changed = dict(records[0], title=records[0]["title"] + " (extended version)", doi=None)
+    dup = tmp_path / "dups.jsonl"  # the same papers twice in one batch, one of them reworded
+    dup.write_text("".join(json.dumps(r) + "\n" for r in [*records, changed, records[1], records[2]]))
+    seeds = [p for p in sorted(SAMPLE.glob("*.txt")) if not p.name.startswith("002")]  # 002 only adds time
+    paths = [*seeds, dup, FIXTURES / "papers.bib", FIXTURES / "iclr_papers.csv"]
+    one, many = Store(tmp_path / "one.db"), Store(tmp_path / "many.db")
+    report_one = ingest_paths(one, paths, batch_size=1)
+    report_many = ingest_paths(many, paths, batch_size=500)
+    assert (report_one.new, report_one.merged, report_one.unchanged) == \
+        (report_many.new, report_many.merged, report_many.unchanged)
+    assert report_many.merged + report_many.unchanged >= 4
+    assert tables(one) == tables(many)
+    merged = many.get("arxiv:2406.11111")
+    assert merged.title.endswith("(extended version)") and len(merged.sources) == 3
