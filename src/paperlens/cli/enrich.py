@@ -49,7 +49,10 @@ def enrich(obj, steps, limit, batch_size, retry_failed, engine, lang, list_steps
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, disable=not sys.stderr.isatty(), transient=True) as progress:
             for name in names:
-                step = registry[name].create(**options)
+                try:
+                    step = registry[name].create(**options)
+                except ValueError as exc:  # configuration errors: no API key, unknown language, ...
+                    raise click.UsageError(f"{name}: {exc}") from None
                 task = progress.add_task(name, total=None)
 
                 def update(advance, total, task=task):
