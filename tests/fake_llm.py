@@ -65,6 +65,14 @@ class FakeLLM:
     def __exit__(self, *exc) -> None:
         self.stop()
 
+    def reset(self) -> None:
+        """Forget every request, as if freshly started (markers like [[500]] fire again)."""
+        with self.lock:
+            self.requests.clear()
+            self._seen.clear()
+            self.served = 0
+            self.max_in_flight = self.in_flight
+
     def summary_requests(self) -> Counter:
         """(title, lang) -> how many first-try (non-repair) requests got an answer other than a 400."""
         return Counter((r["title"], r["lang"]) for r in self.requests if r["kind"] == "summary" and r["status"] != 400)

@@ -182,8 +182,11 @@ class LLMSummaryStep(Step):
             paper.extra.setdefault("llm_summary", output["provenance"])
 
     # -- Ray: workers cannot reach SQLite, so the driver ships cached answers and writes results ----------
-    def remote_options(self) -> dict[str, Any]:
-        return {"settings": self.settings.remote_dict(), "lang": list(self.languages)}
+    def remote_options(self, workers: int = 1) -> dict[str, Any]:
+        settings = self.settings.remote_dict()
+        # each worker gets its share of the rate limit, so the cluster as a whole keeps to it
+        settings["requests_per_minute"] = self.settings.requests_per_minute / max(1, workers)
+        return {"settings": settings, "lang": list(self.languages)}
 
     def remote_hints(self, papers: list[Paper]) -> dict[str, Any]:
         hints: dict[str, dict[str, Any]] = {}
