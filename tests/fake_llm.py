@@ -137,9 +137,21 @@ class FakeLLM:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # headers and body leave in one write with Nagle off: no delayed-ACK stalls on keep-alive
+            wbufsize = -1
+            disable_nagle_algorithm = True
 
             def log_message(self, *args) -> None:
                 pass
+
+            def do_GET(self) -> None:
+                if self.path.rstrip("/") != "/stats":
+                    self._send(404, {}, {"error": {"message": "not found"}})
+                    return
+                with fake.lock:
+                    payload = {"requests": len(fake.requests), "served": fake.served,
+                               "in_flight": fake.in_flight, "max_in_flight": fake.max_in_flight}
+                self._send(200, {}, payload)
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
@@ -202,7 +214,7 @@ if __name__ == "__main__":
     parser.add_argument("--latency", type=float, default=0.0)
     args = parser.parse_args()
     fake = FakeLLM(latency=args.latency)
-    print(fake.base_url, flush=True)
+    print(fake.base_url, flush=True)  # GET /stats (beside /v1) gives the request counters
     try:
         fake.server.serve_forever()
     except KeyboardInterrupt:

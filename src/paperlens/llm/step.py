@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 from ..enrich.base import Step, StepResult
 from ..enrich.registry import register_step
 from ..models import SUMMARY_FIELDS, Paper, Summary, Topic
-from .client import DigestClient, DigestOutcome, RateLimiter
+from .client import Attempt, DigestClient, DigestOutcome, RateLimiter, Usage
 from .prompts import load_prompt
-from .schema import taxonomy_labels
+from .schema import Digest, parse_digest, taxonomy_labels
 from .settings import LANGUAGE_NAMES, LLMSettings
 
 PROMPT_NAME = "llm-summary"
@@ -113,6 +113,16 @@ class LLMSummaryStep(Step):
             if entry:
                 state["cache"].append(entry)
         return entry
+
+    def store_answer(self, paper: Paper, lang: str, text: str, input_tokens: int = 0,
+                     output_tokens: int = 0) -> Digest:
+        """Validate an answer produced elsewhere (e.g. a batch vLLM job) and cache it like one of ours;
+        the next `enrich` run then assembles the paper without a request. Raises ValueError if invalid."""
+        digest = parse_digest(text, self.labels, lang)
+        outcome = DigestOutcome(lang, digest, usage=Usage(1, input_tokens, output_tokens),
+                                attempts=[Attempt("summary", "ok", input_tokens, output_tokens)])
+        self._record(paper, outcome)
+        return digest
 
     # -- running -------------------------------------------------------------------------------
     def run(self, papers: list[Paper]) -> list[StepResult]:
