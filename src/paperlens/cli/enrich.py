@@ -41,8 +41,11 @@ def enrich(obj, steps, limit, batch_size, retry_failed, engine, lang, list_steps
     if engine == "ray":
         from ..scale import run_steps_ray  # Ray is an optional extra
 
-        reports = run_steps_ray(obj.db, names, limit=limit, batch_size=batch_size, retry_failed=retry_failed,
-                                options=options)
+        try:
+            reports = run_steps_ray(obj.db, names, limit=limit, batch_size=batch_size, retry_failed=retry_failed,
+                                    options=options)
+        except ValueError as exc:  # step configuration (steps fail papers, not the run, for anything else)
+            raise click.UsageError(str(exc)) from None
     else:
         reports = []
         console = Console(stderr=True)
