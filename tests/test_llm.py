@@ -18,7 +18,7 @@ from paperlens.enrich.base import Step
 from paperlens.enrich.registry import STEPS, load_steps, register_step
 from paperlens.enrich.runner import pending_papers, run_step
 from paperlens.llm import client as llm_client
-from paperlens.llm.schema import LLM_2026_LABELS, is_placeholder, taxonomy_labels
+from paperlens.llm.schema import LLM_2026_AREA, LLM_2026_LABELS, is_placeholder, taxonomy_labels
 from paperlens.llm.step import LLMSummaryStep
 from paperlens.models import SUMMARY_FIELDS, Summary, Topic
 from paperlens.store import Store
@@ -96,7 +96,7 @@ def test_every_outcome_recorded_and_nothing_sent_twice(store, fake):
     assert set(view.summary) == {"zh", "en"}
     assert all(getattr(view.summary["en"], f) for f in SUMMARY_FIELDS)
     assert "Sparse Attention Routing" in view.summary["zh"].method and "方法" in view.summary["zh"].method
-    assert view.keywords and view.topic.label in LLM_2026_LABELS
+    assert view.keywords and view.topic.label in LLM_2026_LABELS and view.topic.area == LLM_2026_AREA
     assert view.extra["llm_summary"]["model"] == "fake-model"
     assert view.extra["llm_summary"]["prompt_version"] == step.prompt_version
     other = resolved_paper(store, by_title["Zeta Slow [[slow]]"])

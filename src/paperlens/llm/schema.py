@@ -15,7 +15,8 @@ from ..models import SUMMARY_FIELDS
 
 TEXT_FIELDS = ("tldr", *SUMMARY_FIELDS)
 
-# Built-in labels of the `llm-2026` taxonomy (the topic digest's sections).
+# Built-in labels of the `llm-2026` taxonomy (the topic digest's sections), all in this area.
+LLM_2026_AREA = "基础/前沿模型 (含LLM)"
 LLM_2026_LABELS = ["指令微调与对齐", "推理与思维链", "效率与压缩", "Agent 与工具使用", "多模态基础模型", "模型架构",
                    "LLM 预训练"]
 
@@ -34,6 +35,13 @@ def taxonomy_labels(settings=None) -> list[str]:
     if settings is not None and getattr(settings, "topics", None):
         return list(settings.topics)
     return list(LLM_2026_LABELS)
+
+
+def taxonomy_area(settings=None) -> str | None:
+    """The area the labels belong to: the built-in taxonomy's, or none for labels from settings."""
+    if settings is not None and getattr(settings, "topics", None):
+        return None
+    return LLM_2026_AREA
 
 
 def is_placeholder(text: str) -> bool:

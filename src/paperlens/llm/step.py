@@ -18,7 +18,7 @@ from ..enrich.registry import register_step
 from ..models import SUMMARY_FIELDS, Paper, Summary, Topic
 from .client import Attempt, DigestClient, DigestOutcome, RateLimiter, Usage
 from .prompts import load_prompt
-from .schema import Digest, parse_digest, taxonomy_labels
+from .schema import Digest, parse_digest, taxonomy_area, taxonomy_labels
 from .settings import LANGUAGE_NAMES, LLMSettings
 
 PROMPT_NAME = "llm-summary"
@@ -52,6 +52,7 @@ class LLMSummaryStep(Step):
         self.settings.key_value()  # a missing key is a configuration error, said before any paper fails
         self.languages = languages or list(self.settings.languages)
         self.labels = taxonomy_labels(self.settings)
+        self.topic_area = taxonomy_area(self.settings)
         self.prompt = load_prompt(PROMPT_NAME, self.settings.prompt_dir)
         labels_hash = hashlib.sha256("\n".join(self.labels).encode("utf-8")).hexdigest()[:6]
         # What the answers depend on besides the paper: the prompt text and the labels offered.
@@ -164,6 +165,7 @@ class LLMSummaryStep(Step):
             "tldr": primary["response"]["tldr"],
             "keywords": primary["response"]["keywords"],
             "topic": primary["response"]["topic"],
+            "topic_area": self.topic_area,
             "usage": usage,
             "provenance": {
                 "model": self.settings.model, "endpoint": urlsplit(self.settings.base_url).netloc,
@@ -187,7 +189,8 @@ class LLMSummaryStep(Step):
         if not paper.keywords and output.get("keywords"):
             paper.keywords = list(output["keywords"])
         if output.get("topic") and (paper.topic is None or not paper.topic.label):
-            paper.topic = Topic(area=paper.topic.area if paper.topic else None, label=output["topic"])
+            area = paper.topic.area if paper.topic and paper.topic.area else output.get("topic_area")
+            paper.topic = Topic(area=area, label=output["topic"])
         if output.get("provenance"):
             paper.extra.setdefault("llm_summary", output["provenance"])
 
