@@ -317,3 +317,26 @@ def test_answers_from_a_batch_job_are_cached_and_used(store, fake):
     assert [r["title"] for r in fake.requests] == ["Beta Model"]
     assert resolved_paper(store, "p000").tldr == "Alpha does X."
     assert store.enrichments_for("p000")["llm-summary"]["output"]["usage"]["input_tokens"] == 100
+
+
+def test_settings_from_environment(monkeypatch):
+    from paperlens.llm.settings import LLMSettings
+
+    for name in list(os.environ):
+        if name.startswith(("PAPERLENS_LLM_", "OPENAI_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("OPENAI_API_KEY", "openai-key")
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://openai.example/v1")
+    monkeypatch.setenv("PAPERLENS_LLM_BASE_URL", "http://local.example/v1")
+    monkeypatch.setenv("PAPERLENS_LLM_LANGUAGES", "en")
+    monkeypatch.setenv("PAPERLENS_LLM_TOPICS", "Vision, Language")
+    monkeypatch.setenv("PAPERLENS_LLM_CONCURRENCY", "3")
+    settings = LLMSettings()
+    assert settings.key_value() == "openai-key" and settings.base_url == "http://local.example/v1"
+    assert settings.languages == ["en"] and settings.concurrency == 3
+    assert taxonomy_labels(settings) == ["Vision", "Language"]
+    monkeypatch.setenv("PAPERLENS_LLM_API_KEY", "paperlens-key")
+    assert LLMSettings().key_value() == "paperlens-key"
+    monkeypatch.setenv("PAPERLENS_LLM_CONCURRENCY", "0")
+    with pytest.raises(ValueError, match="PAPERLENS_LLM_CONCURRENCY"):
+        LLMSettings()
