@@ -8,6 +8,7 @@ What it answers is chosen per request by markers in the paper title inside the p
   [[429]]             first request 429 with Retry-After: 1
   [[500]]             first request HTTP 500
   [[down]]            always HTTP 503
+  [[length]]          answers cut off, finish_reason "length"
   [[slow]]            first request answered after `slow_seconds` (beyond the client's timeout)
 anything else gets a valid digest derived from the title. `reject_response_format` makes it answer 400 to
 any request carrying `response_format`, like servers without structured output. It counts every request.
@@ -122,11 +123,14 @@ class FakeLLM:
             content = json.dumps(_digest(title, lang, labels), ensure_ascii=False)
             if "response_format" not in body:  # plain-JSON mode: models like to wrap it in a fence
                 content = f"```json\n{content}\n```"
+        finish_reason = "stop"
+        if "[[length]]" in title:
+            content, finish_reason = content[:40], "length"
         prompt_chars = sum(len(m.get("content") or "") for m in messages)
         return 200, {}, {
             "id": f"chatcmpl-{len(self.requests)}", "object": "chat.completion", "created": int(time.time()),
             "model": body.get("model", "fake"),
-            "choices": [{"index": 0, "finish_reason": "stop",
+            "choices": [{"index": 0, "finish_reason": finish_reason,
                          "message": {"role": "assistant", "content": content}}],
             "usage": {"prompt_tokens": prompt_chars // 4, "completion_tokens": len(content) // 4,
                       "total_tokens": prompt_chars // 4 + len(content) // 4},

@@ -140,6 +140,14 @@ def test_response_format_fallback_is_remembered_per_endpoint(store, fake):
     assert len(new) == 4 and not any(r["response_format"] for r in new)
 
 
+def test_cut_off_answers_fail_with_the_reason(store, fake):
+    store.ingest(make_papers(["Long Paper [[length]]"]))
+    report = run_step(store, LLMSummaryStep(fake_settings(fake.base_url), ["en"]))
+    row = store.enrichments_for("p000")["llm-summary"]
+    assert report.failed == 1 and row["output"] is None
+    assert "cut off at max_output_tokens=1500" in row["error"] and len(fake.requests) == 2
+
+
 def test_requests_per_minute_limit_spaces_requests(store, fake):
     async def starts(limiter, n):
         out = []

@@ -62,6 +62,7 @@ class DigestOutcome:
     error: str | None = None
     usage: Usage = field(default_factory=Usage)
     attempts: list[Attempt] = field(default_factory=list)
+    truncated: bool = False  # an answer stopped at max_output_tokens
 
 
 class RateLimiter:
@@ -192,7 +193,9 @@ class DigestClient:
             outcome.attempts[-1].status = "ok"
         except ValueError as exc:
             outcome.attempts[-1].status = "invalid"
-            outcome.error = f"invalid output after one repair request: {exc}"
+            cut = f" (answers cut off at max_output_tokens={self.settings.max_output_tokens})" \
+                if outcome.truncated else ""
+            outcome.error = f"invalid output after one repair request{cut}: {exc}"
         return outcome
 
     async def _complete(self, build: Callable[[bool], list[dict[str, str]]], outcome: DigestOutcome,
@@ -251,4 +254,7 @@ class DigestClient:
             outcome.usage.output_tokens += attempt.output_tokens
             if not response.choices:
                 return None
-            return response.choices[0].message.content
+            choice = response.choices[0]
+            if choice.finish_reason == "length":  # say why the JSON is broken, not just that it is
+                outcome.truncated = True
+            return choice.message.content
