@@ -12,7 +12,7 @@ def make_papers(titles: list[str], prefix: str = "p", **fields) -> list[Paper]:
 
 
 def fake_settings(base_url: str, **overrides) -> LLMSettings:
-    values = {"base_url": base_url, "model": "fake-model", "api_key": "test-key", "timeout": 0.6,
+    values = {"base_url": base_url, "model": "fake-model", "api_key": "test-key", "timeout": 10,
               "backoff_base": 0.05, "backoff_max": 0.2, "requests_per_minute": 0, "concurrency": 4}
     values.update(overrides)
     return LLMSettings(**values)
@@ -21,6 +21,6 @@ def fake_settings(base_url: str, **overrides) -> LLMSettings:
 def fake_env(base_url: str, **overrides) -> dict[str, str]:
     env = {"PAPERLENS_LLM_BASE_URL": base_url, "PAPERLENS_LLM_MODEL": "fake-model",
            "PAPERLENS_LLM_API_KEY": "test-key", "PAPERLENS_LLM_REQUESTS_PER_MINUTE": "0",
-           "PAPERLENS_LLM_CONCURRENCY": "4", "PAPERLENS_LLM_TIMEOUT": "5"}
+           "PAPERLENS_LLM_CONCURRENCY": "4", "PAPERLENS_LLM_TIMEOUT": "20"}
     env.update(overrides)
     return env
