@@ -74,6 +74,35 @@ MIGRATIONS: list[tuple[int, str]] = [
         content_hash TEXT NOT NULL
     );
     """),
+    (2, """
+    CREATE TABLE llm_cache (
+        key TEXT PRIMARY KEY,
+        paper_id TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        prompt_version TEXT NOT NULL,
+        model TEXT NOT NULL,
+        lang TEXT NOT NULL,
+        response TEXT NOT NULL,
+        requests INTEGER NOT NULL DEFAULT 0,
+        input_tokens INTEGER NOT NULL DEFAULT 0,
+        output_tokens INTEGER NOT NULL DEFAULT 0,
+        cost REAL NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX llm_cache_paper ON llm_cache(paper_id);
+    CREATE TABLE llm_usage (
+        id INTEGER PRIMARY KEY,
+        paper_id TEXT,
+        model TEXT NOT NULL,
+        lang TEXT,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        input_tokens INTEGER NOT NULL DEFAULT 0,
+        output_tokens INTEGER NOT NULL DEFAULT 0,
+        cost REAL NOT NULL DEFAULT 0,
+        at TEXT NOT NULL
+    );
+    """),
 ]
 
 
@@ -366,7 +395,59 @@ class Store:
                 "SELECT year, count(*) FROM papers GROUP BY year ORDER BY year DESC")},
             "enrichments": {f"{s} ({st})": n for s, st, n in conn.execute(
                 "SELECT step, status, count(*) FROM enrichments GROUP BY 1, 2 ORDER BY 1, 2")},
+            "llm": self.llm_stats(),
         }
+
+    def llm_stats(self) -> dict[str, Any]:
+        """Every request sent to an LLM endpoint (the usage ledger) and the responses cached."""
+        conn = self.conn
+        requests, ok, inp, out, cost = conn.execute(
+            "SELECT count(*), coalesce(sum(status = 'ok'), 0), coalesce(sum(input_tokens), 0), "
+            "coalesce(sum(output_tokens), 0), coalesce(sum(cost), 0) FROM llm_usage").fetchone()
+        by_model = {m: {"requests": n, "input_tokens": i, "output_tokens": o, "estimated_cost": round(c, 6)}
+                    for m, n, i, o, c in conn.execute(
+                        "SELECT model, count(*), sum(input_tokens), sum(output_tokens), sum(cost) FROM llm_usage "
+                        "GROUP BY model ORDER BY 2 DESC")}
+        return {
+            "requests": requests, "valid_responses": ok, "input_tokens": inp, "output_tokens": out,
+            "estimated_cost": round(cost, 6),
+            "cached_responses": conn.execute("SELECT count(*) FROM llm_cache").fetchone()[0],
+            "by_model": by_model,
+        }
+
+    # -- LLM response cache and usage ledger ---------------------------------------------------
+    def llm_cache_get(self, keys: list[str]) -> dict[str, dict[str, Any]]:
+        """Cached responses by key (content hash + prompt version + model + language)."""
+        out: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.conn.execute(f"SELECT * FROM llm_cache WHERE key IN ({marks})", chunk):
+                item = dict(row)
+                item["response"] = json.loads(item["response"])
+                out[item["key"]] = item
+        return out
+
+    def llm_record(self, cache_entries: list[dict[str, Any]], usage: list[dict[str, Any]]) -> None:
+        """Cache valid answers and log the requests that produced them, in one transaction: after a crash
+        the ledger and the cache agree."""
+        if not cache_entries and not usage:
+            return
+        now = utcnow()
+        with self.transaction():
+            self.conn.executemany(
+                """INSERT OR REPLACE INTO llm_cache (key, paper_id, content_hash, prompt_version, model, lang, response,
+                   requests, input_tokens, output_tokens, cost, created_at)
+                   VALUES (:key, :paper_id, :content_hash, :prompt_version, :model, :lang, :response_json,
+                   :requests, :input_tokens, :output_tokens, :cost, :created_at)""",
+                [{**e, "response_json": json.dumps(e["response"], ensure_ascii=False)} for e in cache_entries],
+            )
+            self.conn.executemany(
+                """INSERT INTO llm_usage (paper_id, model, lang, kind, status, input_tokens, output_tokens, cost, at)
+                   VALUES (:paper_id, :model, :lang, :kind, :status, :input_tokens, :output_tokens, :cost, :at)""",
+                [{"at": now, **r} for r in usage],
+            )
+
 
     # -- enrichment records ---------------------------------------------------------------------
     def enrichment_done(self, step: str, version: str) -> dict[str, str]:

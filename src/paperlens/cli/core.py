@@ -123,3 +123,15 @@ def show(obj, paper_id, as_json):
         click.echo("provenance:")
         for field, origin in sorted(prov.items()):
             click.echo(f"  {field}: {origin}")
+    enrichments = obj.store.enrichments_for(paper.id)
+    if enrichments:
+        click.echo("enrichments:")
+        for step, item in sorted(enrichments.items()):
+            line = f"  {step}: {item['status']}, version {item['version']}, model {item['model'] or '-'}, " \
+                   f"updated {item['updated_at']}"
+            made = (item.get("output") or {}).get("provenance")
+            if made:  # LLM steps say which prompt made the text, and when
+                line += f", prompt {made.get('prompt_version')}, generated {made.get('generated_at')}"
+            if item.get("error"):
+                line += f"\n    error: {item['error']}"
+            click.echo(line)

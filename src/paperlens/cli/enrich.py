@@ -41,15 +41,21 @@ def enrich(obj, steps, limit, batch_size, retry_failed, engine, lang, list_steps
     if engine == "ray":
         from ..scale import run_steps_ray  # Ray is an optional extra
 
-        reports = run_steps_ray(obj.db, names, limit=limit, batch_size=batch_size, retry_failed=retry_failed,
-                                options=options)
+        try:
+            reports = run_steps_ray(obj.db, names, limit=limit, batch_size=batch_size, retry_failed=retry_failed,
+                                    options=options)
+        except ValueError as exc:  # step configuration (steps fail papers, not the run, for anything else)
+            raise click.UsageError(str(exc)) from None
     else:
         reports = []
         console = Console(stderr=True)
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, disable=not sys.stderr.isatty(), transient=True) as progress:
             for name in names:
-                step = registry[name].create(**options)
+                try:
+                    step = registry[name].create(**options)
+                except ValueError as exc:  # configuration errors: no API key, unknown language, ...
+                    raise click.UsageError(f"{name}: {exc}") from None
                 task = progress.add_task(name, total=None)
 
                 def update(advance, total, task=task):

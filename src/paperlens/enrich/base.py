@@ -37,6 +37,9 @@ class Step:
         """Build the step from CLI/settings options; steps with no options ignore them."""
         return cls()
 
+    def bind_store(self, store) -> None:
+        """Called by the runner before the first batch; steps that keep a cache in the store use it."""
+
     def run(self, papers: list[Paper]) -> list[StepResult]:
         raise NotImplementedError
 

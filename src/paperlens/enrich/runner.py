@@ -42,6 +42,7 @@ def run_step(store: Store, step: Step, *, limit: int | None = None, batch_size: 
     report = StepReport(step.name)
     todo = pending_papers(store, step, limit, retry_failed)
     report.skipped = store.count() - len(todo)
+    step.bind_store(store)
     if on_progress:
         on_progress(0, len(todo))
     for start in range(0, len(todo), batch_size):

@@ -1,0 +1,1 @@
+"""LLM enrichment through any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp, ...)."""

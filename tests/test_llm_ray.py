@@ -1,0 +1,77 @@
+"""`enrich --engine ray` on a local Ray instance gives the same stored results as the local engine."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from paperlens.enrich.runner import run_step
+from paperlens.llm import client as llm_client
+from paperlens.llm.step import LLMSummaryStep
+from paperlens.store import Store
+
+from .fake_llm import FakeLLM
+from .llm_helpers import fake_env, make_papers
+
+TITLES = [f"Scaled Paper {i}" for i in range(10)] + ["Broken Paper [[malformed]]", "Half Paper [[fail-zh]]",
+                                                     "Flaky Paper [[500]]"]
+
+
+def _signature(requests: list[dict]) -> Counter:
+    return Counter((r["title"], r["lang"], r["kind"], r["status"]) for r in requests)
+
+
+def _comparable(store: Store) -> dict[str, tuple]:
+    out = {}
+    for paper in store.iter_papers():
+        row = store.enrichments_for(paper.id)["llm-summary"]
+        output = row["output"]
+        if output:
+            output = {**output, "provenance": {k: v for k, v in output["provenance"].items() if k != "generated_at"}}
+        out[paper.id] = (row["status"], row["version"], row["model"], row["error"], output)
+    return out
+
+
+@pytest.mark.slow
+def test_ray_engine_matches_local_engine(tmp_path, monkeypatch):
+    ray = pytest.importorskip("ray")
+    from paperlens.scale import run_steps_ray
+
+    llm_client.PLAIN_JSON_ENDPOINTS.clear()
+    with FakeLLM() as fake:
+        for key, value in fake_env(fake.base_url, PAPERLENS_LLM_BACKOFF_BASE="0.05").items():
+            monkeypatch.setenv(key, value)
+        local_db, ray_db = tmp_path / "local.db", tmp_path / "ray.db"
+        for db in (local_db, ray_db):
+            Store(db).ingest(make_papers(TITLES))
+        local = run_step(Store(local_db), LLMSummaryStep.create(lang="zh,en"), retry_failed=False)
+        local_requests = _signature(fake.requests)
+        fake.reset()
+        # Answers the Ray database already has (as after an interrupted run): the driver must ship them to
+        # the workers, which then send nothing for them.
+        step = LLMSummaryStep.create(lang="zh,en")
+        known = {p.id: p for p in Store(local_db).iter_papers()}
+        warm = [known["p000"], known["p011"]]  # a plain paper, and the one whose Chinese digest fails
+        entries = Store(local_db).llm_cache_get([step.cache_key(p, "en") for p in warm])
+        Store(ray_db).llm_record(list(entries.values()), [])
+        for paper in warm:
+            local_requests[(paper.title, "en", "summary", 200)] -= 1
+
+        ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING")
+        try:
+            (report,) = run_steps_ray(str(ray_db), ["llm-summary"], batch_size=4, options={"lang": "zh,en"},
+                                      actors=2)
+            assert (report.done, report.failed) == (local.done, local.failed) == (11, 2)
+            assert _signature(fake.requests) == +local_requests  # the same requests, each once
+            assert _comparable(Store(ray_db)) == _comparable(Store(local_db))
+            ray_stats, local_stats = Store(ray_db).stats()["llm"], Store(local_db).stats()["llm"]
+            assert ray_stats["requests"] == len(fake.requests) == local_stats["requests"] - 2
+            assert ray_stats["cached_responses"] == local_stats["cached_responses"]
+
+            # a second run finds nothing to do and sends nothing
+            before = len(fake.requests)
+            (again,) = run_steps_ray(str(ray_db), ["llm-summary"], options={"lang": "zh,en"}, actors=2)
+            assert len(fake.requests) == before and again.skipped == len(TITLES) and again.done == 0
+        finally:
+            ray.shutdown()
