@@ -32,6 +32,11 @@ def main(ctx: click.Context, db: str) -> None:
     ctx.obj = Context(db)
 
 
+@main.group(name="eval")
+def eval_group() -> None:
+    """Measure quality on data the models did not train on."""
+
+
 def _load_command_modules() -> None:
     # Every module in this package adds its commands to `main` on import.
     import pkgutil
