@@ -248,19 +248,7 @@ class KeywordModel:
         return self._prefix_cache
 
     def vocabulary_keys_in(self, text: str) -> set[str]:
-        tokens, vocab, prefixes = tokenize(text), self.vocab, self._prefixes()
-        present = set()
-        for i in range(len(tokens)):
-            key = ""
-            for j in range(i, min(len(tokens), i + self._max_vocab_words)):
-                if tokens[j].chunk != tokens[i].chunk:
-                    break
-                key += tokens[j].key
-                if key in vocab:
-                    present.add(key)
-                if key not in prefixes:
-                    break
-        return present
+        return {key for key in _all_keys(text) if key in self.vocab}
 
     def candidates(self, title: str, abstract: str) -> list[Candidate]:
         text = f"{title}. {abstract}" if title.strip() else abstract
@@ -462,6 +450,21 @@ _WEAK_TAILS = frozenset({"model", "models", "method", "methods", "performance", 
                          "settings", "setting", "manner", "process", "strategy", "strategies"})
 
 
+@lru_cache(maxsize=4096)
+def _all_keys(text: str) -> frozenset[str]:
+    """Keys of every n-gram (up to MAX_VOCAB_WORDS words, within a clause) of a text."""
+    tokens = tokenize(text)
+    keys = set()
+    for i in range(len(tokens)):
+        key = ""
+        for j in range(i, min(len(tokens), i + MAX_VOCAB_WORDS)):
+            if tokens[j].chunk != tokens[i].chunk:
+                break
+            key += tokens[j].key
+            keys.add(key)
+    return frozenset(keys)
+
+
 def _is_chinese(text: str) -> bool:
     from .clean import detect_language
 
@@ -583,14 +586,30 @@ def build_vocabulary(papers: Sequence[LabeledPaper], handwritten: Sequence[str],
     return vocab, {k: sorted(v - {k}) for k, v in abbreviations.items() if v - {k}}
 
 
+def fit_logistic(X: np.ndarray, y: np.ndarray, l2: float = 1.0, iterations: int = 50) -> tuple[np.ndarray, float]:
+    """L2-regularised logistic regression by Newton's method (as scikit-learn's C=1; intercept not
+    penalised): a few lines of numpy instead of importing scikit-learn for 25 weights."""
+    A = np.hstack([X, np.ones((len(X), 1))])
+    w = np.zeros(A.shape[1])
+    penalty = np.full(A.shape[1], l2)
+    penalty[-1] = 0.0
+    for _ in range(iterations):
+        p = 1.0 / (1.0 + np.exp(-(A @ w)))
+        gradient = A.T @ (p - y) + penalty * w
+        hessian = (A * (p * (1 - p))[:, None]).T @ A + np.diag(penalty) + 1e-9 * np.eye(A.shape[1])
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if np.max(np.abs(step)) < 1e-8:
+            break
+    return w[:-1], float(w[-1])
+
+
 def train(papers: Sequence[LabeledPaper], general: tuple[dict[str, int], int] | None = None, folds: int = 5,
           seed: int = 0,
           handwritten: Sequence[str] | None = None,
           abbreviation_pairs: Sequence[tuple[str, str]] | None = None) -> KeywordModel:
     """Vocabulary from all `papers`; the ranker learns on out-of-fold vocabularies so its vocabulary
     features look at inference time as they do on unseen papers."""
-    from sklearn.linear_model import LogisticRegression
-
     handwritten = read_phrase_file() if handwritten is None else handwritten
     abbreviation_pairs = read_abbreviation_file() if abbreviation_pairs is None else abbreviation_pairs
     general_df, general_docs = general_frequencies((p.abstract for p in papers),
@@ -613,11 +632,10 @@ def train(papers: Sequence[LabeledPaper], general: tuple[dict[str, int], int] | 
     X, y = np.vstack(X_parts), np.concatenate(y_parts)
     mean, scale = X.mean(axis=0), X.std(axis=0)
     scale[scale == 0] = 1.0
-    clf = LogisticRegression(C=1.0, max_iter=2000, class_weight=None)
-    clf.fit((X - mean) / scale, y)
+    coef, intercept = fit_logistic((X - mean) / scale, y)
     vocab, abbreviations = build_vocabulary(papers, handwritten, abbreviation_pairs)
     weights = {"features": list(FEATURES), "mean": mean.tolist(), "scale": scale.tolist(),
-               "coef": clf.coef_[0].tolist(), "intercept": float(clf.intercept_[0])}
+               "coef": coef.tolist(), "intercept": intercept}
     return KeywordModel(vocab, abbreviations, general_df, general_docs, weights,
                         meta={"train_papers": len(papers), "general_docs": general_docs,
                               "candidate_rows": int(len(y)), "positive_rows": int(y.sum())})
