@@ -43,7 +43,8 @@ significantly significant state-of-the-art sota various different specific effec
 efficiently key first second third however extensive consistently comprehensive remains remain often
 including include includes across leading leverage leverages leveraging address addresses enable enables
 enabling improve improves improved improving approach framework frameworks task tasks problem problems
-study studies show across can while thereby code available github https http www com org
+study studies show across can while thereby code available github https http www com org need needs
+towards beyond unlocking rethinking revisiting understanding via
 """.split())
 
 # Connectors allowed inside (never at the edge of) a free n-gram, as in "mixture of experts".
@@ -101,6 +102,7 @@ def clean_style(phrase: str) -> str:
     for word in phrase.split():
         parts = word.split("-")
         # Keep a part's case when it is an acronym or mixed-case name; "Fine-Tuning" -> "fine-tuning".
+        parts = [part[:-1] if re.fullmatch(r"[A-Z]{2,}s", part) else part for part in parts]  # LLMs -> LLM
         words.append("-".join(part if any(c.isupper() for c in part[1:]) else part.lower() for part in parts))
     return re.sub(r"\s+", " ", " ".join(words)).strip(" -")
 
@@ -420,8 +422,10 @@ _ZH_GENERIC = frozenset("方法 问题 模型 研究 实验 结果 性能 任务
                         "场景 过程 方式 基础 机制 策略 目标 信息 作用 影响 提升 显著 有效".split())
 
 DEDUP_MODE = "free"
+_INNER_KEYS = frozenset(INNER_WORDS | {"the", "a", "an"})
 _GENERIC_KEYS = frozenset(_word_key(w) for w in ("model", "method", "approach", "framework", "data", "task",
-                                                 "performance", "result", "system", "problem", "paper"))
+                                                 "performance", "result", "system", "problem", "paper",
+                                                 "generation", "network", "technique", "algorithm"))
 
 
 def _contains(big: tuple[str, ...], small: tuple[str, ...]) -> bool:
@@ -438,11 +442,20 @@ def _near_duplicate(words: tuple[str, ...], in_vocab: bool, other: tuple[str, ..
     if DEDUP_MODE == "all":
         return nested
     if in_vocab and other_vocab:
-        return False
+        # "diffusion" after "diffusion models" repeats it; "reasoning" and "LLM reasoning" are both tags.
+        if not nested:
+            return False
+        longer, shorter = (words, other) if len(words) > len(other) else (other, words)
+        extra = list(longer)
+        for w in shorter:
+            if w in extra:
+                extra.remove(w)
+        return all(w in _GENERIC_KEYS for w in extra)
     if nested:
         return True
-    # Two free n-grams sharing a word overlap ("embedding-based neural", "neural topic").
-    return not in_vocab and not other_vocab and bool(set(words) & set(other))
+    # A free n-gram sharing a content word with a pick overlaps it ("neural topic" after "embedding-based
+    # neural", "models for text-to-image" after "text-to-image generation").
+    return not in_vocab and bool((set(words) & set(other)) - _INNER_KEYS)
 
 
 _WEAK_TAILS = frozenset({"model", "models", "method", "methods", "performance", "results", "approach",

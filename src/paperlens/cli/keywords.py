@@ -12,7 +12,7 @@ from . import main
 
 
 @main.command("keywords")
-@click.argument("input_path", metavar="IN.jsonl", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("input_path", metavar="IN.jsonl", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True))
 @click.option("-o", "--output", "output_path", type=click.Path(path_type=Path, dir_okay=False), default="-",
               show_default=True, help="Output JSONL (- for stdout).")
 @click.option("-k", default=5, show_default=True, help="Keywords per paper.")
@@ -20,13 +20,15 @@ def keywords_command(input_path: Path, output_path: Path, k: int) -> None:
     """Add "keywords_pred" to each line of IN.jsonl (lines need "abstract", optionally "title")."""
     from ..keywords import default_model
 
-    if not input_path.is_file():
+    from_stdin = str(input_path) == "-"
+    if not from_stdin and not input_path.is_file():
         raise click.ClickException(f"{input_path}: no such file")
     model = default_model()
     out = sys.stdout if str(output_path) == "-" else output_path.open("w", encoding="utf-8")
     written = bad = 0
     try:
-        with input_path.open(encoding="utf-8", errors="replace") as lines:
+        with (click.open_file("-", encoding="utf-8") if from_stdin
+              else input_path.open(encoding="utf-8", errors="replace")) as lines:
             for number, line in enumerate(lines, 1):
                 if not line.strip():
                     continue
