@@ -425,7 +425,7 @@ DEDUP_MODE = "free"
 _INNER_KEYS = frozenset(INNER_WORDS | {"the", "a", "an"})
 _GENERIC_KEYS = frozenset(_word_key(w) for w in ("model", "method", "approach", "framework", "data", "task",
                                                  "performance", "result", "system", "problem", "paper",
-                                                 "generation", "network", "technique", "algorithm"))
+                                                 "generation", "network", "technique", "algorithm", "large"))
 
 
 def _contains(big: tuple[str, ...], small: tuple[str, ...]) -> bool:
