@@ -54,7 +54,7 @@ def display_title(paper: Paper) -> str:
     if paper.title:
         return paper.title
     text = paper.abstract or paper.tldr or paper.id
-    first = re.split(r"(?<=[.!?。！？])\s+", text, maxsplit=1)[0]
+    first = re.split(r"(?<=[.!?])\s+|(?<=[。！？])", text, maxsplit=1)[0]
     return first if len(first) <= 160 else first[:157].rstrip() + "…"
 
 

@@ -3,6 +3,7 @@ Every label is escaped; numbers are formatted by us."""
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 
 from markupsafe import Markup, escape
@@ -19,7 +20,8 @@ def stacked_years(counts: dict[int, Counter], series: list[str], title: str, wid
         return Markup("")
     left, bottom, top, legend_w = 44, 28, 16, 220
     plot_w, plot_h = width - left - legend_w - 10, height - bottom - top
-    peak = max(sum(c.values()) for c in counts.values()) or 1
+    tick = max(1, math.ceil(max(sum(c.values()) for c in counts.values()) / 4))
+    peak = tick * 4
     step = plot_w / len(years)
     bar_w = max(4.0, min(48.0, step * 0.7))
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {width} {height}" '
