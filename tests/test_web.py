@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 from urllib.parse import quote
 
 import feedparser
@@ -271,3 +272,18 @@ def test_static_export_writes_only_inside(tmp_path):
     for html_file in (out / "index.html", out / "search" / "index.html"):
         text = html_file.read_text()
         assert 'href="/' not in text and 'src="/' not in text  # relative links only
+
+
+def test_pages_follow_database_changes(tmp_path):
+    from paperlens.models import Paper
+
+    small = build_web_db(tmp_path, seeds=("000",))
+    with TestClient(create_app(str(small))) as c:
+        before = int(re.search(r'id="total-papers">(\d+)<', c.get("/").text).group(1))
+        writer = Store(small)
+        writer.ingest([Paper(id="test:late-arrival", title="A Late Arrival Paper About Walruses",
+                             abstract="Walruses arrive late to every party and we measure exactly how late.")])
+        writer.close()
+        time.sleep(1.1)  # the catalog checks the database at most once a second
+        assert int(re.search(r'id="total-papers">(\d+)<', c.get("/").text).group(1)) == before + 1
+        assert "Walruses" in c.get("/search?q=walruses").text

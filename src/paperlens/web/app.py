@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -62,34 +64,69 @@ class SecurityHeaders:
 
 
 class PageCache:
-    """Rendered pages by URL and language, dropped whole when the catalog changes."""
+    """Rendered pages by path, query and language, dropped whole when the catalog changes.
 
-    def __init__(self, size: int):
+    Pure ASGI in front of the routes: a hit never reaches FastAPI's routing. Routes opt in by
+    sending the internal `x-pl-cacheable` header on a 200 response."""
+
+    def __init__(self, app, catalog: Catalog, size: int):
+        self.app = app
+        self.catalog = catalog
         self.size = size
-        self.items: OrderedDict[tuple, bytes] = OrderedDict()
+        self.items: OrderedDict[tuple, tuple[bytes, list]] = OrderedDict()
         self.version = -1
         self.lock = threading.Lock()
 
-    def get(self, key: tuple, version: int) -> bytes | None:
-        with self.lock:
-            if version != self.version:
-                self.items.clear()
-                self.version = version
-                return None
-            body = self.items.get(key)
-            if body is not None:
-                self.items.move_to_end(key)
-            return body
+    @staticmethod
+    def key(scope) -> tuple[tuple, str | None]:
+        query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        lang_query = next((v for k, v in query if k == "lang"), None)
+        cookie = b"".join(v for k, v in scope.get("headers", []) if k == b"cookie").decode("latin-1")
+        match = re.search(r"(?:^|;\s*)lang=(\w+)", cookie)
+        lang = pick_lang(lang_query, match.group(1) if match else None)
+        return (scope["path"], tuple(sorted((k, v) for k, v in query if k != "lang")), lang), lang_query
 
-    def put(self, key: tuple, version: int, body: bytes) -> None:
-        if self.size <= 0:
-            return
+    async def __call__(self, scope, receive, send):
+        if self.size <= 0 or scope["type"] != "http" or scope["method"] != "GET":
+            return await self.app(scope, receive, send)
+        self.catalog.refresh()
+        key, lang_query = self.key(scope)
         with self.lock:
-            if version != self.version:
-                return
-            self.items[key] = body
-            if len(self.items) > self.size:
-                self.items.popitem(last=False)
+            if self.version != self.catalog.version:
+                self.items.clear()
+                self.version = self.catalog.version
+            hit = self.items.get(key)
+            if hit is not None:
+                self.items.move_to_end(key)
+        if hit is not None:
+            body, headers = hit
+            if lang_query in LANGS:
+                headers = [*headers, (b"set-cookie", f"lang={lang_query}; Max-Age=31536000; Path=/; "
+                                                     f"SameSite=lax; HttpOnly".encode())]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        version = self.catalog.version
+        captured: dict = {}
+
+        async def capture(message):
+            if message["type"] == "http.response.start":
+                headers = message.get("headers", [])
+                if message["status"] == 200 and any(k == b"x-pl-cacheable" for k, _ in headers):
+                    captured["headers"] = [(k, v) for k, v in headers if k not in (b"x-pl-cacheable", b"set-cookie")]
+                    captured["body"] = []
+                message["headers"] = [(k, v) for k, v in headers if k != b"x-pl-cacheable"]
+            elif message["type"] == "http.response.body" and "body" in captured:
+                captured["body"].append(message.get("body", b""))
+                if not message.get("more_body"):
+                    with self.lock:
+                        if version == self.version:
+                            self.items[key] = (b"".join(captured["body"]), captured["headers"])
+                            if len(self.items) > self.size:
+                                self.items.popitem(last=False)
+            await send(message)
+
+        await self.app(scope, receive, capture)
 
 
 # -- query parameters: strict, so bad values give 400 instead of surprises --------------------------------
@@ -123,13 +160,17 @@ def list_filters(request: Request) -> pages.ListFilters:
                              code=code == "1", kw=kw, sort=choice_param(request, "sort", pages.SORTS))
 
 
-def create_app(db_path: str, *, cache_size: int = 512) -> FastAPI:
+def create_app(db_path: str, *, cache_size: int | None = None) -> FastAPI:
+    """The app over one database, opened read-only. Rendered pages are cached (PAPERLENS_PAGE_CACHE
+    entries, default 512, 0 turns it off) until the database changes."""
+    if cache_size is None:
+        cache_size = int(os.environ.get("PAPERLENS_PAGE_CACHE", "512"))
     store = Store(db_path, readonly=True)
     catalog = Catalog(store)
     env = make_env()
-    cache = PageCache(cache_size)
     app = FastAPI(title="paperlens", version="1", docs_url=None, redoc_url=None,
                   description="Read-only JSON API of a paperlens digest.")
+    app.add_middleware(PageCache, catalog=catalog, size=cache_size)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.state.catalog = catalog
@@ -137,21 +178,15 @@ def create_app(db_path: str, *, cache_size: int = 512) -> FastAPI:
     def lang_of(request: Request) -> str:
         return pick_lang(request.query_params.get("lang"), request.cookies.get("lang"))
 
-    def html(request: Request, template: str, build: Callable[[], dict], status: int = 200,
-             cacheable: bool = True) -> Response:
+    def html(request: Request, template: str, build: Callable[[], dict], status: int = 200) -> Response:
         catalog.refresh()
         lang = lang_of(request)
-        key = (request.url.path, tuple(sorted((k, v) for k, v in request.query_params.multi_items() if k != "lang")),
-               lang)
-        body = cache.get(key, catalog.version) if cacheable else None
-        if body is None:
-            ctx = build()
-            ctx.update(request_path=request.url.path, lang=lang, t=labels(lang), L=Links(dict(request.query_params)),
-                       catalog=catalog)
-            body = env.get_template(template).render(ctx).encode("utf-8")
-            if cacheable and status == 200:
-                cache.put(key, catalog.version, body)
-        response = Response(body, status_code=status, media_type="text/html; charset=utf-8")
+        ctx = build()
+        ctx.update(request_path=request.url.path, lang=lang, t=labels(lang), L=Links(dict(request.query_params)),
+                   catalog=catalog)
+        body = env.get_template(template).render(ctx).encode("utf-8")
+        response = Response(body, status_code=status, media_type="text/html; charset=utf-8",
+                            headers={"x-pl-cacheable": "1"})
         if request.query_params.get("lang") in LANGS:
             response.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax", httponly=True)
         return response
@@ -206,11 +241,11 @@ def create_app(db_path: str, *, cache_size: int = 512) -> FastAPI:
 
     # -- pages ------------------------------------------------------------------------------------
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def index(request: Request):
+    async def index(request: Request):
         return html(request, "index.html", lambda: pages.index_context(catalog))
 
     @app.get("/topics/{slug}", response_class=HTMLResponse, include_in_schema=False)
-    def topic(request: Request, slug: str):
+    async def topic(request: Request, slug: str):
         catalog.refresh()
         if wants_bibtex(request):
             ctx = pages.topic_context(catalog, slug, list_filters(request), 1, 10**9)
@@ -219,7 +254,7 @@ def create_app(db_path: str, *, cache_size: int = 512) -> FastAPI:
             catalog, slug, list_filters(request), page_number(request), per_page(request)))
 
     @app.get("/tags/{norm}", response_class=HTMLResponse, include_in_schema=False)
-    def tag(request: Request, norm: str):
+    async def tag(request: Request, norm: str):
         catalog.refresh()
         if wants_bibtex(request):
             ctx = pages.tag_context(catalog, norm, list_filters(request), 1, 10**9)
@@ -228,14 +263,14 @@ def create_app(db_path: str, *, cache_size: int = 512) -> FastAPI:
             catalog, norm, list_filters(request), page_number(request), per_page(request)))
 
     @app.get("/authors/{slug}", response_class=HTMLResponse, include_in_schema=False)
-    def author(request: Request, slug: str):
+    async def author(request: Request, slug: str):
         catalog.refresh()
         if wants_bibtex(request):
             return bibtex_response(pages.author_context(catalog, slug)["all_papers"], slug)
         return html(request, "author.html", lambda: pages.author_context(catalog, slug))
 
     @app.get("/papers/{pid:path}", response_class=HTMLResponse, include_in_schema=False)
-    def paper(request: Request, pid: str):
+    async def paper(request: Request, pid: str):
         catalog.refresh()
         if pid not in catalog.papers:
             real = catalog.canonical_id(pid)
@@ -247,7 +282,7 @@ def create_app(db_path: str, *, cache_size: int = 512) -> FastAPI:
         return html(request, "paper.html", lambda: pages.paper_context(catalog, pid))
 
     @app.get("/feed", response_class=HTMLResponse, include_in_schema=False)
-    def feed(request: Request):
+    async def feed(request: Request):
         return html(request, "feed.html", lambda: pages.feed_context(catalog, page_number(request),
                                                                       per_page(request, 30)))
 
@@ -256,7 +291,7 @@ def create_app(db_path: str, *, cache_size: int = 512) -> FastAPI:
         return {"year": int_param(request, "year", None, 1000, 9999), "has_code": True if code == "1" else None}
 
     @app.get("/search", response_class=HTMLResponse, include_in_schema=False)
-    def search_page(request: Request):
+    async def search_page(request: Request):
         catalog.refresh()
         q = request.query_params.get("q", "")
         size = per_page(request, 20)
@@ -276,7 +311,7 @@ def create_app(db_path: str, *, cache_size: int = 512) -> FastAPI:
         return html(request, "search.html", build)
 
     @app.get("/trends", response_class=HTMLResponse, include_in_schema=False)
-    def trends(request: Request):
+    async def trends(request: Request):
         t = labels(lang_of(request))
         return html(request, "trends.html", lambda: pages.trends_context(catalog, t["papers_per_year"],
                                                                           t["topic_sizes"]))

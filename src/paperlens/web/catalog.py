@@ -157,6 +157,9 @@ class Catalog:
         self.authors = authors
         self.keywords = keywords
         self.titles = {pid: display_title(p) for pid, p in papers.items()}
+        self.keyword_norms = {pid: list(dict.fromkeys(n for n in (keyword_norm(k) for k in p.keywords) if n))
+                              for pid, p in papers.items()}
+        self.memo: dict = {}  # per-version results pages compute once (facets, rendered cards)
         self.signature = signature
         self.version += 1
         self._embeddings = None

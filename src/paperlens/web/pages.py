@@ -48,7 +48,13 @@ def paginate(papers: list[Paper], page: int, per_page: int) -> Listing:
     return Listing(papers[start:start + per_page], len(papers), page, pages, per_page)
 
 
-def filter_and_sort(catalog: Catalog, ids: list[str], f: ListFilters) -> list[Paper]:
+def filter_and_sort(catalog: Catalog, ids: list[str], f: ListFilters, memo_key: str | None = None) -> list[Paper]:
+    if memo_key is not None:
+        key = ("list", memo_key, f.year, f.venue, f.code, f.kw, f.sort)
+        found = catalog.memo.get(key)
+        if found is None:
+            found = catalog.memo[key] = filter_and_sort(catalog, ids, f)
+        return found
     papers = [catalog.papers[pid] for pid in ids]
     if f.year is not None:
         papers = [p for p in papers if p.year == f.year]
@@ -57,7 +63,8 @@ def filter_and_sort(catalog: Catalog, ids: list[str], f: ListFilters) -> list[Pa
     if f.code:
         papers = [p for p in papers if p.code_url or p.extra.get("code_badge")]
     if f.kw:
-        papers = [p for p in papers if any(keyword_norm(k) == f.kw for k in p.keywords)]
+        wanted = keyword_norm(f.kw)
+        papers = [p for p in papers if wanted in catalog.keyword_norms[p.id]]
     if f.sort == "date":
         papers.sort(key=lambda p: (sort_date(p), -catalog.position[p.id]), reverse=True)
     elif f.sort == "title":
@@ -67,7 +74,12 @@ def filter_and_sort(catalog: Catalog, ids: list[str], f: ListFilters) -> list[Pa
     return papers
 
 
-def facet_options(catalog: Catalog, ids: list[str]) -> dict:
+def facet_options(catalog: Catalog, ids: list[str], memo_key: str | None = None) -> dict:
+    if memo_key is not None:
+        key = ("facets", memo_key)
+        if key not in catalog.memo:
+            catalog.memo[key] = facet_options(catalog, ids)
+        return catalog.memo[key]
     years: Counter = Counter()
     venues: Counter = Counter()
     keywords: Counter = Counter()
@@ -78,7 +90,7 @@ def facet_options(catalog: Catalog, ids: list[str]) -> dict:
             years[p.year] += 1
         if p.venue:
             venues[p.venue] += 1
-        for k in dict.fromkeys(keyword_norm(k) for k in p.keywords):
+        for k in catalog.keyword_norms[pid]:
             keywords[k] += 1
         rated = rated or rating(p) is not None
     return {
@@ -90,6 +102,13 @@ def facet_options(catalog: Catalog, ids: list[str]) -> dict:
 
 
 def index_context(catalog: Catalog, recent: int = 8) -> dict:
+    key = ("index", recent)
+    if key not in catalog.memo:
+        catalog.memo[key] = _index_context(catalog, recent)
+    return catalog.memo[key]
+
+
+def _index_context(catalog: Catalog, recent: int) -> dict:
     return {
         "areas": catalog.areas,
         "no_topic": len(catalog.no_topic),
@@ -104,16 +123,16 @@ def topic_context(catalog: Catalog, slug: str, f: ListFilters, page: int, per_pa
     info = catalog.topics.get(slug)
     if info is None:
         raise NotFound(f"no topic {slug!r}")
-    papers = filter_and_sort(catalog, info.ids, f)
+    papers = filter_and_sort(catalog, info.ids, f, memo_key="topic:" + slug)
     return {"topic": info, "listing": paginate(papers, page, per_page), "filters": f,
-            "facets": facet_options(catalog, info.ids), "all_papers": papers}
+            "facets": facet_options(catalog, info.ids, memo_key="topic:" + slug), "all_papers": papers}
 
 
 def tag_context(catalog: Catalog, norm: str, f: ListFilters, page: int, per_page: int) -> dict:
     info = catalog.keywords.get(keyword_norm(norm))
     if info is None:
         raise NotFound(f"no keyword {norm!r}")
-    papers = filter_and_sort(catalog, info.ids, f)
+    papers = filter_and_sort(catalog, info.ids, f, memo_key="tag:" + info.norm)
     return {"keyword": info, "listing": paginate(papers, page, per_page), "filters": f, "all_papers": papers}
 
 
@@ -158,6 +177,13 @@ def paper_context(catalog: Catalog, pid: str, similar: bool = True) -> dict:
 
 
 def trends_context(catalog: Catalog, title_years: str, title_topics: str, top_topics: int = 8) -> dict:
+    key = ("trends", title_years, title_topics, top_topics)
+    if key not in catalog.memo:
+        catalog.memo[key] = _trends_context(catalog, title_years, title_topics, top_topics)
+    return catalog.memo[key]
+
+
+def _trends_context(catalog: Catalog, title_years: str, title_topics: str, top_topics: int) -> dict:
     sizes = [(t.label, len(t.ids)) for area in catalog.areas.values() for t in area]
     sizes.sort(key=lambda kv: -kv[1])
     named = [label for label, _ in sizes[:top_topics]]

@@ -230,7 +230,18 @@ def make_env() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(
+    def card_html(catalog, paper: Paper, links: Links, lang: str, t: dict, show_topic: bool = True) -> Markup:
+        # A card depends only on the paper, language and link style: render it once per catalog version.
+        key = ("card", paper.id, lang, getattr(links, "root", None), show_topic)
+        html = catalog.memo.get(key)
+        if html is None:
+            html = env.get_template("macros.html").module.card(paper, links, lang, t, show_topic)
+            if len(catalog.memo) > 50_000:
+                catalog.memo.clear()
+            catalog.memo[key] = html
+        return html
+
+    env.globals.update(card_html=card_html,
         SUMMARY_FIELDS=SUMMARY_FIELDS, SUMMARY_LABELS=SUMMARY_LABELS, display_title=display_title,
         format_date=format_date, authors_line=authors_line, summary_for=summary_for, highlight=highlight,
         snippet=snippet, repo_name=repo_name, rating=rating, keyword_norm=keyword_norm, slugify=slugify,
