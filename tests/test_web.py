@@ -287,3 +287,30 @@ def test_pages_follow_database_changes(tmp_path):
         time.sleep(1.1)  # the catalog checks the database at most once a second
         assert int(re.search(r'id="total-papers">(\d+)<', c.get("/").text).group(1)) == before + 1
         assert "Walruses" in c.get("/search?q=walruses").text
+
+
+WEIRD_VALUES = ["-1", "abc", str(10**30), "\x00' OR 1=1 --", "<script>ø../../etc/passwd"]
+
+
+def test_no_parameter_makes_a_500(client):
+    slug = topic_slugs(client.get("/").text)[0]
+    paths = ["/", f"/topics/{slug}", "/tags/tokenization", "/authors/qiaozhi-he", f"/papers/{BILINGUAL['id']}",
+             "/feed", "/search", "/trends", "/api/papers", "/api/search", "/api/topics", "/feeds/search.atom",
+             f"/feeds/topics/{slug}.atom"]
+    names = ["page", "per_page", "year", "sort", "code", "kw", "venue", "limit", "offset", "q", "lang", "format",
+             "topic"]
+    for path in paths:
+        for name in names:
+            for value in WEIRD_VALUES:
+                r = client.get(path, params={name: value, "q": "attention"} if name != "q" else {name: value})
+                assert r.status_code < 500, (path, name, value, r.status_code)
+                assert r.status_code in (200, 400, 404), (path, name, value, r.status_code)
+    for path in ["/papers/%00", "/papers/..%2F..%2Fetc", "/topics/%2e%2e", "/authors/" + "a" * 5000,
+                 "/tags/%20", "/papers/" + "x:" * 2000, "/export/topics/..%2Fx.bib"]:
+        assert client.get(path).status_code in (400, 404), path
+
+
+def test_head_requests(client):
+    for url in ("/", "/feed", "/trends"):
+        r = client.head(url)
+        assert r.status_code == 200 and r.content == b""

@@ -22,6 +22,11 @@ from .web_corpus import BILINGUAL, HOSTILE, build_web_db
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
@@ -62,8 +67,7 @@ def server(corpus):
 def site(corpus):
     out = corpus["root"] / "site"
     export_site(Store(corpus["small"], readonly=True), out)
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(out))
-    handler.log_message = lambda *a, **k: None
+    handler = functools.partial(QuietHandler, directory=str(out))
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     yield {"dir": out, "url": f"http://127.0.0.1:{httpd.server_address[1]}"}

@@ -240,11 +240,11 @@ def create_app(db_path: str, *, cache_size: int | None = None) -> FastAPI:
         return choice_param(request, "format", ("", "html", "bibtex")) == "bibtex"
 
     # -- pages ------------------------------------------------------------------------------------
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    @app.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
     async def index(request: Request):
         return html(request, "index.html", lambda: pages.index_context(catalog))
 
-    @app.get("/topics/{slug}", response_class=HTMLResponse, include_in_schema=False)
+    @app.api_route("/topics/{slug}", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
     async def topic(request: Request, slug: str):
         catalog.refresh()
         if wants_bibtex(request):
@@ -253,7 +253,7 @@ def create_app(db_path: str, *, cache_size: int | None = None) -> FastAPI:
         return html(request, "topic.html", lambda: pages.topic_context(
             catalog, slug, list_filters(request), page_number(request), per_page(request)))
 
-    @app.get("/tags/{norm}", response_class=HTMLResponse, include_in_schema=False)
+    @app.api_route("/tags/{norm}", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
     async def tag(request: Request, norm: str):
         catalog.refresh()
         if wants_bibtex(request):
@@ -262,14 +262,14 @@ def create_app(db_path: str, *, cache_size: int | None = None) -> FastAPI:
         return html(request, "tag.html", lambda: pages.tag_context(
             catalog, norm, list_filters(request), page_number(request), per_page(request)))
 
-    @app.get("/authors/{slug}", response_class=HTMLResponse, include_in_schema=False)
+    @app.api_route("/authors/{slug}", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
     async def author(request: Request, slug: str):
         catalog.refresh()
         if wants_bibtex(request):
             return bibtex_response(pages.author_context(catalog, slug)["all_papers"], slug)
         return html(request, "author.html", lambda: pages.author_context(catalog, slug))
 
-    @app.get("/papers/{pid:path}", response_class=HTMLResponse, include_in_schema=False)
+    @app.api_route("/papers/{pid:path}", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
     async def paper(request: Request, pid: str):
         catalog.refresh()
         if pid not in catalog.papers:
@@ -281,7 +281,7 @@ def create_app(db_path: str, *, cache_size: int | None = None) -> FastAPI:
             return bibtex_response([catalog.papers[pid]], pid)
         return html(request, "paper.html", lambda: pages.paper_context(catalog, pid))
 
-    @app.get("/feed", response_class=HTMLResponse, include_in_schema=False)
+    @app.api_route("/feed", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
     async def feed(request: Request):
         return html(request, "feed.html", lambda: pages.feed_context(catalog, page_number(request),
                                                                       per_page(request, 30)))
@@ -290,7 +290,7 @@ def create_app(db_path: str, *, cache_size: int | None = None) -> FastAPI:
         code = choice_param(request, "code", ("", "0", "1"))
         return {"year": int_param(request, "year", None, 1000, 9999), "has_code": True if code == "1" else None}
 
-    @app.get("/search", response_class=HTMLResponse, include_in_schema=False)
+    @app.api_route("/search", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
     async def search_page(request: Request):
         catalog.refresh()
         q = request.query_params.get("q", "")
@@ -310,7 +310,7 @@ def create_app(db_path: str, *, cache_size: int | None = None) -> FastAPI:
 
         return html(request, "search.html", build)
 
-    @app.get("/trends", response_class=HTMLResponse, include_in_schema=False)
+    @app.api_route("/trends", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
     async def trends(request: Request):
         t = labels(lang_of(request))
         return html(request, "trends.html", lambda: pages.trends_context(catalog, t["papers_per_year"],
@@ -327,7 +327,7 @@ def create_app(db_path: str, *, cache_size: int | None = None) -> FastAPI:
                          lambda pid: f"{base}/papers/{quote(pid, safe=':')}")
         return Response(body, media_type="application/atom+xml; charset=utf-8")
 
-    @app.get("/feeds/topics/{slug}.atom", include_in_schema=False)
+    @app.api_route("/feeds/topics/{slug}.atom", methods=["GET", "HEAD"], include_in_schema=False)
     def topic_atom(request: Request, slug: str):
         catalog.refresh()
         info = catalog.topics.get(slug)
@@ -336,7 +336,7 @@ def create_app(db_path: str, *, cache_size: int | None = None) -> FastAPI:
         papers = pages.filter_and_sort(catalog, info.ids, pages.ListFilters(sort="date"))
         return atom(request, f"paperlens · {info.label}", papers, Links().topic(slug))
 
-    @app.get("/feeds/authors/{slug}.atom", include_in_schema=False)
+    @app.api_route("/feeds/authors/{slug}.atom", methods=["GET", "HEAD"], include_in_schema=False)
     def author_atom(request: Request, slug: str):
         catalog.refresh()
         info = catalog.authors.get(slug)
@@ -345,7 +345,7 @@ def create_app(db_path: str, *, cache_size: int | None = None) -> FastAPI:
         papers = pages.filter_and_sort(catalog, info.ids, pages.ListFilters(sort="date"))
         return atom(request, f"paperlens · {info.name}", papers, Links().author(slug))
 
-    @app.get("/feeds/search.atom", include_in_schema=False)
+    @app.api_route("/feeds/search.atom", methods=["GET", "HEAD"], include_in_schema=False)
     def search_atom(request: Request):
         catalog.refresh()
         q = request.query_params.get("q", "")
@@ -353,7 +353,7 @@ def create_app(db_path: str, *, cache_size: int | None = None) -> FastAPI:
         papers = [catalog.papers[h.id] for h in found.hits if h.id in catalog.papers]
         return atom(request, f"paperlens · search: {q[:100]}", papers, Links().search(q))
 
-    @app.get("/export/{kind}/{name}.bib", include_in_schema=False)
+    @app.api_route("/export/{kind}/{name}.bib", methods=["GET", "HEAD"], include_in_schema=False)
     def export_bib(request: Request, kind: str, name: str):
         catalog.refresh()
         if kind == "topics":
@@ -435,7 +435,7 @@ def create_app(db_path: str, *, cache_size: int | None = None) -> FastAPI:
                 results.append({**paper_brief(p), "score": hit.score})
         return {"query": q, "total": found.total, "results": results}
 
-    @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+    @app.api_route("/docs", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
     def docs(request: Request):
         # A self-hosted docs page (the stock Swagger UI loads from a CDN, which CSP and offline use forbid).
         spec = app.openapi()

@@ -24,7 +24,7 @@
     });
   }
   function root() { var m = document.querySelector('meta[name="pl-root"]'); return m ? m.getAttribute("content") : ""; }
-  function tokens(text) { return (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) || []).filter(function (t) { return t.length > 1; }); }
+  function tokens(text) { return (String(text || "").normalize("NFKC").toLowerCase().match(/[\p{L}\p{N}]+/gu) || []).filter(function (t) { return t.length > 1; }); }
   function bucket(term) {
     var h = 2166136261, n = 0;
     for (var ch of term) { if (n++ >= 2) { break; } h ^= ch.codePointAt(0); h = Math.imul(h, 16777619) >>> 0; }
