@@ -55,12 +55,17 @@ def main() -> None:
     parser.add_argument("--papers", type=int, default=50000)
     parser.add_argument("--full-site", action="store_true")
     parser.add_argument("--queries", type=int, default=40)
+    parser.add_argument("--db", type=Path, help="reuse the synthetic DB of an earlier run")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="pl-site-"))
-    t0 = time.perf_counter()
-    store = Store(tmp / "syn.db")
-    store.ingest(synthetic_papers(args.papers), batch_size=2000)
-    print(f"ingested {args.papers} synthetic papers in {time.perf_counter() - t0:.1f}s")
+    if args.db and args.db.exists():
+        store = Store(args.db)
+    else:
+        t0 = time.perf_counter()
+        store = Store(args.db or tmp / "syn.db")
+        store.ingest(synthetic_papers(args.papers), batch_size=2000)
+        print(f"ingested {args.papers} synthetic papers in {time.perf_counter() - t0:.1f}s", flush=True)
+    print(f"papers: {store.count()}", flush=True)
     out = tmp / "site"
     if args.full_site:
         t0 = time.perf_counter()

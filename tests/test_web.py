@@ -255,7 +255,7 @@ def test_safe_segment_and_writer_stay_inside(tmp_path):
 
 def test_search_tokens_match_js_rules():
     assert tokens("Zebrafish-Tokenizers, α-β x 2026 注意力") == ["zebrafish", "tokenizers", "2026", "注意力"]
-    assert 0 <= bucket("zebrafish") < 256 and bucket("zebrafish") == bucket("zeta")
+    assert 0 <= bucket("zebrafish") < 512 and bucket("zebrafish") == bucket("zebra") != bucket("zeta")
 
 
 def test_static_export_writes_only_inside(tmp_path):
@@ -294,16 +294,18 @@ WEIRD_VALUES = ["-1", "abc", str(10**30), "\x00' OR 1=1 --", "<script>ø../../et
 
 def test_no_parameter_makes_a_500(client):
     slug = topic_slugs(client.get("/").text)[0]
-    paths = ["/", f"/topics/{slug}", "/tags/tokenization", "/authors/qiaozhi-he", f"/papers/{BILINGUAL['id']}",
-             "/feed", "/search", "/trends", "/api/papers", "/api/search", "/api/topics", "/feeds/search.atom",
-             f"/feeds/topics/{slug}.atom"]
-    names = ["page", "per_page", "year", "sort", "code", "kw", "venue", "limit", "offset", "q", "lang", "format",
-             "topic"]
-    for path in paths:
+    listing = ["page", "per_page", "year", "sort", "code", "kw", "venue", "format", "lang"]
+    params_of = {
+        "/": ["lang", "page"], f"/topics/{slug}": listing, "/tags/tokenization": listing,
+        "/authors/qiaozhi-he": ["format", "lang"], f"/papers/{BILINGUAL['id']}": ["format", "lang"],
+        "/feed": ["page", "per_page"], "/search": ["q", "page", "per_page", "year", "code", "format"],
+        "/trends": ["lang"], "/api/papers": ["limit", "offset", "topic", "year"],
+        "/api/search": ["q", "limit", "offset", "year", "code"], "/feeds/search.atom": ["q", "year", "code"],
+    }
+    for path, names in params_of.items():
         for name in names:
             for value in WEIRD_VALUES:
                 r = client.get(path, params={name: value, "q": "attention"} if name != "q" else {name: value})
-                assert r.status_code < 500, (path, name, value, r.status_code)
                 assert r.status_code in (200, 400, 404), (path, name, value, r.status_code)
     for path in ["/papers/%00", "/papers/..%2F..%2Fetc", "/topics/%2e%2e", "/authors/" + "a" * 5000,
                  "/tags/%20", "/papers/" + "x:" * 2000, "/export/topics/..%2Fx.bib"]:

@@ -25,10 +25,12 @@ from .web.catalog import Catalog, display_title
 from .web.i18n import labels
 from .web.render import STATIC, StaticLinks, make_env, safe_segment
 
-BUCKETS = 256
+BUCKETS = 512
+PREFIX = 3  # terms sharing their first PREFIX characters share a shard, so a typed prefix loads one file
 DOCS_PER_SHARD = 1000
 PER_PAGE = 50
 SHORT_TEXT = 220
+COMMON_SHARE = 0.05
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
 
@@ -65,9 +67,9 @@ def tokens(text: str) -> list[str]:
 
 
 def bucket(term: str) -> int:
-    """FNV-1a over the first two code points (search.js computes the same)."""
+    """FNV-1a over the first PREFIX code points (search.js computes the same)."""
     h = 2166136261
-    for ch in term[:2]:
+    for ch in term[:PREFIX]:
         h ^= ord(ch)
         h = (h * 16777619) & 0xFFFFFFFF
     return h % BUCKETS
@@ -116,6 +118,12 @@ def build_search_index(docs: list[tuple[str, Paper, str | None]], writer: SiteWr
         short = paper.tldr or paper.abstract
         short = short if len(short) <= SHORT_TEXT else short[:SHORT_TEXT].rsplit(" ", 1)[0] + "…"
         rows.append([title, names, path, paper.year or "", topic or "", short])
+    # Words in most abstracts ("the", "model", ...) rank nothing and would dominate the index: only
+    # their title postings are kept, and search.js skips them in a query that has other words.
+    common_df = max(500, int(len(rows) * COMMON_SHARE))
+    common = sorted(t for t in set(strong) | set(weak) if len(weak.get(t, [])) + len(strong.get(t, [])) > common_df)
+    for term in common:
+        weak.pop(term, None)
     shards: dict[int, dict[str, list[str]]] = defaultdict(dict)
     for term in set(strong) | set(weak):
         shards[bucket(term)][term] = [_postings(strong.get(term, [])), _postings(weak.get(term, []))]
@@ -124,7 +132,8 @@ def build_search_index(docs: list[tuple[str, Paper, str | None]], writer: SiteWr
     for k in range(0, len(rows), DOCS_PER_SHARD):
         writer.write(["search", "d", f"{k // DOCS_PER_SHARD}.js"], _js("docs", k // DOCS_PER_SHARD,
                                                                          rows[k:k + DOCS_PER_SHARD]))
-    meta = {"docs": len(rows), "buckets": BUCKETS, "per_shard": DOCS_PER_SHARD, "terms": len(set(strong) | set(weak))}
+    meta = {"docs": len(rows), "buckets": BUCKETS, "prefix": PREFIX, "per_shard": DOCS_PER_SHARD,
+            "terms": sum(len(t) for t in shards.values()), "common": common}
     writer.write(["search", "meta.js"], _js("meta", meta))
     return meta
 

@@ -1,5 +1,5 @@
 // Client-side search of the static site over a sharded prebuilt index (see paperlens/site.py).
-// Term shards are grouped by the first two characters of a term, so a query loads only the shards
+// Term shards are grouped by the first three characters of a term, so a query loads only the shards
 // of its own words; document shards load only for the results shown. Everything renders as text.
 (function () {
   "use strict";
@@ -27,12 +27,17 @@
   function tokens(text) { return (String(text || "").normalize("NFKC").toLowerCase().match(/[\p{L}\p{N}]+/gu) || []).filter(function (t) { return t.length > 1; }); }
   function bucket(term) {
     var h = 2166136261, n = 0;
-    for (var ch of term) { if (n++ >= 2) { break; } h ^= ch.codePointAt(0); h = Math.imul(h, 16777619) >>> 0; }
+    for (var ch of term) { if (n++ >= PL.info.prefix) { break; } h ^= ch.codePointAt(0); h = Math.imul(h, 16777619) >>> 0; }
     return h % PL.info.buckets;
   }
+  var decoded = new Map();
   function decode(s) {
+    // Postings are delta-encoded base36; decode each list once per page.
+    if (!s) { return []; }
+    var hit = decoded.get(s);
+    if (hit) { return hit; }
     var out = [], prev = 0;
-    if (!s) { return out; }
+    decoded.set(s, out);
     s.split(",").forEach(function (x) { prev += parseInt(x, 36); out.push(prev); });
     return out;
   }
@@ -42,16 +47,22 @@
     var words = tokens(query);
     var prefixLast = words.length && !/\s$/.test(query);
     return load("meta", root() + "search/meta.js").then(function () {
-      var needed = {};
+      var needed = {}, common = new Set(PL.info.common || []);
+      var kept = words.filter(function (w) { return !common.has(w); });
+      if (kept.length) { words = kept; }
       words.forEach(function (w) { needed[bucket(w)] = true; });
       return Promise.all(Object.keys(needed).map(function (b) { return load("t" + b, root() + "search/t/" + b + ".js"); }));
     }).then(function () {
-      var N = PL.info.docs, perWord = [];
+      var N = PL.info.docs, perWord = [], common = new Set(PL.info.common || []);
+      var kept = words.filter(function (w) { return !common.has(w); });
+      if (kept.length) { words = kept; }
       words.forEach(function (w, i) {
         var table = PL.termShards[bucket(w)] || {}, scores = new Map();
         var terms = [w];
-        if (i === words.length - 1 && prefixLast) {
-          terms = Object.keys(table).filter(function (t) { return t.startsWith(w); }).slice(0, 60);
+        if (i === words.length - 1 && prefixLast && Array.from(w).length >= PL.info.prefix) {
+          // Closest completions first (shortest), a bounded number of them.
+          terms = Object.keys(table).filter(function (t) { return t.startsWith(w); })
+            .sort(function (a, b) { return a.length - b.length || (a < b ? -1 : 1); }).slice(0, 20);
         }
         terms.forEach(function (t) {
           var post = table[t];
