@@ -139,7 +139,7 @@ def build_search_index(docs: list[tuple[str, Paper, str | None]], writer: SiteWr
 
 
 def export_site(store: Store, out_dir: str | os.PathLike[str], *, lang: str = "en",
-                similar_limit: int = 5000, on_progress: Callable[[str], None] | None = None) -> int:
+                similar_limit: int = 2000, on_progress: Callable[[str], None] | None = None) -> int:
     """Write the whole site; returns the number of papers. Similar papers are listed when the
     corpus is small enough for per-paper text search (or embeddings are stored)."""
     started = time.perf_counter()

@@ -368,7 +368,7 @@ class Store:
         return (*tuple(papers), *tuple(enriched))
 
     def search_fts(self, query: str, limit: int = 20, offset: int = 0, where: str = "", params: tuple = (),
-                   match_any: bool = False) -> tuple[int, list[tuple[str, float]]]:
+                   match_any: bool = False, count: bool = True) -> tuple[int, list[tuple[str, float]]]:
         """Rank papers for any user text with FTS5 bm25: (total, [(paper id, score)]), best first.
 
         The text never reaches FTS syntax: it is cut into word tokens and each is quoted. All words
@@ -382,6 +382,9 @@ class Store:
         extra = f" AND ({where})" if where else ""
         for joiner in ((" OR ",) if match_any else (" ", " OR ")):
             match = joiner.join(f'"{t}"' for t in terms)
+            if not count:
+                total = -1  # unknown: the caller only wants the top rows
+                break
             total = self.conn.execute(
                 f"SELECT count(*) FROM papers_fts JOIN papers p ON p.rowid = papers_fts.rowid "
                 f"WHERE papers_fts MATCH ?{extra}", (match, *params)).fetchone()[0]
@@ -394,6 +397,8 @@ class Store:
             f"JOIN papers p ON p.rowid = papers_fts.rowid WHERE papers_fts MATCH ?{extra} "
             f"ORDER BY rank LIMIT ? OFFSET ?", (match, *params, limit, offset)).fetchall()
         # bm25 is lower-is-better and negative; report a positive higher-is-better score.
+        if total < 0:
+            total = len(rows)
         return total, [(r[0], round(-float(r[1]), 4)) for r in rows]
 
     def embeddings(self) -> tuple[list[str], list[bytes], str | None, int]:

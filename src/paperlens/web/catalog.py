@@ -203,7 +203,7 @@ class Catalog:
         paper = self.papers[pid]
         text = " ".join([paper.title or "", " ".join(paper.keywords)]).strip() or " ".join(paper.abstract.split()[:40])
         words = [w for w in re.findall(r"\w+", text) if len(w) > 3 and w.lower() not in _STOP][:20]
-        _, rows = self.store.search_fts(" ".join(words), limit=k + 1, match_any=True)
+        _, rows = self.store.search_fts(" ".join(words), limit=k + 1, match_any=True, count=False)
         return "text", None, [r[0] for r in rows if r[0] != pid and r[0] in self.papers][:k]
 
     def similar_has_embeddings(self) -> bool:
