@@ -316,3 +316,25 @@ def test_head_requests(client):
     for url in ("/", "/feed", "/trends"):
         r = client.head(url)
         assert r.status_code == 200 and r.content == b""
+
+
+def test_similar_papers_use_stored_embeddings(tmp_path):
+    import numpy as np
+
+    small = build_web_db(tmp_path, seeds=("000",))
+    conn = sqlite3.connect(small)
+    ids = [r[0] for r in conn.execute("SELECT id FROM papers ORDER BY id")]
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(len(ids), 8)).astype(np.float32)
+    target, twin = ids.index(BILINGUAL["id"]), ids.index(HOSTILE["id"])
+    vectors[twin] = vectors[target] + 0.01  # the nearest neighbour by construction
+    conn.executemany("INSERT INTO embeddings VALUES (?, 'test-model', 8, ?, '')",
+                     [(pid, vec.tobytes()) for pid, vec in zip(ids, vectors, strict=True)])
+    conn.commit()
+    conn.close()
+    with TestClient(create_app(str(small))) as c:
+        html = c.get(f"/papers/{BILINGUAL['id']}").text
+        section = html.split('class="panel similar"', 1)[1]
+        assert "nearest by embedding (test-model)" in section
+        first = re.search(r'href="/papers/([^"]+)"', section).group(1)
+        assert first == HOSTILE["id"]
