@@ -114,10 +114,10 @@ def test_digest_and_tldr_steps_through_the_cli(db_path):
     assert "digest: done 0, failed 0, skipped 10" in again.output
     assert "tldr: done 0, failed 0, skipped 10" in again.output
 
-    exported = [json.loads(line) for line in run(db_path, "export").output.splitlines() if line.strip()]
+    exported = [json.loads(line) for line in run(db_path, "export").stdout.splitlines() if line.strip()]
     target = next(p for p in exported if "PretrainRL" in p["abstract"])
     shown = run(db_path, "show", target["id"], "--json")
-    paper = json.loads(shown.output)
+    paper = json.loads(shown.stdout)
     summary = paper["summary"]["en"]
     assert sum(1 for f in SUMMARY_FIELDS if summary[f]) >= 4
     for f in SUMMARY_FIELDS:

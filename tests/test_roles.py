@@ -82,3 +82,34 @@ def test_accuracy_on_dev_slice_does_not_regress():
 @pytest.mark.xfail(strict=True, reason="target not met yet: the shipped model reaches 0.686 on this slice")
 def test_accuracy_on_dev_slice_meets_target():
     assert dev_slice_accuracy() >= 0.75
+
+
+def test_eval_roles_command_on_a_small_file_and_a_bad_one(tmp_path):
+    from click.testing import CliRunner
+
+    from paperlens.cli import main
+
+    data = tmp_path / "mini.jsonl"
+    records = [
+        {"sentences": ["Neural networks are widely used in vision.", "We propose a new pruning method.",
+                       "It removes 90% of weights with no loss in accuracy on ImageNet."],
+         "labels": ["background", "objective", "result"]},
+        {"sentences": ["Graphs are everywhere.", "We train a model on them."], "labels": ["background", "method"]},
+    ]
+    data.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["eval", "roles", "--split", str(data), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["abstracts"] == 2 and report["sentences"] == 5
+    assert sum(map(sum, report["confusion"])) == 5
+    diagonal = sum(report["confusion"][i][i] for i in range(len(report["labels"])))
+    assert report["accuracy"] == round(diagonal / 5, 4)
+    text = CliRunner().invoke(main, ["eval", "roles", "--split", str(data)])
+    assert "accuracy" in text.output and "confusion" in text.output
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps(records[0]) + "\n" + '{"sentences": ["a"], "labels": ["x", "y"]}\n', encoding="utf-8")
+    failed = CliRunner().invoke(main, ["eval", "roles", "--split", str(bad)])
+    assert failed.exit_code != 0 and f"{bad}:2:" in failed.output
+    missing = CliRunner().invoke(main, ["eval", "roles", "--split", str(tmp_path / "nope.jsonl")])
+    assert missing.exit_code != 0 and "no such file" in missing.output
