@@ -162,7 +162,7 @@ def load_taxonomy(name: str | None = None, extra: Iterable[Path] = ()) -> Taxono
 
 # -- classifier ------------------------------------------------------------------------------------
 WORD_SETTINGS = {"analyzer": "word", "ngram_range": [1, 2], "min_df": 2, "token_pattern": r"(?u)\b\w[\w-]*\w\b|\b\w\b"}
-CHAR_SETTINGS = {"analyzer": "char_wb", "ngram_range": [2, 5], "min_df": 2}
+CHAR_SETTINGS = {"analyzer": "char_wb", "ngram_range": [3, 5], "min_df": 3}
 DEFAULT_C = {"words": 10.0, "chars": 10.0, "embedding": 10.0}
 DEFAULT_WEIGHTS = {"words": 1.0, "chars": 1.0, "embedding": 1.0}
 
@@ -241,7 +241,7 @@ class TopicClassifier:
             else:
                 tfidf[block] = _Tfidf.fit(WORD_SETTINGS if block == "words" else CHAR_SETTINGS, texts)
                 features = tfidf[block].transform(texts)
-            model = LogisticRegression(C=C[block], max_iter=2000).fit(features, y)
+            model = LogisticRegression(C=C[block], tol=1e-3, max_iter=500).fit(features, y)
             coef[block] = model.coef_.astype(np.float32)
             intercept[block] = model.intercept_.astype(np.float32)
         from .embed import get_embedder
