@@ -77,16 +77,19 @@ def _print_report(title: str, result: dict) -> None:
 @click.option("--from", "source", type=click.Path(dir_okay=False, path_type=Path),
               help="Labelled JSONL to evaluate on (default for llm-2026: the bundled seed papers).")
 @click.option("--iclr", is_flag=True, help="Also the 12 ICLR 2026 primary areas (../shared/data/iclr2026).")
+@click.option("--iclr-only", is_flag=True, help="Only the ICLR 2026 primary areas.")
 @click.option("--folds", type=int, default=5, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--embedder", default="static", show_default=True, help="static, minilm, or none.")
 @click.option("--json", "as_json", is_flag=True)
-def eval_topics(taxonomy_name, source, iclr, folds, seed, embedder, as_json):
+def eval_topics(taxonomy_name, source, iclr, iclr_only, folds, seed, embedder, as_json):
     """Stratified k-fold accuracy and macro-F1: every paper is scored by a model trained without it."""
     embedder = None if embedder == "none" else embedder
     report: dict = {}
     try:
-        if source:
+        if iclr_only:
+            pass
+        elif source:
             records = read_jsonl_records(source, need_label=True)
             labels = [r["_label"] for r in records]
         elif taxonomy_name == "llm-2026":
@@ -94,8 +97,9 @@ def eval_topics(taxonomy_name, source, iclr, folds, seed, embedder, as_json):
         else:
             load_taxonomy(taxonomy_name)  # a clear error for an unknown name
             raise click.UsageError(f"taxonomy {taxonomy_name!r} has no bundled evaluation data; pass --from")
-        report[taxonomy_name] = cross_validate(records, labels, folds=folds, seed=seed, embedder=embedder)
-        if iclr:
+        if not iclr_only:
+            report[taxonomy_name] = cross_validate(records, labels, folds=folds, seed=seed, embedder=embedder)
+        if iclr or iclr_only:
             records, labels = iclr_records()
             report["iclr2026-primary-area"] = cross_validate(records, labels, folds=folds, seed=seed,
                                                              embedder=embedder)
