@@ -411,7 +411,8 @@ class Cluster:
 
 
 def distinctive_terms(texts_by_cluster: Sequence[str], top: int = 3) -> list[list[str]]:
-    """c-TF-IDF: terms frequent in one cluster's concatenated text and rare across clusters."""
+    """Class-based tf-idf with a lift: terms frequent in one cluster's text and rarer in the other
+    clusters' (score = tf_c * log(tf_c / tf_rest)), so words shared by the whole selection never name a cluster."""
     from sklearn.feature_extraction.text import CountVectorizer
 
     counter = CountVectorizer(stop_words="english", ngram_range=(1, 2), min_df=1,
@@ -421,10 +422,13 @@ def distinctive_terms(texts_by_cluster: Sequence[str], top: int = 3) -> list[lis
     except ValueError:  # no usable words at all
         return [[] for _ in texts_by_cluster]
     vocabulary = counter.get_feature_names_out()
-    tf = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
-    average_words = counts.sum() / max(len(texts_by_cluster), 1)
-    idf = np.log(1 + average_words / np.maximum(counts.sum(axis=0), 1))
-    scores = tf * idf
+    row_totals = np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    tf = counts / row_totals
+    rest_counts = counts.sum(axis=0, keepdims=True) - counts
+    rest_totals = np.maximum(counts.sum() - row_totals, 1)
+    smoothing = 1.0 / max(counts.sum(), 1)
+    rest = rest_counts / rest_totals
+    scores = np.where(counts >= 2, tf * np.log((tf + smoothing) / (rest + smoothing)), 0.0)
     out = []
     for row in scores:
         chosen: list[str] = []
@@ -432,8 +436,9 @@ def distinctive_terms(texts_by_cluster: Sequence[str], top: int = 3) -> list[lis
             term = vocabulary[index]
             if row[index] <= 0 or len(chosen) >= top:
                 break
-            # skip a unigram already inside a chosen bigram, and vice versa
-            if any(term in c.split() or c in term.split() for c in chosen):
+            # skip a unigram already inside a chosen bigram, a bigram containing a chosen word, and plurals
+            words = set(term.split())
+            if any(words & set(c.split()) or term.rstrip("s") == c.rstrip("s") for c in chosen):
                 continue
             chosen.append(term)
         out.append(chosen)
