@@ -357,9 +357,9 @@ class Store:
             values.append((row["paper_id"], row["model"], int(vector.shape[0]), vector.tobytes(), row["content_hash"]))
         with self.transaction():
             self.conn.executemany(
-                """INSERT INTO embeddings (paper_id, model, dim, vector, content_hash) VALUES (?,?,?,?,?)
-                   ON CONFLICT(paper_id) DO UPDATE SET model=excluded.model, dim=excluded.dim,
-                     vector=excluded.vector, content_hash=excluded.content_hash""", values)
+                # REPLACE gives a changed vector a new rowid, so indexes that sync by rowid pick it up
+                "INSERT OR REPLACE INTO embeddings (paper_id, model, dim, vector, content_hash) VALUES (?,?,?,?,?)",
+                values)
         return len(values)
 
     def load_embeddings(self, model: str, ids: Iterable[str] | None = None):
