@@ -591,6 +591,40 @@ class Store:
             item["output"] = json.loads(item["output"]) if item["output"] else None
             yield item
 
+    # -- embeddings --------------------------------------------------------------------------------
+    def save_embeddings(self, rows: Iterable[dict[str, Any]]) -> int:
+        """rows: {paper_id, model, vector (1-D float array), content_hash}. One vector per paper: a new one
+        (another model, or changed text) replaces the old."""
+        import numpy as np
+
+        values = []
+        for row in rows:
+            vector = np.asarray(row["vector"], dtype=np.float32).ravel()
+            values.append((row["paper_id"], row["model"], int(vector.shape[0]), vector.tobytes(), row["content_hash"]))
+        with self.transaction():
+            self.conn.executemany(
+                # REPLACE gives a changed vector a new rowid, so indexes that sync by rowid pick it up
+                "INSERT OR REPLACE INTO embeddings (paper_id, model, dim, vector, content_hash) VALUES (?,?,?,?,?)",
+                values)
+        return len(values)
+
+    def load_embeddings(self, model: str, ids: Iterable[str] | None = None):
+        """(paper ids, float32 matrix with one row per id) for vectors made by `model`."""
+        import numpy as np
+
+        rows = self.conn.execute("SELECT paper_id, dim, vector FROM embeddings WHERE model = ? ORDER BY paper_id",
+                                 (model,)).fetchall()
+        if ids is not None:
+            wanted = set(ids)
+            rows = [r for r in rows if r["paper_id"] in wanted]
+        if not rows:
+            return [], np.zeros((0, 0), dtype=np.float32)
+        matrix = np.stack([np.frombuffer(r["vector"], dtype=np.float32, count=r["dim"]) for r in rows])
+        return [r["paper_id"] for r in rows], matrix
+
+    def embedding_models(self) -> dict[str, int]:
+        return {m: n for m, n in self.conn.execute("SELECT model, count(*) FROM embeddings GROUP BY model")}
+
     def integrity_check(self) -> str:
         return self.conn.execute("PRAGMA integrity_check").fetchone()[0]
 
