@@ -11,23 +11,10 @@ from pathlib import Path
 import click
 
 from ..taxonomy import TaxonomyError, cross_validate, load_taxonomy, read_jsonl_records
-from . import main
+from . import eval_group
 
 ROOT = Path(__file__).resolve().parents[3]
 ICLR_DIR = ROOT.parent / "shared" / "data" / "iclr2026"
-
-
-def eval_group() -> click.Group:
-    """The shared `eval` group: other modules add their own `eval ...` commands to the same group."""
-    existing = main.commands.get("eval")
-    if isinstance(existing, click.Group):
-        return existing
-
-    @main.group(name="eval")
-    def eval_():
-        """Measure the quality of enrichment steps on held-out data."""
-
-    return eval_
 
 
 def seed_records() -> tuple[list[dict], list[str]]:
@@ -72,7 +59,7 @@ def _print_report(title: str, result: dict) -> None:
                    f"{r['support']:7d}")
 
 
-@eval_group().command("topics")
+@eval_group.command("topics")
 @click.option("--taxonomy", "taxonomy_name", default="llm-2026", show_default=True)
 @click.option("--from", "source", type=click.Path(dir_okay=False, path_type=Path),
               help="Labelled JSONL to evaluate on (default for llm-2026: the bundled seed papers).")
