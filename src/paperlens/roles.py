@@ -326,7 +326,7 @@ def model_version() -> str:
 def _embed(sentences: list[str]) -> np.ndarray:
     from .embed import get_embedder
 
-    return get_embedder().encode(sentences)
+    return get_embedder("minilm").encode(sentences)  # the model was trained on MiniLM vectors
 
 
 def label_sentences(sentences: list[str]) -> list[str]:
