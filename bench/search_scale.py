@@ -53,8 +53,10 @@ def synthetic_papers(n: int, words: list[str], seed: int = 0):
     topics = ["指令微调与对齐", "推理与思维链", "效率与压缩", "Agent 与工具使用", "多模态基础模型", "模型架构", "LLM 预训练"]
     for i in range(n):
         start = rng.randrange(len(words) - 200)
-        abstract = " ".join(words[start:start + rng.randint(120, 200)]) + f". Identifier token zq{i:07d}."
-        title = " ".join(words[start + 200 - 12:start + 200]).capitalize()
+        # The identifier leads both texts so no two synthetic papers share a merge key (title or
+        # abstract head/tail) and each is a distinct paper, as in a real snapshot.
+        abstract = f"Record zq{i:07d}. " + " ".join(words[start:start + rng.randint(120, 200)]) + "."
+        title = f"Zq{i:07d}: " + " ".join(words[start + 200 - 12:start + 200])
         yield Paper(id=f"bench:{i}", title=title, abstract=abstract, abstract_raw=abstract, year=2015 + i % 12,
                     authors=[f"Author {rng.randrange(50000)}", f"Author {rng.randrange(50000)}"],
                     keywords=[words[start + 5].lower(), words[start + 9].lower()],
