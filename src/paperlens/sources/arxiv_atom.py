@@ -56,7 +56,7 @@ class ArxivAtomSource(Source):
         error = getattr(feed, "bozo_exception", None) if feed.get("bozo") else None
         if error is not None and hasattr(error, "getLineNumber"):  # broken XML, not a mere encoding note
             # Keep the entries that closed before the break: re-parse just them as a complete feed.
-            error_line = max(1, int(error.getLineNumber() or 1))
+            error_line = _our_line(text, max(1, int(error.getLineNumber() or 1)))
             complete = [i for i, (_, end) in enumerate(spans) if end is not None and end < error_line]
             entries = []
             if complete:
@@ -124,6 +124,19 @@ def _offset_of_line(text: str, line: int) -> int:
     for _ in range(line - 1):
         offset = text.index("\n", offset) + 1
     return offset
+
+
+_XML_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+def _our_line(text: str, xml_line: int) -> int:
+    """The XML parser counts a lone '\r' as a line break too; we count '\n' only (like editors, `wc -l`)."""
+    offset = 0
+    for number, match in enumerate(_XML_NEWLINE.finditer(text), start=2):
+        if number > xml_line:
+            break
+        offset = match.end()
+    return text.count("\n", 0, offset) + 1
 
 
 def _root_element(text: str) -> str | None:
