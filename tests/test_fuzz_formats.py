@@ -221,3 +221,18 @@ def test_atom_error_line_counts_newlines_only_when_a_lone_carriage_return_preced
     last = records[-1]
     assert isinstance(last, Rejected) and "malformed XML" in last.message
     assert last.line == broken.count("\n") + 1
+
+
+def test_feed_header_with_an_impossible_day_is_rejected_on_its_line():
+    good = ("CLApr 11, 2022\nA Real Title Of A PaperHan Wu, Bo Li\nAn abstract about something.\n")
+    bad = ("LGFeb 30, 2023\nAnother Title Of A PaperYu Chen\nAnother abstract.\n")
+    records = _read_all(good + bad + good.replace("Real", "Third"), "seed-feed")
+    assert [type(r).__name__ for r in records] == ["Paper", "Rejected", "Paper"]
+    assert records[1].line == 4 and "Feb 30" in records[1].message
+
+
+def _read_all(text: str, fmt: str) -> list:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "input.txt"
+        path.write_text(text, encoding="utf-8")
+        return list(read_records(path, fmt=fmt))
