@@ -1,0 +1,193 @@
+"""Writers and readers at once: `paperlens ingest` and `paperlens enrich` run in subprocesses while a real
+`paperlens serve` (uvicorn, 127.0.0.1, free port) answers reader threads. No reader may get an error or a
+torn page: every home page's total equals the papers listed under its topics plus those without one, the
+API agrees with itself, every search hit is a paper that exists, counts never go backwards, and no process
+reports 'database is locked'."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import random
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from paperlens.llm import client as llm_client
+from paperlens.store import Store
+
+from .fake_llm import FakeLLM
+from .llm_helpers import fake_env
+
+ROOT = Path(__file__).resolve().parents[1]
+TOPICS = [("Area A", "Sparse attention"), ("Area A", "Model merging"), ("Area B", "Reward models"),
+          ("Area B", "Graph policies"), ("Area C", "Token pruning")]
+WORDS = "sparse attention routing reward model merging token graph policy alignment walrus heron".split()
+
+
+def _papers(start: int, count: int, rng: random.Random, relabel: int = 0) -> list[dict]:
+    out = []
+    for i in range(start, start + count):
+        area, label = rng.choice(TOPICS)
+        topic = None if i % 11 == 0 else {"area": area, "label": label}
+        out.append({"id": f"conc:{i}", "title": f"Paper {i} on " + " ".join(rng.choice(WORDS) for _ in range(5)),
+                    "abstract": f"Abstract {i}. " + " ".join(rng.choice(WORDS) for _ in range(40)),
+                    "authors": [f"Author {i % 37}"], "keywords": [rng.choice(WORDS)], "year": 2020 + i % 6,
+                    "topic": topic, "sources": [], "summary": {}})
+    for i in rng.sample(range(start), min(relabel, start)):  # existing papers moved to another topic
+        area, label = rng.choice(TOPICS)
+        out.append({"id": f"conc:{i}", "title": f"Paper {i} relabelled", "abstract": f"Abstract {i} again.",
+                    "topic": {"area": area, "label": label}, "sources": [], "summary": {}})
+    return out
+
+
+def _write_jsonl(path: Path, papers: list[dict]) -> Path:
+    path.write_text("\n".join(json.dumps(p) for p in papers) + "\n", encoding="utf-8")
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _cli(db: Path, *args: str) -> list[str]:
+    return [sys.executable, "-c", "from paperlens.cli import main; main(prog_name='paperlens')", "--db", str(db),
+            *args]
+
+
+class Reader(threading.Thread):
+    def __init__(self, port: int, seed: int, stop: threading.Event):
+        super().__init__(daemon=True)
+        self.port, self.rng, self.stop = port, random.Random(seed), stop
+        self.problems: list[str] = []
+        self.requests = 0
+        self.last_total = 0
+
+    def get(self, conn: http.client.HTTPConnection, path: str) -> tuple[int, str]:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        body = response.read().decode("utf-8")
+        self.requests += 1
+        if response.status != 200:
+            self.problems.append(f"{path}: HTTP {response.status} {body[:200]}")
+        for header in ("content-security-policy", "x-content-type-options"):
+            if not response.getheader(header):
+                self.problems.append(f"{path}: no {header}")
+        return response.status, body
+
+    def check_home(self, conn) -> None:
+        status, html = self.get(conn, "/")
+        if status != 200:
+            return
+        total = int(re.search(r'id="total-papers">(\d+)<', html).group(1))
+        listed = sum(int(n) for n in re.findall(r'class="topic-count" data-count="(\d+)"', html))
+        no_topic = re.search(r'id="no-topic-count">(\d+)<', html)
+        listed += int(no_topic.group(1)) if no_topic else 0
+        if total != listed:
+            self.problems.append(f"/: torn page: total {total} but topics list {listed}")
+        if total < self.last_total:
+            self.problems.append(f"/: total went back from {self.last_total} to {total}")
+        self.last_total = max(self.last_total, total)
+
+    def check_api(self, conn) -> None:
+        status, body = self.get(conn, "/api/topics")
+        if status == 200:
+            data = json.loads(body)
+            listed = sum(t["papers"] for t in data["topics"]) + data["without_topic"]
+            if listed != data["papers"]:
+                self.problems.append(f"/api/topics: torn: {data['papers']} papers but topics list {listed}")
+        word = self.rng.choice(WORDS)
+        status, body = self.get(conn, f"/api/search?q={quote(word)}&limit=5")
+        if status == 200:
+            for hit in json.loads(body)["results"]:
+                if self.get(conn, f"/api/papers/{quote(hit['id'], safe=':')}")[0] != 200:
+                    self.problems.append(f"search hit {hit['id']} is not a paper")
+        self.get(conn, f"/search?q={quote(word)}")
+        status, body = self.get(conn, "/api/papers?limit=20")
+        if status == 200:
+            data = json.loads(body)
+            if len(data["papers"]) != min(20, data["total"]):
+                self.problems.append(f"/api/papers: {len(data['papers'])} papers of total {data['total']}")
+
+    def run(self) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            while not self.stop.is_set():
+                self.check_home(conn)
+                self.check_api(conn)
+        except Exception as exc:  # noqa: BLE001 - any failure to read is a finding
+            self.problems.append(f"reader crashed: {type(exc).__name__}: {exc}")
+        finally:
+            conn.close()
+
+
+@pytest.mark.slow
+def test_readers_see_no_errors_and_no_torn_pages_while_ingest_and_enrich_write(tmp_path):
+    rng = random.Random(5)
+    db = tmp_path / "live.db"
+    first = _papers(0, 300, rng)
+    store = Store(db)
+    from paperlens.sources import read_records
+
+    store.ingest(r for r in read_records(_write_jsonl(tmp_path / "first.jsonl", first)) if hasattr(r, "title"))
+    store.close()
+    more = _write_jsonl(tmp_path / "more.jsonl", _papers(300, 2500, rng, relabel=150))
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    server_log = (tmp_path / "server.log").open("w+")
+    server = subprocess.Popen(_cli(db, "serve", "--port", str(port)), env=env, stdout=server_log,
+                              stderr=subprocess.STDOUT)
+    stop = threading.Event()
+    readers: list[Reader] = []
+    llm_client.PLAIN_JSON_ENDPOINTS.clear()
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "server did not start"
+                time.sleep(0.2)
+        readers = [Reader(port, seed, stop) for seed in range(4)]
+        for reader in readers:
+            reader.start()
+        with FakeLLM(latency=0.01) as fake:
+            writer_env = {**env, **fake_env(fake.base_url)}
+            ingest = subprocess.Popen(_cli(db, "ingest", "--batch-size", "50", "-q", str(more)), env=writer_env,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            enrich = subprocess.Popen(_cli(db, "enrich", "--steps", "llm-summary", "--lang", "en", "--limit", "120",
+                                           "--batch-size", "8"), env=writer_env, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True)
+            ingest_out, ingest_err = ingest.communicate(timeout=300)
+            enrich_out, enrich_err = enrich.communicate(timeout=300)
+        time.sleep(1.5)  # readers also see the final state
+        stop.set()
+        for reader in readers:
+            reader.join(timeout=120)
+    finally:
+        stop.set()
+        server.terminate()
+        server.wait(timeout=30)
+    server_log.seek(0)
+    log = server_log.read()
+    assert ingest.returncode == 0, ingest_err
+    assert enrich.returncode == 0, enrich_err
+    for text in (ingest_err, enrich_err, log):
+        assert "database is locked" not in text and "Traceback" not in text, text[-2000:]
+    assert "new: 2500" in ingest_out and "merged: 150" in ingest_out
+    assert "llm-summary: done 120, failed 0" in enrich_out
+    problems = [p for reader in readers for p in reader.problems]
+    assert not problems, problems[:10]
+    assert all(reader.requests > 20 for reader in readers), [r.requests for r in readers]
+    assert max(reader.last_total for reader in readers) == 2800
