@@ -17,11 +17,11 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from paperlens.site import export_site
+from paperlens.web.app import create_app
+
 from paperlens.store import Store
 from paperlens.web import pages
-from paperlens.web.app import create_app
 from paperlens.web.guard import check_write_token, write_token_from_env
 from paperlens.web.write import upload_name
 
