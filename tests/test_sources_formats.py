@@ -55,6 +55,8 @@ def test_every_format_is_detected_and_only_by_its_own_adapter(our_jsonl, tmp_pat
         head = read_head(path)
         claimed = [other for other, cls in SOURCES.items() if cls.sniff(path, head)]
         assert claimed == [name], (path, claimed)  # no other adapter would claim it either
+    plain, packed = papers(FIXTURES / "arxiv_snapshot.jsonl"), papers(gz)
+    assert [p.model_dump(exclude={"sources"}) for p in packed] == [p.model_dump(exclude={"sources"}) for p in plain]
 
 
 def test_arxiv_jsonl_fields():

@@ -191,7 +191,7 @@ class FetchError(Exception):
     """The API could not be reached or refused the query."""
 
 
-def fetch_arxiv(query: str, max_results: int = 50, *, base_url: str = ARXIV_API, save_dir: str | Path,
+def fetch_arxiv(query: str, max_results: int = 50, *, base_url: str = ARXIV_API, save_dir: str | Path = "fetched",
                 page_size: int = 100, delay: float = 3.0, timeout: float = 30.0) -> list[Path]:
     """Run an arXiv API search and save each Atom page under save_dir; returns the saved files.
 
