@@ -16,6 +16,7 @@ Usage: PYTHONPATH=src python bench/fuzz.py [--cases 10000] [--seed 1] [--timeout
 from __future__ import annotations
 
 import argparse
+import copy
 import csv
 import io
 import json
@@ -175,7 +176,7 @@ def _mutate_json_value(value: Any, rng: random.Random) -> Any:
         if path and rng.random() < 0.2 and isinstance(_get(value, path[:-1]), dict):
             del _get(value, path[:-1])[path[-1]]  # drop a key
         else:
-            value = _set(value, path, rng.choice(HOSTILE_VALUES))
+            value = _set(value, path, copy.deepcopy(rng.choice(HOSTILE_VALUES)))  # never share: no cycles
     return value
 
 
@@ -217,7 +218,7 @@ def mutate_csv(data: bytes, rng: random.Random) -> bytes:
         elif choice < 0.15:
             rows[r].append("extra")
         else:
-            value = rng.choice(HOSTILE_VALUES)
+            value = copy.deepcopy(rng.choice(HOSTILE_VALUES))
             rows[r][c] = value if isinstance(value, str) else json.dumps(value)
     out = io.StringIO()
     csv.writer(out, quoting=rng.choice([csv.QUOTE_MINIMAL, csv.QUOTE_ALL])).writerows(rows)
