@@ -1,0 +1,101 @@
+"""Keyword tags: real seed abstracts, the CLI, the held-out evaluation and the enrichment step."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from click.testing import CliRunner
+
+from paperlens.cli import main
+from paperlens.keywords import clean_style, extract_keywords, phrase_key, seed_papers
+from paperlens.sources import read_records
+
+from .conftest import sample
+
+FUNCTION_WORDS = {"a", "an", "the", "of", "and", "or", "to", "in", "on", "for", "with", "we", "our", "this", "that",
+                  "is", "are", "by", "as", "from", "which", "these", "it", "its"}
+
+
+def run(db, *args):
+    return CliRunner().invoke(main, ["--db", str(db), *args], catch_exceptions=False)
+
+
+def test_seed_abstracts_get_five_clean_distinct_phrases():
+    for paper in seed_papers()[::65]:
+        tags = extract_keywords(paper.title, paper.abstract)
+        assert len(tags) == 5, (paper.abstract[:80], tags)
+        assert len({phrase_key(t) for t in tags}) == 5, tags
+        for tag in tags:
+            assert tag == clean_style(tag), tag  # lower case except acronyms
+            words = tag.split()
+            assert 1 <= len(words) <= 6, tag
+            assert words[0].lower() not in FUNCTION_WORDS and words[-1].lower() not in FUNCTION_WORDS, tag
+            assert not re.search(r"[()\[\],.;:]", tag), tag
+
+
+def test_phrase_in_title_is_found():
+    paper = next(p for p in read_records(sample("001")) if "Model Merging" in p.title)
+    tags = extract_keywords(paper.title, paper.abstract)
+    assert "model merging" in [t.lower() for t in tags], tags
+
+
+def test_chinese_abstract_gives_meaningful_words_not_garbage():
+    paper = next(p for p in read_records(sample("000")) if p.language == "zh")
+    tags = extract_keywords(paper.title, paper.abstract)
+    assert tags, "a Chinese abstract should still get keywords"
+    for tag in tags:
+        assert len(tag) >= 2 and not re.fullmatch(r"[\W\d_]+", tag), tags
+    assert len(set(tags)) == len(tags)
+
+
+def test_cli_round_trip_reports_bad_lines(tmp_path):
+    papers = seed_papers()[:3]
+    source = tmp_path / "in.jsonl"
+    lines = [json.dumps({"title": p.title, "abstract": p.abstract, "id": i}) for i, p in enumerate(papers)]
+    lines.insert(1, "{not json")
+    lines.append(json.dumps({"title": "no abstract here"}))
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(main, ["keywords", str(source), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"{source}:2: not valid JSON" in result.output
+    assert f'{source}:5: missing or empty "abstract"' in result.output
+    records = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in records] == [0, 1, 2]
+    for record, paper in zip(records, papers, strict=True):
+        assert record["keywords_pred"] == extract_keywords(paper.title, paper.abstract)
+    only_bad = tmp_path / "bad.jsonl"
+    only_bad.write_text("[1, 2]\n", encoding="utf-8")
+    failed = CliRunner().invoke(main, ["keywords", str(only_bad), "-o", str(tmp_path / "none.jsonl")])
+    assert failed.exit_code != 0 and "expected a JSON object" in failed.output
+
+
+def test_eval_keywords_on_held_out_seeds_meets_targets():
+    result = CliRunner().invoke(main, ["eval", "keywords", "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    held_out = json.loads(result.output)["seeds_held_out"]
+    assert held_out["papers"] >= 120
+    assert held_out["hit_rate"] >= 0.55, held_out
+    assert held_out["precision"] >= 0.18, held_out
+
+
+def test_enrich_step_fills_keywords_only_where_sources_gave_none(db_path):
+    assert run(db_path, "ingest", "--as-of", "2026-11-23", str(sample("001")), str(sample("002"))).exit_code == 0
+    listed = run(db_path, "enrich", "--list").output
+    assert re.search(r"^keywords\tv\d+\tdefault$", listed, re.M), listed
+    result = run(db_path, "enrich", "--steps", "keywords")
+    assert result.exit_code == 0 and "keywords: done 671, failed 0" in result.output, result.output
+    source = {p.title or p.abstract[:200]: p.keywords for path in (sample("001"), sample("002"))
+              for p in read_records(path)}
+    exported = [json.loads(x) for x in run(db_path, "export").output.splitlines()]
+    assert len(exported) == 671
+    for paper in exported:
+        given = source[paper["title"] or paper["abstract"][:200]]
+        if given:
+            assert paper["keywords"] == given  # author keywords win
+        else:
+            assert len(paper["keywords"]) == 5
+            assert paper["keywords"] == extract_keywords(paper["title"], paper["abstract"])
+    merging = next(p for p in exported if "Model Merging" in p["title"])
+    assert "model merging" in [k.lower() for k in merging["keywords"]]
