@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -108,6 +109,19 @@ MIGRATIONS: list[tuple[int, str]] = [
 
 def utcnow() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_FTS_TOKEN = re.compile(r"\w+", re.UNICODE)
+MAX_QUERY_TERMS = 24
+
+
+def fts_terms(query: str) -> list[str]:
+    """Word tokens of user text, safe to quote into an FTS5 query: no operators, quotes or syntax
+    survive (the tokenizer drops punctuation; `AND`/`OR`/`NEAR` become plain words once quoted)."""
+    if not isinstance(query, str):
+        return []
+    words = _FTS_TOKEN.findall(query[:2000].replace("_", " "))
+    return list(dict.fromkeys(w.lower() for w in words))[:MAX_QUERY_TERMS]
 
 
 def keyword_norm(keyword: str) -> str:
@@ -568,6 +582,70 @@ class Store:
         row = self.conn.execute("SELECT vector FROM embeddings WHERE paper_id = ? AND model = ?",
                                 (pid, model)).fetchone()
         return None if row is None else np.frombuffer(row[0], dtype="<f4")
+
+    # -- web reads -----------------------------------------------------------------------------
+    def data_signature(self) -> tuple:
+        """Changes whenever papers or enrichments change: readers use it to refresh their caches."""
+        conn = self.conn
+        papers = conn.execute("SELECT count(*), max(updated_at), max(rowid) FROM papers").fetchone()
+        enriched = conn.execute("SELECT count(*), max(updated_at) FROM enrichments").fetchone()
+        return (*tuple(papers), *tuple(enriched))
+
+    def search_fts(self, query: str, limit: int = 20, offset: int = 0, where: str = "", params: tuple = (),
+                   match_any: bool = False, count: bool = True) -> tuple[int, list[tuple[str, float]]]:
+        """Rank papers for any user text with FTS5 bm25: (total, [(paper id, score)]), best first.
+
+        The text never reaches FTS syntax: it is cut into word tokens and each is quoted. All words
+        must match; when that finds nothing, any word may (still ranked by bm25). Title and keywords
+        weigh more than the abstract. `where` filters on columns of `papers` (alias p)."""
+        terms = fts_terms(query)
+        if not terms:
+            return 0, []
+        limit = max(0, min(int(limit), 1000))
+        offset = max(0, int(offset))
+        extra = f" AND ({where})" if where else ""
+        for joiner in ((" OR ",) if match_any else (" ", " OR ")):
+            match = joiner.join(f'"{t}"' for t in terms)
+            if not count:
+                total = -1  # unknown: the caller only wants the top rows
+                break
+            total = self.conn.execute(
+                f"SELECT count(*) FROM papers_fts JOIN papers p ON p.rowid = papers_fts.rowid "
+                f"WHERE papers_fts MATCH ?{extra}", (match, *params)).fetchone()[0]
+            if total or len(terms) == 1:
+                break
+        if not total:
+            return 0, []
+        rows = self.conn.execute(
+            f"SELECT p.id, bm25(papers_fts, 4.0, 1.0, 3.0, 2.0) AS rank FROM papers_fts "
+            f"JOIN papers p ON p.rowid = papers_fts.rowid WHERE papers_fts MATCH ?{extra} "
+            f"ORDER BY rank LIMIT ? OFFSET ?", (match, *params, limit, offset)).fetchall()
+        # bm25 is lower-is-better and negative; report a positive higher-is-better score.
+        if total < 0:
+            total = len(rows)
+        return total, [(r[0], round(-float(r[1]), 4)) for r in rows]
+
+    def embeddings(self) -> tuple[list[str], list[bytes], str | None, int]:
+        """All stored embedding vectors: (paper ids, raw float32 blobs, model, dim) of the most used model."""
+        row = self.conn.execute(
+            "SELECT model, dim, count(*) FROM embeddings GROUP BY model, dim ORDER BY 3 DESC LIMIT 1").fetchone()
+        if row is None:
+            return [], [], None, 0
+        model, dim = row[0], row[1]
+        rows = self.conn.execute(
+            "SELECT paper_id, vector FROM embeddings WHERE model = ? AND dim = ? ORDER BY paper_id", (model, dim))
+        ids, blobs = [], []
+        for pid, blob in rows:
+            ids.append(pid)
+            blobs.append(blob)
+        return ids, blobs, model, dim
+
+    def all_enrichments(self) -> Iterator[dict[str, Any]]:
+        """Every enrichment record (output decoded), for readers that resolve all papers at once."""
+        for row in self.conn.execute("SELECT * FROM enrichments"):
+            item = dict(row)
+            item["output"] = json.loads(item["output"]) if item["output"] else None
+            yield item
 
     def integrity_check(self) -> str:
         return self.conn.execute("PRAGMA integrity_check").fetchone()[0]

@@ -1,0 +1,444 @@
+"""The read-only web digest: server-rendered pages, a JSON API, Atom feeds and BibTeX exports."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import UTC, datetime
+from urllib.parse import parse_qsl, quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..export import write_bibtex
+from ..search import search as run_search
+from ..store import Store
+from . import pages
+from .catalog import Catalog, display_title, topic_key
+from .feeds import atom_feed
+from .i18n import LANGS, labels, pick_lang
+from .render import STATIC, Links, make_env
+
+SECURITY_HEADERS = [
+    (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                                 b"object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+]
+MAX_PAGE = 100_000
+MAX_LIMIT = 500
+MAX_OFFSET = 10_000_000
+
+
+class BadRequest(Exception):
+    pass
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware (cheaper than BaseHTTPMiddleware): adds the headers to every response."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                names = {k.lower() for k, _ in message.get("headers", [])}
+                message["headers"] = list(message.get("headers", [])) + [
+                    (k, v) for k, v in SECURITY_HEADERS if k not in names]
+            await send(message)
+
+        return await self.app(scope, receive, send_with_headers)
+
+
+class PageCache:
+    """Rendered pages by path, query and language, dropped whole when the catalog changes.
+
+    Pure ASGI in front of the routes: a hit never reaches FastAPI's routing. Routes opt in by
+    sending the internal `x-pl-cacheable` header on a 200 response."""
+
+    def __init__(self, app, catalog: Catalog, size: int):
+        self.app = app
+        self.catalog = catalog
+        self.size = size
+        self.items: OrderedDict[tuple, tuple[bytes, list]] = OrderedDict()
+        self.version = -1
+        self.lock = threading.Lock()
+
+    @staticmethod
+    def key(scope) -> tuple[tuple, str | None]:
+        query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        lang_query = next((v for k, v in query if k == "lang"), None)
+        cookie = b"".join(v for k, v in scope.get("headers", []) if k == b"cookie").decode("latin-1")
+        match = re.search(r"(?:^|;\s*)lang=(\w+)", cookie)
+        lang = pick_lang(lang_query, match.group(1) if match else None)
+        return (scope["path"], tuple(sorted((k, v) for k, v in query if k != "lang")), lang), lang_query
+
+    async def __call__(self, scope, receive, send):
+        if self.size <= 0 or scope["type"] != "http" or scope["method"] != "GET":
+            return await self.app(scope, receive, send)
+        self.catalog.refresh()
+        key, lang_query = self.key(scope)
+        with self.lock:
+            if self.version != self.catalog.version:
+                self.items.clear()
+                self.version = self.catalog.version
+            hit = self.items.get(key)
+            if hit is not None:
+                self.items.move_to_end(key)
+        if hit is not None:
+            body, headers = hit
+            if lang_query in LANGS:
+                headers = [*headers, (b"set-cookie", f"lang={lang_query}; Max-Age=31536000; Path=/; "
+                                                     f"SameSite=lax; HttpOnly".encode())]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        version = self.catalog.version
+        captured: dict = {}
+
+        async def capture(message):
+            if message["type"] == "http.response.start":
+                headers = message.get("headers", [])
+                if message["status"] == 200 and any(k == b"x-pl-cacheable" for k, _ in headers):
+                    captured["headers"] = [(k, v) for k, v in headers if k not in (b"x-pl-cacheable", b"set-cookie")]
+                    captured["body"] = []
+                message["headers"] = [(k, v) for k, v in headers if k != b"x-pl-cacheable"]
+            elif message["type"] == "http.response.body" and "body" in captured:
+                captured["body"].append(message.get("body", b""))
+                if not message.get("more_body"):
+                    with self.lock:
+                        if version == self.version:
+                            self.items[key] = (b"".join(captured["body"]), captured["headers"])
+                            if len(self.items) > self.size:
+                                self.items.popitem(last=False)
+            await send(message)
+
+        await self.app(scope, receive, capture)
+
+
+# -- query parameters: strict, so bad values give 400 instead of surprises --------------------------------
+def int_param(request: Request, name: str, default: int | None, lo: int, hi: int) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"{name} must be a whole number, not {raw[:40]!r}") from None
+    if not lo <= value <= hi:
+        raise BadRequest(f"{name} must be between {lo} and {hi}")
+    return value
+
+
+def choice_param(request: Request, name: str, choices: tuple, default: str = "") -> str:
+    raw = request.query_params.get(name, default)
+    if raw not in choices:
+        raise BadRequest(f"{name} must be one of {', '.join(c or '(empty)' for c in choices)}")
+    return raw
+
+
+def list_filters(request: Request) -> pages.ListFilters:
+    code = choice_param(request, "code", ("", "0", "1"))
+    venue = request.query_params.get("venue") or None
+    kw = request.query_params.get("kw") or None
+    if (venue and len(venue) > 300) or (kw and len(kw) > 300):
+        raise BadRequest("venue and kw must be under 300 characters")
+    return pages.ListFilters(year=int_param(request, "year", None, 1000, 9999), venue=venue,
+                             code=code == "1", kw=kw, sort=choice_param(request, "sort", pages.SORTS))
+
+
+def create_app(db_path: str, *, cache_size: int | None = None) -> FastAPI:
+    """The app over one database, opened read-only. Rendered pages are cached (PAPERLENS_PAGE_CACHE
+    entries, default 512, 0 turns it off) until the database changes."""
+    if cache_size is None:
+        cache_size = int(os.environ.get("PAPERLENS_PAGE_CACHE", "512"))
+    store = Store(db_path, readonly=True)
+    catalog = Catalog(store)
+    env = make_env()
+    app = FastAPI(title="paperlens", version="1", docs_url=None, redoc_url=None,
+                  description="Read-only JSON API of a paperlens digest.")
+    app.add_middleware(PageCache, catalog=catalog, size=cache_size)
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    app.state.catalog = catalog
+
+    def lang_of(request: Request) -> str:
+        return pick_lang(request.query_params.get("lang"), request.cookies.get("lang"))
+
+    def html(request: Request, template: str, build: Callable[[], dict], status: int = 200) -> Response:
+        catalog.refresh()
+        lang = lang_of(request)
+        ctx = build()
+        ctx.update(request_path=request.url.path, lang=lang, t=labels(lang), L=Links(dict(request.query_params)),
+                   catalog=catalog)
+        body = env.get_template(template).render(ctx).encode("utf-8")
+        response = Response(body, status_code=status, media_type="text/html; charset=utf-8",
+                            headers={"x-pl-cacheable": "1"})
+        if request.query_params.get("lang") in LANGS:
+            response.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax", httponly=True)
+        return response
+
+    def error_page(request: Request, status: int, message: str) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": message, "status": status}, status_code=status)
+        lang = lang_of(request)
+        t = labels(lang)
+        body = env.get_template("error.html").render(
+            status=status, message=message, title=t["not_found"] if status == 404 else t["bad_request"],
+            lang=lang, t=t, L=Links({}), request_path=request.url.path)
+        return HTMLResponse(body, status_code=status)
+
+    @app.exception_handler(BadRequest)
+    async def _bad(request: Request, exc: BadRequest):
+        return error_page(request, 400, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(x) for x in first.get("loc", ()))
+        return error_page(request, 400, f"{where}: {first.get('msg', 'invalid value')}")
+
+    @app.exception_handler(pages.NotFound)
+    async def _missing(request: Request, exc: pages.NotFound):
+        return error_page(request, 404, str(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        return error_page(request, exc.status_code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception):  # pragma: no cover - a bug; still no stack trace out
+        return error_page(request, 500, "internal error")
+
+    def page_number(request: Request) -> int:
+        return int_param(request, "page", 1, 1, MAX_PAGE)
+
+    def per_page(request: Request, default: int = 25) -> int:
+        return int_param(request, "per_page", default, 5, 200)
+
+    def bibtex_response(papers, name: str) -> Response:
+        out = io.StringIO()
+        write_bibtex(papers, out)
+        safe = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_") else "-" for ch in name)[:60] or "papers"
+        return Response(out.getvalue(), media_type="application/x-bibtex; charset=utf-8",
+                        headers={"content-disposition": f'inline; filename="{safe}.bib"'})
+
+    def wants_bibtex(request: Request) -> bool:
+        return choice_param(request, "format", ("", "html", "bibtex")) == "bibtex"
+
+    # -- pages ------------------------------------------------------------------------------------
+    @app.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
+    async def index(request: Request):
+        return html(request, "index.html", lambda: pages.index_context(catalog))
+
+    @app.api_route("/topics/{slug}", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
+    async def topic(request: Request, slug: str):
+        catalog.refresh()
+        if wants_bibtex(request):
+            ctx = pages.topic_context(catalog, slug, list_filters(request), 1, 10**9)
+            return bibtex_response(ctx["all_papers"], slug)
+        return html(request, "topic.html", lambda: pages.topic_context(
+            catalog, slug, list_filters(request), page_number(request), per_page(request)))
+
+    @app.api_route("/tags/{norm}", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
+    async def tag(request: Request, norm: str):
+        catalog.refresh()
+        if wants_bibtex(request):
+            ctx = pages.tag_context(catalog, norm, list_filters(request), 1, 10**9)
+            return bibtex_response(ctx["all_papers"], norm)
+        return html(request, "tag.html", lambda: pages.tag_context(
+            catalog, norm, list_filters(request), page_number(request), per_page(request)))
+
+    @app.api_route("/authors/{slug}", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
+    async def author(request: Request, slug: str):
+        catalog.refresh()
+        if wants_bibtex(request):
+            return bibtex_response(pages.author_context(catalog, slug)["all_papers"], slug)
+        return html(request, "author.html", lambda: pages.author_context(catalog, slug))
+
+    @app.api_route("/papers/{pid:path}", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
+    async def paper(request: Request, pid: str):
+        catalog.refresh()
+        if pid not in catalog.papers:
+            real = catalog.canonical_id(pid)
+            if real is None or real not in catalog.papers:
+                raise pages.NotFound(f"no paper with id {pid[:200]!r}")
+            return RedirectResponse(f"/papers/{quote(real, safe=':')}", status_code=301)
+        if wants_bibtex(request):
+            return bibtex_response([catalog.papers[pid]], pid)
+        return html(request, "paper.html", lambda: pages.paper_context(catalog, pid))
+
+    @app.api_route("/feed", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
+    async def feed(request: Request):
+        return html(request, "feed.html", lambda: pages.feed_context(catalog, page_number(request),
+                                                                      per_page(request, 30)))
+
+    def search_filters(request: Request) -> dict:
+        code = choice_param(request, "code", ("", "0", "1"))
+        return {"year": int_param(request, "year", None, 1000, 9999), "has_code": True if code == "1" else None}
+
+    @app.api_route("/search", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
+    async def search_page(request: Request):
+        catalog.refresh()
+        q = request.query_params.get("q", "")
+        size = per_page(request, 20)
+        if wants_bibtex(request):
+            found = run_search(store, q, limit=MAX_LIMIT, filters=search_filters(request))
+            return bibtex_response([catalog.papers[h.id] for h in found.hits if h.id in catalog.papers], "search")
+
+        def build():
+            page = page_number(request)
+            found = run_search(store, q, limit=size, offset=(page - 1) * size, filters=search_filters(request))
+            pages_n = max(1, -(-found.total // size))
+            if found.total and page > pages_n:
+                raise pages.NotFound(f"page {page} is past the last page ({pages_n})")
+            hits = [(catalog.papers[h.id], h.score) for h in found.hits if h.id in catalog.papers]
+            return {"q": q, "found": found, "hits": hits, "page": page, "pages": pages_n}
+
+        return html(request, "search.html", build)
+
+    @app.api_route("/trends", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
+    async def trends(request: Request):
+        t = labels(lang_of(request))
+        return html(request, "trends.html", lambda: pages.trends_context(catalog, t["papers_per_year"],
+                                                                          t["topic_sizes"]))
+
+    # -- feeds and exports ------------------------------------------------------------------------
+    def updated_stamp() -> str:
+        stamp = catalog.signature[1] if catalog.signature and catalog.signature[1] else None
+        return stamp or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def atom(request: Request, title: str, papers, page_path: str) -> Response:
+        base = str(request.base_url).rstrip("/")
+        body = atom_feed(title, str(request.url), base + page_path, papers[:100], updated_stamp(),
+                         lambda pid: f"{base}/papers/{quote(pid, safe=':')}")
+        return Response(body, media_type="application/atom+xml; charset=utf-8")
+
+    @app.api_route("/feeds/topics/{slug}.atom", methods=["GET", "HEAD"], include_in_schema=False)
+    def topic_atom(request: Request, slug: str):
+        catalog.refresh()
+        info = catalog.topics.get(slug)
+        if info is None:
+            raise pages.NotFound(f"no topic {slug!r}")
+        papers = pages.filter_and_sort(catalog, info.ids, pages.ListFilters(sort="date"))
+        return atom(request, f"paperlens · {info.label}", papers, Links().topic(slug))
+
+    @app.api_route("/feeds/authors/{slug}.atom", methods=["GET", "HEAD"], include_in_schema=False)
+    def author_atom(request: Request, slug: str):
+        catalog.refresh()
+        info = catalog.authors.get(slug)
+        if info is None:
+            raise pages.NotFound(f"no author {slug!r}")
+        papers = pages.filter_and_sort(catalog, info.ids, pages.ListFilters(sort="date"))
+        return atom(request, f"paperlens · {info.name}", papers, Links().author(slug))
+
+    @app.api_route("/feeds/search.atom", methods=["GET", "HEAD"], include_in_schema=False)
+    def search_atom(request: Request):
+        catalog.refresh()
+        q = request.query_params.get("q", "")
+        found = run_search(store, q, limit=100, filters=search_filters(request))
+        papers = [catalog.papers[h.id] for h in found.hits if h.id in catalog.papers]
+        return atom(request, f"paperlens · search: {q[:100]}", papers, Links().search(q))
+
+    @app.api_route("/export/{kind}/{name}.bib", methods=["GET", "HEAD"], include_in_schema=False)
+    def export_bib(request: Request, kind: str, name: str):
+        catalog.refresh()
+        if kind == "topics":
+            info = catalog.topics.get(name)
+            ids = info.ids if info else None
+        elif kind == "authors":
+            info = catalog.authors.get(name)
+            ids = info.ids if info else None
+        elif kind == "tags":
+            info = catalog.keywords.get(name)
+            ids = info.ids if info else None
+        else:
+            ids = None
+        if ids is None:
+            raise pages.NotFound(f"nothing to export at {kind}/{name}")
+        return bibtex_response([catalog.papers[pid] for pid in ids], name)
+
+    # -- JSON API ---------------------------------------------------------------------------------
+    def paper_brief(p) -> dict:
+        key = topic_key(p)
+        return {"id": p.id, "title": p.title, "display_title": display_title(p), "authors": p.authors,
+                "year": p.year, "date": p.date, "venue": p.venue, "topic": key[1] if key else None,
+                "area": key[0] if key else None, "keywords": p.keywords, "code_url": p.code_url,
+                "url": f"/papers/{quote(p.id, safe=':')}"}
+
+    @app.get("/api/papers", tags=["papers"], summary="List papers, newest first")
+    def api_papers(request: Request, limit: int = 50, offset: int = 0, topic: str | None = None,
+                   year: int | None = None):
+        catalog.refresh()
+        limit = int_param(request, "limit", 50, 1, MAX_LIMIT)
+        offset = int_param(request, "offset", 0, 0, MAX_OFFSET)
+        ids = catalog.newest
+        if topic:
+            info = catalog.topics.get(topic)
+            if info is None:
+                raise pages.NotFound(f"no topic {topic!r}")
+            wanted = set(info.ids)
+            ids = [pid for pid in ids if pid in wanted]
+        if year is not None:
+            ids = [pid for pid in ids if catalog.papers[pid].year == year]
+        return {"total": len(ids), "limit": limit, "offset": offset,
+                "papers": [paper_brief(catalog.papers[pid]) for pid in ids[offset:offset + limit]]}
+
+    @app.get("/api/papers/{pid:path}", tags=["papers"], summary="One paper, everything known (effective view)")
+    def api_paper(pid: str):
+        catalog.refresh()
+        real = pid if pid in catalog.papers else catalog.canonical_id(pid)
+        if real is None or real not in catalog.papers:
+            raise pages.NotFound(f"no paper with id {pid[:200]!r}")
+        data = catalog.papers[real].export_dict()
+        data["provenance"] = store.provenance(real)
+        return data
+
+    @app.get("/api/topics", tags=["topics"], summary="Areas and topics with paper counts")
+    def api_topics():
+        catalog.refresh()
+        return {"topics": [{"slug": t.slug, "area": t.area, "label": t.label, "papers": len(t.ids)}
+                           for area in catalog.areas.values() for t in area],
+                "without_topic": len(catalog.no_topic), "papers": len(catalog.papers)}
+
+    @app.get("/api/authors/{slug}", tags=["authors"], summary="An author's papers and co-authors")
+    def api_author(slug: str):
+        catalog.refresh()
+        ctx = pages.author_context(catalog, slug)
+        return {"slug": slug, "name": ctx["author"].name,
+                "papers": [paper_brief(p) for _, group in ctx["groups"] for p in group],
+                "coauthors": [{"slug": a.slug, "name": a.name, "shared": n} for a, n in ctx["coauthors"]]}
+
+    @app.get("/api/search", tags=["search"], summary="Ranked full-text search")
+    def api_search(request: Request, q: str = "", limit: int = 20, offset: int = 0, year: int | None = None):
+        catalog.refresh()
+        limit = int_param(request, "limit", 20, 1, MAX_LIMIT)
+        offset = int_param(request, "offset", 0, 0, MAX_OFFSET)
+        found = run_search(store, q, limit=limit, offset=offset, filters=search_filters(request))
+        results = []
+        for hit in found.hits:
+            p = catalog.papers.get(hit.id)
+            if p is not None:
+                results.append({**paper_brief(p), "score": hit.score})
+        return {"query": q, "total": found.total, "results": results}
+
+    @app.api_route("/docs", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
+    def docs(request: Request):
+        # A self-hosted docs page (the stock Swagger UI loads from a CDN, which CSP and offline use forbid).
+        spec = app.openapi()
+        return html(request, "docs.html", lambda: {"spec": spec, "spec_json": json.dumps(spec, indent=2)})
+
+    return app

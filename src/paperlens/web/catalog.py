@@ -1,0 +1,228 @@
+"""An in-memory, read-only picture of the store for the web pages: effective papers (through
+`views`, so enrichment outputs count) and the indexes the pages list them by.
+
+Rebuilt when the database changes (checked at most once a second), so pages stay fast on big
+topics: listing, sorting and filtering work on memory, not SQL per request."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..clean import slugify
+from ..models import Paper
+from ..store import Store, keyword_norm
+from ..views import apply_enrichments
+
+
+@dataclass
+class TopicInfo:
+    slug: str
+    area: str | None
+    label: str
+    ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class AuthorInfo:
+    slug: str
+    name: str
+    ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class KeywordInfo:
+    norm: str
+    label: str
+    ids: list[str] = field(default_factory=list)
+
+
+def topic_key(paper: Paper) -> tuple[str | None, str] | None:
+    if paper.topic is None:
+        return None
+    label = paper.topic.label or paper.topic.area
+    return (paper.topic.area, label) if label else None
+
+
+def display_title(paper: Paper) -> str:
+    """The title, or for untitled records (digests often give none) the abstract's first sentence."""
+    if paper.title:
+        return paper.title
+    text = paper.abstract or paper.tldr or paper.id
+    first = re.split(r"(?<=[.!?])\s+|(?<=[。！？])", text, maxsplit=1)[0]
+    return first if len(first) <= 160 else first[:157].rstrip() + "…"
+
+
+def rating(paper: Paper) -> float | None:
+    for key in ("rating", "avg_rating"):
+        value = paper.extra.get(key)
+        if isinstance(value, int | float):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                continue
+    return None
+
+
+def sort_date(paper: Paper) -> str:
+    if paper.date:
+        return paper.date
+    return f"{paper.year:04d}" if paper.year else ""
+
+
+class Catalog:
+    def __init__(self, store: Store):
+        self.store = store
+        self._lock = threading.Lock()
+        self._checked = 0.0
+        self.signature: tuple | None = None
+        self.version = 0
+        self._embeddings: tuple | None = None
+        self._build()
+
+    # -- freshness --------------------------------------------------------------------------------
+    def refresh(self) -> bool:
+        """Rebuild when the database changed; True when it did."""
+        now = time.monotonic()
+        if now - self._checked < 1.0:
+            return False
+        with self._lock:
+            if now - self._checked < 1.0:
+                return False
+            self._checked = now
+            if self.store.data_signature() == self.signature:
+                return False
+            self._build()
+            return True
+
+    def _build(self) -> None:
+        signature = self.store.data_signature()
+        enrichments: dict[str, dict[str, dict]] = defaultdict(dict)
+        for item in self.store.all_enrichments():
+            enrichments[item["paper_id"]][item["step"]] = item
+        papers: dict[str, Paper] = {}
+        for paper in self.store.iter_papers():
+            papers[paper.id] = apply_enrichments(paper, enrichments.get(paper.id, {}))
+        topics: dict[tuple, TopicInfo] = {}
+        authors: dict[str, AuthorInfo] = {}
+        keywords: dict[str, KeywordInfo] = {}
+        no_topic: list[str] = []
+        used_slugs: set[str] = set()
+        for pid, paper in papers.items():
+            key = topic_key(paper)
+            if key is None:
+                no_topic.append(pid)
+            else:
+                info = topics.get(key)
+                if info is None:
+                    slug = slugify(key[1])
+                    if slug in used_slugs:
+                        slug = slugify(f"{key[0] or ''}-{key[1]}")
+                    n = 2
+                    while slug in used_slugs:
+                        slug, n = f"{slugify(key[1])}-{n}", n + 1
+                    used_slugs.add(slug)
+                    info = topics[key] = TopicInfo(slug, key[0], key[1])
+                info.ids.append(pid)
+            for name in dict.fromkeys(paper.authors):
+                slug = slugify(name)
+                author = authors.setdefault(slug, AuthorInfo(slug, name))
+                if not author.ids or author.ids[-1] != pid:
+                    author.ids.append(pid)
+            for keyword in paper.keywords:
+                norm = keyword_norm(keyword)
+                if not norm:
+                    continue
+                kw = keywords.setdefault(norm, KeywordInfo(norm, keyword.strip()))
+                if not kw.ids or kw.ids[-1] != pid:
+                    kw.ids.append(pid)
+        position = {pid: i for i, pid in enumerate(papers)}
+        newest = sorted(papers, key=lambda pid: (sort_date(papers[pid]), -position[pid]), reverse=True)
+        areas: dict[str | None, list[TopicInfo]] = defaultdict(list)
+        for info in sorted(topics.values(), key=lambda t: (-len(t.ids), t.label)):
+            areas[info.area].append(info)
+        self.papers = papers
+        self.position = position
+        self.newest = newest
+        self.topics = {t.slug: t for t in topics.values()}
+        self.areas = dict(sorted(areas.items(), key=lambda kv: -sum(len(t.ids) for t in kv[1])))
+        self.no_topic = no_topic
+        self.authors = authors
+        self.keywords = keywords
+        self.titles = {pid: display_title(p) for pid, p in papers.items()}
+        self.keyword_norms = {pid: list(dict.fromkeys(n for n in (keyword_norm(k) for k in p.keywords) if n))
+                              for pid, p in papers.items()}
+        self.memo: dict = {}  # per-version results pages compute once (facets, rendered cards)
+        self.signature = signature
+        self.version += 1
+        self._embeddings = None
+        self.stats = {
+            "papers": len(papers),
+            "topics": len(topics),
+            "authors": len(authors),
+            "with_code": sum(1 for p in papers.values() if p.code_url or p.extra.get("code_badge")),
+            "with_summary": sum(1 for p in papers.values() if any(not s.is_empty() for s in p.summary.values())),
+            "years": Counter(p.year for p in papers.values()),
+        }
+
+    # -- lookups ----------------------------------------------------------------------------------
+    def get(self, pid: str) -> Paper | None:
+        return self.papers.get(pid)
+
+    def canonical_id(self, pid: str) -> str | None:
+        if pid in self.papers:
+            return pid
+        return self.store.resolve_id(pid)
+
+    def coauthors(self, slug: str) -> list[tuple[AuthorInfo, int]]:
+        counts: Counter[str] = Counter()
+        for pid in self.authors[slug].ids:
+            for name in dict.fromkeys(self.papers[pid].authors):
+                other = slugify(name)
+                if other != slug:
+                    counts[other] += 1
+        return [(self.authors[s], n) for s, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+    def similar(self, pid: str, k: int = 6) -> tuple[str, str | None, list[str]]:
+        """('embedding', model, ids) from stored vectors when this paper has one, else ('text', None, ids)."""
+        ids, matrix, model = self._embedding_matrix()
+        if model is not None and pid in ids:
+            row = ids[pid]
+            scores = matrix @ matrix[row]
+            scores[row] = -np.inf
+            top = np.argsort(-scores)[:k]
+            order = list(ids)
+            return "embedding", model, [order[i] for i in top if np.isfinite(scores[i]) and order[i] in self.papers]
+        paper = self.papers[pid]
+        text = " ".join([paper.title or "", " ".join(paper.keywords)]).strip() or " ".join(paper.abstract.split()[:40])
+        words = [w for w in re.findall(r"\w+", text) if len(w) > 3 and w.lower() not in _STOP][:20]
+        _, rows = self.store.search_fts(" ".join(words), limit=k + 1, match_any=True, count=False)
+        return "text", None, [r[0] for r in rows if r[0] != pid and r[0] in self.papers][:k]
+
+    def similar_has_embeddings(self) -> bool:
+        return self._embedding_matrix()[2] is not None
+
+    def _embedding_matrix(self):
+        if self._embeddings is None:
+            ids, blobs, model, dim = self.store.embeddings()
+            if not ids:
+                self._embeddings = ({}, None, None)
+            else:
+                matrix = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(ids), dim)
+                norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+                matrix = matrix / np.maximum(norms, 1e-12)
+                self._embeddings = ({pid: i for i, pid in enumerate(ids)}, matrix, model)
+        return self._embeddings
+
+
+_STOP = set("""this that with from have been were their which these those than then them they into over
+under such also more most some many much very only other using used based show shows paper propose proposed
+approach method methods model models results while where when what whose each both between across via our
+large language""".split())

@@ -1,0 +1,143 @@
+// Client-side search of the static site over a sharded prebuilt index (see paperlens/site.py).
+// Term shards are grouped by the first three characters of a term, so a query loads only the shards
+// of its own words; document shards load only for the results shown. Everything renders as text.
+(function () {
+  "use strict";
+  var PL = window.PL_SEARCH = window.PL_SEARCH || {};
+  var loaded = {}, waiting = {};
+  PL.termShards = {}; PL.docShards = {};
+  PL.meta = function (m) { PL.info = m; resolve("meta"); };
+  PL.terms = function (b, table) { PL.termShards[b] = table; resolve("t" + b); };
+  PL.docs = function (k, rows) { PL.docShards[k] = rows; resolve("d" + k); };
+
+  function resolve(key) { loaded[key] = true; (waiting[key] || []).forEach(function (f) { f(); }); waiting[key] = []; }
+  function load(key, src) {
+    return new Promise(function (ok, fail) {
+      if (loaded[key]) { return ok(); }
+      var first = !waiting[key];
+      (waiting[key] = waiting[key] || []).push(ok);
+      if (!first) { return; }
+      var s = document.createElement("script");
+      s.src = src; s.async = true;
+      s.onerror = function () { fail(new Error("cannot load " + src)); };
+      document.head.appendChild(s);
+    });
+  }
+  function root() { var m = document.querySelector('meta[name="pl-root"]'); return m ? m.getAttribute("content") : ""; }
+  function tokens(text) { return (String(text || "").normalize("NFKC").toLowerCase().match(/[\p{L}\p{N}]+/gu) || []).filter(function (t) { return t.length > 1; }); }
+  function bucket(term) {
+    var h = 2166136261, n = 0;
+    for (var ch of term) { if (n++ >= PL.info.prefix) { break; } h ^= ch.codePointAt(0); h = Math.imul(h, 16777619) >>> 0; }
+    return h % PL.info.buckets;
+  }
+  var decoded = new Map();
+  function decode(s) {
+    // Postings are delta-encoded base36; decode each list once per page.
+    if (!s) { return []; }
+    var hit = decoded.get(s);
+    if (hit) { return hit; }
+    var out = [], prev = 0;
+    decoded.set(s, out);
+    s.split(",").forEach(function (x) { prev += parseInt(x, 36); out.push(prev); });
+    return out;
+  }
+  PL.search = function (query, limit) {
+    limit = limit || 50;
+    var t0 = performance.now();
+    var words = tokens(query);
+    var prefixLast = words.length && !/\s$/.test(query);
+    return load("meta", root() + "search/meta.js").then(function () {
+      var needed = {}, common = new Set(PL.info.common || []);
+      var kept = words.filter(function (w) { return !common.has(w); });
+      if (kept.length) { words = kept; }
+      words.forEach(function (w) { needed[bucket(w)] = true; });
+      return Promise.all(Object.keys(needed).map(function (b) { return load("t" + b, root() + "search/t/" + b + ".js"); }));
+    }).then(function () {
+      var N = PL.info.docs, perWord = [], common = new Set(PL.info.common || []);
+      var kept = words.filter(function (w) { return !common.has(w); });
+      if (kept.length) { words = kept; }
+      words.forEach(function (w, i) {
+        var table = PL.termShards[bucket(w)] || {}, scores = new Map();
+        var terms = [w];
+        if (i === words.length - 1 && prefixLast && Array.from(w).length >= PL.info.prefix) {
+          // Closest completions first (shortest), a bounded number of them.
+          terms = Object.keys(table).filter(function (t) { return t.startsWith(w); })
+            .sort(function (a, b) { return a.length - b.length || (a < b ? -1 : 1); }).slice(0, 20);
+        }
+        terms.forEach(function (t) {
+          var post = table[t];
+          if (!post) { return; }
+          var titleIds = decode(post[0]), bodyIds = decode(post[1]);
+          var idf = Math.log(1 + N / (titleIds.length + bodyIds.length));
+          var exact = t === w ? 1 : 0.7;
+          titleIds.forEach(function (d) { scores.set(d, Math.max(scores.get(d) || 0, 3 * idf * exact)); });
+          bodyIds.forEach(function (d) { if (!scores.has(d)) { scores.set(d, idf * exact); } });
+        });
+        perWord.push(scores);
+      });
+      var total = new Map();
+      if (perWord.length) {
+        perWord[0].forEach(function (s, d) {
+          var sum = s;
+          for (var i = 1; i < perWord.length; i++) { var v = perWord[i].get(d); if (v === undefined) { return; } sum += v; }
+          total.set(d, sum);
+        });
+        if (!total.size) { perWord.forEach(function (m) { m.forEach(function (s, d) { total.set(d, (total.get(d) || 0) + s); }); }); }
+      }
+      var ranked = Array.from(total.entries()).sort(function (a, b) { return b[1] - a[1] || a[0] - b[0]; });
+      var top = ranked.slice(0, limit), per = PL.info.per_shard, shards = {};
+      top.forEach(function (e) { shards[Math.floor(e[0] / per)] = true; });
+      return Promise.all(Object.keys(shards).map(function (k) { return load("d" + k, root() + "search/d/" + k + ".js"); }))
+        .then(function () {
+          return { total: ranked.length, ms: performance.now() - t0, words: words,
+            hits: top.map(function (e) { var row = PL.docShards[Math.floor(e[0] / per)][e[0] % per]; return { doc: e[0], score: e[1], row: row }; }) };
+        });
+    });
+  };
+
+  function marked(parent, text, words) {
+    // Text nodes and <mark> elements only: no HTML is ever parsed from the data.
+    if (!words.length) { parent.appendChild(document.createTextNode(text)); return; }
+    var re = new RegExp("(" + words.map(function (w) { return w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); }).join("|") + ")", "giu");
+    text.split(re).forEach(function (piece, i) {
+      if (i % 2) { var m = document.createElement("mark"); m.textContent = piece; parent.appendChild(m); }
+      else if (piece) { parent.appendChild(document.createTextNode(piece)); }
+    });
+  }
+  function render(list, status, result) {
+    list.textContent = "";
+    status.textContent = result.total + " results (" + result.ms.toFixed(1) + " ms)";
+    result.hits.forEach(function (h) {
+      var row = h.row, li = document.createElement("li"), h3 = document.createElement("h3"), a = document.createElement("a");
+      li.className = "result"; h3.className = "title";
+      a.href = root() + row[2]; marked(a, row[0], result.words); h3.appendChild(a); li.appendChild(h3);
+      if (row[1]) { var by = document.createElement("div"); by.className = "byline"; by.textContent = row[1]; li.appendChild(by); }
+      var meta = document.createElement("div"); meta.className = "meta";
+      if (row[4]) { var chip = document.createElement("span"); chip.className = "chip"; chip.textContent = row[4]; meta.appendChild(chip); }
+      if (row[3]) { var y = document.createElement("span"); y.className = "date"; y.textContent = row[3]; meta.appendChild(y); }
+      li.appendChild(meta);
+      var p = document.createElement("p"); p.className = "snippet"; marked(p, row[5], result.words); li.appendChild(p);
+      list.appendChild(li);
+    });
+  }
+  var list = document.getElementById("static-results");
+  if (list) {
+    var status = document.getElementById("search-status");
+    var input = document.querySelector(".bigsearch input[name=q]");
+    var run = function (q) {
+      if (!tokens(q).length) { list.textContent = ""; status.textContent = ""; return; }
+      status.textContent = "…";
+      PL.search(q, 50).then(function (r) { render(list, status, r); },
+        function (e) { status.textContent = String(e.message || e); });
+    };
+    var q = new URLSearchParams(window.location.search).get("q") || "";
+    if (input) {
+      input.value = q;
+      var timer = null;
+      input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(function () { run(input.value); }, 120); });
+      input.form.addEventListener("submit", function (ev) { ev.preventDefault(); run(input.value); });
+    }
+    status.textContent = "";
+    run(q);
+  }
+})();
