@@ -63,8 +63,10 @@ class BodyLimit:
 
 class TimeLimit:
     """Cuts off a request that takes longer than `seconds`: 408 while its body is still arriving (a slow
-    client), 503 when the server is the slow part. A response already started is ended by closing it.
-    A sync handler's thread cannot be killed; it finishes in the background, its answer discarded."""
+    client), 503 when the server is the slow part. A handler running in the thread pool is answered at the
+    deadline (its thread cannot be killed: it finishes in the background, its answer dropped). A handler
+    that blocks the event loop cannot be interrupted; its late answer is replaced by the 503. A response
+    already under way when the deadline passes is ended by closing the connection."""
 
     def __init__(self, app, seconds: float = DEFAULT_TIME_LIMIT):
         self.app = app
@@ -73,7 +75,9 @@ class TimeLimit:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or self.seconds <= 0:
             return await self.app(scope, receive, send)
-        state = {"started": False, "body_done": False}
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.seconds
+        state = {"started": False, "late": False, "body_done": not _has_body(scope)}
 
         async def tracked_receive():
             message = await receive()
@@ -82,16 +86,22 @@ class TimeLimit:
             return message
 
         async def tracked_send(message):
-            if message["type"] == "http.response.start":
-                state["started"] = True
-            await send(message)
+            if message["type"] == "http.response.start" and not state["late"]:
+                if loop.time() > deadline:
+                    state["late"] = True
+                else:
+                    state["started"] = True
+            if not state["late"]:
+                await send(message)
 
         try:
             await asyncio.wait_for(self.app(scope, tracked_receive, tracked_send), self.seconds)
         except TimeoutError:
             if state["started"]:
                 raise  # uvicorn closes the connection: the client sees a cut response, not a wrong one
-            if state["body_done"] or not _has_body(scope):
+            state["late"] = True
+        if state["late"]:
+            if state["body_done"]:
                 await _send_error(scope, send, 503, f"the request took over {self.seconds:g} s and was stopped",
                                   [(b"retry-after", b"5")])
             else:
