@@ -185,9 +185,75 @@ def test_readers_see_no_errors_and_no_torn_pages_while_ingest_and_enrich_write(t
     assert enrich.returncode == 0, enrich_err
     for text in (ingest_err, enrich_err, log):
         assert "database is locked" not in text and "Traceback" not in text, text[-2000:]
-    assert "new: 2500" in ingest_out and "merged: 150" in ingest_out
+    counts = dict(re.findall(r"(\w+): (\d+)", ingest_out))
+    assert counts["new"] == "2500" and int(counts["merged"]) + int(counts["unchanged"]) == 150, ingest_out
     assert "llm-summary: done 120, failed 0" in enrich_out
     problems = [p for reader in readers for p in reader.problems]
     assert not problems, problems[:10]
     assert all(reader.requests > 20 for reader in readers), [r.requests for r in readers]
     assert max(reader.last_total for reader in readers) == 2800
+
+
+def _late_paper(pid: str):
+    from paperlens.models import Paper, Topic
+
+    return Paper(id=pid, title="A Late Paper About Walruses", abstract="Walruses arrive late, we measure how late.",
+                 topic=Topic(area="Late area", label="Late topic"))
+
+
+def test_a_request_sees_one_catalog_version_while_another_thread_rebuilds(tmp_path):
+    from paperlens.web.catalog import Catalog
+
+    from .web_corpus import build_web_db
+
+    db = build_web_db(tmp_path, seeds=("000",))
+    catalog = Catalog(Store(db, readonly=True))
+    token = catalog.pin()  # what the app does at the start of every request
+    before = catalog.stats["papers"]
+    writer = Store(db)
+    writer.ingest([_late_paper("test:late")])
+    writer.close()
+
+    def rebuild():  # another request, in another thread and context
+        catalog._checked = 0.0
+        assert catalog.refresh()
+
+    thread = threading.Thread(target=rebuild)
+    thread.start()
+    thread.join()
+    # the pinned request still sees one whole version: the old one
+    assert catalog.stats["papers"] == len(catalog.papers) == before and "test:late" not in catalog.papers
+    assert sum(len(t.ids) for t in catalog.topics.values()) + len(catalog.no_topic) == before
+    assert "late-topic" not in catalog.topics
+    catalog.unpin(token)
+    assert catalog.stats["papers"] == len(catalog.papers) == before + 1 and "test:late" in catalog.papers
+    assert sum(len(t.ids) for t in catalog.topics.values()) + len(catalog.no_topic) == before + 1
+
+
+def test_catalog_is_built_from_one_database_snapshot(tmp_path, monkeypatch):
+    from paperlens.web.catalog import Catalog
+
+    from .web_corpus import build_web_db
+
+    db = build_web_db(tmp_path, seeds=("000",))
+    reader = Store(db, readonly=True)
+    real_iter = reader.iter_papers
+    wrote = []
+
+    def iter_with_a_commit_in_the_middle(*args, **kwargs):
+        for n, paper in enumerate(real_iter(*args, **kwargs)):
+            if n == 1 and not wrote:  # another process commits while the catalog is being read
+                writer = Store(db)
+                writer.ingest([_late_paper("test:mid-read")])
+                writer.close()
+                wrote.append(True)
+            yield paper
+
+    monkeypatch.setattr(reader, "iter_papers", iter_with_a_commit_in_the_middle)
+    catalog = Catalog(reader)
+    assert wrote
+    # the catalog and its signature describe the state before the commit, so the next check rebuilds
+    assert "test:mid-read" not in catalog.papers
+    assert catalog.signature != reader.data_signature()
+    catalog._checked = 0.0
+    assert catalog.refresh() and "test:mid-read" in catalog.papers

@@ -8,6 +8,7 @@ import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -639,6 +640,20 @@ class Store:
             ids.append(pid)
             blobs.append(blob)
         return ids, blobs, model, dim
+
+    @contextmanager
+    def read_snapshot(self):
+        """Reads inside see one committed state of the database (one WAL snapshot), however many
+        statements they take; writers in other processes go on meanwhile."""
+        conn = self.conn
+        if conn.in_transaction:  # already inside one (nested use): that snapshot holds
+            yield
+            return
+        conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            conn.execute("COMMIT" if conn.in_transaction else "SELECT 1")
 
     def all_enrichments(self) -> Iterator[dict[str, Any]]:
         """Every enrichment record (output decoded), for readers that resolve all papers at once."""

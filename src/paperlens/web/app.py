@@ -65,6 +65,25 @@ class SecurityHeaders:
         return await self.app(scope, receive, send_with_headers)
 
 
+class PinCatalog:
+    """Pure ASGI: each request sees the catalog version current when it arrived, from its first line to
+    its last, even if another request rebuilds the catalog meanwhile (no page mixes two versions)."""
+
+    def __init__(self, app, catalog: Catalog):
+        self.app = app
+        self.catalog = catalog
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        self.catalog.refresh()
+        token = self.catalog.pin()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.catalog.unpin(token)
+
+
 class PageCache:
     """Rendered pages by path, query and language, dropped whole when the catalog changes.
 
@@ -182,6 +201,7 @@ def create_app(db_path: str, *, cache_size: int | None = None, write_token: str 
     app = FastAPI(title="paperlens", version="1", docs_url=None, redoc_url=None,
                   description="Read-only JSON API of a paperlens digest.")
     app.add_middleware(PageCache, catalog=catalog, size=cache_size)
+    app.add_middleware(PinCatalog, catalog=catalog)
     app.add_middleware(BodyLimit, max_bytes=max_body)
     app.add_middleware(TimeLimit, seconds=request_timeout)
     app.add_middleware(SecurityHeaders)  # outermost: its headers also reach the guards' own answers
