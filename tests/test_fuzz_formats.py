@@ -236,3 +236,30 @@ def _read_all(text: str, fmt: str) -> list:
         path = Path(tmp) / "input.txt"
         path.write_text(text, encoding="utf-8")
         return list(read_records(path, fmt=fmt))
+
+
+def test_atom_that_breaks_the_xml_library_is_rejected_not_a_crash():
+    text = (FIXTURES / "arxiv_api_response.xml").read_text(encoding="utf-8")
+    with_nul = text.replace("<entry>", "<entry>\x00", 1)
+    records = _read_all(with_nul, "arxiv-atom")
+    nul_line = with_nul[: with_nul.index("\x00")].count("\n") + 1
+    assert [(type(r).__name__, r.line) for r in records] == [("Rejected", nul_line)]
+    assert "NUL" in records[0].message
+    # a line separator inside a namespace URI makes feedparser fail with a ValueError of its own
+    odd_namespace = text.replace('opensearch/1.1/">4<', 'opensearch/1.\u20281/">4<', 1)
+    assert odd_namespace != text
+    records = _read_all(odd_namespace, "arxiv-atom")
+    assert all(isinstance(r, Paper | Rejected) for r in records)
+    assert isinstance(records[-1], Rejected) and records[-1].line >= 1
+
+
+def test_iclr_rating_that_is_not_finite_is_rejected():
+    header = (FIXTURES / "iclr_papers.csv").read_text(encoding="utf-8").split("\n", 1)[0]
+    rows = [header]
+    for rating, count in (("1e999", "3"), ("nan", "3"), ("6.5", "-1e999"), ("6.5", "4")):
+        rows.append(f"https://openreview.net/forum?id=Ab12Cd34E{len(rows)},ICLR 2026 Poster,Title {len(rows)},"
+                    f"Abstract {len(rows)},x,kw,area,{rating},3.5,{count},1,c,h")
+    records = _read_all("\n".join(rows) + "\n", "iclr-csv")
+    assert [type(r).__name__ for r in records] == ["Rejected", "Rejected", "Rejected", "Paper"]
+    assert all("finite" in r.message for r in records[:3]) and [r.line for r in records[:3]] == [2, 3, 4]
+    assert records[3].extra["n_ratings"] == 4 and records[3].extra["avg_rating"] == 6.5
