@@ -5,7 +5,7 @@ The server runs in its own process (`paperlens serve`), started here over --db u
 running one. URLs are drawn from the corpus (hundreds of papers, every topic and its first pages, queries
 made of title words), so the page cache sees a realistic mix rather than one hot URL.
 
-  PYTHONPATH=src python bench/load.py --db /tmp/iclr.db [--clients 50] [--duration 60] [--no-cache]
+  PYTHONPATH=src python bench/load.py --db /tmp/iclr.db [--clients 50] [--duration 60] [--cache-size N]
 
 Prints throughput, p50/p95/p99 latency and errors (non-200 answers, broken connections) per page kind.
 """
@@ -36,11 +36,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(db: str, cache: bool) -> tuple[subprocess.Popen, str]:
+def start_server(db: str, cache_size: int | None) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
-    if not cache:
-        env["PAPERLENS_PAGE_CACHE"] = "0"
+    if cache_size is not None:
+        env["PAPERLENS_PAGE_CACHE"] = str(cache_size)
     exe = Path(sys.executable).with_name("paperlens")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-c", "from paperlens.cli import main; main()"]
     proc = subprocess.Popen([*cmd, "--db", db, "serve", "--port", str(port)], env=env,
@@ -156,7 +156,8 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--duration", type=float, default=60.0, help="seconds")
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds of load before measuring")
-    parser.add_argument("--no-cache", action="store_true", help="serve with the page cache off")
+    parser.add_argument("--cache-size", type=int, help="server's page cache entries (PAPERLENS_PAGE_CACHE; "
+                                                        "default: the server's default, 0: off)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
@@ -166,11 +167,11 @@ def main() -> int:
     if args.url:
         base = args.url.rstrip("/")
     else:
-        proc, base = start_server(args.db, cache=not args.no_cache)
+        proc, base = start_server(args.db, args.cache_size)
     try:
         urls = build_urls(base, random.Random(args.seed))
         print(f"server {base}  clients {args.clients}  duration {args.duration:g}s  page cache "
-              f"{'off' if args.no_cache else 'on'}  urls: " + ", ".join(f"{k} {len(v)}" for k, v in urls.items()))
+              f"{'default' if args.cache_size is None else args.cache_size}  urls: " + ", ".join(f"{k} {len(v)}" for k, v in urls.items()))
         load_before = load_average()
         if args.warmup > 0:
             asyncio.run(run(base, urls, args.clients, args.warmup))
