@@ -333,3 +333,26 @@ def _shared_client(db: Path) -> TestClient:
     if str(db) not in _CLIENTS:
         _CLIENTS[str(db)] = TestClient(create_app(str(db)), raise_server_exceptions=False)
     return _CLIENTS[str(db)]
+
+
+def test_search_api_answers_are_cached_until_the_database_changes(fresh_db):
+    import paperlens.web.app as web_app
+
+    calls = []
+    real = web_app.run_search
+
+    def counted(*args, **kwargs):
+        calls.append(args[1])
+        return real(*args, **kwargs)
+
+    web_app.run_search = counted
+    try:
+        with TestClient(create_app(str(fresh_db), write_token=TOKEN, cache_size=64)) as client:
+            first = client.get("/api/search?q=narwhal")
+            assert first.json()["total"] == 0 and "x-pl-cacheable" not in first.headers
+            assert client.get("/api/search?q=narwhal").json() == first.json() and len(calls) == 1
+            client.post("/api/ingest?name=x.jsonl", content=UPLOAD, headers={"authorization": f"Bearer {TOKEN}"})
+            time.sleep(1.1)
+            assert client.get("/api/search?q=narwhal").json()["total"] == 3 and len(calls) == 2
+    finally:
+        web_app.run_search = real

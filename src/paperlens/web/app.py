@@ -470,7 +470,9 @@ def create_app(db_path: str, *, cache_size: int | None = None, write_token: str 
             p = catalog.papers.get(hit.id)
             if p is not None:
                 results.append({**paper_brief(p), "score": hit.score})
-        return {"query": q, "total": found.total, "results": results}
+        # The same query gives the same answer until the catalog changes: the page cache may keep it.
+        return JSONResponse({"query": q, "total": found.total, "results": results},
+                            headers={"x-pl-cacheable": "1"})
 
     @app.api_route("/docs", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
     def docs(request: Request):
