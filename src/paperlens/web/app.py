@@ -187,13 +187,13 @@ _FROM_ENV = object()
 def create_app(db_path: str, *, cache_size: int | None = None, write_token: str | None | object = _FROM_ENV,
                max_body: int = DEFAULT_MAX_BODY, request_timeout: float = DEFAULT_TIME_LIMIT) -> FastAPI:
     """The app over one database, opened read-only. Rendered pages are cached (PAPERLENS_PAGE_CACHE
-    entries, default 512, 0 turns it off) until the database changes.
+    entries, default 2048 (≈10–60 kB each), 0 turns it off) until the database changes.
 
     Write endpoints (POST /api/ingest) answer 403 unless `write_token` is set (default: the
     PAPERLENS_WRITE_TOKEN variable), then need `Authorization: Bearer <token>`. Bodies over `max_body`
     bytes get 413; a request running over `request_timeout` seconds is cut off (408/503)."""
     if cache_size is None:
-        cache_size = int(os.environ.get("PAPERLENS_PAGE_CACHE", "512"))
+        cache_size = int(os.environ.get("PAPERLENS_PAGE_CACHE", "2048"))
     token = write_token_from_env() if write_token is _FROM_ENV else (write_token or None)
     store = Store(db_path, readonly=True)
     catalog = Catalog(store)
