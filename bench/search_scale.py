@@ -1,7 +1,7 @@
 """Search at scale: keyword, vector and hybrid latency, ANN recall and serving memory on N synthetic papers.
 
 Papers are made from the words of real abstracts (the ICLR 2026 set if ../shared is there, else the
-bundled sample); vectors are synthetic (clustered, 384-d, L2-normalised) because embedding a million
+bundled sample); vectors are synthetic (clustered, as many dimensions as the default embedder, L2-normalised) because embedding a million
 abstracts on 2 cores takes days; the query embedding is real (the bundled model) and timed.
 
     python bench/search_scale.py --papers 1000000 --workdir /tmp/plscale
@@ -30,7 +30,7 @@ from paperlens.models import Paper
 from paperlens.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
-DIM = 384
+DIM = 256  # the default (static) embedder's dimension; checked against it in main()
 MODEL_TAG = "synthetic-bench"
 
 
@@ -83,6 +83,8 @@ class FixedModelEmbedder:
         from paperlens.embed import get_embedder
 
         self.inner = get_embedder()
+        if self.inner.dim != DIM:
+            raise SystemExit(f"bench vectors are {DIM}-d but the default embedder gives {self.inner.dim}-d")
         self.name, self.dim = MODEL_TAG, DIM
 
     def encode(self, texts, batch_size=64):

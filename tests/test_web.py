@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from paperlens.site import SiteWriter, bucket, export_site, tokens
-from paperlens.store import Store, fts_terms
+from paperlens.store import Store
 from paperlens.web.app import create_app
 from paperlens.web.render import highlight, safe_segment
 
@@ -156,13 +156,15 @@ def test_search_never_fails(client, query):
     assert api.status_code == 200 and isinstance(api.json()["results"], list)
 
 
-def test_search_fts_terms_are_safe(db):
-    store = Store(db, readonly=True)
+def test_search_terms_are_safe(db):
+    from paperlens.hybrid import HybridSearcher, fts_expression, query_terms
+
+    searcher = HybridSearcher(Store(db, readonly=True))
     for query in NASTY_QUERIES:
-        total, rows = store.search_fts(query, limit=3)
+        total, rows = searcher.search_page(query, limit=3, mode="keyword")
         assert total >= len(rows)
-    assert all(re.fullmatch(r"\w+", t) for q in NASTY_QUERIES for t in fts_terms(q))
-    assert fts_terms("a AND b") == ["a", "and", "b"]
+    assert all(re.fullmatch(r"\w+", t) for q in NASTY_QUERIES for t in query_terms(q))
+    assert fts_expression(query_terms("a AND b")) == '"a" "and" "b"'
 
 
 def test_search_ranks_abstract_phrase_and_api_shape(client):

@@ -17,6 +17,7 @@ from .vectorindex import ANN_THRESHOLD, VectorIndex
 MAX_QUERY_CHARS = 2000
 MAX_TERMS = 32
 RRF_K = 60
+SEMANTIC_FLOOR = 0.35  # cosine below which a neighbour is noise, not a result
 _TOKEN = re.compile(r"\w+", re.U)
 STOPWORDS = frozenset(
     "a an and are as at be by for from has have in into is it its of on or our that the their this to was we "
@@ -34,6 +35,7 @@ class SearchFilters:
     category: str | None = None  # e.g. cs.CL
     author: str | None = None  # name or slug
     has_code: bool | None = None
+    language: str | None = None  # en or zh
 
     def active(self) -> bool:
         return any(v is not None for v in vars(self).values())
@@ -76,8 +78,7 @@ class HybridSearcher:
     def __init__(self, store: Store, embedder=None, index_dir: Path | None = None):
         self.store = store
         self._embedder = embedder
-        self._index: VectorIndex | None = None
-        self._index_model: str | None = None
+        self._indexes: dict[str, VectorIndex] = {}
         self._lock = threading.Lock()
         self.index_dir = index_dir
         self._text_index: TantivyIndex | None = None
@@ -93,25 +94,28 @@ class HybridSearcher:
             self._embedder = get_embedder()
         return self._embedder
 
-    def vector_index(self) -> VectorIndex | None:
-        """The index over stored embeddings of the current model, refreshed with rows added since."""
-        model = self.embedder.name
+    def vector_index(self, model: str | None = None, dim: int | None = None) -> VectorIndex | None:
+        """The index over stored embeddings of `model` (default: the query embedder's), refreshed with
+        rows added since it was last used."""
+        if model is None:
+            model, dim = self.embedder.name, self.embedder.dim
         with self._lock:
             count = self.store.embedding_count(model)
             if count == 0:
                 return None
-            if self._index is None or self._index_model != model:
+            index = self._indexes.get(model)
+            if index is None:
+                dim = dim or self.store.embedding_dim(model)
                 ann = count > ANN_THRESHOLD
                 path = None
                 if ann:
                     base = self.index_dir or Path(self.store.path).parent
                     path = base / f"{Path(self.store.path).name}.{slugify(model)}.usearch"
-                self._index = VectorIndex(self.embedder.dim, ann=ann, path=path)
-                self._index_model = model
-            added = self._index.add_batches(self.store.iter_embeddings(model, after_rowid=self._index.max_key))
-            if added and self._index.ann:
-                self._index.save()
-            return self._index
+                index = self._indexes[model] = VectorIndex(dim, ann=ann, path=path)
+            added = index.add_batches(self.store.iter_embeddings(model, after_rowid=index.max_key))
+            if added and index.ann:
+                index.save()
+            return index
 
     def semantic(self, text: str, k: int) -> list[tuple[str, float]]:
         if not self.store.has_embeddings():  # do not load a model for a database without vectors
@@ -183,13 +187,19 @@ class HybridSearcher:
     # -- both -------------------------------------------------------------------------------------
     def search(self, text: str, *, limit: int = 20, offset: int = 0, filters: SearchFilters | None = None,
                mode: str = "hybrid") -> list[SearchHit]:
+        return self.search_page(text, limit=limit, offset=offset, filters=filters, mode=mode)[1]
+
+    def search_page(self, text: str, *, limit: int = 20, offset: int = 0, filters: SearchFilters | None = None,
+                    mode: str = "hybrid", min_depth: int = 200) -> tuple[int, list[SearchHit]]:
+        """(how many results were ranked, the requested page of them). Each side ranks at least
+        `min_depth` candidates, or more when the page is deeper, so the count grows as one pages on."""
         if mode not in ("hybrid", "keyword", "semantic"):
             raise ValueError(f"unknown search mode {mode!r}")
         text = (text or "")[:MAX_QUERY_CHARS]
         if not text.strip():
-            return []
+            return 0, []
         filters = filters or SearchFilters()
-        depth = max(100, (offset + limit) * 3) if filters.active() else max(50, (offset + limit) * 2)
+        depth = max(min_depth, (offset + limit) * 2)
         keyword = self.keyword(text, depth, filters) if mode in ("hybrid", "keyword") else []
         semantic = self.semantic(text, depth) if mode in ("hybrid", "semantic") else []
         fused: dict[str, float] = {}
@@ -202,6 +212,10 @@ class HybridSearcher:
         if filters.active():
             allowed = self.store.filter_ids(ordered, filters)
             ordered = [pid for pid in ordered if pid in allowed]
+        if mode == "semantic" or (mode == "hybrid" and not keyword):
+            # Vectors always have neighbours; keep only the close ones when no word matched at all.
+            close = {pid for pid, score in semantic if score >= SEMANTIC_FLOOR}
+            ordered = [pid for pid in ordered if pid in close or ranks[pid][0] is not None]
         page = ordered[offset:offset + limit]
         rows = self.store.paper_rows(page)
         terms = [t for t in query_terms(text) if t not in STOPWORDS]
@@ -215,17 +229,16 @@ class HybridSearcher:
                 keyword_rank=ranks[pid][0], vector_rank=ranks[pid][1], year=row["year"], topic=row["topic_label"],
                 authors=row["authors"],
             ))
-        return hits
+        return len(ordered), hits
 
     def similar(self, pid: str, k: int = 10) -> list[dict]:
         """Embedding neighbours of a paper, re-ranked a little by shared keywords, authors and topic."""
         paper = self.store.get(pid)
         if paper is None:
             return []
-        vector = index = None
-        if self.store.has_embeddings():
-            vector = self.store.embedding_of(paper.id, self.embedder.name)
-            index = self.vector_index()
+        # The paper's own stored vector, whatever model made it: no model needs loading for this.
+        model, vector = self.store.embedding_of(paper.id)
+        index = self.vector_index(model, len(vector)) if vector is not None else None
         candidates: list[tuple[str, float]] = []
         if vector is not None and index is not None:
             keys, scores = index.search(vector, k * 3 + 1)

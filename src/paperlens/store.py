@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -112,17 +111,6 @@ def utcnow() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-_FTS_TOKEN = re.compile(r"\w+", re.UNICODE)
-MAX_QUERY_TERMS = 24
-
-
-def fts_terms(query: str) -> list[str]:
-    """Word tokens of user text, safe to quote into an FTS5 query: no operators, quotes or syntax
-    survive (the tokenizer drops punctuation; `AND`/`OR`/`NEAR` become plain words once quoted)."""
-    if not isinstance(query, str):
-        return []
-    words = _FTS_TOKEN.findall(query[:2000].replace("_", " "))
-    return list(dict.fromkeys(w.lower() for w in words))[:MAX_QUERY_TERMS]
 
 
 def keyword_norm(keyword: str) -> str:
@@ -577,12 +565,17 @@ class Store:
                 f"SELECT rowid, paper_id FROM embeddings WHERE rowid IN ({marks})", chunk))
         return out
 
-    def embedding_of(self, pid: str, model: str):
+    def embedding_of(self, pid: str, model: str | None = None):
+        """(model, float32 vector) stored for a paper (of `model` when given), or (None, None)."""
         import numpy as np
 
-        row = self.conn.execute("SELECT vector FROM embeddings WHERE paper_id = ? AND model = ?",
-                                (pid, model)).fetchone()
-        return None if row is None else np.frombuffer(row[0], dtype="<f4")
+        sql = "SELECT model, vector FROM embeddings WHERE paper_id = ?" + (" AND model = ?" if model else "")
+        row = self.conn.execute(sql, (pid, model) if model else (pid,)).fetchone()
+        return (None, None) if row is None else (row[0], np.frombuffer(row[1], dtype="<f4"))
+
+    def embedding_dim(self, model: str) -> int | None:
+        row = self.conn.execute("SELECT dim FROM embeddings WHERE model = ? LIMIT 1", (model,)).fetchone()
+        return row[0] if row else None
 
     # -- web reads -----------------------------------------------------------------------------
     def data_signature(self) -> tuple:
@@ -591,55 +584,6 @@ class Store:
         papers = conn.execute("SELECT count(*), max(updated_at), max(rowid) FROM papers").fetchone()
         enriched = conn.execute("SELECT count(*), max(updated_at) FROM enrichments").fetchone()
         return (*tuple(papers), *tuple(enriched))
-
-    def search_fts(self, query: str, limit: int = 20, offset: int = 0, where: str = "", params: tuple = (),
-                   match_any: bool = False, count: bool = True) -> tuple[int, list[tuple[str, float]]]:
-        """Rank papers for any user text with FTS5 bm25: (total, [(paper id, score)]), best first.
-
-        The text never reaches FTS syntax: it is cut into word tokens and each is quoted. All words
-        must match; when that finds nothing, any word may (still ranked by bm25). Title and keywords
-        weigh more than the abstract. `where` filters on columns of `papers` (alias p)."""
-        terms = fts_terms(query)
-        if not terms:
-            return 0, []
-        limit = max(0, min(int(limit), 1000))
-        offset = max(0, int(offset))
-        extra = f" AND ({where})" if where else ""
-        for joiner in ((" OR ",) if match_any else (" ", " OR ")):
-            match = joiner.join(f'"{t}"' for t in terms)
-            if not count:
-                total = -1  # unknown: the caller only wants the top rows
-                break
-            total = self.conn.execute(
-                f"SELECT count(*) FROM papers_fts JOIN papers p ON p.rowid = papers_fts.rowid "
-                f"WHERE papers_fts MATCH ?{extra}", (match, *params)).fetchone()[0]
-            if total or len(terms) == 1:
-                break
-        if not total:
-            return 0, []
-        rows = self.conn.execute(
-            f"SELECT p.id, bm25(papers_fts, 4.0, 1.0, 3.0, 2.0) AS rank FROM papers_fts "
-            f"JOIN papers p ON p.rowid = papers_fts.rowid WHERE papers_fts MATCH ?{extra} "
-            f"ORDER BY rank LIMIT ? OFFSET ?", (match, *params, limit, offset)).fetchall()
-        # bm25 is lower-is-better and negative; report a positive higher-is-better score.
-        if total < 0:
-            total = len(rows)
-        return total, [(r[0], round(-float(r[1]), 4)) for r in rows]
-
-    def embeddings(self) -> tuple[list[str], list[bytes], str | None, int]:
-        """All stored embedding vectors: (paper ids, raw float32 blobs, model, dim) of the most used model."""
-        row = self.conn.execute(
-            "SELECT model, dim, count(*) FROM embeddings GROUP BY model, dim ORDER BY 3 DESC LIMIT 1").fetchone()
-        if row is None:
-            return [], [], None, 0
-        model, dim = row[0], row[1]
-        rows = self.conn.execute(
-            "SELECT paper_id, vector FROM embeddings WHERE model = ? AND dim = ? ORDER BY paper_id", (model, dim))
-        ids, blobs = [], []
-        for pid, blob in rows:
-            ids.append(pid)
-            blobs.append(blob)
-        return ids, blobs, model, dim
 
     @contextmanager
     def read_snapshot(self):
@@ -661,6 +605,40 @@ class Store:
             item = dict(row)
             item["output"] = json.loads(item["output"]) if item["output"] else None
             yield item
+
+    # -- embeddings --------------------------------------------------------------------------------
+    def save_embeddings(self, rows: Iterable[dict[str, Any]]) -> int:
+        """rows: {paper_id, model, vector (1-D float array), content_hash}. One vector per paper: a new one
+        (another model, or changed text) replaces the old."""
+        import numpy as np
+
+        values = []
+        for row in rows:
+            vector = np.asarray(row["vector"], dtype=np.float32).ravel()
+            values.append((row["paper_id"], row["model"], int(vector.shape[0]), vector.tobytes(), row["content_hash"]))
+        with self.transaction():
+            self.conn.executemany(
+                # REPLACE gives a changed vector a new rowid, so indexes that sync by rowid pick it up
+                "INSERT OR REPLACE INTO embeddings (paper_id, model, dim, vector, content_hash) VALUES (?,?,?,?,?)",
+                values)
+        return len(values)
+
+    def load_embeddings(self, model: str, ids: Iterable[str] | None = None):
+        """(paper ids, float32 matrix with one row per id) for vectors made by `model`."""
+        import numpy as np
+
+        rows = self.conn.execute("SELECT paper_id, dim, vector FROM embeddings WHERE model = ? ORDER BY paper_id",
+                                 (model,)).fetchall()
+        if ids is not None:
+            wanted = set(ids)
+            rows = [r for r in rows if r["paper_id"] in wanted]
+        if not rows:
+            return [], np.zeros((0, 0), dtype=np.float32)
+        matrix = np.stack([np.frombuffer(r["vector"], dtype=np.float32, count=r["dim"]) for r in rows])
+        return [r["paper_id"] for r in rows], matrix
+
+    def embedding_models(self) -> dict[str, int]:
+        return {m: n for m, n in self.conn.execute("SELECT model, count(*) FROM embeddings GROUP BY model")}
 
     def integrity_check(self) -> str:
         return self.conn.execute("PRAGMA integrity_check").fetchone()[0]
@@ -735,4 +713,7 @@ def _filter_sql(filters) -> tuple[str, list]:
     if filters.has_code is not None:
         clauses.append("p.has_code = ?")
         params.append(int(filters.has_code))
+    if getattr(filters, "language", None):
+        clauses.append("p.language = ?")
+        params.append(filters.language)
     return " AND ".join(clauses) or "1", params

@@ -100,13 +100,13 @@ class VectorIndex:
             keep = keys > self.max_key
             if not keep.any():
                 continue
-            self.impl.add(keys[keep], vectors[keep])
+            self.impl.add(keys[keep], _normalized(vectors[keep]))
             self.max_key = int(keys[keep].max())
             added += int(keep.sum())
         return added
 
     def search(self, query: np.ndarray, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
-        return self.impl.search(query, k)
+        return self.impl.search(_normalized(np.asarray(query, dtype=np.float32)[None, :])[0], k)
 
     def save(self) -> None:
         if self.ann and self.path is not None:
@@ -117,3 +117,10 @@ class VectorIndex:
 def batched(keys: np.ndarray, vectors: np.ndarray, size: int = 10000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     for start in range(0, len(keys), size):
         yield keys[start:start + size], vectors[start:start + size]
+
+
+def _normalized(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (cosine similarity), whatever model or tool stored them."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)

@@ -17,8 +17,6 @@ from collections import Counter, defaultdict
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from ..clean import slugify
 from ..models import Paper
 from ..store import Store, keyword_norm
@@ -87,7 +85,7 @@ _PINNED: ContextVar[tuple | None] = ContextVar("paperlens_catalog_pin", default=
 
 class _Version:
     """The fields of one catalog version (papers, topics, areas, stats, ...); never changed once built,
-    except for the per-version caches `memo` and `_embeddings`."""
+    except for the per-version cache `memo`."""
 
 
 class Catalog:
@@ -193,7 +191,6 @@ class Catalog:
         new.memo = {}  # per-version results pages compute once (facets, rendered cards)
         new.signature = signature
         new.version = (self._current.version if self._current is not None else 0) + 1
-        new._embeddings = None
         new.stats = {
             "papers": len(papers),
             "topics": len(topics),
@@ -222,38 +219,17 @@ class Catalog:
                     counts[other] += 1
         return [(self.authors[s], n) for s, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 
-    def similar(self, pid: str, k: int = 6) -> tuple[str, str | None, list[str]]:
-        """('embedding', model, ids) from stored vectors when this paper has one, else ('text', None, ids)."""
-        ids, matrix, model = self._embedding_matrix()
-        if model is not None and pid in ids:
-            row = ids[pid]
-            scores = matrix @ matrix[row]
-            scores[row] = -np.inf
-            top = np.argsort(-scores)[:k]
-            order = list(ids)
-            return "embedding", model, [order[i] for i in top if np.isfinite(scores[i]) and order[i] in self.papers]
-        paper = self.papers[pid]
-        text = " ".join([paper.title or "", " ".join(paper.keywords)]).strip() or " ".join(paper.abstract.split()[:40])
-        words = [w for w in re.findall(r"\w+", text) if len(w) > 3 and w.lower() not in _STOP][:20]
-        _, rows = self.store.search_fts(" ".join(words), limit=k + 1, match_any=True, count=False)
-        return "text", None, [r[0] for r in rows if r[0] != pid and r[0] in self.papers][:k]
+    def similar(self, pid: str, k: int = 6) -> tuple[str, str | None, list[dict]]:
+        """(method, model, [{id, score, why}]) from paperlens.hybrid: embedding neighbours when vectors are
+        stored, else shared words; each with a short reason."""
+        from ..search import searcher_for
+
+        items = [item for item in searcher_for(self.store).similar(pid, k=k) if item["id"] in self.papers]
+        model, _vector = self.store.embedding_of(pid)
+        return ("embedding", model, items) if model else ("text", None, items)
 
     def similar_has_embeddings(self) -> bool:
-        return self._embedding_matrix()[2] is not None
-
-    def _embedding_matrix(self):
-        pin = _PINNED.get()
-        version = pin[1] if pin is not None and pin[0] is self else self._current
-        if version._embeddings is None:
-            ids, blobs, model, dim = self.store.embeddings()
-            if not ids:
-                version._embeddings = ({}, None, None)
-            else:
-                matrix = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(ids), dim)
-                norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-                matrix = matrix / np.maximum(norms, 1e-12)
-                version._embeddings = ({pid: i for i, pid in enumerate(ids)}, matrix, model)
-        return version._embeddings
+        return self.store.has_embeddings()
 
 
 _STOP = set("""this that with from have been were their which these those than then them they into over

@@ -157,7 +157,7 @@ def paper_context(catalog: Catalog, pid: str, similar: bool = True) -> dict:
     if paper is None:
         raise NotFound(f"no paper {pid!r}")
     store = catalog.store
-    method, model, similar_ids = catalog.similar(pid) if similar else ("none", None, [])
+    method, model, similar_items = catalog.similar(pid) if similar else ("none", None, [])
     topic_slug = None
     if paper.topic and (paper.topic.label or paper.topic.area):
         label = paper.topic.label or paper.topic.area
@@ -172,7 +172,7 @@ def paper_context(catalog: Catalog, pid: str, similar: bool = True) -> dict:
         "bibtex": paper_bibtex(paper),
         "similar_method": method,
         "similar_model": model,
-        "similar": [catalog.papers[s] for s in similar_ids],
+        "similar": [(catalog.papers[s["id"]], s["why"]) for s in similar_items],
     }
 
 
