@@ -257,3 +257,26 @@ def test_catalog_is_built_from_one_database_snapshot(tmp_path, monkeypatch):
     assert catalog.signature != reader.data_signature()
     catalog._checked = 0.0
     assert catalog.refresh() and "test:mid-read" in catalog.papers
+
+
+def test_an_update_in_the_same_second_as_the_last_one_is_not_missed(tmp_path, monkeypatch):
+    import paperlens.store as store_module
+    from paperlens.models import Topic
+    from paperlens.web.catalog import Catalog
+
+    from .web_corpus import build_web_db
+
+    monkeypatch.setattr(store_module, "utcnow", lambda: "2026-11-23T18:00:00Z")  # every write in one second
+    db = build_web_db(tmp_path, seeds=("000",))
+    writer = Store(db)
+    writer.ingest([_late_paper("test:same-second")])
+    catalog = Catalog(Store(db, readonly=True))
+    assert catalog.papers["test:same-second"].topic.label == "Late topic"
+    moved = _late_paper("test:same-second")
+    moved.topic = Topic(area="Late area", label="Moved topic")
+    moved.abstract = "Walruses arrive late, and now they are elsewhere."
+    writer.ingest([moved])  # same count, same max rowid, same updated_at: only the commit tells
+    writer.close()
+    catalog._checked = 0.0
+    assert catalog.refresh()
+    assert catalog.papers["test:same-second"].abstract.endswith("elsewhere.")

@@ -132,8 +132,10 @@ class Catalog:
     def _build(self) -> None:
         enrichments: dict[str, dict[str, dict]] = defaultdict(dict)
         papers: dict[str, Paper] = {}
-        with self.store.read_snapshot():  # signature, enrichments and papers of one committed state
-            signature = self.store.data_signature()
+        # The signature is taken first: a commit landing before the snapshot starts then only costs one
+        # more rebuild, never a missed change.
+        signature = self.store.data_signature()
+        with self.store.read_snapshot():  # enrichments and papers of one committed state
             for item in self.store.all_enrichments():
                 enrichments[item["paper_id"]][item["step"]] = item
             for paper in self.store.iter_papers():
