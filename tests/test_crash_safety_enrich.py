@@ -58,8 +58,8 @@ def _rows(db: Path) -> int:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("step,seed", [*((name, seed) for name in CHEAP_LOCAL_STEPS for seed in (1, 2, 3)),
-                                       ("llm-summary", 1), ("llm-summary", 2)])
+@pytest.mark.parametrize("step,seed", [*((name, seed) for name in CHEAP_LOCAL_STEPS for seed in (1, 2)),
+                                       ("llm-summary", 3)])
 def test_enrich_killed_at_random_points_loses_nothing(tmp_path, step, seed):
     rng = random.Random(seed)
     db = tmp_path / "enrich.db"
