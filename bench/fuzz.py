@@ -1,19 +1,33 @@
 """Long fuzz run over every source parser and the LaTeX cleaner.
 
-Mutates real samples (truncation, byte flips, line drops/duplicates/swaps, hostile fragments, random
-encodings) and checks each case finishes in time with only Paper or Rejected records whose line numbers
-exist in the file. Usage: python bench/fuzz.py [--cases 10000] [--seed 1] [--timeout 5]
+Each parser is fed mutations of realistic seeds of ITS OWN format (plus, now and then, another
+format's), so the cases get past detection and deep into record parsing:
+  - byte/line mutations: truncation, byte flips, line drops/duplicates/swaps, hostile fragments, encodings;
+  - structure-aware mutations: a JSON value (arXiv snapshot, OpenReview note, our export) or a CSV cell
+    (arXiv CSV, ICLR CSV) replaced by a hostile value of another type, then re-serialised;
+  - format-specific fragments (broken BibTeX braces, unclosed XML tags, CSV quotes, Python literals).
+Each case must finish within --timeout with only Paper or Rejected records whose path is the file and whose
+line exists in it (or a SourceError naming the file). Seeds are the bundled samples, tests/fixtures and
+variants derived from them (OpenReview v1 / list / one-note-per-line, our JSONL export).
+
+Usage: PYTHONPATH=src python bench/fuzz.py [--cases 10000] [--seed 1] [--timeout 5] [--formats a,b]
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
+import csv
+import io
+import json
 import random
 import signal
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from paperlens.clean import latex_to_text
 from paperlens.models import Paper
@@ -21,10 +35,22 @@ from paperlens.sources import SOURCES, SourceError, read_records
 from paperlens.sources.base import Rejected
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = sorted((ROOT / "src" / "paperlens" / "sample").glob("*.txt")) + sorted((ROOT / "tests" / "fixtures").glob("*"))
+SAMPLE_DIR = ROOT / "src" / "paperlens" / "sample"
+FIXTURES = ROOT / "tests" / "fixtures"
 HOSTILE = [b"<script>alert(1)</script>", b"<img src=x onerror=alert(1)>", b"\\textbf{", b"\\href{x}{", b"}}}}",
            b"$$$", b"\x00", b"\xff\xfe", b"\xe9", b"\r", b"\r\n", "篇".encode(), b'{"id": ', b"@article{x,",
-           b"Abstract:", b"CLFeb 30", b"'; DROP TABLE papers; --", b"\\footnote{" * 50, b"#" * 1000]
+           b"Abstract:", b"CLFeb 30", b"'; DROP TABLE papers; --", b"\\footnote{" * 50, b"#" * 1000,
+           # format-specific
+           b'"', b'""', b'","', b",", b"\n,,,\n", b"[", b"]", b"{", b"null", b"1e999", b"-0", b"NaN",
+           b'{"value": ', b"[(", b"'", b"<entry>", b"</entry>", b"<feed", b"<![CDATA[", b"&amp;", b"&#0;",
+           b"&bogus;", b"<!DOCTYPE x [<!ENTITY a \"aaaa\">]>", b"<title>", b"</summary>", b"@string{a = \"",
+           b"@comment{", b"author = {", b" and ", b"others", b"= {", b"},", b"%", b"\\\"{o}", b"{\\'e}",
+           b"0704.0001", b"1501.1", b"http://arxiv.org/abs/", b"openreview.net/forum?id=", b"\t", b"\ufeff",
+           "\u2028".encode(), b"\xed\xa0\x80", b"\xf4\x90\x80\x80"]
+HOSTILE_VALUES: list[Any] = [None, 0, -1, 1.5, 1e308, True, "", " ", "x" * 5000, [], {}, [None], {"value": None},
+                             {"value": [1, {"a": 2}]}, ["a", 1, None], "\\textbf{", "<b>", "\x00", "'\"",
+                             "[('a', 'b'", "Mon, 99 Foo 2007", "13/45/2020", "9" * 40, "0704.0001", "http://",
+                             "https://github.com/a/b", "NaN", "-1e999", "\ud800" if False else "\ufffd"]
 
 
 class Timeout(Exception):
@@ -35,10 +61,60 @@ def _alarm(signum, frame):
     raise Timeout
 
 
-def mutate(data: bytes, rng: random.Random) -> bytes:
+# ------------------------------------------------------------------------------------ seeds
+
+
+def _openreview_variants(data: bytes) -> list[bytes]:
+    notes = json.loads(data)["notes"]
+
+    def v1(note: dict) -> dict:
+        note = json.loads(json.dumps(note))
+        note["content"] = {k: (v["value"] if isinstance(v, dict) and "value" in v else v)
+                           for k, v in note["content"].items()}
+        return note
+
+    return [json.dumps(notes, indent=2).encode(), "\n".join(json.dumps(n) for n in notes).encode(),
+            json.dumps({"notes": [v1(n) for n in notes]}, indent=1).encode()]
+
+
+def _export_seed() -> bytes:
+    """Our own JSONL export of the fixtures' papers (the format `jsonl` reads)."""
+    lines = []
+    for fixture in ("arxiv_snapshot.jsonl", "openreview_notes.json", "papers.bib"):
+        for record in read_records(FIXTURES / fixture):
+            if isinstance(record, Paper):
+                lines.append(json.dumps(record.export_dict(), ensure_ascii=False))
+    return "\n".join(lines).encode()
+
+
+def load_seeds() -> dict[str, list[bytes]]:
+    """Seeds per format name; detection decides which format a file is, so no name is guessed."""
+    from paperlens.sources import detect_format
+
+    seeds: dict[str, list[bytes]] = {name: [] for name in SOURCES}
+    files = sorted(SAMPLE_DIR.glob("*.txt")) + sorted(p for p in FIXTURES.glob("*") if p.is_file())
+    for path in files:
+        fmt = detect_format(path)
+        data = path.read_bytes()
+        if len(data) > 30000:  # the digest sample is 1.8 MB: take whole sections from several places
+            text = data.decode("utf-8")
+            for start in (0, len(text) // 3, 2 * len(text) // 3):
+                seeds[fmt].append(text[start:start + 30000].encode())
+        else:
+            seeds[fmt].append(data)
+        if fmt == "openreview-json":
+            seeds[fmt] += _openreview_variants(data)
+    seeds["jsonl"].append(_export_seed())
+    return seeds
+
+
+# ------------------------------------------------------------------------------------ mutations
+
+
+def mutate_bytes(data: bytes, rng: random.Random) -> bytes:
     lines = data.split(b"\n")
     for _ in range(rng.randint(1, 4)):
-        op = rng.randrange(7)
+        op = rng.randrange(8)
         if op == 0 and data:
             data = data[: rng.randrange(len(data) + 1)]
             lines = data.split(b"\n")
@@ -67,8 +143,104 @@ def mutate(data: bytes, rng: random.Random) -> bytes:
                 lines[i] = lines[i].decode("utf-8").encode(rng.choice(["latin-1", "gb18030", "utf-16"]), "replace")
             except UnicodeDecodeError:
                 pass
+        elif op == 7 and lines:  # delete a span of bytes inside a line (drops a quote, brace, tag end...)
+            i = rng.randrange(len(lines))
+            a = rng.randrange(len(lines[i]) + 1)
+            lines[i] = lines[i][:a] + lines[i][a + rng.randint(1, 8):]
         data = b"\n".join(lines)
     return data
+
+
+def _json_paths(value: Any, prefix: tuple = ()) -> list[tuple]:
+    paths = [prefix]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            paths += _json_paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            paths += _json_paths(item, (*prefix, index))
+    return paths
+
+
+def _set(value: Any, path: tuple, new: Any) -> Any:
+    if not path:
+        return new
+    value[path[0]] = _set(value[path[0]], path[1:], new)
+    return value
+
+
+def _mutate_json_value(value: Any, rng: random.Random) -> Any:
+    for _ in range(rng.randint(1, 3)):
+        paths = _json_paths(value)
+        path = rng.choice(paths[1:] or paths)
+        if path and rng.random() < 0.2 and isinstance(_get(value, path[:-1]), dict):
+            del _get(value, path[:-1])[path[-1]]  # drop a key
+        else:
+            value = _set(value, path, copy.deepcopy(rng.choice(HOSTILE_VALUES)))  # never share: no cycles
+    return value
+
+
+def _get(value: Any, path: tuple) -> Any:
+    for key in path:
+        value = value[key]
+    return value
+
+
+def mutate_json_lines(data: bytes, rng: random.Random) -> bytes:
+    lines = data.decode("utf-8").split("\n")
+    candidates = [i for i, line in enumerate(lines) if line.strip()]
+    for i in rng.sample(candidates, min(len(candidates), rng.randint(1, 2))):
+        try:
+            lines[i] = json.dumps(_mutate_json_value(json.loads(lines[i]), rng), ensure_ascii=rng.random() < 0.5)
+        except ValueError:
+            pass
+    return "\n".join(lines).encode()
+
+
+def mutate_json_document(data: bytes, rng: random.Random) -> bytes:
+    try:
+        value = json.loads(data)
+    except ValueError:
+        return mutate_json_lines(data, rng)
+    return json.dumps(_mutate_json_value(value, rng), indent=rng.choice([None, 1, 2])).encode()
+
+
+def mutate_csv(data: bytes, rng: random.Random) -> bytes:
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))
+    for _ in range(rng.randint(1, 3)):
+        r = rng.randrange(len(rows))
+        if not rows[r]:
+            continue
+        c = rng.randrange(len(rows[r]))
+        choice = rng.random()
+        if choice < 0.1:
+            del rows[r][c]  # wrong column count
+        elif choice < 0.15:
+            rows[r].append("extra")
+        else:
+            value = copy.deepcopy(rng.choice(HOSTILE_VALUES))
+            rows[r][c] = value if isinstance(value, str) else json.dumps(value)
+    out = io.StringIO()
+    csv.writer(out, quoting=rng.choice([csv.QUOTE_MINIMAL, csv.QUOTE_ALL])).writerows(rows)
+    return out.getvalue().encode()
+
+
+STRUCTURED: dict[str, Callable[[bytes, random.Random], bytes]] = {
+    "arxiv-jsonl": mutate_json_lines, "jsonl": mutate_json_lines, "openreview-json": mutate_json_document,
+    "arxiv-csv": mutate_csv, "iclr-csv": mutate_csv,
+}
+
+
+def make_case(fmt: str, seeds: dict[str, list[bytes]], everything: list[bytes], rng: random.Random) -> bytes:
+    own = seeds.get(fmt) or everything
+    seed = rng.choice(everything) if rng.random() < 0.1 else rng.choice(own)
+    if fmt in STRUCTURED and seed in own and rng.random() < 0.5:
+        data = STRUCTURED[fmt](seed, rng)
+        return mutate_bytes(data, rng) if rng.random() < 0.3 else data
+    return mutate_bytes(seed, rng)
+
+
+# ------------------------------------------------------------------------------------ checking
 
 
 def check(path: Path, fmt: str, n_lines: int) -> str:
@@ -76,13 +248,18 @@ def check(path: Path, fmt: str, n_lines: int) -> str:
         records = list(read_records(path, fmt=fmt))
     except SourceError as exc:
         return "file-error" if exc.path == str(path) else f"bad SourceError path {exc}"
+    outcome = "ok"
     for record in records:
         if isinstance(record, Rejected):
-            if record.path != str(path) or not 1 <= record.line <= n_lines:
+            if record.path != str(path) or not 1 <= record.line <= n_lines or not record.message:
                 return f"bad rejection {record}"
-        elif not isinstance(record, Paper):
+            outcome = "rejected"
+        elif isinstance(record, Paper):
+            if not (record.title or record.abstract) or not record.id:
+                return f"paper without title/abstract/id {record.id!r}"
+        else:
             return f"unexpected record {record!r}"
-    return "ok"
+    return outcome if records else "empty"
 
 
 def main() -> int:
@@ -90,19 +267,24 @@ def main() -> int:
     parser.add_argument("--cases", type=int, default=10000, help="cases per parser")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=int, default=5, help="seconds allowed per case")
+    parser.add_argument("--formats", help="comma-separated formats (default: auto and every registered one)")
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    seeds = [p.read_bytes()[:30000] for p in SAMPLES if p.is_file()]
+    seeds = load_seeds()
+    everything = [s for group in seeds.values() for s in group]
+    print("seeds per format:", {k: len(v) for k, v in seeds.items()})
+    formats = args.formats.split(",") if args.formats else ["auto", *SOURCES]
     signal.signal(signal.SIGALRM, _alarm)
     failures = 0
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "case.txt"
-        for fmt in ["auto", *SOURCES]:
-            start, outcomes = time.perf_counter(), {}
+        for fmt in formats:
+            start, outcomes, slowest = time.perf_counter(), {}, 0.0
             for _ in range(args.cases):
-                data = mutate(rng.choice(seeds), rng)
+                data = make_case(fmt, seeds, everything, rng)
                 path.write_bytes(data)
                 signal.alarm(args.timeout)
+                began = time.perf_counter()
                 try:
                     outcome = check(path, fmt, data.count(b"\n") + 1)
                 except Timeout:
@@ -111,20 +293,22 @@ def main() -> int:
                     outcome = f"CRASH {type(exc).__name__}: {exc}"
                 finally:
                     signal.alarm(0)
-                key = outcome if outcome in ("ok", "file-error") else "FAIL"
+                slowest = max(slowest, time.perf_counter() - began)
+                key = outcome if outcome in ("ok", "rejected", "empty", "file-error") else "FAIL"
                 outcomes[key] = outcomes.get(key, 0) + 1
                 if key == "FAIL":
                     failures += 1
-                    if failures <= 20:
+                    if failures <= 30:
                         keep = Path(tmp).parent / f"paperlens-fuzz-{fmt}-{failures}.bin"
                         keep.write_bytes(data)
-                        print(f"  {fmt}: {outcome} (input saved to {keep})", file=sys.stderr)
-            print(f"{fmt:22s} {args.cases} cases in {time.perf_counter() - start:6.1f}s  {outcomes}")
+                        print(f"  {fmt}: {outcome[:300]} (input saved to {keep})", file=sys.stderr, flush=True)
+            print(f"{fmt:20s} {args.cases} cases in {time.perf_counter() - start:6.1f}s  slowest {slowest:5.2f}s  "
+                  f"{dict(sorted(outcomes.items()))}", flush=True)
         start = time.perf_counter()
         for _ in range(args.cases):
-            text = mutate(rng.choice(seeds), rng).decode("utf-8", "replace")
+            text = mutate_bytes(rng.choice(everything), rng).decode("utf-8", "replace")
             latex_to_text(text[: rng.randint(0, 3000)])
-        print(f"{'latex_to_text':22s} {args.cases} cases in {time.perf_counter() - start:6.1f}s  no crash")
+        print(f"{'latex_to_text':20s} {args.cases} cases in {time.perf_counter() - start:6.1f}s  no crash")
     print("failures:", failures)
     return 1 if failures else 0
 

@@ -7,6 +7,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -140,6 +141,8 @@ class Store:
         self.path = str(path)
         self.readonly = readonly
         self._local = threading.local()
+        self._watch: sqlite3.Connection | None = None  # only reads PRAGMA data_version (see data_signature)
+        self._watch_lock = threading.Lock()
         if not readonly:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             self.migrate()
@@ -170,6 +173,10 @@ class Store:
         if conn is not None:
             conn.close()
             self._local.conn = None
+        with self._watch_lock:
+            if self._watch is not None:
+                self._watch.close()
+                self._watch = None
 
     def transaction(self):
         return _Transaction(self.conn)
@@ -578,11 +585,36 @@ class Store:
 
     # -- web reads -----------------------------------------------------------------------------
     def data_signature(self) -> tuple:
-        """Changes whenever papers or enrichments change: readers use it to refresh their caches."""
+        """Changes whenever papers or enrichments change: readers use it to refresh their caches.
+
+        Counts and times alone miss an update that lands in the same second as the previous one (times
+        have whole seconds) without adding a row, so the signature also holds the data_version of one
+        connection kept for that: SQLite moves it whenever any other connection commits."""
         conn = self.conn
         papers = conn.execute("SELECT count(*), max(updated_at), max(rowid) FROM papers").fetchone()
         enriched = conn.execute("SELECT count(*), max(updated_at) FROM enrichments").fetchone()
-        return (*tuple(papers), *tuple(enriched))
+        return (*tuple(papers), *tuple(enriched), self._data_version())
+
+    def _data_version(self) -> int:
+        with self._watch_lock:
+            if self._watch is None:
+                self._watch = (sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+                               if self.readonly else sqlite3.connect(self.path, check_same_thread=False))
+            return self._watch.execute("PRAGMA data_version").fetchone()[0]
+
+    @contextmanager
+    def read_snapshot(self):
+        """Reads inside see one committed state of the database (one WAL snapshot), however many
+        statements they take; writers in other processes go on meanwhile."""
+        conn = self.conn
+        if conn.in_transaction:  # already inside one (nested use): that snapshot holds
+            yield
+            return
+        conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            conn.execute("COMMIT" if conn.in_transaction else "SELECT 1")
 
     def all_enrichments(self) -> Iterator[dict[str, Any]]:
         """Every enrichment record (output decoded), for readers that resolve all papers at once."""

@@ -29,6 +29,7 @@ _ENTRY_OPEN = re.compile(r"<(?:[\w.-]+:)?entry[\s>/]")
 _ENTRY_CLOSE = re.compile(r"</(?:[\w.-]+:)?entry\s*>")
 _ROOT = re.compile(r"<([\w.-]+:)?([\w.-]+)[\s>/]")
 _VERSION = re.compile(r"v(\d+)$")
+_PARSER_BUGS = (ValueError, TypeError, AttributeError, KeyError, IndexError)
 
 
 @register
@@ -51,17 +52,29 @@ class ArxivAtomSource(Source):
             found = f"<{root}>" if root else "no XML element"
             yield Rejected(ctx.path, _first_content_line(text), f"not an Atom feed: found {found}, expected <feed>")
             return
-        feed = _parse(text)
+        nul = text.find("\x00")
+        if nul >= 0:  # not allowed anywhere in XML; the parser library fails on it rather than reporting it
+            yield Rejected(ctx.path, text.count("\n", 0, nul) + 1, "NUL character in the XML; the response is skipped")
+            return
+        try:
+            feed = _parse(text)
+        except _PARSER_BUGS as exc:  # feedparser itself fails on some hostile XML instead of flagging it
+            yield Rejected(ctx.path, _first_content_line(text),
+                           f"cannot parse the XML ({type(exc).__name__}: {exc}); the response is skipped")
+            return
         spans = _entry_spans(text)
         error = getattr(feed, "bozo_exception", None) if feed.get("bozo") else None
         if error is not None and hasattr(error, "getLineNumber"):  # broken XML, not a mere encoding note
             # Keep the entries that closed before the break: re-parse just them as a complete feed.
-            error_line = max(1, int(error.getLineNumber() or 1))
+            error_line = _our_line(text, max(1, int(error.getLineNumber() or 1)))
             complete = [i for i, (_, end) in enumerate(spans) if end is not None and end < error_line]
             entries = []
             if complete:
                 cut = _ENTRY_CLOSE.search(text, _offset_of_line(text, spans[complete[-1]][1]))
-                prefix = _parse(text[: cut.end()] + "\n</feed>\n") if cut else None
+                try:
+                    prefix = _parse(text[: cut.end()] + "\n</feed>\n") if cut else None
+                except _PARSER_BUGS:
+                    prefix = None
                 if prefix is not None and not prefix.get("bozo") and len(prefix.entries) == len(complete):
                     entries = prefix.entries
             for index, entry in enumerate(entries):
@@ -124,6 +137,19 @@ def _offset_of_line(text: str, line: int) -> int:
     for _ in range(line - 1):
         offset = text.index("\n", offset) + 1
     return offset
+
+
+_XML_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+def _our_line(text: str, xml_line: int) -> int:
+    """The XML parser counts a lone '\r' as a line break too; we count '\n' only (like editors, `wc -l`)."""
+    offset = 0
+    for number, match in enumerate(_XML_NEWLINE.finditer(text), start=2):
+        if number > xml_line:
+            break
+        offset = match.end()
+    return text.count("\n", 0, offset) + 1
 
 
 def _root_element(text: str) -> str | None:

@@ -61,9 +61,13 @@ class PaperlensJsonlSource(Source):
 
 def paper_from_export(data: dict) -> Paper:
     data = dict(data)
-    topic = data.get("topic")
+    topic, summary = data.get("topic"), data.get("summary")
+    if topic and not isinstance(topic, dict):
+        raise ValueError(f"topic: expected an object, got {type(topic).__name__}")
+    if summary and not (isinstance(summary, dict) and all(isinstance(s, dict) for s in summary.values())):
+        raise ValueError("summary: expected an object of {language: summary object}")
     data["topic"] = Topic.model_validate(topic) if topic else None
-    data["summary"] = {lang: Summary.model_validate(s) for lang, s in (data.get("summary") or {}).items()}
+    data["summary"] = {lang: Summary.model_validate(s) for lang, s in (summary or {}).items()}
     paper = Paper.model_validate(data)
     if not paper.abstract_raw:
         paper.abstract_raw = paper.abstract

@@ -12,6 +12,7 @@ those columns are never read.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -219,9 +220,12 @@ class IclrCsvSource(Source):
             value = row.get(column, "").strip()
             if value:
                 try:
-                    extra[column] = kind(float(value)) if kind is int else kind(value)
+                    number = float(value)
+                    if not math.isfinite(number):
+                        raise ValueError("not finite")
+                    extra[column] = int(number) if kind is int else number
                 except ValueError as exc:
-                    raise ValueError(f"{column} is not a number: {value[:20]!r}") from exc
+                    raise ValueError(f"{column} is not a finite number: {value[:20]!r}") from exc
         return Paper(
             title=title, abstract_raw=abstract, venue=venue, year=_year_of(venue),
             keywords=_str_list(row.get("keywords", "")),

@@ -161,7 +161,10 @@ class FeedSource(Source):
         if split is None:
             return Rejected(ctx.path, lines[1][0], "cannot tell the title from the author list")
         title, authors, truncated, org = split
-        iso = parse_month_day(header.group("date"), ctx.as_of)
+        try:
+            iso = parse_month_day(header.group("date"), ctx.as_of)
+        except ValueError as exc:  # 'Feb 30': the header has the right shape but no such day
+            return Rejected(ctx.path, start, f"bad date {header.group('date')!r} ({exc})")
         abstract = " ".join(text for _, text in lines[2:])
         from ..ids import normalize_category
 

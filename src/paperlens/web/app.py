@@ -24,8 +24,10 @@ from ..store import Store
 from . import pages
 from .catalog import Catalog, display_title, topic_key
 from .feeds import atom_feed
+from .guard import DEFAULT_MAX_BODY, DEFAULT_TIME_LIMIT, BodyLimit, TimeLimit, write_token_from_env
 from .i18n import LANGS, labels, pick_lang
 from .render import STATIC, Links, make_env
+from .write import add_write_routes
 
 SECURITY_HEADERS = [
     (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -61,6 +63,25 @@ class SecurityHeaders:
             await send(message)
 
         return await self.app(scope, receive, send_with_headers)
+
+
+class PinCatalog:
+    """Pure ASGI: each request sees the catalog version current when it arrived, from its first line to
+    its last, even if another request rebuilds the catalog meanwhile (no page mixes two versions)."""
+
+    def __init__(self, app, catalog: Catalog):
+        self.app = app
+        self.catalog = catalog
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        self.catalog.refresh()
+        token = self.catalog.pin()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.catalog.unpin(token)
 
 
 class PageCache:
@@ -160,18 +181,30 @@ def list_filters(request: Request) -> pages.ListFilters:
                              code=code == "1", kw=kw, sort=choice_param(request, "sort", pages.SORTS))
 
 
-def create_app(db_path: str, *, cache_size: int | None = None) -> FastAPI:
+_FROM_ENV = object()
+
+
+def create_app(db_path: str, *, cache_size: int | None = None, write_token: str | None | object = _FROM_ENV,
+               max_body: int = DEFAULT_MAX_BODY, request_timeout: float = DEFAULT_TIME_LIMIT) -> FastAPI:
     """The app over one database, opened read-only. Rendered pages are cached (PAPERLENS_PAGE_CACHE
-    entries, default 512, 0 turns it off) until the database changes."""
+    entries, default 2048 (≈10–60 kB each), 0 turns it off) until the database changes.
+
+    Write endpoints (POST /api/ingest) answer 403 unless `write_token` is set (default: the
+    PAPERLENS_WRITE_TOKEN variable), then need `Authorization: Bearer <token>`. Bodies over `max_body`
+    bytes get 413; a request running over `request_timeout` seconds is cut off (408/503)."""
     if cache_size is None:
-        cache_size = int(os.environ.get("PAPERLENS_PAGE_CACHE", "512"))
+        cache_size = int(os.environ.get("PAPERLENS_PAGE_CACHE", "2048"))
+    token = write_token_from_env() if write_token is _FROM_ENV else (write_token or None)
     store = Store(db_path, readonly=True)
     catalog = Catalog(store)
     env = make_env()
     app = FastAPI(title="paperlens", version="1", docs_url=None, redoc_url=None,
                   description="Read-only JSON API of a paperlens digest.")
     app.add_middleware(PageCache, catalog=catalog, size=cache_size)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(PinCatalog, catalog=catalog)
+    app.add_middleware(BodyLimit, max_bytes=max_body)
+    app.add_middleware(TimeLimit, seconds=request_timeout)
+    app.add_middleware(SecurityHeaders)  # outermost: its headers also reach the guards' own answers
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.state.catalog = catalog
 
@@ -220,8 +253,12 @@ def create_app(db_path: str, *, cache_size: int | None = None) -> FastAPI:
         return error_page(request, exc.status_code, str(exc.detail))
 
     @app.exception_handler(Exception)
-    async def _crash(request: Request, exc: Exception):  # pragma: no cover - a bug; still no stack trace out
-        return error_page(request, 500, "internal error")
+    async def _crash(request: Request, exc: Exception):  # a bug; still no stack trace out
+        # Starlette answers this one outside every middleware, so the security headers are set here.
+        response = error_page(request, 500, "internal error")
+        for name, value in SECURITY_HEADERS:
+            response.headers[name.decode()] = value.decode()
+        return response
 
     def page_number(request: Request) -> int:
         return int_param(request, "page", 1, 1, MAX_PAGE)
@@ -433,7 +470,9 @@ def create_app(db_path: str, *, cache_size: int | None = None) -> FastAPI:
             p = catalog.papers.get(hit.id)
             if p is not None:
                 results.append({**paper_brief(p), "score": hit.score})
-        return {"query": q, "total": found.total, "results": results}
+        # The same query gives the same answer until the catalog changes: the page cache may keep it.
+        return JSONResponse({"query": q, "total": found.total, "results": results},
+                            headers={"x-pl-cacheable": "1"})
 
     @app.api_route("/docs", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
     def docs(request: Request):
@@ -441,4 +480,5 @@ def create_app(db_path: str, *, cache_size: int | None = None) -> FastAPI:
         spec = app.openapi()
         return html(request, "docs.html", lambda: {"spec": spec, "spec_json": json.dumps(spec, indent=2)})
 
+    add_write_routes(app, db_path, token)
     return app

@@ -2,7 +2,11 @@
 `views`, so enrichment outputs count) and the indexes the pages list them by.
 
 Rebuilt when the database changes (checked at most once a second), so pages stay fast on big
-topics: listing, sorting and filtering work on memory, not SQL per request."""
+topics: listing, sorting and filtering work on memory, not SQL per request.
+
+No torn reads: a version is read from the database in one SQLite snapshot, built aside and swapped in
+with one assignment; a request pins the version it started with (`Catalog.pin`, done by the app for
+every request), so a rebuild in another thread never mixes two versions into one page."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import re
 import threading
 import time
 from collections import Counter, defaultdict
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 
 from ..clean import slugify
@@ -75,14 +80,39 @@ def sort_date(paper: Paper) -> str:
     return f"{paper.year:04d}" if paper.year else ""
 
 
+_PINNED: ContextVar[tuple | None] = ContextVar("paperlens_catalog_pin", default=None)
+
+
+class _Version:
+    """The fields of one catalog version (papers, topics, areas, stats, ...); never changed once built,
+    except for the per-version cache `memo`."""
+
+
 class Catalog:
     def __init__(self, store: Store):
         self.store = store
         self._lock = threading.Lock()
         self._checked = 0.0
-        self.signature: tuple | None = None
-        self.version = 0
+        self._current: _Version | None = None
         self._build()
+
+    def __getattr__(self, name: str):
+        # Only reached for a version's fields (the instance itself holds just the four above).
+        current = self.__dict__.get("_current")
+        pin = _PINNED.get()
+        version = pin[1] if pin is not None and pin[0] is self else current
+        try:
+            return getattr(version, name)
+        except AttributeError:
+            raise AttributeError(name) from None
+
+    def pin(self) -> Token:
+        """Make the current version the one this request (context) sees until `unpin`."""
+        return _PINNED.set((self, self._current))
+
+    @staticmethod
+    def unpin(token: Token) -> None:
+        _PINNED.reset(token)
 
     # -- freshness --------------------------------------------------------------------------------
     def refresh(self) -> bool:
@@ -100,13 +130,16 @@ class Catalog:
             return True
 
     def _build(self) -> None:
-        signature = self.store.data_signature()
         enrichments: dict[str, dict[str, dict]] = defaultdict(dict)
-        for item in self.store.all_enrichments():
-            enrichments[item["paper_id"]][item["step"]] = item
         papers: dict[str, Paper] = {}
-        for paper in self.store.iter_papers():
-            papers[paper.id] = apply_enrichments(paper, enrichments.get(paper.id, {}))
+        # The signature is taken first: a commit landing before the snapshot starts then only costs one
+        # more rebuild, never a missed change.
+        signature = self.store.data_signature()
+        with self.store.read_snapshot():  # enrichments and papers of one committed state
+            for item in self.store.all_enrichments():
+                enrichments[item["paper_id"]][item["step"]] = item
+            for paper in self.store.iter_papers():
+                papers[paper.id] = apply_enrichments(paper, enrichments.get(paper.id, {}))
         topics: dict[tuple, TopicInfo] = {}
         authors: dict[str, AuthorInfo] = {}
         keywords: dict[str, KeywordInfo] = {}
@@ -145,21 +178,22 @@ class Catalog:
         areas: dict[str | None, list[TopicInfo]] = defaultdict(list)
         for info in sorted(topics.values(), key=lambda t: (-len(t.ids), t.label)):
             areas[info.area].append(info)
-        self.papers = papers
-        self.position = position
-        self.newest = newest
-        self.topics = {t.slug: t for t in topics.values()}
-        self.areas = dict(sorted(areas.items(), key=lambda kv: -sum(len(t.ids) for t in kv[1])))
-        self.no_topic = no_topic
-        self.authors = authors
-        self.keywords = keywords
-        self.titles = {pid: display_title(p) for pid, p in papers.items()}
-        self.keyword_norms = {pid: list(dict.fromkeys(n for n in (keyword_norm(k) for k in p.keywords) if n))
-                              for pid, p in papers.items()}
-        self.memo: dict = {}  # per-version results pages compute once (facets, rendered cards)
-        self.signature = signature
-        self.version += 1
-        self.stats = {
+        new = _Version()
+        new.papers = papers
+        new.position = position
+        new.newest = newest
+        new.topics = {t.slug: t for t in topics.values()}
+        new.areas = dict(sorted(areas.items(), key=lambda kv: -sum(len(t.ids) for t in kv[1])))
+        new.no_topic = no_topic
+        new.authors = authors
+        new.keywords = keywords
+        new.titles = {pid: display_title(p) for pid, p in papers.items()}
+        new.keyword_norms = {pid: list(dict.fromkeys(n for n in (keyword_norm(k) for k in p.keywords) if n))
+                             for pid, p in papers.items()}
+        new.memo = {}  # per-version results pages compute once (facets, rendered cards)
+        new.signature = signature
+        new.version = (self._current.version if self._current is not None else 0) + 1
+        new.stats = {
             "papers": len(papers),
             "topics": len(topics),
             "authors": len(authors),
@@ -167,6 +201,7 @@ class Catalog:
             "with_summary": sum(1 for p in papers.values() if any(not s.is_empty() for s in p.summary.values())),
             "years": Counter(p.year for p in papers.values()),
         }
+        self._current = new  # one assignment: readers see the old version or the new one, never a mix
 
     # -- lookups ----------------------------------------------------------------------------------
     def get(self, pid: str) -> Paper | None:

@@ -1,0 +1,133 @@
+"""Guards in front of the web app: a cap on request bodies (413), a time limit per request, and the
+bearer token that write endpoints need (writes are off unless a token is configured).
+
+Both limits are pure ASGI middleware so they also cover requests that never reach a route."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import os
+
+from starlette.exceptions import HTTPException
+
+DEFAULT_MAX_BODY = 20 * 1024 * 1024  # an uploaded source file; pages and the read API take no body
+DEFAULT_TIME_LIMIT = 30.0
+WRITE_TOKEN_ENV = "PAPERLENS_WRITE_TOKEN"
+
+
+async def _send_error(scope, send, status: int, message: str, headers: list | None = None) -> None:
+    if scope.get("path", "").startswith("/api/"):
+        body, kind = json.dumps({"error": message, "status": status}).encode(), b"application/json"
+    else:
+        body, kind = message.encode("utf-8"), b"text/plain; charset=utf-8"
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close"), *(headers or [])]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class BodyLimit:
+    """413 for a body over `max_bytes`: at once when Content-Length says so, else as soon as the bytes
+    read pass the limit (a chunked upload), raised inside the route so the app's error page answers."""
+
+    def __init__(self, app, max_bytes: int = DEFAULT_MAX_BODY):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = next((v for k, v in scope.get("headers", []) if k == b"content-length"), None)
+        if declared is not None:
+            try:
+                size = int(declared)
+            except ValueError:
+                return await _send_error(scope, send, 400, "Content-Length is not a number")
+            if size > self.max_bytes:
+                return await _send_error(scope, send, 413, f"request body over {self.max_bytes} bytes")
+        seen = 0
+
+        async def counted():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise HTTPException(413, f"request body over {self.max_bytes} bytes")
+            return message
+
+        return await self.app(scope, receive if self.max_bytes <= 0 else counted, send)
+
+
+class TimeLimit:
+    """Cuts off a request that takes longer than `seconds`: 408 while its body is still arriving (a slow
+    client), 503 when the server is the slow part. A handler running in the thread pool is answered at the
+    deadline (its thread cannot be killed: it finishes in the background, its answer dropped). A handler
+    that blocks the event loop cannot be interrupted; its late answer is replaced by the 503. A response
+    already under way when the deadline passes is ended by closing the connection."""
+
+    def __init__(self, app, seconds: float = DEFAULT_TIME_LIMIT):
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or self.seconds <= 0:
+            return await self.app(scope, receive, send)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.seconds
+        state = {"started": False, "late": False, "body_done": not _has_body(scope)}
+
+        async def tracked_receive():
+            message = await receive()
+            if message["type"] != "http.request" or not message.get("more_body"):
+                state["body_done"] = True
+            return message
+
+        async def tracked_send(message):
+            if message["type"] == "http.response.start" and not state["late"]:
+                if loop.time() > deadline:
+                    state["late"] = True
+                else:
+                    state["started"] = True
+            if not state["late"]:
+                await send(message)
+
+        try:
+            await asyncio.wait_for(self.app(scope, tracked_receive, tracked_send), self.seconds)
+        except TimeoutError:
+            if state["started"]:
+                raise  # uvicorn closes the connection: the client sees a cut response, not a wrong one
+            state["late"] = True
+        if state["late"]:
+            if state["body_done"]:
+                await _send_error(scope, send, 503, f"the request took over {self.seconds:g} s and was stopped",
+                                  [(b"retry-after", b"5")])
+            else:
+                await _send_error(scope, send, 408, f"the request body took over {self.seconds:g} s to arrive")
+
+
+def _has_body(scope) -> bool:
+    headers = dict(scope.get("headers", []))
+    return headers.get(b"content-length", b"0") not in (b"0", b"") or b"transfer-encoding" in headers
+
+
+def write_token_from_env(name: str | None = None) -> str | None:
+    """The write token from environment variable `name` (default PAPERLENS_WRITE_TOKEN); None (writes
+    off) when unset or blank, so an empty variable never means 'no token needed'."""
+    value = os.environ.get(name or WRITE_TOKEN_ENV, "").strip()
+    return value or None
+
+
+def check_write_token(authorization: str | None, token: str | None) -> tuple[int, str] | None:
+    """None when the request may write; else (status, reason): 403 writes are off, 401 bad credentials."""
+    if not token:
+        return 403, ("this server is read-only: writes are off unless it is started with "
+                     f"--write-token-env NAME or {WRITE_TOKEN_ENV}")
+    scheme, _, given = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
+        return 401, "this endpoint needs 'Authorization: Bearer <token>'"
+    if not hmac.compare_digest(given.strip().encode("utf-8"), token.encode("utf-8")):
+        return 401, "wrong token"
+    return None
