@@ -79,6 +79,7 @@ class HybridSearcher:
         self.store = store
         self._embedder = embedder
         self._indexes: dict[str, VectorIndex] = {}
+        self._vectors_checked: dict[str, float] = {}
         self._lock = threading.Lock()
         self.index_dir = index_dir
         self._text_index: TantivyIndex | None = None
@@ -97,13 +98,19 @@ class HybridSearcher:
     def vector_index(self, model: str | None = None, dim: int | None = None) -> VectorIndex | None:
         """The index over stored embeddings of `model` (default: the query embedder's), refreshed with
         rows added since it was last used."""
+        import time
+
         if model is None:
             model, dim = self.embedder.name, self.embedder.dim
         with self._lock:
+            index = self._indexes.get(model)
+            now = time.monotonic()
+            if index is not None and now - self._vectors_checked.get(model, 0.0) < 5:
+                return index  # new vectors are picked up at most a few seconds late
+            self._vectors_checked[model] = now
             count = self.store.embedding_count(model)
             if count == 0:
                 return None
-            index = self._indexes.get(model)
             if index is None:
                 dim = dim or self.store.embedding_dim(model)
                 ann = count > ANN_THRESHOLD
@@ -154,7 +161,11 @@ class HybridSearcher:
                 self._text_state = tuple(state)
         return self._text_index
 
-    def keyword(self, text: str, k: int, filters: SearchFilters | None = None) -> list[tuple[str, float]]:
+    def keyword(self, text: str, k: int, filters: SearchFilters | None = None,
+                need: int | None = None) -> list[tuple[str, float]]:
+        """Papers with every word, best first; when fewer than `need` (default k) have them all, papers
+        with any of the content words follow."""
+        need = k if need is None else need
         terms = query_terms(text)
         expression = fts_expression(terms)
         if expression is None:
@@ -162,18 +173,18 @@ class HybridSearcher:
         filters = filters if filters is not None and filters.active() else None
         index = self.text_index()
         if index is not None:
-            return self._keyword_tantivy(index, terms, k, filters)
+            return self._keyword_tantivy(index, terms, k, filters, need)
         found = self.store.fts_search(expression, k, filters)
-        if len(found) < k and len(terms) > 1:
+        if len(found) < need and len(terms) > 1:
             seen = {pid for pid, _ in found}
             found += [hit for hit in self.store.fts_search(fts_expression(terms, "or"), k, filters)
                       if hit[0] not in seen]
         return found[:k]
 
-    def _keyword_tantivy(self, index, terms: list[str], k: int, filters) -> list[tuple[str, float]]:
+    def _keyword_tantivy(self, index, terms: list[str], k: int, filters, need: int) -> list[tuple[str, float]]:
         depth = max(k, 1000) if filters else k
         found = index.search(terms, depth, "and")
-        if len(found) < depth and len(terms) > 1:
+        if len(found) < (depth if filters else need) and len(terms) > 1:
             content = [t for t in terms if t not in STOPWORDS] or terms
             seen = {rowid for rowid, _ in found}
             found += [hit for hit in index.search(content, depth, "or") if hit[0] not in seen]
@@ -200,7 +211,7 @@ class HybridSearcher:
             return 0, []
         filters = filters or SearchFilters()
         depth = max(min_depth, (offset + limit) * 2)
-        keyword = self.keyword(text, depth, filters) if mode in ("hybrid", "keyword") else []
+        keyword = self.keyword(text, depth, filters, need=offset + limit) if mode in ("hybrid", "keyword") else []
         semantic = self.semantic(text, depth) if mode in ("hybrid", "semantic") else []
         fused: dict[str, float] = {}
         ranks: dict[str, list[int | None]] = {}
