@@ -213,3 +213,14 @@ def test_eval_topics_on_seeds_is_held_out_and_accurate():
     assert report["accuracy"] >= 0.70, report
     assert report["macro_f1"] >= 0.68, report
     assert {r["label"] for r in report["per_label"]} == set(DIGEST_LABELS)
+
+
+def test_enrich_with_an_unknown_taxonomy_is_a_usage_error(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from paperlens.cli import main
+
+    monkeypatch.setenv("PAPERLENS_TAXONOMY", "no-such-taxonomy")
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "t.db"), "enrich", "--steps", "topic"])
+    assert result.exit_code == 2 and "unknown taxonomy 'no-such-taxonomy'" in result.output
+    assert "Traceback" not in result.output

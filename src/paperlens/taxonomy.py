@@ -28,7 +28,7 @@ DEFAULT_TAXONOMY = "llm-2026"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
-class TaxonomyError(Exception):
+class TaxonomyError(ValueError):
     pass
 
 
