@@ -8,7 +8,15 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paperlens.clean import detect_language, latex_to_text, normalize_key, normalize_space, slugify
+from paperlens.clean import (
+    detect_language,
+    latex_to_text,
+    normalize_key,
+    normalize_space,
+    slugify,
+    strip_group_braces,
+    unwrap_inline_math,
+)
 
 from .conftest import sample
 
@@ -77,3 +85,28 @@ def test_code_links_and_bad_bytes_fast_paths():
     assert find_code_url("github.com/a/b without a scheme") is None
     assert not has_bad_bytes("plain ascii") and not has_bad_bytes("café 中文")
     assert has_bad_bytes(b"caf\xe9".decode("utf-8", errors="surrogateescape"))
+
+
+latexy = st.text(alphabet=st.sampled_from(list("ab_ {}{}$$\\\\^x1é")), max_size=40)
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=latexy)
+def test_latex_passes_match_their_lookbehind_patterns(text):
+    # The shipped patterns start with a literal (fast); these are the plain lookbehind versions.
+    assert unwrap_inline_math(text) == re.sub(r"(?<!\\)\$\$?(.+?)(?<!\\)\$\$?", lambda m: m.group(1), text, flags=re.S)
+    assert strip_group_braces(text) == re.sub(r"(?<![\w\\])\{([^{}]*)\}", r"\1", text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(title=st.text(max_size=30), abstract=st.text(max_size=80), keywords=st.lists(st.text(max_size=10), max_size=4),
+       language=st.sampled_from(["en", "zh"]))
+def test_content_hash_is_the_hash_of_the_json_dump(title, abstract, keywords, language):
+    import hashlib
+    import json
+
+    from paperlens.models import Paper
+
+    paper = Paper(title=title, abstract=abstract, keywords=keywords, language=language)
+    payload = json.dumps([title, abstract, keywords, language], ensure_ascii=False, sort_keys=True)
+    assert paper.content_hash() == hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()[:32]

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from paperlens.store import Store
+
 N_PAPERS = 3000
 
 
@@ -68,7 +70,7 @@ def test_ingest_killed_at_random_points_loses_nothing(tmp_path, seed):
     ids = [r[0] for r in conn.execute("SELECT id FROM papers")]
     assert len(ids) == len(set(ids)) == N_PAPERS
     assert set(ids) == {f"test:{i}" for i in range(N_PAPERS)}
-    assert conn.execute("SELECT count(*) FROM papers_fts").fetchone()[0] == N_PAPERS
+    assert Store(db).integrity_check() == "ok"  # includes the full-text index
     assert conn.execute("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH 'number'").fetchone()[0] == N_PAPERS
     # every paper is found under its own id key, exactly once
     assert conn.execute("SELECT count(*) FROM paper_keys WHERE key LIKE 'test:%'").fetchone()[0] == N_PAPERS

@@ -13,13 +13,15 @@ from .conftest import FIXTURES, SAMPLE
 
 def tables(store: Store) -> dict[str, list]:
     conn = store.conn
+    # The full-text index keeps no copy of the text: compare what it indexed, term by term and position.
+    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_terms USING fts5vocab(main, papers_fts, 'instance')")
     return {
         "papers": conn.execute("SELECT rowid, id, data, provenance, content_hash, title, year, date, language, venue, "
                                "topic_area, topic_label, has_code FROM papers ORDER BY rowid").fetchall(),
         "keys": conn.execute("SELECT key, paper_id FROM paper_keys ORDER BY key").fetchall(),
         "authors": conn.execute("SELECT * FROM paper_authors ORDER BY paper_id, position").fetchall(),
         "keywords": conn.execute("SELECT * FROM paper_keywords ORDER BY paper_id, norm, origin").fetchall(),
-        "fts": conn.execute("SELECT rowid, title, abstract, keywords, authors FROM papers_fts ORDER BY rowid").fetchall(),
+        "fts": conn.execute("SELECT term, doc, col, offset FROM temp.fts_terms ORDER BY 1, 2, 3, 4").fetchall(),
     }
 
 
@@ -30,12 +32,17 @@ def test_batched_ingest_equals_one_at_a_time(tmp_path):
     dup.write_text("".join(json.dumps(r) + "\n" for r in [*records, changed, records[1], records[2]]))
     seeds = [p for p in sorted(SAMPLE.glob("*.txt")) if not p.name.startswith("002")]  # 002 only adds time
     paths = [*seeds, dup, FIXTURES / "papers.bib", FIXTURES / "iclr_papers.csv"]
-    one, many = Store(tmp_path / "one.db"), Store(tmp_path / "many.db")
-    report_one = ingest_paths(one, paths, batch_size=1)
-    report_many = ingest_paths(many, paths, batch_size=500)
-    assert (report_one.new, report_one.merged, report_one.unchanged) == \
-        (report_many.new, report_many.merged, report_many.unchanged)
+    one, many, child = Store(tmp_path / "one.db"), Store(tmp_path / "many.db"), Store(tmp_path / "child.db")
+    report_one = ingest_paths(one, paths, batch_size=1, parallel=False)
+    report_many = ingest_paths(many, paths, batch_size=500, parallel=False)
+    # parsed in a second process, as big files are
+    report_child = ingest_paths(child, paths, batch_size=7, parallel=True)
+    counts = [(r.new, r.merged, r.unchanged, r.rejected) for r in (report_one, report_many, report_child)]
+    assert counts[0] == counts[1] == counts[2], counts
     assert report_many.merged + report_many.unchanged >= 4
-    assert tables(one) == tables(many)
+    assert tables(one) == tables(many) == tables(child)
+    assert tables(one)["fts"]
+    for store in (one, many, child):
+        assert store.integrity_check() == "ok"
     merged = many.get("arxiv:2406.11111")
     assert merged.title.endswith("(extended version)") and len(merged.sources) == 3

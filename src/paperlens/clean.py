@@ -46,7 +46,12 @@ _ACCENT_MARKS = {"'": "\u0301", "`": "\u0300", "^": "\u0302", '"': "\u0308", "~"
 _TILDE_ACCENT = re.compile(r"\\(?:tilde|hat|bar|vec|widetilde|widehat|overline)\s*\{([^{}]*)\}")
 _SUPERSUB = re.compile(r"([\^_])\{([^{}]*)\}")
 _COMMAND = re.compile(r"\\([A-Za-z]+|[%&_#${},;! ])")
-_INLINE_MATH = re.compile(r"(?<!\\)\$\$?(.+?)(?<!\\)\$\$?", re.S)
+# A pattern that starts with a lookbehind is tried at every position (slow on long abstracts); these
+# start with a literal and give the same matches (tests/test_clean_equivalence.py checks both).
+# An escaped \$ is matched and kept, so it never opens math.
+_INLINE_MATH = re.compile(r"\\\$|\$\$?(.+?)(?<!\\)\$\$?", re.S)
+_ACCENT_START = re.compile(r"""\\(?:['`^"~=.]|[uvHc]\{)""")
+_STRAY_BACKSLASH = re.compile(r"\\(?![A-Za-z])")
 
 CODE_HOSTS = re.compile(
     r"https?://(?:www\.)?(?:github\.com|gitlab\.com|huggingface\.co|bitbucket\.org|codeberg\.org|"
@@ -93,8 +98,9 @@ def latex_to_text(raw: str, placeholder: str | None = None) -> str:
         text = _DROP.sub("", text)
         text = _apply_until_stable(_STYLE, lambda m: m.group(1), text)
         text = _apply_until_stable(_TILDE_ACCENT, lambda m: m.group(1), text)
-        text = _ACCENT.sub(_accent, text)
-    if "{" in text:
+        if _ACCENT_START.search(text):
+            text = _ACCENT.sub(_accent, text)
+    if "^{" in text or "_{" in text:
         text = _SUPERSUB.sub(lambda m: m.group(1) + (m.group(2) if len(m.group(2)) == 1 else f"({m.group(2)})"), text)
 
     def command(match: re.Match[str]) -> str:
@@ -106,23 +112,45 @@ def latex_to_text(raw: str, placeholder: str | None = None) -> str:
         return name if len(name) > 1 else ""
 
     if "$" in text:
-        text = _INLINE_MATH.sub(lambda m: m.group(1), text)
+        text = unwrap_inline_math(text)
     if "\\" in text:
         text = _COMMAND.sub(command, text)
     text = text.replace("~", " ").replace("``", "\u201c").replace("''", "\u201d").replace("---", "—")
     text = text.replace("--", "–")
     # Leftover grouping braces are markup, not content.
     if "{" in text:
-        text = _GROUP_BRACES.sub(r"\1", text)
+        text = strip_group_braces(text)
     text = text.replace("{}", "")
-    text = re.sub(r"\\(?![A-Za-z])", "", text)  # a stray backslash is markup, not content
+    if "\\" in text:
+        text = _STRAY_BACKSLASH.sub("", text)  # a stray backslash is markup, not content
     return normalize_space(text)
 
 
-_GROUP_BRACES = re.compile(r"(?<![\w\\])\{([^{}]*)\}")
-_HSPACE = re.compile(r"[ \t\f\v]+")
-_NEWLINE = re.compile(r" *\n *")
+def unwrap_inline_math(text: str) -> str:
+    """$x$ and $$x$$ -> x; an escaped \\$ stays as it is."""
+    return _INLINE_MATH.sub(lambda m: m.group(0) if m.group(1) is None else m.group(1), text)
+
+
+_GROUP_BRACES = re.compile(r"\{([^{}]*)\}")
+_BRACE_KEEPER = re.compile(r"[\w\\]")
+
+
+def strip_group_braces(text: str) -> str:
+    """{x} -> x, except after a word character or backslash (there the braces are an argument)."""
+
+    def strip(match: re.Match[str]) -> str:
+        start = match.start()
+        if start and _BRACE_KEEPER.match(match.string, start - 1):
+            return match.group(0)
+        return match.group(1)
+
+    return _GROUP_BRACES.sub(strip, text)
+_TABS_TO_SPACES = str.maketrans("\t\f\v", "   ")
 _SPACE_PUNCT = re.compile(r" ([,.;:!?)])(?=\s|$)")
+
+
+def _first_group(match: re.Match[str]) -> str:
+    return match.group(1)
 
 
 def normalize_space(text: str) -> str:
@@ -131,13 +159,17 @@ def normalize_space(text: str) -> str:
         text = text.replace("\u00a0", " ")
     if "\r" in text:
         text = text.replace("\r", "")
-    if "  " in text or "\t" in text or "\f" in text or "\v" in text:
-        text = _HSPACE.sub(" ", text)
-    if "\n" in text:
-        text = _NEWLINE.sub(" ", text)
-    if (" ," in text or " ." in text or " ;" in text or " :" in text or " !" in text or " ?" in text
-            or " )" in text):
-        text = _SPACE_PUNCT.sub(r"\1", text)
+    # str methods, not a regex: a pattern tried at every space costs most of the time of reading an abstract
+    if "\t" in text or "\f" in text or "\v" in text:
+        text = text.translate(_TABS_TO_SPACES)
+    while "  " in text:
+        text = text.replace("  ", " ")
+    if "\n" in text:  # a line break and the spaces around it become one space
+        text = text.replace(" \n", "\n").replace("\n ", "\n").replace("\n", " ")
+    # On long texts one scan is cheaper than testing for each of the seven pairs.
+    if len(text) > 200 or (" ," in text or " ." in text or " ;" in text or " :" in text or " !" in text
+                           or " ?" in text or " )" in text):
+        text = _SPACE_PUNCT.sub(_first_group, text)
     return text.strip()
 
 
@@ -170,7 +202,7 @@ _CJK = re.compile("[\u4e00-\u9fff]")
 
 def detect_language(text: str) -> str:
     """'zh' when a meaningful share of the letters are CJK ideographs, else 'en'."""
-    if not text or _CJK.search(text) is None:  # fast path: most abstracts have no CJK at all
+    if not text or text.isascii() or _CJK.search(text) is None:  # most abstracts have no CJK at all
         return "en"
     cjk = len(_CJK.findall(text))
     letters = sum(1 for ch in text if ch.isalpha())
@@ -186,7 +218,10 @@ def normalize_key(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).lower()
     if text.isascii():  # same result as the regex, ten times faster
         return text.encode("ascii").translate(None, _ASCII_NON_ALNUM).decode("ascii")
-    return _NON_WORD.sub("", text)
+    # Drop ASCII punctuation and spaces as bytes (UTF-8 multi-byte sequences have no ASCII bytes), then
+    # whatever non-ASCII non-letters are left.
+    text = text.encode("utf-8").translate(None, _ASCII_NON_ALNUM).decode("utf-8")
+    return text if not text or text.isalnum() else _NON_WORD.sub("", text)
 
 
 def title_key(title: str) -> str | None:
@@ -213,9 +248,16 @@ def short_hash(*parts: str, length: int = 16) -> str:
 _NON_SLUG = re.compile(r"[^\w]+")
 
 
+_ASCII_TO_DASH = bytes(c if c >= 128 or chr(c).isalnum() or c == ord("_") else ord("-") for c in range(256))
+
+
 def slugify(text: str) -> str:
-    if not text.isascii():  # ASCII has no accents to strip
-        text = unicodedata.normalize("NFKD", text)
-        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    if text.isascii():  # no accents to strip; str methods beat the regex on short names
+        slug = text.lower().encode("ascii").translate(_ASCII_TO_DASH).decode("ascii")
+        while "--" in slug:
+            slug = slug.replace("--", "-")
+        return slug.strip("-") or "x"
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
     slug = _NON_SLUG.sub("-", text.lower()).strip("-")
     return slug or "x"

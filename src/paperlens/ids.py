@@ -37,6 +37,9 @@ def normalize_arxiv_id(raw: str | None) -> str | None:
     if not raw:
         return None
     value = str(raw).strip()
+    match = _NEW_ARXIV.match(value)
+    if match:  # the common case, already bare
+        return f"{match.group(1)}.{match.group(2)}"
     found = _ARXIV_IN_TEXT.search(value)
     if found:
         value = found.group(1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -10,8 +11,13 @@ from datetime import date
 from pathlib import Path
 
 from .models import Paper
+from .parser_process import read_in_child
 from .sources import Rejected, SourceError, read_records
-from .store import IngestResult, Store
+from .store import IngestResult, PreparedPaper, Store
+
+# Files at least this big are parsed in a second process while this one writes (both halves cost about
+# the same CPU per paper); below it the process start (about half a second) is not worth it.
+PARALLEL_MIN_BYTES = 16 * 2**20
 
 
 @dataclass
@@ -30,12 +36,20 @@ class IngestReport:
 
 
 def ingest_paths(store: Store, paths: Iterable[str | Path], *, fmt: str = "auto", as_of: date | None = None,
-                 strict: bool = False, batch_size: int = 500,
+                 strict: bool = False, batch_size: int = 2000,
                  on_record: Callable[[int], None] | None = None,
-                 on_rejected: Callable[[Rejected], None] | None = None) -> IngestReport:
+                 on_rejected: Callable[[Rejected], None] | None = None,
+                 parallel: bool | None = None) -> IngestReport:
+    """`parallel`: parse in a second process (None: when the file is big and there is a second core)."""
     report = IngestReport()
     for path in paths:
         try:
+            if not strict and _use_parallel(path, parallel):
+                # Up to two batches wait here, so the child keeps parsing while this process writes.
+                batches = prefetch(read_in_child(path, fmt, as_of, batch_size), size=2)
+                items = _counted(batches, report, on_record, on_rejected)
+                _count(report, store.ingest_prepared(items, batch_size=batch_size))
+                continue
             records = read_records(path, fmt=fmt, as_of=as_of)
             if strict:
                 # Read the whole file first: one bad record means nothing from it is stored.
@@ -54,6 +68,30 @@ def ingest_paths(store: Store, paths: Iterable[str | Path], *, fmt: str = "auto"
             continue
         _count(report, result)
     return report
+
+
+def _use_parallel(path: str | Path, parallel: bool | None) -> bool:
+    if parallel is not None:
+        return parallel
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        return False  # read_records reports it
+    return size >= PARALLEL_MIN_BYTES and (os.cpu_count() or 1) > 1
+
+
+def _counted(batches: Iterator[list[PreparedPaper | Rejected]], report: IngestReport, on_record,
+             on_rejected) -> Iterator[PreparedPaper]:
+    for batch in batches:
+        valid = 0
+        for item in batch:
+            if isinstance(item, Rejected):
+                _reject(report, item, on_rejected)
+            else:
+                valid += 1
+        if on_record and valid:
+            on_record(valid)  # once a batch: a progress bar update per paper would cost more than parsing it
+        yield from (item for item in batch if not isinstance(item, Rejected))
 
 
 def prefetch(items: Iterator[Paper], size: int = 1000) -> Iterator[Paper]:
@@ -81,6 +119,10 @@ def prefetch(items: Iterator[Paper], size: int = 1000) -> Iterator[Paper]:
         except BaseException as exc:  # handed to the consumer, which raises it
             put(_Failure(exc))
             return
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:  # a generator's cleanup runs in the thread that ran it
+                close()
         put(done)
 
     reader = threading.Thread(target=read, name="paperlens-reader", daemon=True)

@@ -74,11 +74,15 @@ def merge_papers(old: Paper, new: Paper, provenance: dict[str, str]) -> Paper:
     return merged
 
 
+_PROVENANCE_FIELDS = ("title", "authors", "org", "date", "year", "categories", "venue", "abstract", "abstract_raw",
+                      "keywords", "tldr", "code_url", "topic", "arxiv_id", "doi", "openreview_id")
+_EMPTY = (None, "", [], {})
+
+
 def initial_provenance(paper: Paper) -> dict[str, str]:
     origin = source_label(paper)
-    fields = ["title", "authors", "org", "date", "year", "categories", "venue", "abstract", "abstract_raw",
-              "keywords", "tldr", "code_url", "topic", "arxiv_id", "doi", "openreview_id"]
-    prov = {f: origin for f in fields if getattr(paper, f) not in (None, "", [], {})}
+    values = paper.__dict__  # plain field values; getattr per field shows up on bulk ingests
+    prov = {f: origin for f in _PROVENANCE_FIELDS if values[f] not in _EMPTY}
     for lang, summary in paper.summary.items():
         for field in SUMMARY_FIELDS:
             if getattr(summary, field):

@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+_json_string = json.encoder.encode_basestring  # a str as a JSON string literal, non-ASCII kept
+
 SUMMARY_FIELDS = ("motivation", "problem", "observation", "method", "experiments", "contribution")
 
 # Icons and Chinese labels of the six structured fields, as in the 002 digest.
@@ -85,10 +87,11 @@ class Paper(BaseModel):
 
     def content_hash(self) -> str:
         """Hash of the text enrichment reads: changes when title, abstract or keywords change."""
-        payload = json.dumps(
-            [self.title, self.abstract, self.keywords, self.language], ensure_ascii=False, sort_keys=True
-        )
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+        # Byte for byte json.dumps([title, abstract, keywords, language], ensure_ascii=False), without
+        # the encoder's overhead (this runs for every paper ingested).
+        keywords = "[" + ", ".join(map(_json_string, self.keywords)) + "]"
+        payload = f"[{_json_string(self.title)}, {_json_string(self.abstract)}, {keywords}, {_json_string(self.language)}]"
+        return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
     def export_dict(self) -> dict[str, Any]:
         """The stable JSONL export shape."""

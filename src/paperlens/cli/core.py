@@ -33,7 +33,7 @@ def _as_of(value: str | None) -> date:
 @click.option("--format", "fmt", default="auto", type=click.Choice(["auto", *SOURCES]), show_default=True)
 @click.option("--as-of", help="Date that gives relative dates ('Feb 3') their year; default today.")
 @click.option("--strict", is_flag=True, help="Store nothing from a file that has any bad record.")
-@click.option("--batch-size", default=500, show_default=True)
+@click.option("--batch-size", default=2000, show_default=True, help="Papers per transaction.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.pass_obj
 def ingest(obj, paths, fmt, as_of, strict, batch_size, quiet):

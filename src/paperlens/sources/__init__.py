@@ -55,15 +55,26 @@ def detect_format(path: str | Path) -> str:
     raise SourceError(str(path), 1, "unknown format; pass --format (one of: " + ", ".join(SOURCES) + ")")
 
 
-def read_records(path: str | Path, fmt: str = "auto", as_of: date | None = None) -> Iterator[Paper | Rejected]:
+def resolve_format(path: str | Path, fmt: str = "auto") -> str:
+    """The source name that reads `path`: detected for 'auto', checked otherwise."""
     path = Path(path)
     if not path.is_file():
         raise SourceError(str(path), 0, "no such file")
     name = detect_format(path) if fmt == "auto" else fmt
     if name not in SOURCES:
         raise SourceError(str(path), 0, f"unknown format {name!r}; known: " + ", ".join(SOURCES))
-    ctx = ReadContext(path=str(path), as_of=as_of or date.today())
+    return name
+
+
+def read_records(path: str | Path, fmt: str = "auto", as_of: date | None = None,
+                 shard: tuple[int, int, int] | None = None) -> Iterator[Paper | Rejected]:
+    """Papers (and rejections) in file order. `shard`: see ReadContext (only for shardable sources)."""
+    name = resolve_format(path, fmt)
+    if shard is not None and not SOURCES[name].shardable:
+        raise ValueError(f"{name} records are not one per line: it cannot be read in shards")
+    ctx = ReadContext(path=str(Path(path)), as_of=as_of or date.today(), shard=shard)
     return SOURCES[name]().read(ctx)
 
 
-__all__ = ["SOURCES", "ReadContext", "Rejected", "Source", "SourceError", "detect_format", "read_records", "register"]
+__all__ = ["SOURCES", "ReadContext", "Rejected", "Source", "SourceError", "detect_format", "read_records", "register",
+           "resolve_format"]

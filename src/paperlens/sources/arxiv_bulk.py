@@ -100,10 +100,15 @@ def _authors(parsed: Any, authors: str) -> list[str]:
         names = []
         for entry in parsed:
             if isinstance(entry, list | tuple) and entry:
-                last, first, suffix = (list(entry) + ["", "", ""])[:3]
-                name = " ".join(str(p).strip() for p in (first, last, suffix) if p and str(p).strip())
-                if name:
-                    names.append(latex_to_text(name))
+                # [last, first, suffix]: the name reads first last suffix
+                parts = []
+                for part in (entry[1] if len(entry) > 1 else "", entry[0], entry[2] if len(entry) > 2 else ""):
+                    if part:
+                        part = (part if isinstance(part, str) else str(part)).strip()
+                        if part:
+                            parts.append(part)
+                if parts:
+                    names.append(latex_to_text(" ".join(parts)))
         if names:
             return names
     text = latex_to_text(authors) if authors else ""
@@ -176,6 +181,7 @@ def _finish(paper: Paper, ctx: ReadContext, source: str, line: int) -> Paper:
 class ArxivJsonlSource(Source):
     name = "arxiv-jsonl"
     description = "arXiv bulk metadata snapshot (Kaggle), JSON lines"
+    shardable = True
 
     @classmethod
     def sniff(cls, path: Path, head: str) -> bool:
@@ -193,7 +199,7 @@ class ArxivJsonlSource(Source):
         loads = _json_loads()
         with open_text(ctx.path) as handle:
             for number, line in enumerate(handle, start=1):
-                if not line.strip():
+                if ctx.skips(number) or not line.strip():
                     continue
                 if has_bad_bytes(line):
                     yield Rejected(ctx.path, number, "not valid UTF-8 text (is the file in another encoding?)")

@@ -34,6 +34,16 @@ class Rejected:
 class ReadContext:
     path: str
     as_of: date = field(default_factory=date.today)
+    # (index, count, lines per block): read only the lines of every count-th block, starting at block
+    # index. Set only for sources with `shardable`, so several processes can share one big file.
+    shard: tuple[int, int, int] | None = None
+
+    def skips(self, line: int) -> bool:
+        """Whether line `line` (1-based) belongs to another shard."""
+        if self.shard is None:
+            return False
+        index, count, block = self.shard
+        return (line - 1) // block % count != index
 
 
 class SourceError(Exception):
@@ -71,6 +81,9 @@ class Source:
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
+    # One record per line: read() honours ReadContext.shard, and every record names its line
+    # (Rejected.line, or Paper.sources[0].line), so the shards can be put back in file order.
+    shardable: ClassVar[bool] = False
 
     @classmethod
     def sniff(cls, path: Path, head: str) -> bool:
@@ -82,23 +95,30 @@ class Source:
 
 def finish_paper(paper: Paper, ctx: ReadContext, source: str, line: int | None, source_id: str | None = None) -> Paper:
     """Fill what every source derives the same way: clean abstract, code link, language, ids."""
-    paper.title = latex_to_text(paper.title) if paper.title else ""
+    title = latex_to_text(paper.title) if paper.title else ""
     raw = paper.abstract_raw or paper.abstract
-    paper.abstract_raw = raw
     code_url = paper.code_url or find_code_url(raw)
-    paper.code_url = code_url
-    paper.abstract = latex_to_text(raw, placeholder=repo_name(code_url))
-    if not paper.language or paper.language == "en":
-        paper.language = detect_language(paper.abstract or paper.title)
-    paper.arxiv_id = normalize_arxiv_id(paper.arxiv_id)
-    paper.doi = normalize_doi(paper.doi)
+    abstract = latex_to_text(raw, placeholder=repo_name(code_url))
+    language = paper.language
+    if not language or language == "en":
+        language = detect_language(abstract or title)
+    arxiv_id = normalize_arxiv_id(paper.arxiv_id)
+    doi = normalize_doi(paper.doi)
+    values = {
+        "title": title, "abstract_raw": raw, "code_url": code_url, "abstract": abstract, "language": language,
+        "arxiv_id": arxiv_id, "doi": doi,
+        "keywords": _dedupe([k.strip() for k in paper.keywords if k and k.strip()]),
+        "authors": _dedupe([a.strip() for a in paper.authors if a and a.strip()]),
+        "sources": [SourceRef(source=source, path=ctx.path, line=line, source_id=source_id)],
+    }
     if paper.date and not paper.year:
-        paper.year = int(paper.date[:4])
-    paper.keywords = _dedupe([k.strip() for k in paper.keywords if k and k.strip()])
-    paper.authors = _dedupe([a.strip() for a in paper.authors if a and a.strip()])
+        values["year"] = int(paper.date[:4])
     if not paper.id:
-        paper.id = paper_id(paper.arxiv_id, paper.doi, paper.openreview_id, paper.title, paper.abstract)
-    paper.sources = [SourceRef(source=source, path=ctx.path, line=line, source_id=source_id)]
+        values["id"] = paper_id(arxiv_id, doi, paper.openreview_id, title, abstract)
+    # Every value already has its field's type; pydantic's per-attribute __setattr__ would cost more
+    # than the rest of this function on a bulk snapshot.
+    paper.__dict__.update(values)
+    paper.__pydantic_fields_set__.update(values)
     return paper
 
 
