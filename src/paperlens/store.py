@@ -767,9 +767,16 @@ _json_string = json.encoder.encode_basestring  # str -> JSON string literal, non
 
 
 def _provenance_json(provenance: dict[str, str]) -> str:
-    """Compact JSON of a str -> str dict (json.dumps builds an encoder per call; this runs per paper)."""
-    return "{" + ",".join(_json_string(str(k)) + ":" + (_json_string(v) if isinstance(v, str) else json.dumps(v))
-                          for k, v in provenance.items()) + "}"
+    """Compact JSON of a str -> str dict (json.dumps builds an encoder per call; this runs per paper).
+    Most values are one origin repeated, so each distinct value is encoded once."""
+    encoded: dict[Any, str] = {}
+    parts = []
+    for key, value in provenance.items():
+        text = encoded.get(value)
+        if text is None:
+            text = encoded[value] = _json_string(value) if isinstance(value, str) else json.dumps(value)
+        parts.append(_json_string(str(key)) + ":" + text)
+    return "{" + ",".join(parts) + "}"
 
 
 def _fts_text(paper: Paper) -> tuple[str, str, str, str]:
