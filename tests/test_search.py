@@ -94,3 +94,12 @@ def test_tantivy_backend_agrees_with_fts5(seeded, monkeypatch, tmp_path):
     assert {h.id for h in filtered} == {h.id for h in fts}
     for query in ['"', "AND OR", "x" * 10000, "模型"]:
         assert isinstance(tantivy_searcher.search(query, mode="keyword"), list)
+
+
+def test_tantivy_leaves_out_stopwords_only_when_other_words_remain(seeded, monkeypatch):
+    monkeypatch.setenv("PAPERLENS_KEYWORD_INDEX", "tantivy")
+    searcher = HybridSearcher(seeded)
+    with_stopwords = searcher.search("the merging of the models", mode="keyword", limit=20)
+    without = searcher.search("merging models", mode="keyword", limit=20)
+    assert with_stopwords and [h.id for h in with_stopwords] == [h.id for h in without]
+    assert searcher.search("the of", mode="keyword", limit=5)  # only stopwords: they are searched

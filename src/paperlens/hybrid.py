@@ -183,9 +183,11 @@ class HybridSearcher:
 
     def _keyword_tantivy(self, index, terms: list[str], k: int, filters, need: int) -> list[tuple[str, float]]:
         depth = max(k, 1000) if filters else k
-        found = index.search(terms, depth, "and")
-        if len(found) < (depth if filters else need) and len(terms) > 1:
-            content = [t for t in terms if t not in STOPWORDS] or terms
+        # Stopwords are left out when other words remain: at a million papers "the" matches nearly all
+        # of them, and ranking that posting list costs more than the rest of the query.
+        content = [t for t in terms if t not in STOPWORDS] or terms
+        found = index.search(content, depth, "and")
+        if len(found) < (depth if filters else need) and len(content) > 1:
             seen = {rowid for rowid, _ in found}
             found += [hit for hit in index.search(content, depth, "or") if hit[0] not in seen]
         ids = self.store.rowid_ids([rowid for rowid, _ in found])

