@@ -85,6 +85,7 @@ class HybridSearcher:
         self._text_index: TantivyIndex | None = None
         self._text_checked = 0.0
         self._text_state: tuple = ()
+        self._text_counter: int | None = None
 
     # -- semantic side ----------------------------------------------------------------------------
     @property
@@ -149,7 +150,13 @@ class HybridSearcher:
         if self._text_checked and now - self._text_checked < 5:
             return self._text_index
         self._text_checked = now
-        state = self.store.conn.execute("SELECT count(*), max(updated_at) FROM papers").fetchone()
+        counter = self.store.change_counter()
+        if counter == self._text_counter:
+            return self._text_index  # no commit since the last look
+        self._text_counter = counter
+        # Papers are never deleted, so max(rowid) is their count; both are index lookups, no scan.
+        state = self.store.conn.execute("SELECT max(rowid), max(updated_at) FROM papers").fetchone()
+        state = (state[0] or 0, state[1])
         if choice != "tantivy" and state[0] <= TANTIVY_THRESHOLD:
             self._text_index = None
             return None
