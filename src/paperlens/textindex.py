@@ -7,12 +7,20 @@ the source of truth: the index is derived from it incrementally and can be delet
 from __future__ import annotations
 
 import json
+import random
+import re
 import threading
 from pathlib import Path
 
 from .store import Store
 
 TANTIVY_THRESHOLD = 200_000
+# Single-word queries on words in at least this share of abstracts are answered from results worked out
+# at sync: ranking a posting list that holds nearly every paper costs tens of ms at a million papers,
+# and block-max WAND cannot skip when every paper scores about the same.
+HEAD_TERM_SHARE = 0.05
+HEAD_TERM_DEPTH = 100  # results kept per head term; deeper queries are run as usual
+_WORD = re.compile(r"[^\W_]+")
 _FIELDS = (("title", 3.0), ("keywords", 2.0), ("authors", 1.5), ("abstract", 1.0))
 
 
@@ -39,6 +47,7 @@ class TantivyIndex:
         self.index = tantivy.Index(self.schema, path=str(self.directory))
         self.meta_path = self.directory / "paperlens-sync.json"
         self._lock = threading.Lock()
+        self._head: dict[str, list[tuple[int, float]]] = {}  # head term -> its top results
 
     def _synced_until(self) -> str:
         if self.meta_path.exists():
@@ -77,14 +86,49 @@ class TantivyIndex:
             writer.wait_merging_threads()
             self.index.reload()
             self.meta_path.write_text(json.dumps({"updated_at": last_seen}))
+            if added or not self._head:
+                self._head = self._head_results()
             return added
+
+    def _head_results(self, sample: int = 3000) -> dict[str, list[tuple[int, float]]]:
+        """Top results of the words found in at least HEAD_TERM_SHARE of abstracts. Candidates come from
+        a random sample of stored abstracts; Tantivy's document frequency decides."""
+        searcher = self.index.searcher()
+        total = searcher.num_docs
+        top = self.store.conn.execute("SELECT max(rowid) FROM papers").fetchone()[0] or 0
+        if total < 1000 or not top:
+            return {}
+        rng = random.Random(0)
+        rowids = sorted({rng.randint(1, top) for _ in range(sample)})
+        counts: dict[str, int] = {}
+        for start in range(0, len(rowids), 500):
+            chunk = rowids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for (abstract,) in self.store.conn.execute(
+                    f"SELECT json_extract(data, '$.abstract') FROM papers WHERE rowid IN ({marks})", chunk):
+                for word in set(_WORD.findall((abstract or "").lower())):
+                    counts[word] = counts.get(word, 0) + 1
+        candidates = [w for w, n in counts.items() if n >= HEAD_TERM_SHARE * len(rowids) / 2]
+        head = {}
+        for word in candidates:
+            if searcher.doc_freq("abstract", word) >= HEAD_TERM_SHARE * total:
+                head[word] = self._search([word], HEAD_TERM_DEPTH, "and")
+        return head
 
     def search(self, terms: list[str], limit: int, mode: str = "and") -> list[tuple[int, float]]:
         """(papers.rowid, score) for the query terms (already lower-cased words; never parsed)."""
-        import tantivy
-
         if not terms:
             return []
+        unique = list(dict.fromkeys(terms))
+        if len(unique) == 1 and limit <= HEAD_TERM_DEPTH:
+            cached = self._head.get(unique[0])
+            if cached is not None:
+                return cached[:limit]
+        return self._search(unique, limit, mode)
+
+    def _search(self, terms: list[str], limit: int, mode: str) -> list[tuple[int, float]]:
+        import tantivy
+
         per_term = []
         for term in dict.fromkeys(terms):
             fields = [(tantivy.Occur.Should, tantivy.Query.boost_query(
