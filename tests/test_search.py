@@ -103,3 +103,18 @@ def test_tantivy_leaves_out_stopwords_only_when_other_words_remain(seeded, monke
     without = searcher.search("merging models", mode="keyword", limit=20)
     assert with_stopwords and [h.id for h in with_stopwords] == [h.id for h in without]
     assert searcher.search("the of", mode="keyword", limit=5)  # only stopwords: they are searched
+
+
+def test_an_unusable_keyword_index_falls_back_to_fts5(seeded, monkeypatch):
+    import paperlens.hybrid as hybrid_module
+
+    class Unwritable:
+        def __init__(self, store):
+            raise OSError(30, "Read-only file system")
+
+    monkeypatch.setenv("PAPERLENS_KEYWORD_INDEX", "tantivy")
+    monkeypatch.setattr(hybrid_module, "TantivyIndex", Unwritable)
+    searcher = HybridSearcher(seeded)
+    with pytest.warns(UserWarning, match="using SQLite FTS5"):
+        hits = searcher.search("lightweight substitute for self-attention", mode="keyword", limit=3)
+    assert hits and "LiSA" in seeded.get(hits[0].id).abstract

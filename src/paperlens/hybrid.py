@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 import threading
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,6 +87,7 @@ class HybridSearcher:
         self._text_checked = 0.0
         self._text_state: tuple = ()
         self._text_counter: int | None = None
+        self._text_warned = False
 
     # -- semantic side ----------------------------------------------------------------------------
     @property
@@ -161,11 +163,18 @@ class HybridSearcher:
             self._text_index = None
             return None
         with self._lock:
-            if self._text_index is None:
-                self._text_index = TantivyIndex(self.store)
-            if tuple(state) != self._text_state:
-                self._text_index.sync()
-                self._text_state = tuple(state)
+            try:
+                if self._text_index is None:
+                    self._text_index = TantivyIndex(self.store)
+                if tuple(state) != self._text_state:
+                    self._text_index.sync()
+                    self._text_state = tuple(state)
+            except (OSError, ValueError, RuntimeError) as exc:  # e.g. a read-only directory: FTS5 answers
+                if not self._text_warned:
+                    warnings.warn(f"keyword index beside {self.store.path} unavailable ({exc}); using SQLite FTS5",
+                                  stacklevel=2)
+                    self._text_warned = True
+                self._text_index = None
         return self._text_index
 
     def keyword(self, text: str, k: int, filters: SearchFilters | None = None,

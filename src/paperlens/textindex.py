@@ -14,7 +14,10 @@ from pathlib import Path
 
 from .store import Store
 
-TANTIVY_THRESHOLD = 200_000
+# bench/keyword_backends.py (docs/benchmarks.md): FTS5 ranks every match, so a common word took
+# 17-104 ms at 20k papers and 130-590 ms at 100k; Tantivy took 0.1-7 ms after a first sync of 1-2 s.
+# Small collections keep FTS5 alone: no second index to build or keep in step.
+TANTIVY_THRESHOLD = 10_000
 # Single-word queries on words in at least this share of abstracts are answered from results worked out
 # at sync: ranking a posting list that holds nearly every paper costs tens of ms at a million papers,
 # and block-max WAND cannot skip when every paper scores about the same.
