@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import random
 
+from paperlens import textindex
 from paperlens.models import Paper, SourceRef
 from paperlens.store import Store
 from paperlens.textindex import TantivyIndex
 
 
-def test_head_term_results_equal_running_the_query(tmp_path):
+def test_head_term_results_equal_running_the_query(tmp_path, monkeypatch):
+    monkeypatch.setattr(textindex, "HEAD_TERM_MIN_DOCS", 1000)  # the real threshold needs 200k papers
     rng = random.Random(3)
     words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"]
     store = Store(tmp_path / "p.db")
@@ -25,6 +27,8 @@ def test_head_term_results_equal_running_the_query(tmp_path):
     index.sync()
     assert "walrus" in index._head and "common" in index._head
     assert "w00042" not in index._head  # a rare word is not a head term
+    monkeypatch.setattr(textindex, "HEAD_TERM_MIN_DOCS", 200_000)
+    assert index._head_results() == {}  # small collections skip the work
     for word in ("walrus", "common", "alpha"):
         if word in index._head:
             for limit in (1, 10, 57, 100):

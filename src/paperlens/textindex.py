@@ -23,6 +23,7 @@ TANTIVY_THRESHOLD = 10_000
 # and block-max WAND cannot skip when every paper scores about the same.
 HEAD_TERM_SHARE = 0.05
 HEAD_TERM_DEPTH = 100  # results kept per head term; deeper queries are run as usual
+HEAD_TERM_MIN_DOCS = 200_000  # below this a common word takes ~0.1 ms anyway; skip the work at open
 _WORD = re.compile(r"[^\W_]+")
 _FIELDS = (("title", 3.0), ("keywords", 2.0), ("authors", 1.5), ("abstract", 1.0))
 
@@ -99,7 +100,7 @@ class TantivyIndex:
         searcher = self.index.searcher()
         total = searcher.num_docs
         top = self.store.conn.execute("SELECT max(rowid) FROM papers").fetchone()[0] or 0
-        if total < 1000 or not top:
+        if total < HEAD_TERM_MIN_DOCS or not top:
             return {}
         rng = random.Random(0)
         rowids = sorted({rng.randint(1, top) for _ in range(sample)})
