@@ -237,19 +237,19 @@ def test_catalog_is_built_from_one_database_snapshot(tmp_path, monkeypatch):
 
     db = build_web_db(tmp_path, seeds=("000",))
     reader = Store(db, readonly=True)
-    real_iter = reader.iter_papers
+    real_iter = reader.iter_paper_rows
     wrote = []
 
     def iter_with_a_commit_in_the_middle(*args, **kwargs):
-        for n, paper in enumerate(real_iter(*args, **kwargs)):
+        for n, row in enumerate(real_iter(*args, **kwargs)):
             if n == 1 and not wrote:  # another process commits while the catalog is being read
                 writer = Store(db)
                 writer.ingest([_late_paper("test:mid-read")])
                 writer.close()
                 wrote.append(True)
-            yield paper
+            yield row
 
-    monkeypatch.setattr(reader, "iter_papers", iter_with_a_commit_in_the_middle)
+    monkeypatch.setattr(reader, "iter_paper_rows", iter_with_a_commit_in_the_middle)
     catalog = Catalog(reader)
     assert wrote
     # the catalog and its signature describe the state before the commit, so the next check rebuilds

@@ -169,12 +169,12 @@ def export_site(store: Store, out_dir: str | os.PathLike[str], *, lang: str = "e
         seg = safe_segment(slug)
         paged("topic.html", lambda n, s=slug: pages.topic_context(catalog, s, pages.ListFilters(), n, PER_PAGE),
               ["topics", seg])
-        bib([catalog.papers[pid] for pid in info.ids], ["topics", seg, "papers.bib"])
+        bib(catalog.papers.many(info.ids), ["topics", seg, "papers.bib"])
     for norm, info in catalog.keywords.items():
         seg = safe_segment(norm)
         paged("tag.html", lambda n, k=norm: pages.tag_context(catalog, k, pages.ListFilters(), n, PER_PAGE),
               ["tags", seg])
-        bib([catalog.papers[pid] for pid in info.ids], ["tags", seg, "papers.bib"])
+        bib(catalog.papers.many(info.ids), ["tags", seg, "papers.bib"])
     for slug in catalog.authors:
         seg = safe_segment(slug)
         ctx = pages.author_context(catalog, slug)

@@ -23,8 +23,10 @@ def export_papers(store: Store) -> Iterator[Paper]:
         yield apply_enrichments(paper, store.enrichments_for(paper.id))
 
 
-def apply_enrichments(paper: Paper, enrichments: dict[str, dict]) -> Paper:
+def apply_enrichments(paper: Paper, enrichments: dict[str, dict], copy: bool = True) -> Paper:
+    """The paper with its enrichment outputs applied; `copy=False` fills `paper` itself (for a paper
+    just read, which nobody else holds: saves a deep copy per paper when reading many)."""
     # Enrichment steps register how their output fills a paper (see paperlens.enrich.steps).
     from .enrich.registry import apply_outputs
 
-    return apply_outputs(paper, enrichments)
+    return apply_outputs(paper, enrichments, copy=copy)

@@ -38,7 +38,7 @@ def load_steps() -> dict[str, type[Step]]:
     return STEPS
 
 
-def apply_outputs(paper: Paper, enrichments: dict[str, dict[str, Any]]) -> Paper:
+def apply_outputs(paper: Paper, enrichments: dict[str, dict[str, Any]], copy: bool = True) -> Paper:
     steps = load_steps()
     ordered = sorted(
         (e for e in enrichments.values() if e["status"] == "ok" and e["step"] in steps and e.get("output")),
@@ -46,7 +46,8 @@ def apply_outputs(paper: Paper, enrichments: dict[str, dict[str, Any]]) -> Paper
     )
     if not ordered:
         return paper
-    paper = paper.model_copy(deep=True)
+    if copy:
+        paper = paper.model_copy(deep=True)
     for item in ordered:
         steps[item["step"]].apply(paper, item["output"])
     return paper

@@ -286,7 +286,7 @@ def create_app(db_path: str, *, cache_size: int | None = None, write_token: str 
         catalog.refresh()
         if wants_bibtex(request):
             ctx = pages.topic_context(catalog, slug, list_filters(request), 1, 10**9)
-            return bibtex_response(ctx["all_papers"], slug)
+            return bibtex_response(catalog.papers.many(ctx["all_ids"]), slug)
         return html(request, "topic.html", lambda: pages.topic_context(
             catalog, slug, list_filters(request), page_number(request), per_page(request)))
 
@@ -295,7 +295,7 @@ def create_app(db_path: str, *, cache_size: int | None = None, write_token: str 
         catalog.refresh()
         if wants_bibtex(request):
             ctx = pages.tag_context(catalog, norm, list_filters(request), 1, 10**9)
-            return bibtex_response(ctx["all_papers"], norm)
+            return bibtex_response(catalog.papers.many(ctx["all_ids"]), norm)
         return html(request, "tag.html", lambda: pages.tag_context(
             catalog, norm, list_filters(request), page_number(request), per_page(request)))
 
@@ -315,7 +315,7 @@ def create_app(db_path: str, *, cache_size: int | None = None, write_token: str 
                 raise pages.NotFound(f"no paper with id {pid[:200]!r}")
             return RedirectResponse(f"/papers/{quote(real, safe=':')}", status_code=301)
         if wants_bibtex(request):
-            return bibtex_response([catalog.papers[pid]], pid)
+            return bibtex_response(catalog.papers.many([pid]), pid)
         return html(request, "paper.html", lambda: pages.paper_context(catalog, pid))
 
     @app.api_route("/feed", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
@@ -334,7 +334,7 @@ def create_app(db_path: str, *, cache_size: int | None = None, write_token: str 
         size = per_page(request, 20)
         if wants_bibtex(request):
             found = run_search(store, q, limit=MAX_LIMIT, filters=search_filters(request))
-            return bibtex_response([catalog.papers[h.id] for h in found.hits if h.id in catalog.papers], "search")
+            return bibtex_response(catalog.papers.many([h.id for h in found.hits]), "search")
 
         def build():
             page = page_number(request)
@@ -342,7 +342,8 @@ def create_app(db_path: str, *, cache_size: int | None = None, write_token: str 
             pages_n = max(1, -(-found.total // size))
             if found.total and page > pages_n:
                 raise pages.NotFound(f"page {page} is past the last page ({pages_n})")
-            hits = [(catalog.papers[h.id], h.score) for h in found.hits if h.id in catalog.papers]
+            shown = {p.id: p for p in catalog.papers.many([h.id for h in found.hits])}
+            hits = [(shown[h.id], h.score) for h in found.hits if h.id in shown]
             return {"q": q, "found": found, "hits": hits, "page": page, "pages": pages_n}
 
         return html(request, "search.html", build)
@@ -370,8 +371,8 @@ def create_app(db_path: str, *, cache_size: int | None = None, write_token: str 
         info = catalog.topics.get(slug)
         if info is None:
             raise pages.NotFound(f"no topic {slug!r}")
-        papers = pages.filter_and_sort(catalog, info.ids, pages.ListFilters(sort="date"))
-        return atom(request, f"paperlens · {info.label}", papers, Links().topic(slug))
+        ids = pages.filter_and_sort(catalog, info.ids, pages.ListFilters(sort="date"))
+        return atom(request, f"paperlens · {info.label}", catalog.papers.many(ids[:100]), Links().topic(slug))
 
     @app.api_route("/feeds/authors/{slug}.atom", methods=["GET", "HEAD"], include_in_schema=False)
     def author_atom(request: Request, slug: str):
@@ -379,15 +380,15 @@ def create_app(db_path: str, *, cache_size: int | None = None, write_token: str 
         info = catalog.authors.get(slug)
         if info is None:
             raise pages.NotFound(f"no author {slug!r}")
-        papers = pages.filter_and_sort(catalog, info.ids, pages.ListFilters(sort="date"))
-        return atom(request, f"paperlens · {info.name}", papers, Links().author(slug))
+        ids = pages.filter_and_sort(catalog, info.ids, pages.ListFilters(sort="date"))
+        return atom(request, f"paperlens · {info.name}", catalog.papers.many(ids[:100]), Links().author(slug))
 
     @app.api_route("/feeds/search.atom", methods=["GET", "HEAD"], include_in_schema=False)
     def search_atom(request: Request):
         catalog.refresh()
         q = request.query_params.get("q", "")
         found = run_search(store, q, limit=100, filters=search_filters(request))
-        papers = [catalog.papers[h.id] for h in found.hits if h.id in catalog.papers]
+        papers = catalog.papers.many([h.id for h in found.hits])
         return atom(request, f"paperlens · search: {q[:100]}", papers, Links().search(q))
 
     @app.api_route("/export/{kind}/{name}.bib", methods=["GET", "HEAD"], include_in_schema=False)
@@ -406,7 +407,7 @@ def create_app(db_path: str, *, cache_size: int | None = None, write_token: str 
             ids = None
         if ids is None:
             raise pages.NotFound(f"nothing to export at {kind}/{name}")
-        return bibtex_response([catalog.papers[pid] for pid in ids], name)
+        return bibtex_response(catalog.papers.many(ids), name)
 
     # -- JSON API ---------------------------------------------------------------------------------
     def paper_brief(p) -> dict:
@@ -430,9 +431,10 @@ def create_app(db_path: str, *, cache_size: int | None = None, write_token: str 
             wanted = set(info.ids)
             ids = [pid for pid in ids if pid in wanted]
         if year is not None:
-            ids = [pid for pid in ids if catalog.papers[pid].year == year]
+            briefs = catalog.briefs
+            ids = [pid for pid in ids if briefs[pid].year == year]
         return {"total": len(ids), "limit": limit, "offset": offset,
-                "papers": [paper_brief(catalog.papers[pid]) for pid in ids[offset:offset + limit]]}
+                "papers": [paper_brief(p) for p in catalog.papers.many(ids[offset:offset + limit])]}
 
     @app.get("/api/papers/{pid:path}", tags=["papers"], summary="One paper, everything known (effective view)")
     def api_paper(pid: str):
@@ -440,7 +442,10 @@ def create_app(db_path: str, *, cache_size: int | None = None, write_token: str 
         real = pid if pid in catalog.papers else catalog.canonical_id(pid)
         if real is None or real not in catalog.papers:
             raise pages.NotFound(f"no paper with id {pid[:200]!r}")
-        data = catalog.papers[real].export_dict()
+        paper = catalog.papers.get(real)
+        if paper is None:
+            raise pages.NotFound(f"no paper with id {pid[:200]!r}")
+        data = paper.export_dict()
         data["provenance"] = store.provenance(real)
         return data
 
@@ -465,11 +470,8 @@ def create_app(db_path: str, *, cache_size: int | None = None, write_token: str 
         limit = int_param(request, "limit", 20, 1, MAX_LIMIT)
         offset = int_param(request, "offset", 0, 0, MAX_OFFSET)
         found = run_search(store, q, limit=limit, offset=offset, filters=search_filters(request))
-        results = []
-        for hit in found.hits:
-            p = catalog.papers.get(hit.id)
-            if p is not None:
-                results.append({**paper_brief(p), "score": hit.score})
+        shown = {p.id: p for p in catalog.papers.many([h.id for h in found.hits])}
+        results = [{**paper_brief(shown[h.id]), "score": h.score} for h in found.hits if h.id in shown]
         # The same query gives the same answer until the catalog changes: the page cache may keep it.
         return JSONResponse({"query": q, "total": found.total, "results": results},
                             headers={"x-pl-cacheable": "1"})

@@ -10,7 +10,7 @@ from ..export import paper_bibtex
 from ..models import Paper
 from ..store import keyword_norm
 from . import charts
-from .catalog import Catalog, display_title, rating, sort_date
+from .catalog import Catalog
 
 SORTS = ("", "date", "title", "rating")
 
@@ -40,38 +40,41 @@ class ListFilters:
         return bool(self.year or self.venue or self.code or self.kw)
 
 
-def paginate(papers: list[Paper], page: int, per_page: int) -> Listing:
-    pages = max(1, math.ceil(len(papers) / per_page))
+def paginate(catalog: Catalog, ids: list[str], page: int, per_page: int) -> Listing:
+    """One page of a listing; only that page's papers are read in full."""
+    pages = max(1, math.ceil(len(ids) / per_page))
     if page > pages:
         raise NotFound(f"page {page} is past the last page ({pages})")
     start = (page - 1) * per_page
-    return Listing(papers[start:start + per_page], len(papers), page, pages, per_page)
+    return Listing(catalog.papers.many(ids[start:start + per_page]), len(ids), page, pages, per_page)
 
 
-def filter_and_sort(catalog: Catalog, ids: list[str], f: ListFilters, memo_key: str | None = None) -> list[Paper]:
+def filter_and_sort(catalog: Catalog, ids: list[str], f: ListFilters, memo_key: str | None = None) -> list[str]:
+    """The ids of a listing, filtered and sorted on the papers' briefs (no paper is read in full)."""
     if memo_key is not None:
         key = ("list", memo_key, f.year, f.venue, f.code, f.kw, f.sort)
         found = catalog.memo.get(key)
         if found is None:
             found = catalog.memo[key] = filter_and_sort(catalog, ids, f)
         return found
-    papers = [catalog.papers[pid] for pid in ids]
+    briefs = catalog.briefs
+    chosen = [(pid, briefs[pid]) for pid in ids]
     if f.year is not None:
-        papers = [p for p in papers if p.year == f.year]
+        chosen = [(pid, b) for pid, b in chosen if b.year == f.year]
     if f.venue:
-        papers = [p for p in papers if p.venue == f.venue]
+        chosen = [(pid, b) for pid, b in chosen if b.venue == f.venue]
     if f.code:
-        papers = [p for p in papers if p.code_url or p.extra.get("code_badge")]
+        chosen = [(pid, b) for pid, b in chosen if b.has_code]
     if f.kw:
         wanted = keyword_norm(f.kw)
-        papers = [p for p in papers if wanted in catalog.keyword_norms[p.id]]
+        chosen = [(pid, b) for pid, b in chosen if any(norm == wanted for norm, _ in b.keywords)]
     if f.sort == "date":
-        papers.sort(key=lambda p: (sort_date(p), -catalog.position[p.id]), reverse=True)
+        chosen.sort(key=lambda item: (item[1].date, -item[1].rowid), reverse=True)
     elif f.sort == "title":
-        papers.sort(key=lambda p: display_title(p).casefold())
+        chosen.sort(key=lambda item: item[1].title.casefold())
     elif f.sort == "rating":
-        papers.sort(key=lambda p: (rating(p) is None, -(rating(p) or 0.0)))
-    return papers
+        chosen.sort(key=lambda item: (item[1].rating is None, -(item[1].rating or 0.0)))
+    return [pid for pid, _ in chosen]
 
 
 def facet_options(catalog: Catalog, ids: list[str], memo_key: str | None = None) -> dict:
@@ -84,15 +87,16 @@ def facet_options(catalog: Catalog, ids: list[str], memo_key: str | None = None)
     venues: Counter = Counter()
     keywords: Counter = Counter()
     rated = False
+    briefs = catalog.briefs
     for pid in ids:
-        p = catalog.papers[pid]
-        if p.year:
-            years[p.year] += 1
-        if p.venue:
-            venues[p.venue] += 1
-        for k in catalog.keyword_norms[pid]:
-            keywords[k] += 1
-        rated = rated or rating(p) is not None
+        b = briefs[pid]
+        if b.year:
+            years[b.year] += 1
+        if b.venue:
+            venues[b.venue] += 1
+        for norm, _label in b.keywords:
+            keywords[norm] += 1
+        rated = rated or b.rating is not None
     return {
         "years": sorted(years.items(), reverse=True),
         "venues": venues.most_common(20),
@@ -113,7 +117,7 @@ def _index_context(catalog: Catalog, recent: int) -> dict:
         "areas": catalog.areas,
         "no_topic": len(catalog.no_topic),
         "stats": catalog.stats,
-        "recent": [catalog.papers[pid] for pid in catalog.newest[:recent]],
+        "recent": catalog.papers.many(catalog.newest[:recent]),
         "top_keywords": sorted(catalog.keywords.values(), key=lambda k: -len(k.ids))[:24],
         "top_authors": sorted(catalog.authors.values(), key=lambda a: -len(a.ids))[:16],
     }
@@ -123,17 +127,17 @@ def topic_context(catalog: Catalog, slug: str, f: ListFilters, page: int, per_pa
     info = catalog.topics.get(slug)
     if info is None:
         raise NotFound(f"no topic {slug!r}")
-    papers = filter_and_sort(catalog, info.ids, f, memo_key="topic:" + slug)
-    return {"topic": info, "listing": paginate(papers, page, per_page), "filters": f,
-            "facets": facet_options(catalog, info.ids, memo_key="topic:" + slug), "all_papers": papers}
+    ids = filter_and_sort(catalog, info.ids, f, memo_key="topic:" + slug)
+    return {"topic": info, "listing": paginate(catalog, ids, page, per_page), "filters": f,
+            "facets": facet_options(catalog, info.ids, memo_key="topic:" + slug), "all_ids": ids}
 
 
 def tag_context(catalog: Catalog, norm: str, f: ListFilters, page: int, per_page: int) -> dict:
     info = catalog.keywords.get(keyword_norm(norm))
     if info is None:
         raise NotFound(f"no keyword {norm!r}")
-    papers = filter_and_sort(catalog, info.ids, f, memo_key="tag:" + info.norm)
-    return {"keyword": info, "listing": paginate(papers, page, per_page), "filters": f, "all_papers": papers}
+    ids = filter_and_sort(catalog, info.ids, f, memo_key="tag:" + info.norm)
+    return {"keyword": info, "listing": paginate(catalog, ids, page, per_page), "filters": f, "all_ids": ids}
 
 
 def author_context(catalog: Catalog, slug: str) -> dict:
@@ -141,15 +145,15 @@ def author_context(catalog: Catalog, slug: str) -> dict:
     if info is None:
         raise NotFound(f"no author {slug!r}")
     by_year: dict[int | None, list[Paper]] = defaultdict(list)
-    papers = [catalog.papers[pid] for pid in info.ids]
-    for paper in sorted(papers, key=lambda p: (sort_date(p), -catalog.position[p.id]), reverse=True):
+    papers = catalog.papers.many(filter_and_sort(catalog, info.ids, ListFilters(sort="date")))
+    for paper in papers:
         by_year[paper.year].append(paper)
     groups = sorted(by_year.items(), key=lambda kv: (kv[0] is None, -(kv[0] or 0)))
     return {"author": info, "groups": groups, "coauthors": catalog.coauthors(slug)[:40], "all_papers": papers}
 
 
 def feed_context(catalog: Catalog, page: int, per_page: int) -> dict:
-    return {"listing": paginate([catalog.papers[pid] for pid in catalog.newest], page, per_page)}
+    return {"listing": paginate(catalog, catalog.newest, page, per_page)}
 
 
 def paper_context(catalog: Catalog, pid: str, similar: bool = True) -> dict:
@@ -158,12 +162,10 @@ def paper_context(catalog: Catalog, pid: str, similar: bool = True) -> dict:
         raise NotFound(f"no paper {pid!r}")
     store = catalog.store
     method, model, similar_items = catalog.similar(pid) if similar else ("none", None, [])
-    topic_slug = None
-    if paper.topic and (paper.topic.label or paper.topic.area):
-        label = paper.topic.label or paper.topic.area
-        topic_slug = next((t.slug for t in catalog.topics.values() if t.label == label and t.area == paper.topic.area),
-                          None)
+    brief = catalog.brief(pid)
+    topic_slug = catalog.topic_slug.get(brief.topic) if brief is not None and brief.topic else None
     enrichments = sorted(store.enrichments_for(pid).values(), key=lambda e: e["step"])
+    shown = {p.id: p for p in catalog.papers.many([s["id"] for s in similar_items])}
     return {
         "paper": paper,
         "topic_slug": topic_slug,
@@ -172,7 +174,7 @@ def paper_context(catalog: Catalog, pid: str, similar: bool = True) -> dict:
         "bibtex": paper_bibtex(paper),
         "similar_method": method,
         "similar_model": model,
-        "similar": [(catalog.papers[s["id"]], s["why"]) for s in similar_items],
+        "similar": [(shown[s["id"]], s["why"]) for s in similar_items if s["id"] in shown],
     }
 
 
@@ -189,15 +191,12 @@ def _trends_context(catalog: Catalog, title_years: str, title_topics: str, top_t
     named = [label for label, _ in sizes[:top_topics]]
     other, untopiced = "other topics", "no topic"
     counts: dict[int, Counter] = defaultdict(Counter)
-    label_of = {}
-    for t in catalog.topics.values():
-        for pid in t.ids:
-            label_of[pid] = t.label
-    for pid, paper in catalog.papers.items():
-        if not paper.year:
+    briefs = catalog.briefs
+    for brief in briefs.values():
+        if not brief.year:
             continue
-        label = label_of.get(pid)
-        counts[paper.year][label if label in named else (other if label else untopiced)] += 1
+        label = brief.topic[1] if brief.topic else None
+        counts[brief.year][label if label in named else (other if label else untopiced)] += 1
     series = [*named, other, untopiced]
     series = [s for s in series if any(c.get(s) for c in counts.values())]
     # Rising keywords: share of papers in the last year vs. the years before (needs dated keywords).
@@ -210,7 +209,7 @@ def _trends_context(catalog: Catalog, title_years: str, title_topics: str, top_t
         n_before = sum(sum(counts[y].values()) for y in years[:-1])
         for kw in catalog.keywords.values():
             for pid in kw.ids:
-                year = catalog.papers[pid].year
+                year = briefs[pid].year
                 if year == last:
                     recent[kw.norm] += 1
                 elif year:
@@ -228,5 +227,5 @@ def _trends_context(catalog: Catalog, title_years: str, title_topics: str, top_t
         "chart_topics": charts.bar_list(sizes[:20], title_topics),
         "rising": rising,
         "last_year": years[-1] if years else None,
-        "undated": sum(1 for p in catalog.papers.values() if not p.year),
+        "undated": sum(1 for b in briefs.values() if not b.year),
     }
