@@ -18,6 +18,9 @@ from .vectorindex import ANN_THRESHOLD, VectorIndex
 MAX_QUERY_CHARS = 2000
 MAX_TERMS = 32
 RRF_K = 60
+# In background mode a query waits this long for an index build or catch-up before it answers from what
+# is ready: enough for thousands of papers, far too little for a first index of a million.
+BACKGROUND_WAIT_S = 2.0
 SEMANTIC_FLOOR = 0.35  # cosine below which a neighbour is noise, not a result
 _TOKEN = re.compile(r"\w+", re.U)
 STOPWORDS = frozenset(
@@ -76,18 +79,57 @@ def fts_expression(terms: list[str], mode: str = "and") -> str | None:
 class HybridSearcher:
     """One per database; holds the vector index and embedder between queries."""
 
-    def __init__(self, store: Store, embedder=None, index_dir: Path | None = None):
+    def __init__(self, store: Store, embedder=None, index_dir: Path | None = None, background: bool = False):
+        """`background=True` (the web server): index builds and catch-ups run in their own threads, and
+        queries meanwhile answer from what is ready (the index as last synced; before the first keyword
+        index is ready SQLite FTS5, before the first vector index keyword results alone), so no request
+        waits minutes for a million papers to be indexed. Otherwise (CLI, library) a query waits."""
         self.store = store
         self._embedder = embedder
         self._indexes: dict[str, VectorIndex] = {}
         self._vectors_checked: dict[str, float] = {}
         self._lock = threading.Lock()
         self.index_dir = index_dir
+        self.background = background
+        self._building: dict[str, threading.Event] = {}  # what background threads build now, set when done
         self._text_index: TantivyIndex | None = None
+        self._text_lock = threading.Lock()
         self._text_checked = 0.0
         self._text_state: tuple = ()
         self._text_counter: int | None = None
         self._text_warned = False
+
+    def warm(self) -> None:
+        """Start building the indexes a query will need (background mode: returns at once)."""
+        def run():
+            self.text_index()
+            if self.store.has_embeddings():
+                self.vector_index()
+
+        if self.background:
+            threading.Thread(target=run, name="paperlens-warm", daemon=True).start()
+        else:
+            run()
+
+    def _in_background(self, what: str, work, wait: float = BACKGROUND_WAIT_S) -> bool:
+        """Run `work` in a thread and wait up to `wait` seconds for it: small collections are indexed
+        within that, so their queries see the result at once. When one for `what` is already running
+        (and so has taken longer than that), do not wait. True when the work is done."""
+        with self._lock:
+            if what in self._building:
+                return False
+            done = self._building[what] = threading.Event()
+
+        def run():
+            try:
+                work()
+            finally:
+                with self._lock:
+                    self._building.pop(what, None)
+                done.set()
+
+        threading.Thread(target=run, name=f"paperlens-index-{what}", daemon=True).start()
+        return done.wait(wait)
 
     # -- semantic side ----------------------------------------------------------------------------
     @property
@@ -105,7 +147,19 @@ class HybridSearcher:
 
         if model is None:
             model, dim = self.embedder.name, self.embedder.dim
-        with self._lock:
+        if self.background:
+            index = self._indexes.get(model)
+            if index is not None and time.monotonic() - self._vectors_checked.get(model, 0.0) < 5:
+                return index
+            if self._in_background(f"vectors:{model}", lambda: self._refresh_vector_index(model, dim)):
+                return self._indexes.get(model)
+            return index  # as it was until the thread is done (None before the first build)
+        return self._refresh_vector_index(model, dim)
+
+    def _refresh_vector_index(self, model: str, dim: int | None) -> VectorIndex | None:
+        import time
+
+        with self._vector_lock(model):
             index = self._indexes.get(model)
             now = time.monotonic()
             if index is not None and now - self._vectors_checked.get(model, 0.0) < 5:
@@ -121,11 +175,16 @@ class HybridSearcher:
                 if ann:
                     base = self.index_dir or Path(self.store.path).parent
                     path = base / f"{Path(self.store.path).name}.{slugify(model)}.usearch"
-                index = self._indexes[model] = VectorIndex(dim, ann=ann, path=path)
+                index = VectorIndex(dim, ann=ann, path=path)
             added = index.add_batches(self.store.iter_embeddings(model, after_rowid=index.max_key))
             if added and index.ann:
                 index.save()
+            self._indexes[model] = index  # published once it holds what is stored
             return index
+
+    def _vector_lock(self, model: str) -> threading.Lock:
+        with self._lock:
+            return self.__dict__.setdefault("_vector_locks", {}).setdefault(model, threading.Lock())
 
     def semantic(self, text: str, k: int) -> list[tuple[str, float]]:
         if not self.store.has_embeddings():  # do not load a model for a database without vectors
@@ -162,20 +221,29 @@ class HybridSearcher:
         if choice != "tantivy" and state[0] <= TANTIVY_THRESHOLD:
             self._text_index = None
             return None
-        with self._lock:
+        if tuple(state) == self._text_state:
+            return self._text_index
+        if self.background:
+            if not self._in_background("text", lambda: self._sync_text_index(tuple(state))):
+                self._text_counter = None  # still syncing: look again next time, it may miss this commit
+            return self._text_index  # as last synced (None, so FTS5, before the first sync is done)
+        self._sync_text_index(tuple(state))
+        return self._text_index
+
+    def _sync_text_index(self, state: tuple) -> None:
+        with self._text_lock:
             try:
-                if self._text_index is None:
-                    self._text_index = TantivyIndex(self.store)
-                if tuple(state) != self._text_state:
-                    self._text_index.sync()
-                    self._text_state = tuple(state)
+                index = self._text_index or TantivyIndex(self.store)
+                if state != self._text_state:
+                    index.sync()
+                    self._text_state = state
+                self._text_index = index  # published once synced: queries meanwhile use the last one
             except (OSError, ValueError, RuntimeError) as exc:  # e.g. a read-only directory: FTS5 answers
                 if not self._text_warned:
                     warnings.warn(f"keyword index beside {self.store.path} unavailable ({exc}); using SQLite FTS5",
                                   stacklevel=2)
                     self._text_warned = True
                 self._text_index = None
-        return self._text_index
 
     def keyword(self, text: str, k: int, filters: SearchFilters | None = None,
                 need: int | None = None) -> list[tuple[str, float]]:

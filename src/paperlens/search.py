@@ -41,12 +41,13 @@ class SearchResults:
     terms: list[str] = field(default_factory=list)
 
 
-def searcher_for(store: Store) -> HybridSearcher:
-    """One searcher per store, so the vector and keyword indexes are built once per process."""
+def searcher_for(store: Store, background: bool = False) -> HybridSearcher:
+    """One searcher per store, so the vector and keyword indexes are built once per process. The first
+    call decides `background` (see HybridSearcher): the web server asks for it when it starts."""
     with _LOCK:
         found = _SEARCHERS.get(store)
         if found is None:
-            found = _SEARCHERS[store] = HybridSearcher(store)
+            found = _SEARCHERS[store] = HybridSearcher(store, background=background)
         return found
 
 

@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..export import write_bibtex
 from ..search import search as run_search
+from ..search import searcher_for
 from ..store import Store
 from . import pages
 from .catalog import Catalog, display_title, topic_key
@@ -197,6 +198,9 @@ def create_app(db_path: str, *, cache_size: int | None = None, write_token: str 
     token = write_token_from_env() if write_token is _FROM_ENV else (write_token or None)
     store = Store(db_path, readonly=True)
     catalog = Catalog(store)
+    # Search indexes are built or caught up in background threads: at a million papers a first keyword
+    # index takes about a minute and a vector index minutes, longer than any request may wait.
+    searcher_for(store, background=True).warm()
     env = make_env()
     app = FastAPI(title="paperlens", version="1", docs_url=None, redoc_url=None,
                   description="Read-only JSON API of a paperlens digest.")
