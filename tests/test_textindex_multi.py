@@ -65,6 +65,7 @@ def test_head_term_queries_equal_running_the_query(tmp_path, small_head):
 
 def test_complete_head_lists_prove_queries_too(tmp_path, small_head, monkeypatch):
     monkeypatch.setattr(textindex, "HEAD_TERM_DEPTH", 5000)  # deeper than the collection: every list is whole
+    monkeypatch.setattr(textindex, "HEAD_MULTI_MAX_LIMIT", 5000)
     _, index = build(tmp_path)
     assert all(ranked.complete for ranked in index._head.values())
     for terms in (["alpha", "beta"], ["common", "walrus"], ["theta", "eta", "zeta"]):
@@ -78,16 +79,41 @@ def test_complete_head_lists_prove_queries_too(tmp_path, small_head, monkeypatch
     assert index.head_stats == {"proved": 1, "fallback": 0}
 
 
-def test_lists_that_cannot_prove_the_answer_fall_back_to_the_query(tmp_path, small_head):
+def test_lists_that_cannot_prove_the_answer_fall_back_to_the_query(tmp_path, small_head, monkeypatch):
     _, index = build(tmp_path)
     index.head_stats.update(proved=0, fallback=0)
+    assert_same_ranking(index.search(["alpha", "beta"], 250), index._search(["alpha", "beta"], 250, "and"))
+    assert index.head_stats == {"proved": 0, "fallback": 0}  # deeper than HEAD_MULTI_MAX_LIMIT: not tried
+    monkeypatch.setattr(textindex, "HEAD_MULTI_MAX_LIMIT", 1000)
     # 250 of the 300 kept per word: papers beyond the lists may belong in the answer.
-    for terms in (["common", "ending"], ["alpha", "beta"], ["walrus", "gamma"]):
-        assert_same_ranking(index.search(terms, 250), index._search(terms, 250, "and"))
+    for terms in itertools.combinations(sorted(index._head), 2):
+        assert_same_ranking(index.search(list(terms), 250), index._search(list(terms), 250, "and"))
     assert index.head_stats["fallback"] > 0
     index.head_stats.update(proved=0, fallback=0)
     assert_same_ranking(index.search(["alpha", "beta"], 10, "or"), index._search(["alpha", "beta"], 10, "or"))
     assert index.head_stats == {"proved": 0, "fallback": 0}  # only AND queries use the lists
+
+
+def test_the_best_papers_for_both_words_can_be_in_neither_list(tmp_path, small_head, monkeypatch):
+    monkeypatch.setattr(textindex, "HEAD_TERM_MIN_DOCS", 50)
+    monkeypatch.setattr(textindex, "HEAD_TERM_DEPTH", 20)
+    # Scores saturate with repeats, so 4 x alpha + 4 x beta beats 12 x one word + 1 x the other; but the
+    # 30 papers heavy in one word fill that word's list of 20.
+    bodies = ["alpha " * 12 + "beta"] * 30 + ["beta " * 12 + "alpha"] * 30 + ["alpha beta " * 4] * 30
+    store = Store(tmp_path / "p.db")
+    store.ingest([Paper(id=f"test:{i}", title=f"Paper w{i:03d}", abstract=f"{body} w{i:03d}",
+                        abstract_raw=body, sources=[SourceRef(source="test", path="t", line=i + 1)])
+                  for i, body in enumerate(bodies)])
+    index = TantivyIndex(store)
+    index.sync()
+    assert not index._head["alpha"].complete and not index._head["beta"].complete
+    balanced = {store.conn.execute("SELECT rowid FROM papers WHERE id = ?", (f"test:{i}",)).fetchone()[0]
+                for i in range(60, 90)}
+    listed = {rowid for rowid, _ in index._head["alpha"].best(20) + index._head["beta"].best(20)}
+    want = index._search(["alpha", "beta"], 10, "and")
+    assert {rowid for rowid, _ in want} <= balanced and not balanced & listed  # what this test is about
+    assert_same_ranking(index.search(["alpha", "beta"], 10), want)
+    assert index.head_stats == {"proved": 0, "fallback": 1}
 
 
 def test_head_lists_are_reused_after_reopening_and_refreshed_after_new_papers(tmp_path, small_head, monkeypatch):
