@@ -29,7 +29,7 @@ TANTIVY_THRESHOLD = 10_000
 HEAD_TERM_SHARE = 0.05
 # Each head term keeps its best HEAD_TERM_DEPTH papers and their scores. Several head terms are answered
 # with Fagin's threshold algorithm over these lists, proved exact or else run as a plain query. At 1M
-# papers (docs/benchmarks.md) 20k-deep lists left up to 4,500 candidates to rescore for two stopwords,
+# papers (docs/benchmarks.md) 20k-deep lists left up to 4,500 candidates to rescore for pairs of common words,
 # 50k-deep ones at most ~1,000 (p95 324).
 HEAD_TERM_DEPTH = 50_000
 HEAD_TERM_MIN_DOCS = 200_000  # below this a common word takes ~0.1 ms anyway; skip the work at sync
