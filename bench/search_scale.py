@@ -158,8 +158,13 @@ def main() -> int:
     store = Store(db, readonly=True)
     searcher = HybridSearcher(store, embedder=FixedModelEmbedder())
     start = time.perf_counter()
-    searcher.text_index()
+    text_index = searcher.text_index()
     report["keyword_index_sync_s"] = round(time.perf_counter() - start, 1)
+    if text_index is not None:
+        head_files = list((text_index.directory / "paperlens-head").glob("*.npy"))
+        report["keyword_head_terms"] = len(text_index._head)
+        report["keyword_head_lists"] = text_index.head_source  # "loaded" (saved at an earlier sync) or "computed"
+        report["keyword_head_lists_on_disk_mib"] = round(sum(f.stat().st_size for f in head_files) / 2**20)
     start = time.perf_counter()
     index = searcher.vector_index()
     report["vector_index_build_or_load_s"] = round(time.perf_counter() - start, 1)
@@ -174,6 +179,7 @@ def main() -> int:
     common_queries = [rng.choice(common) for _ in range(args.queries)]
     two_word = [f"{rng.choice(common)} {rng.choice(common)}" for _ in range(args.queries)]
     for name, queries in (("rare", rare), ("common", common_queries), ("two_common", two_word)):
+        stats_before = dict(text_index.head_stats) if text_index is not None else {}
         times = []
         for q in queries:
             t = time.perf_counter()
@@ -181,6 +187,22 @@ def main() -> int:
             times.append(time.perf_counter() - t)
         report[f"keyword_{name}_p50_ms"] = round(pct(times, 0.5), 2)
         report[f"keyword_{name}_p95_ms"] = round(pct(times, 0.95), 2)
+        if text_index is not None and name == "two_common":
+            # Queries of several head terms: answered from the head lists, or run in full when they
+            # could not prove the answer.
+            report["keyword_two_common_from_head_lists"] = text_index.head_stats["proved"] - stats_before["proved"]
+            report["keyword_two_common_fallbacks"] = text_index.head_stats["fallback"] - stats_before["fallback"]
+    if text_index is not None and text_index._head:
+        # Exactness at scale: the same queries with the head lists set aside run in full.
+        fast = [searcher.keyword(q, 10) for q in two_word]
+        head, text_index._head = text_index._head, {}
+        full = [searcher.keyword(q, 10) for q in two_word]
+        text_index._head = head
+        report["keyword_two_common_same_as_full_query"] = sum(
+            [pid for pid, _ in a] == [pid for pid, _ in b]
+            and all(abs(x - y) <= 1e-6 * abs(y) for (_, x), (_, y) in zip(a, b, strict=True))
+            for a, b in zip(fast, full, strict=True))
+    report["rss_after_keyword_mib"] = round(rss_mib())
 
     # Vector search against exact ground truth on a sample of stored vectors as queries.
     sample_keys = [r[0] for r in store.conn.execute(
