@@ -27,6 +27,9 @@ def picture(catalog: Catalog) -> dict:
         "keywords": {norm: (k.label, list(k.ids)) for norm, k in catalog.keywords.items()},
         "no_topic": list(catalog.no_topic),
         "stats": catalog.stats,
+        "counts": (dict(catalog.counts.years), dict(catalog.counts.year_topics),
+                   {norm: dict(c) for norm, c in catalog.counts.keyword_years.items()},
+                   catalog.counts.with_code, catalog.counts.with_summary),
     }
 
 
@@ -108,7 +111,12 @@ def test_patched_catalog_equals_a_fresh_build_after_new_merged_enriched_and_reke
         {"paper_id": target, "step": "topic", "version": "t2", "content_hash": "", "status": "ok",
          "output": {"area": None, "label": "Re-enriched topic", "score": 0.8}, "model": "test"}])
     writer.close()
-    assert _refresh(catalog) and catalog.patched
+    held = picture(catalog)
+    token = catalog.pin()  # a request still reading the previous version
+    assert _refresh(catalog)
+    assert picture(catalog) == held  # patching copied what it changed: the old version is untouched
+    catalog.unpin(token)
+    assert catalog.patched
     assert untitled.id not in catalog.papers and "arxiv:2611.07777" in catalog.papers
     assert len(catalog.papers) == total + 2
     assert not any(untitled.id in a.ids for a in catalog.authors.values())

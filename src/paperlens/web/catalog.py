@@ -15,6 +15,7 @@ Large catalogs are rebuilt in a background thread: requests keep the current ver
 
 from __future__ import annotations
 
+import heapq
 import re
 import sys
 import threading
@@ -130,6 +131,83 @@ class Brief:
     @property
     def keyword_norms(self) -> list[str]:
         return [norm for norm, _label in self.keywords]
+
+
+    def _fields(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Brief) and self._fields() == other._fields()
+
+    __hash__ = None  # mutable-looking: not a dict key
+
+
+class _Counts:
+    """What the home and trends pages count, kept up to date as papers come and go: papers per year,
+    per (year, topic label) and per (keyword, year); with a code link; with a summary."""
+
+    __slots__ = ("years", "year_topics", "keyword_years", "with_code", "with_summary", "_owned")
+
+    def __init__(self):
+        self.years: Counter = Counter()
+        self.year_topics: Counter = Counter()
+        self.keyword_years: dict[str, Counter] = {}
+        self.with_code = self.with_summary = 0
+        self._owned: set[str] | None = None  # keywords whose Counter this copy may change (None: all)
+
+    def copy(self) -> _Counts:
+        """A copy to patch; per-keyword Counters stay shared until the copy changes one."""
+        other = _Counts()
+        other.years, other.year_topics = Counter(self.years), Counter(self.year_topics)
+        other.keyword_years = dict(self.keyword_years)
+        other.with_code, other.with_summary = self.with_code, self.with_summary
+        other._owned = set()
+        return other
+
+    def _change(self, brief: Brief, step: int) -> None:
+        self.years[brief.year] += step
+        if not self.years[brief.year]:
+            del self.years[brief.year]
+        if brief.year:
+            key = (brief.year, brief.topic[1] if brief.topic else None)
+            self.year_topics[key] += step
+            if not self.year_topics[key]:
+                del self.year_topics[key]
+            owned = self._owned
+            for norm, _label in brief.keywords:
+                per_year = self.keyword_years.get(norm)
+                if per_year is None:
+                    per_year = self.keyword_years[norm] = Counter()
+                    if owned is not None:
+                        owned.add(norm)
+                elif owned is not None and norm not in owned:
+                    per_year = self.keyword_years[norm] = Counter(per_year)
+                    owned.add(norm)
+                per_year[brief.year] += step
+                if not per_year[brief.year]:
+                    del per_year[brief.year]
+                    if not per_year:
+                        del self.keyword_years[norm]
+        self.with_code += step * brief.has_code
+        self.with_summary += step * brief.has_summary
+
+    def add(self, brief: Brief) -> None:
+        self._change(brief, 1)
+
+    def remove(self, brief: Brief) -> None:
+        self._change(brief, -1)
+
+
+def _topic_slug(key: tuple[str | None, str], used: set[str]) -> str:
+    """A topic's URL slug: its label's, else with its area, else numbered; unique among `used`."""
+    slug = slugify(key[1])
+    if slug in used:
+        slug = slugify(f"{key[0] or ''}-{key[1]}")
+    n = 2
+    while slug in used:
+        slug, n = f"{slugify(key[1])}-{n}", n + 1
+    used.add(slug)
+    return slug
 
 
 _PINNED: ContextVar[tuple | None] = ContextVar("paperlens_catalog_pin", default=None)
@@ -269,110 +347,202 @@ class Catalog:
                 if len(changed) > max(PATCH_MAX, len(previous.briefs) // 5):
                     changed = None
             if changed is None:
-                briefs = {paper.id: Brief(rowid, paper) for rowid, paper in self._read()}
-                by_rowid = [None] * (max((b.rowid for b in briefs.values()), default=0) + 1)
-                for pid, brief in briefs.items():
-                    by_rowid[brief.rowid] = pid
-                fresh: set[str] | None = None
+                new = self._full(self._read())
             else:
-                briefs = dict(previous.briefs)
-                by_rowid = list(previous.by_rowid)
-                fresh = set()
-                reordered = False
-                for rowid, paper in self._read(sorted(changed)):
-                    if rowid >= len(by_rowid):
-                        by_rowid.extend([None] * (rowid + 1 - len(by_rowid)))
-                    old_id = by_rowid[rowid]
-                    if old_id is not None and old_id != paper.id:  # re-keyed to a stronger id
-                        briefs.pop(old_id, None)
-                        fresh.add(old_id)
-                        reordered = True
-                    elif old_id is None and briefs and rowid < next(reversed(briefs.values())).rowid:
-                        reordered = True
-                    by_rowid[rowid] = paper.id
-                    briefs[paper.id] = Brief(rowid, paper)
-                    fresh.add(paper.id)
-                if reordered:  # listings keep store order (rowid), as a full build has it
-                    briefs = dict(sorted(briefs.items(), key=lambda kv: kv[1].rowid))
-        new = self._index(briefs)
-        new.by_rowid = by_rowid
+                new = self._patch(previous, self._read(sorted(changed)))
         new.stamps = stamps
         new.signature = signature
         new.version = (previous.version if previous is not None else 0) + 1
         with self._cache_lock:  # whole papers that changed are read again when next shown
-            if fresh is None:
+            if not new.patched:
                 self._cache.clear()
             else:
-                for pid in fresh:
+                for pid in new.reread:
                     self._cache.pop(pid, None)
-        self._build_seconds = time.perf_counter() - started
-        new.build_seconds = self._build_seconds
-        new.patched = fresh is not None
+        new.build_seconds = time.perf_counter() - started
+        if not new.patched:
+            self._build_seconds = new.build_seconds
         return new
 
     def _read(self, rowids: list[int] | None = None) -> Iterator[tuple[int, Paper]]:
         for rowid, paper, enrichments in self.store.iter_paper_rows(rowids):
             yield rowid, apply_enrichments(paper, enrichments, copy=False)
 
-    def _index(self, briefs: dict[str, Brief]) -> _Version:
-        """The listings of a set of briefs (in store order): topics, authors, keywords, newest first."""
+    def _memberships(self, pid: str, brief: Brief) -> Iterator[tuple[str, object, str]]:
+        """(kind, key, label) of every listing a paper is in."""
+        if brief.topic is None:
+            yield "no_topic", None, ""
+        else:
+            yield "topic", brief.topic, brief.topic[1]
+        slugs = self._slugs
+        for name in brief.authors:
+            slug = slugs.get(name)
+            if slug is None:
+                slug = slugs[name] = _intern(slugify(name))
+            yield "author", slug, name
+        for norm, label in brief.keywords:
+            yield "keyword", norm, label
+
+    def _full(self, rows: Iterable[tuple[int, Paper]]) -> _Version:
+        """A version from every paper (in store order)."""
+        briefs: dict[str, Brief] = {}
+        by_rowid: list[str | None] = []
         topics: dict[tuple, TopicInfo] = {}
         authors: dict[str, AuthorInfo] = {}
         keywords: dict[str, KeywordInfo] = {}
         no_topic: list[str] = []
+        counts = _Counts()
         used_slugs: set[str] = set()
-        slugs = self._slugs
-        years: Counter = Counter()
-        with_code = with_summary = 0
-        for pid, brief in briefs.items():
-            key = brief.topic
-            if key is None:
-                no_topic.append(pid)
-            else:
-                info = topics.get(key)
-                if info is None:
-                    slug = slugify(key[1])
-                    if slug in used_slugs:
-                        slug = slugify(f"{key[0] or ''}-{key[1]}")
-                    n = 2
-                    while slug in used_slugs:
-                        slug, n = f"{slugify(key[1])}-{n}", n + 1
-                    used_slugs.add(slug)
-                    info = topics[key] = TopicInfo(slug, key[0], key[1])
-                info.ids.append(pid)
-            for name in brief.authors:
-                slug = slugs.get(name)
-                if slug is None:
-                    slug = slugs[name] = _intern(slugify(name))
-                author = authors.get(slug)
-                if author is None:
-                    author = authors[slug] = AuthorInfo(slug, name)
-                if not author.ids or author.ids[-1] != pid:
-                    author.ids.append(pid)
-            for norm, label in brief.keywords:
-                kw = keywords.get(norm)
-                if kw is None:
-                    kw = keywords[norm] = KeywordInfo(norm, label)
-                kw.ids.append(pid)
-            years[brief.year] += 1
-            with_code += brief.has_code
-            with_summary += brief.has_summary
+        for rowid, paper in rows:
+            pid = paper.id
+            brief = briefs[pid] = Brief(rowid, paper)
+            if rowid >= len(by_rowid):
+                by_rowid.extend([None] * (rowid + 1 - len(by_rowid)))
+            by_rowid[rowid] = pid
+            counts.add(brief)
+            for kind, key, label in self._memberships(pid, brief):
+                if kind == "keyword":
+                    info = keywords.get(key)
+                    if info is None:
+                        info = keywords[key] = KeywordInfo(key, label)
+                    info.ids.append(pid)
+                elif kind == "author":
+                    info = authors.get(key)
+                    if info is None:
+                        info = authors[key] = AuthorInfo(key, label)
+                    if not info.ids or info.ids[-1] != pid:
+                        info.ids.append(pid)
+                elif kind == "topic":
+                    info = topics.get(key)
+                    if info is None:
+                        info = topics[key] = TopicInfo(_topic_slug(key, used_slugs), key[0], key[1])
+                    info.ids.append(pid)
+                else:
+                    no_topic.append(pid)
         newest = sorted(briefs, key=lambda pid: (briefs[pid].date, -briefs[pid].rowid), reverse=True)
+        new = self._version(briefs, by_rowid, topics, authors, keywords, no_topic, newest, counts)
+        new.patched, new.reread = False, set()
+        return new
+
+    def _patch(self, previous: _Version, rows: Iterable[tuple[int, Paper]]) -> _Version:
+        """The previous version with the re-read papers applied: only the listings they leave or join are
+        copied and changed (an old version is never modified: requests may still hold it)."""
+        briefs = dict(previous.briefs)
+        by_rowid = list(previous.by_rowid)
+        before: dict[str, Brief | None] = {}  # per changed id: its brief in the previous version
+        reread: set[str] = set()
+        reordered = False
+        for rowid, paper in rows:
+            pid = paper.id
+            if rowid >= len(by_rowid):
+                by_rowid.extend([None] * (rowid + 1 - len(by_rowid)))
+            old_id = by_rowid[rowid]
+            if old_id is not None and old_id != pid:  # re-keyed to a stronger id: the old id leaves
+                before.setdefault(old_id, briefs.pop(old_id, None))
+                reread.add(old_id)
+                reordered = True
+            elif old_id is None and briefs and rowid < next(reversed(briefs.values())).rowid:
+                reordered = True
+            by_rowid[rowid] = pid
+            brief = Brief(rowid, paper)
+            old = briefs.get(pid)
+            before.setdefault(pid, old)
+            briefs[pid] = old if old is not None and old == brief else brief
+            reread.add(pid)
+        if reordered:  # listings keep store order (rowid), as a full build has it
+            briefs = dict(sorted(briefs.items(), key=lambda kv: kv[1].rowid))
+
+        topics = {(t.area, t.label): t for t in previous.topics.values()}
+        authors = dict(previous.authors)
+        keywords = dict(previous.keywords)
+        no_topic = previous.no_topic
+        counts = previous.counts.copy()
+        leave: dict[tuple, set[str]] = defaultdict(set)
+        join: dict[tuple, list[str]] = defaultdict(list)
+        labels: dict[tuple, str] = {}
+        moved: list[str] = []
+        for pid, old in before.items():
+            now = briefs.get(pid)
+            if old is now:
+                continue
+            if old is not None:
+                counts.remove(old)
+            if now is not None:
+                counts.add(now)
+            was = {(kind, key): label for kind, key, label in self._memberships(pid, old)} if old else {}
+            goes = {(kind, key): label for kind, key, label in self._memberships(pid, now)} if now else {}
+            for member in was.keys() - goes.keys():
+                leave[member].add(pid)
+            for member in goes.keys() - was.keys():
+                join[member].append(pid)
+                labels.setdefault(member, goes[member])
+            if old is None or now is None or (old.date, old.rowid) != (now.date, now.rowid):
+                moved.append(pid)
+
+        def rowid_of(pid: str) -> int:
+            return briefs[pid].rowid
+
+        def patched(ids: list[str], gone: set[str], new: list[str]) -> list[str]:
+            kept = [pid for pid in ids if pid not in gone] if gone else list(ids)
+            new = sorted(new, key=rowid_of)
+            if new and kept and rowid_of(kept[-1]) > rowid_of(new[0]):
+                return sorted(kept + new, key=rowid_of)
+            return kept + new
+
+        used_slugs = {t.slug for t in previous.topics.values()}
+        for member in leave.keys() | join.keys():
+            kind, key = member
+            gone, new = leave.get(member, set()), join.get(member, [])
+            if kind == "no_topic":
+                no_topic = patched(no_topic, gone, new)
+                continue
+            table = {"topic": topics, "author": authors, "keyword": keywords}[kind]
+            info = table.get(key)
+            ids = patched(info.ids if info else [], gone, new)
+            if not ids:
+                table.pop(key, None)
+            elif info is None:
+                if kind == "topic":
+                    table[key] = TopicInfo(_topic_slug(key, used_slugs), key[0], key[1], ids)
+                elif kind == "author":
+                    table[key] = AuthorInfo(key, labels[member], ids)
+                else:
+                    table[key] = KeywordInfo(key, labels[member], ids)
+            else:  # a copy: the previous version keeps its own
+                table[key] = type(info)(*(getattr(info, f) for f in info.__dataclass_fields__ if f != "ids"), ids)
+
+        newest = previous.newest
+        if moved:
+            gone = set(moved)
+            newest = [pid for pid in newest if pid not in gone]
+            arriving = sorted((pid for pid in moved if pid in briefs),
+                              key=lambda pid: (briefs[pid].date, -briefs[pid].rowid), reverse=True)
+            if arriving:
+                newest = list(heapq.merge(newest, arriving, key=lambda pid: (briefs[pid].date, -briefs[pid].rowid),
+                                          reverse=True))
+        new = self._version(briefs, by_rowid, topics, authors, keywords, no_topic, newest, counts)
+        new.patched, new.reread = True, reread
+        return new
+
+    @staticmethod
+    def _version(briefs, by_rowid, topics, authors, keywords, no_topic, newest, counts) -> _Version:
         areas: dict[str | None, list[TopicInfo]] = defaultdict(list)
-        for info in sorted(topics.values(), key=lambda t: (-len(t.ids), t.label)):
+        for info in sorted(topics.values(), key=lambda t: (-len(t.ids), t.label, t.slug)):
             areas[info.area].append(info)
         new = _Version()
         new.briefs = briefs
+        new.by_rowid = by_rowid
         new.newest = newest
         new.topics = {t.slug: t for t in topics.values()}
-        new.topic_slug = {(t.area, t.label): t.slug for t in topics.values()}
+        new.topic_slug = {key: t.slug for key, t in topics.items()}
         new.areas = dict(sorted(areas.items(), key=lambda kv: -sum(len(t.ids) for t in kv[1])))
         new.no_topic = no_topic
         new.authors = authors
         new.keywords = keywords
+        new.counts = counts
         new.memo = {}  # per-version results pages compute once (facets, rendered cards)
         new.stats = {"papers": len(briefs), "topics": len(topics), "authors": len(authors),
-                     "with_code": with_code, "with_summary": with_summary, "years": years}
+                     "with_code": counts.with_code, "with_summary": counts.with_summary, "years": counts.years}
         return new
 
     def _load(self, ids: list[str]) -> dict[str, Paper]:

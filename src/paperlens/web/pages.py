@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -118,8 +119,8 @@ def _index_context(catalog: Catalog, recent: int) -> dict:
         "no_topic": len(catalog.no_topic),
         "stats": catalog.stats,
         "recent": catalog.papers.many(catalog.newest[:recent]),
-        "top_keywords": sorted(catalog.keywords.values(), key=lambda k: -len(k.ids))[:24],
-        "top_authors": sorted(catalog.authors.values(), key=lambda a: -len(a.ids))[:16],
+        "top_keywords": heapq.nsmallest(24, catalog.keywords.values(), key=lambda k: (-len(k.ids), k.norm)),
+        "top_authors": heapq.nsmallest(16, catalog.authors.values(), key=lambda a: (-len(a.ids), a.slug)),
     }
 
 
@@ -191,12 +192,9 @@ def _trends_context(catalog: Catalog, title_years: str, title_topics: str, top_t
     named = [label for label, _ in sizes[:top_topics]]
     other, untopiced = "other topics", "no topic"
     counts: dict[int, Counter] = defaultdict(Counter)
-    briefs = catalog.briefs
-    for brief in briefs.values():
-        if not brief.year:
-            continue
-        label = brief.topic[1] if brief.topic else None
-        counts[brief.year][label if label in named else (other if label else untopiced)] += 1
+    tallies = catalog.counts  # kept up to date by the catalog: no pass over every paper here
+    for (year, label), n in tallies.year_topics.items():
+        counts[year][label if label in named else (other if label else untopiced)] += n
     series = [*named, other, untopiced]
     series = [s for s in series if any(c.get(s) for c in counts.values())]
     # Rising keywords: share of papers in the last year vs. the years before (needs dated keywords).
@@ -204,28 +202,22 @@ def _trends_context(catalog: Catalog, title_years: str, title_topics: str, top_t
     years = sorted(counts)
     if len(years) >= 2:
         last = years[-1]
-        recent, before = Counter(), Counter()
         n_recent = sum(counts[last].values())
         n_before = sum(sum(counts[y].values()) for y in years[:-1])
-        for kw in catalog.keywords.values():
-            for pid in kw.ids:
-                year = briefs[pid].year
-                if year == last:
-                    recent[kw.norm] += 1
-                elif year:
-                    before[kw.norm] += 1
-        for norm, n in recent.items():
-            if n < 2:
+        for norm, per_year in tallies.keyword_years.items():
+            n = per_year.get(last, 0)
+            if n < 2 or norm not in catalog.keywords:
                 continue
+            before = sum(per_year.values()) - n
             share_now = n / max(n_recent, 1)
-            share_before = before[norm] / max(n_before, 1)
-            rising.append((catalog.keywords[norm], n, before[norm], share_now - share_before))
-        rising.sort(key=lambda r: -r[3])
+            share_before = before / max(n_before, 1)
+            rising.append((catalog.keywords[norm], n, before, share_now - share_before))
+        rising.sort(key=lambda r: (-r[3], r[0].norm))
         rising = rising[:15]
     return {
         "chart_years": charts.stacked_years(counts, series, title_years),
         "chart_topics": charts.bar_list(sizes[:20], title_topics),
         "rising": rising,
         "last_year": years[-1] if years else None,
-        "undated": sum(1 for b in briefs.values() if not b.year),
+        "undated": catalog.counts.years.get(None, 0) + catalog.counts.years.get(0, 0),
     }
