@@ -216,8 +216,10 @@ class HybridSearcher:
             return self._text_index  # no commit since the last look
         self._text_counter = counter
         # Papers are never deleted, so max(rowid) is their count; both are index lookups, no scan.
-        state = self.store.conn.execute("SELECT max(rowid), max(updated_at) FROM papers").fetchone()
-        state = (state[0] or 0, state[1])
+        # One aggregate per statement: together SQLite would scan the table for them.
+        conn = self.store.conn
+        state = (conn.execute("SELECT max(rowid) FROM papers").fetchone()[0] or 0,
+                 conn.execute("SELECT max(updated_at) FROM papers").fetchone()[0])
         if choice != "tantivy" and state[0] <= TANTIVY_THRESHOLD:
             self._text_index = None
             return None
