@@ -199,11 +199,14 @@ def main() -> int:
             # Catching up: 1,000 new papers and 1,000 enrichment outputs while the server runs.
             stamp = f"{time.time_ns()}"
             new = [Paper(id=f"bench:new{stamp}-{i}", title=f"Fresh synthetic paper {stamp} {i}",
-                         abstract=f"Fresh record {stamp}-{i}. " + " ".join(rng.sample(words, 150)), authors=[f"Author {i}"], year=2027,
+                         abstract=f"Fresh record {stamp}-{i}. " + " ".join(rng.sample(words, 150))
+                         + f". End of fresh record {stamp}-{i}.",  # no merge key shared with any paper authors=[f"Author {i}"], year=2027,
                          topic={"area": "Synthetic area", "label": TOPICS[i % 12]}) for i in range(1000)]
             total_before = client.get("/api/topics").json()["papers"]
             start = time.perf_counter()
-            store.ingest(new)
+            result = store.ingest(new)
+            if result.new != len(new):
+                raise RuntimeError(f"catch-up papers were not all new: {result}")
             store.save_enrichments([
                 {"paper_id": f"bench:{i:07d}", "step": "keywords", "version": f"bench-{stamp}", "content_hash": "",
                  "status": "ok", "output": {"keywords": ["caught up keyword"]}, "model": "bench"}

@@ -80,8 +80,11 @@ def display_title(paper: Paper) -> str:
 
 
 def rating(paper: Paper) -> float | None:
+    extra = paper.extra
+    if not extra:
+        return None
     for key in ("rating", "avg_rating"):
-        value = paper.extra.get(key)
+        value = extra.get(key)
         if isinstance(value, int | float):
             return float(value)
         if isinstance(value, str):
@@ -99,6 +102,7 @@ def sort_date(paper: Paper) -> str:
 
 
 _intern = sys.intern
+_KEYWORDS: dict[str, tuple[str, str]] = {}  # keyword as written -> (norm, label), both interned
 
 
 class Brief:
@@ -121,9 +125,13 @@ class Brief:
         # are shared by a million papers.
         pairs: dict[str, str] = {}
         for keyword in paper.keywords:
-            norm = keyword_norm(keyword)
-            if norm and norm not in pairs:
-                pairs[_intern(norm)] = _intern(keyword.strip())
+            known = _KEYWORDS.get(keyword)
+            if known is None:
+                if len(_KEYWORDS) > 1_000_000:  # bounded: keywords repeat, but a corpus may have many
+                    _KEYWORDS.clear()
+                known = _KEYWORDS[keyword] = (_intern(keyword_norm(keyword)), _intern(keyword.strip()))
+            if known[0] and known[0] not in pairs:
+                pairs[known[0]] = known[1]
         self.keywords = tuple(pairs.items())
         self.authors = tuple(_intern(name) for name in dict.fromkeys(paper.authors))
         self.has_summary = any(not s.is_empty() for s in paper.summary.values())
