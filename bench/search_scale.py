@@ -71,19 +71,21 @@ def write_snapshot(n: int, words: list[str], path: Path, seed: int = 0) -> None:
             handle.write(json.dumps(record) + "\n")
 
 
-def fill_vectors(store: Store, n: int, seed: int = 1) -> None:
+def fill_vectors(store: Store, n: int, seed: int = 1, model: str = MODEL_TAG, dim: int = DIM) -> int:
+    """Clustered unit vectors for the papers (in rowid order) past those that have one; how many."""
     rng = np.random.default_rng(seed)
-    centers = rng.normal(size=(2000, DIM)).astype(np.float32)
-    done = store.conn.execute("SELECT count(*) FROM embeddings WHERE model = ?", (MODEL_TAG,)).fetchone()[0]
+    centers = rng.normal(size=(2000, dim)).astype(np.float32)
+    done = store.conn.execute("SELECT count(*) FROM embeddings WHERE model = ?", (model,)).fetchone()[0]
     ids = [r[0] for r in store.conn.execute("SELECT id FROM papers ORDER BY rowid")]
     for start in range(done, len(ids), 50000):
         chunk = ids[start:start + 50000]
-        x = centers[rng.integers(0, len(centers), len(chunk))] + 0.35 * rng.normal(size=(len(chunk), DIM))
+        x = centers[rng.integers(0, len(centers), len(chunk))] + 0.35 * rng.normal(size=(len(chunk), dim))
         x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype("<f4")
         with store.transaction():
             store.conn.executemany(
                 "INSERT OR REPLACE INTO embeddings (paper_id, model, dim, vector, content_hash) VALUES (?,?,?,?,?)",
-                [(pid, MODEL_TAG, DIM, x[j].tobytes(), "") for j, pid in enumerate(chunk)])
+                [(pid, model, dim, x[j].tobytes(), "") for j, pid in enumerate(chunk)])
+    return max(0, len(ids) - done)
 
 
 class FixedModelEmbedder:

@@ -9,8 +9,9 @@ keywords out of 3,000, years 2015-2026, a code link for one in five. One paper i
 topic and keywords; those get them as `topic` and `keywords` enrichment outputs, stored as
 `paperlens enrich` stores them, so the catalog applies enrichments as it does for real data. Everything
 goes through the real ingest. The server runs in its own process with the page cache off (every
-request renders its page); its memory is read from /proc. Re-running with the same --workdir reuses
-the database."""
+request renders its page); its memory is read from /proc. With --vectors, synthetic vectors are stored
+under the default embedder's name, so the server also holds the vector index and search is hybrid: the
+whole serving memory. Re-running with the same --workdir reuses the database."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from paperlens.models import Paper
 from paperlens.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from search_scale import vocabulary  # noqa: E402
+from search_scale import fill_vectors, vocabulary  # noqa: E402
 from web import free_port  # noqa: E402
 
 TOPICS = [f"Synthetic topic {i}" for i in range(12)]
@@ -86,27 +87,6 @@ def enrich_rest(store: Store, n: int, words: list[str], seed: int = 1) -> int:
         store.save_enrichments(rows)
         written += len(rows)
     return written
-
-
-def fill_vectors(store: Store, model: str, dim: int, seed: int = 1) -> int:
-    """Clustered unit vectors for every paper without one (embedding a million abstracts here would
-    take hours; the query embedding stays real)."""
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    centers = rng.normal(size=(2000, dim)).astype(np.float32)
-    missing = [r[0] for r in store.conn.execute(
-        "SELECT id FROM papers WHERE id NOT IN (SELECT paper_id FROM embeddings WHERE model = ?) ORDER BY rowid",
-        (model,))]
-    for start in range(0, len(missing), 50000):
-        chunk = missing[start:start + 50000]
-        x = centers[rng.integers(0, len(centers), len(chunk))] + 0.35 * rng.normal(size=(len(chunk), dim))
-        x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype("<f4")
-        with store.transaction():
-            store.conn.executemany(
-                "INSERT OR REPLACE INTO embeddings (paper_id, model, dim, vector, content_hash) VALUES (?,?,?,?,?)",
-                [(pid, model, dim, x[j].tobytes(), "") for j, pid in enumerate(chunk)])
-    return len(missing)
 
 
 def rss_mib(pid: int) -> float:
@@ -173,7 +153,9 @@ def main() -> int:
 
         embedder = get_embedder()
         start = time.perf_counter()
-        report["vectors_written"] = fill_vectors(store, embedder.name, embedder.dim)
+        # clustered synthetic vectors: embedding a million abstracts here would take hours; the query
+        # embedding stays real
+        report["vectors_written"] = fill_vectors(store, args.papers, model=embedder.name, dim=embedder.dim)
         report["vectors_s"] = round(time.perf_counter() - start, 1)
     # Search indexes are built here, so the server's start and its pages are measured warm: paper pages
     # list similar papers (a keyword search without vectors, over Tantivy above 10k papers).
