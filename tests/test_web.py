@@ -91,6 +91,9 @@ def test_topic_sort_filter_and_pagination(client):
     assert titles == sorted(titles, key=str.casefold) and len(titles) == 2
     r = client.get(f"/topics/{slug}?kw=zebrafish")
     assert "Zebrafish Tokenizers" in r.text and "Hostile" not in r.text
+    # a filtered list offers to clear the filters, in words (a label key once printed a Python method)
+    assert re.search(r'<a class="clear" href="[^"]+">Clear</a>', r.text) and "built-in method" not in r.text
+    assert ">清除</a>" in client.get(f"/topics/{slug}?kw=zebrafish&lang=zh").text
     assert client.get(f"/topics/{slug}?sort=bogus").status_code == 400
     big = topic_slugs(client.get("/").text)[0]
     first = client.get(f"/topics/{big}?per_page=10")

@@ -38,7 +38,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "any": ("any", "全部"),
     "has_code": ("has code", "有代码"),
     "apply": ("Apply", "应用"),
-    "clear": ("Clear", "清除"),
+    "clear_filters": ("Clear", "清除"),  # not "clear": templates would reach dict.clear first
     "prev": ("← Newer", "← 上一页"),
     "next": ("Older →", "下一页 →"),
     "page_of": ("page {page} of {pages}", "第 {page} / {pages} 页"),
