@@ -3,7 +3,8 @@
     PYTHONPATH=src python scripts/train_roles.py [--data ../shared/data/csabstruct] [--cache /tmp/roles]
 
 Tunes the regularisation C and the transition weight on dev (the test split is kept aside by the owners),
-then refits on train with the chosen settings. Embeddings are cached as .npy in --cache to make reruns fast."""
+then trains the lexical CRF on train and picks, on dev, how much of it to mix into the regression's scores.
+Embeddings are cached as .npy in --cache to make reruns fast."""
 
 from __future__ import annotations
 
@@ -18,7 +19,19 @@ import numpy as np
 from scipy.sparse import csr_matrix, hstack
 from sklearn.linear_model import LogisticRegression
 
-from paperlens.roles import MODEL_DIR, ROLES, RoleModel, TfidfVocabulary, dense_features, viterbi
+from paperlens.roles import (
+    MODEL_DIR,
+    ROLES,
+    CueTagger,
+    RoleModel,
+    TfidfVocabulary,
+    crf_features,
+    dense_features,
+    viterbi,
+)
+
+EMBEDDER = "minilm"  # roles.embed_sentences gives the model all-MiniLM-L6-v2 vectors at run time
+CRF_FILE = "crf.crfsuite"
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,13 +54,13 @@ def read_split(path: Path) -> list[dict]:
 
 def embeddings_for(records: list[dict], cache: Path | None) -> np.ndarray:
     sentences = [s for r in records for s in r["sentences"]]
-    key = hashlib.sha256("\n".join(sentences).encode("utf-8")).hexdigest()[:16]
+    key = hashlib.sha256(("\n".join(sentences) + EMBEDDER).encode("utf-8")).hexdigest()[:16]
     path = cache / f"emb_{key}.npy" if cache else None
     if path and path.exists():
         return np.load(path)
     from paperlens.embed import get_embedder
 
-    vectors = get_embedder().encode(sentences)
+    vectors = get_embedder(EMBEDDER).encode(sentences)
     if path:
         cache.mkdir(parents=True, exist_ok=True)
         np.save(path, vectors)
@@ -97,6 +110,16 @@ def sequence_accuracy(records, log_probs, trans, start, end, weight):
     return correct / total
 
 
+def train_crf(records: list[dict], path: Path, c1: float, c2: float) -> None:
+    import pycrfsuite
+
+    trainer = pycrfsuite.Trainer(verbose=False)
+    for record in records:
+        trainer.append(crf_features(record["sentences"]), record["labels"])
+    trainer.set_params({"c1": c1, "c2": c2, "max_iterations": 200, "feature.possible_transitions": True})
+    trainer.train(str(path))
+
+
 def fit(x, y, c):
     model = LogisticRegression(C=c, max_iter=3000)
     model.fit(x, y)
@@ -111,7 +134,10 @@ def main() -> None:
     parser.add_argument("--c", type=float, nargs="+", default=[0.5, 1.0, 2.0, 4.0])
     parser.add_argument("--dense-scale", type=float, nargs="+", default=[1.0])
     parser.add_argument("--weights", type=float, nargs="+", default=[0.0, 0.25, 0.5, 0.75, 1.0, 1.5])
-    parser.add_argument("--version", default="1")
+    parser.add_argument("--crf-c1", type=float, default=0.1, help="L1 penalty of the CRF (smaller model file)")
+    parser.add_argument("--crf-c2", type=float, default=1.0)
+    parser.add_argument("--crf-weights", type=float, nargs="+", default=[0.0, 0.1, 0.2, 0.3, 0.4, 0.5])
+    parser.add_argument("--version", default="2")
     args = parser.parse_args()
 
     train = read_split(args.data / "train.jsonl")
@@ -137,9 +163,28 @@ def main() -> None:
                 acc = sequence_accuracy(dev, log_probs, trans, start, end, weight)
                 print(f"scale={scale} C={c} weight={weight}: dev acc {acc:.4f} (no sequence {per_sentence:.4f})")
                 if best is None or acc > best[0]:
-                    best = (acc, scale, c, weight, clf)
-    acc, scale, c, weight, clf = best
-    print(f"best: scale={scale} C={c} weight={weight} dev acc {acc:.4f}")
+                    best = (acc, scale, c, weight, clf, log_probs)
+    acc, scale, c, weight, clf, dev_log_probs = best
+    linear_acc = acc
+    print(f"best regression: scale={scale} C={c} weight={weight} dev acc {acc:.4f}")
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    t0 = time.time()
+    train_crf(train, args.out / CRF_FILE, args.crf_c1, args.crf_c2)
+    tagger = CueTagger(args.out / CRF_FILE, ROLES)
+    cue_log_probs = np.vstack([tagger.log_marginals(r["sentences"]) for r in dev])
+    print(f"CRF trained in {time.time() - t0:.0f}s ({(args.out / CRF_FILE).stat().st_size / 1e6:.1f} MB)")
+    best_mix = None
+    for share in args.crf_weights:
+        mixed = (1 - share) * dev_log_probs + share * cue_log_probs
+        for w in args.weights:
+            mix_acc = sequence_accuracy(dev, mixed, trans, start, end, w)
+            print(f"CRF share={share} weight={w}: dev acc {mix_acc:.4f}")
+            if best_mix is None or mix_acc > best_mix[0]:
+                best_mix = (mix_acc, share, w)
+    acc, share, weight = best_mix
+    print(f"best: scale={scale} C={c} CRF share={share} weight={weight} dev acc {acc:.4f} "
+          f"(regression alone {linear_acc:.4f})")
 
     n_dense = dense_features(train_emb[:1]).shape[1]
     coef = clf.coef_.T  # (features, labels)
@@ -149,7 +194,8 @@ def main() -> None:
         transitions=weight * trans, start=weight * start, end=weight * end,
         meta={"version": args.version, "trained_on": "CSAbstruct train (1,668 abstracts)",
               "embedder": "all-MiniLM-L6-v2", "C": c, "dense_scale": scale, "transition_weight": weight,
-              "dev_accuracy_at_training": round(acc, 4)},
+              "dev_accuracy_at_training": round(acc, 4), "dev_accuracy_regression_alone": round(linear_acc, 4),
+              "crf": {"file": CRF_FILE, "weight": share, "c1": args.crf_c1, "c2": args.crf_c2}},
     )
     model.save(args.out)
     for name in ("LICENSE",):

@@ -1,10 +1,12 @@
 """Sentence roles in an abstract (background, objective, method, result, other).
 
 The model is trained on CSAbstruct (Cohan et al., EMNLP 2019; Apache-2.0, see data/roles/NOTICE) by
-`scripts/train_roles.py`. Per sentence it combines the MiniLM embedding of the sentence and of its
-neighbours, word tf-idf and the sentence's position in a multinomial logistic regression; a Viterbi pass
-over learned label transitions then picks the most likely role sequence for the whole abstract.
-Weights are plain numpy/json files, loaded offline from the package data."""
+`scripts/train_roles.py`. Two models vote. A multinomial logistic regression reads the MiniLM embedding of
+the sentence and of its neighbours, word tf-idf and the sentence's position; a linear-chain CRF (CRFsuite)
+reads lexical cues: the sentence's words and first words, its neighbours' words and its position. Their
+per-sentence log-probabilities are mixed with a weight picked on CSAbstruct dev, and a Viterbi pass over
+learned label transitions picks the most likely role sequence for the whole abstract.
+Weights are numpy/json files and a CRFsuite model file, loaded offline from the package data."""
 
 from __future__ import annotations
 
@@ -220,6 +222,75 @@ def dense_features(embeddings: np.ndarray) -> np.ndarray:
     return np.hstack([embeddings, prev, nxt, mean, position_features(n)]).astype(np.float32)
 
 
+_CUE_TOKEN = re.compile(r"[a-z]+")
+_CUE_PIECE = re.compile(r"[a-z]+|\d+(?:\.\d+)?|%|[^\sa-z\d]")  # words, numbers and punctuation: length
+
+
+def crf_features(sentences: list[str]) -> list[dict[str, float]]:
+    """Lexical cues of each sentence of one abstract, for the CRF: words, word pairs, the first words
+    ("we propose", "results show"), the neighbours' words and first words, position, length, numbers."""
+    words = [_CUE_TOKEN.findall(sentence.lower()) for sentence in sentences]
+    n = len(sentences)
+    out = []
+    for i, sentence in enumerate(sentences):
+        own = words[i]
+        features = {"bias": 1.0}
+        for word in set(own):
+            features["w=" + word] = 1.0
+        for a, b in set(zip(own, own[1:], strict=False)):
+            features[f"b={a}_{b}"] = 1.0
+        for k, word in enumerate(own[:3]):
+            features[f"f{k}={word}"] = 1.0
+        if len(own) >= 2:
+            features[f"f01={own[0]}_{own[1]}"] = 1.0
+        features[f"pos={min(i, 6)}"] = 1.0
+        features[f"rpos={min(n - 1 - i, 6)}"] = 1.0
+        features[f"rel={10 * i // n}"] = 1.0
+        features["first"] = float(i == 0)
+        features["last"] = float(i == n - 1)
+        features[f"len={min(len(_CUE_PIECE.findall(sentence.lower())) // 8, 6)}"] = 1.0
+        features["digit"] = float(any(c.isdigit() for c in sentence))
+        features["pct"] = float("%" in sentence)
+        for step, side in ((-1, "p"), (1, "n")):
+            j = i + step
+            if 0 <= j < n:
+                for k, word in enumerate(words[j][:2]):
+                    features[f"{side}f{k}={word}"] = 1.0
+                for word in set(words[j]):
+                    features[f"{side}w={word}"] = 0.5
+            else:
+                features[side + "none"] = 1.0
+        out.append(features)
+    return out
+
+
+class CueTagger:
+    """The CRF half of the model: per-sentence label marginals from CRFsuite, as log-probabilities."""
+
+    def __init__(self, path: Path, labels: tuple[str, ...]):
+        import pycrfsuite
+
+        self.path = path
+        self.labels = labels
+        self._tagger = pycrfsuite.Tagger()
+        try:
+            self._tagger.open(str(path))
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"{path}: unreadable CRF model ({exc})") from exc
+        self._lock = threading.Lock()  # one CRFsuite tagger holds one sequence at a time
+        known = set(self._tagger.labels())
+        if known != set(labels):
+            raise ValueError(f"{path}: CRF labels {sorted(known)} differ from the model's {list(labels)}")
+
+    def log_marginals(self, sentences: list[str]) -> np.ndarray:
+        features = crf_features(sentences)
+        with self._lock:
+            self._tagger.set(features)
+            marginals = np.array([[self._tagger.marginal(label, i) for label in self.labels]
+                                  for i in range(len(sentences))])
+        return np.log(np.clip(marginals, 1e-9, 1.0))
+
+
 def viterbi(log_probs: np.ndarray, transitions: np.ndarray, start: np.ndarray, end: np.ndarray) -> list[int]:
     """Best label path given per-sentence label scores and label-transition scores."""
     n, k = log_probs.shape
@@ -250,6 +321,8 @@ class RoleModel:
     start: np.ndarray
     end: np.ndarray
     meta: dict
+    cue_tagger: CueTagger | None = None
+    cue_weight: float = 0.0  # share of the CRF in the mixed log-probabilities
 
     @property
     def version(self) -> str:
@@ -280,12 +353,15 @@ class RoleModel:
         # allow_pickle=False: the weights file can only hold plain arrays, never code.
         with np.load(directory / "weights.npz", allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
+        labels = tuple(meta["labels"])
+        cue = meta.get("crf")
+        tagger = CueTagger(directory / cue["file"], labels) if cue else None
         return cls(
-            labels=tuple(meta["labels"]), vocabulary=TfidfVocabulary(terms, arrays["idf"]),
+            labels=labels, vocabulary=TfidfVocabulary(terms, arrays["idf"]),
             dense_weights=arrays["dense_weights"].astype(np.float32),
             sparse_weights=arrays["sparse_weights"].astype(np.float32),
             bias=arrays["bias"], transitions=arrays["transitions"], start=arrays["start"], end=arrays["end"],
-            meta=meta,
+            meta=meta, cue_tagger=tagger, cue_weight=float(cue["weight"]) if cue else 0.0,
         )
 
     def scores(self, sentences: list[str], embeddings: np.ndarray) -> np.ndarray:
@@ -298,10 +374,20 @@ class RoleModel:
         logits -= logits.max(axis=1, keepdims=True)
         return logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
 
-    def predict(self, sentences: list[str], embeddings: np.ndarray) -> list[str]:
+    def mixed_scores(self, sentences: list[str], embeddings: np.ndarray,
+                     cue_weight: float | None = None) -> np.ndarray:
+        """The regression's log-probabilities mixed with the CRF's log-marginals (when the model has one)."""
+        share = self.cue_weight if cue_weight is None else cue_weight
+        log_probs = self.scores(sentences, embeddings)
+        if self.cue_tagger is not None and share > 0:
+            log_probs = (1 - share) * log_probs + share * self.cue_tagger.log_marginals(sentences)
+        return log_probs
+
+    def predict(self, sentences: list[str], embeddings: np.ndarray, cue_weight: float | None = None) -> list[str]:
+        """`cue_weight`: override the CRF's share (0 = the regression alone, as `eval roles` reports it)."""
         if not sentences:
             return []
-        log_probs = self.scores(sentences, embeddings)
+        log_probs = self.mixed_scores(sentences, embeddings, cue_weight)
         path = viterbi(log_probs, self.transitions, self.start, self.end)
         return [self.labels[i] for i in path]
 
@@ -323,7 +409,8 @@ def model_version() -> str:
         return "missing"
 
 
-def _embed(sentences: list[str]) -> np.ndarray:
+def embed_sentences(sentences: list[str]) -> np.ndarray:
+    """The sentence vectors the role model reads."""
     from .embed import get_embedder
 
     return get_embedder("minilm").encode(sentences)  # the model was trained on MiniLM vectors
@@ -334,7 +421,7 @@ def label_sentences(sentences: list[str]) -> list[str]:
     sentences = [s for s in sentences]
     if not sentences:
         return []
-    return load_model().predict(sentences, _embed(sentences))
+    return load_model().predict(sentences, embed_sentences(sentences))
 
 
 def label_abstracts(abstracts: list[list[str]]) -> list[list[str]]:
@@ -342,7 +429,7 @@ def label_abstracts(abstracts: list[list[str]]) -> list[list[str]]:
     flat = [s for sentences in abstracts for s in sentences]
     if not flat:
         return [[] for _ in abstracts]
-    embeddings = _embed(flat)
+    embeddings = embed_sentences(flat)
     model = load_model()
     out, offset = [], 0
     for sentences in abstracts:

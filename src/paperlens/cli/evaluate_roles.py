@@ -40,13 +40,26 @@ def read_csabstruct(path: Path) -> list[dict]:
 
 
 def evaluate(records: list[dict]) -> dict:
-    from ..roles import ROLES, label_abstracts
+    from ..roles import ROLES, embed_sentences, load_model
+
+    def label_all(embeddings, cue_weight=None) -> list[str]:
+        out, offset = [], 0
+        for record in records:
+            n = len(record["sentences"])
+            out.extend(model.predict(record["sentences"], embeddings[offset:offset + n], cue_weight))
+            offset += n
+        return out
 
     start = time.perf_counter()
-    predicted = label_abstracts([r["sentences"] for r in records])
+    model = load_model()
+    embeddings = embed_sentences([s for r in records for s in r["sentences"]])
+    pred = label_all(embeddings)
     seconds = time.perf_counter() - start
     gold = [label for r in records for label in r["labels"]]
-    pred = [label for p in predicted for label in p]
+    regression_alone = None
+    if model.cue_tagger is not None:  # what the CRF adds: the same model with its share set to 0
+        alone = label_all(embeddings, cue_weight=0.0)
+        regression_alone = round(sum(g == p for g, p in zip(gold, alone, strict=True)) / len(gold), 4)
     index = {label: i for i, label in enumerate(ROLES)}
     confusion = [[0] * len(ROLES) for _ in ROLES]
     for g, p in zip(gold, pred, strict=True):
@@ -66,6 +79,7 @@ def evaluate(records: list[dict]) -> dict:
         "abstracts": len(records),
         "sentences": len(gold),
         "accuracy": round(sum(g == p for g, p in zip(gold, pred, strict=True)) / len(gold), 4),
+        "accuracy_regression_alone": regression_alone,
         "macro_f1": round(sum(per_label[label]["f1"] for label in present) / len(present), 4),
         "per_label": per_label,
         "labels": list(ROLES),
@@ -106,6 +120,8 @@ def eval_roles(split: str, limit: int | None, as_json: bool) -> None:
                f"(model v{result['model_version']})")
     click.echo(f"accuracy {result['accuracy']:.4f}  macro-F1 {result['macro_f1']:.4f}  "
                f"({result['abstracts_per_second']} abstracts/s)")
+    if result["accuracy_regression_alone"] is not None:
+        click.echo(f"(without the CRF: accuracy {result['accuracy_regression_alone']:.4f})")
     click.echo("")
     click.echo(f"{'label':<12}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
     for label, row in result["per_label"].items():
