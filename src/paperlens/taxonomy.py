@@ -43,11 +43,16 @@ def active_taxonomy_name() -> str:
 
 
 # -- records -------------------------------------------------------------------------------------
-def record_text(title: str | None, abstract: str | None, keywords: Sequence[str] | str | None = None) -> str:
-    """The text classifiers read: title, abstract and author keywords."""
+def keyword_text(keywords: Sequence[str] | str | None) -> str:
+    """Author keywords as one string ("a ; b ; c"); a string is split at commas and semicolons."""
     if isinstance(keywords, str):
         keywords = [k for k in re.split(r"[,;]", keywords) if k.strip()]
-    parts = [title or "", abstract or "", " ; ".join(k.strip() for k in keywords or [])]
+    return " ; ".join(k.strip() for k in keywords or [])
+
+
+def record_text(title: str | None, abstract: str | None, keywords: Sequence[str] | str | None = None) -> str:
+    """The text classifiers read: title, abstract and author keywords."""
+    parts = [title or "", abstract or "", keyword_text(keywords)]
     return " . ".join(p for p in parts if p)
 
 
@@ -163,8 +168,12 @@ def load_taxonomy(name: str | None = None, extra: Iterable[Path] = ()) -> Taxono
 # -- classifier ------------------------------------------------------------------------------------
 WORD_SETTINGS = {"analyzer": "word", "ngram_range": [1, 2], "min_df": 2, "token_pattern": r"(?u)\b\w[\w-]*\w\b|\b\w\b"}
 CHAR_SETTINGS = {"analyzer": "char_wb", "ngram_range": [3, 5], "min_df": 3}
-DEFAULT_C = {"words": 10.0, "chars": 10.0, "embedding": 10.0}
-DEFAULT_WEIGHTS = {"words": 1.0, "chars": 1.0, "embedding": 1.0}
+# Author keywords on their own, as character n-grams ("LLM", "LLMs", "large language model" overlap).
+KEYWORD_SETTINGS = {"analyzer": "char_wb", "ngram_range": [3, 5], "min_df": 2}
+TFIDF_SETTINGS = {"words": WORD_SETTINGS, "chars": CHAR_SETTINGS, "keywords": KEYWORD_SETTINGS}
+DEFAULT_C = {"words": 10.0, "chars": 10.0, "keywords": 10.0, "embedding": 10.0}
+DEFAULT_WEIGHTS = {"words": 1.0, "chars": 1.0, "keywords": 0.5, "embedding": 1.0}
+DEFAULT_BLOCKS = ("words", "chars", "keywords")
 
 
 class _Tfidf:
@@ -219,17 +228,23 @@ class TopicClassifier:
     weights: dict[str, float]
 
     @classmethod
-    def train(cls, records: Sequence[dict[str, Any]], labels: Sequence[str], *, embedder: str | None = "static",
-              blocks: Sequence[str] = ("words", "chars", "embedding"), C: dict[str, float] | None = None,
+    def train(cls, records: Sequence[dict[str, Any]], labels: Sequence[str], *, embedder: str | None = None,
+              blocks: Sequence[str] | None = None, C: dict[str, float] | None = None,
               weights: dict[str, float] | None = None, vectors: np.ndarray | None = None) -> TopicClassifier:
-        """`vectors`: precomputed embeddings of `records` (saves re-encoding during cross-validation)."""
+        """`blocks`: feature blocks, each with its own logistic regression; their probabilities are averaged.
+        By default words, characters and author keywords, plus "embedding" (the `embedder`'s vectors of
+        title + abstract) when an embedder is named: on the seed papers it added nothing to the tf-idf
+        blocks (docs/benchmarks.md, Topics).
+        `vectors`: precomputed embeddings of `records` (saves re-encoding during cross-validation)."""
         from sklearn.linear_model import LogisticRegression
 
         classes = sorted(set(labels))
         if len(classes) < 2:
             raise TaxonomyError(f"need at least two labels to train, got {classes}")
         C = {**DEFAULT_C, **(C or {})}
-        texts = [record_text(r.get("title"), r.get("abstract"), r.get("keywords")) for r in records]
+        if blocks is None:
+            blocks = DEFAULT_BLOCKS + (("embedding",) if embedder else ())
+        texts = _block_texts(records)
         y = np.array([classes.index(label) for label in labels])
         tfidf: dict[str, _Tfidf] = {}
         coef, intercept = {}, {}
@@ -237,11 +252,23 @@ class TopicClassifier:
             if block == "embedding":
                 if embedder is None:
                     continue
-                features = vectors if vectors is not None else embed_records(records, embedder)
+                features, rows = (vectors if vectors is not None else embed_records(records, embedder)), None
+            elif block in TFIDF_SETTINGS:
+                rows = [i for i, text in enumerate(texts[block]) if text] if block == "keywords" else None
+                block_texts = texts[block] if rows is None else [texts[block][i] for i in rows]
+                if block == "keywords" and len({labels[i] for i in rows}) < len(classes):
+                    continue  # too few papers with keywords to learn every label from them
+                try:
+                    tfidf[block] = _Tfidf.fit(TFIDF_SETTINGS[block], block_texts)
+                except ValueError:  # no term occurs often enough (tiny or keyword-less training sets)
+                    if block == "keywords":
+                        continue
+                    raise
+                features = tfidf[block].transform(block_texts)
             else:
-                tfidf[block] = _Tfidf.fit(WORD_SETTINGS if block == "words" else CHAR_SETTINGS, texts)
-                features = tfidf[block].transform(texts)
-            model = LogisticRegression(C=C[block], tol=1e-3, max_iter=500).fit(features, y)
+                raise TaxonomyError(f"unknown feature block {block!r}")
+            model = LogisticRegression(C=C[block], tol=1e-3, max_iter=500).fit(
+                features, y if rows is None else y[rows])
             coef[block] = model.coef_.astype(np.float32)
             intercept[block] = model.intercept_.astype(np.float32)
         from .embed import get_embedder
@@ -250,18 +277,21 @@ class TopicClassifier:
         return cls(classes, embedder_name, tfidf, coef, intercept, {**DEFAULT_WEIGHTS, **(weights or {})})
 
     def predict_proba(self, records: Sequence[dict[str, Any]], vectors: np.ndarray | None = None) -> np.ndarray:
-        texts = [record_text(r.get("title"), r.get("abstract"), r.get("keywords")) for r in records]
+        texts = _block_texts(records)
         total = np.zeros((len(records), len(self.classes)))
-        weight_sum = 0.0
+        weight_sum = np.zeros((len(records), 1))
         for block, coef in self.coef.items():
             if block == "embedding":
                 features = vectors if vectors is not None else embed_records(records, self.embedder)
                 scores = features @ coef.T + self.intercept[block]
             else:
-                scores = np.asarray(self.tfidf[block].transform(texts) @ coef.T) + self.intercept[block]
-            total += self.weights[block] * _softmax(scores)
-            weight_sum += self.weights[block]
-        return total / weight_sum
+                scores = np.asarray(self.tfidf[block].transform(texts[block]) @ coef.T) + self.intercept[block]
+            # A paper without author keywords gets no vote from the keyword block (it would only add the prior).
+            present = (np.array([bool(t) for t in texts[block]], dtype=float)[:, None] if block == "keywords"
+                       else np.ones((len(records), 1)))
+            total += self.weights[block] * present * _softmax(scores)
+            weight_sum += self.weights[block] * present
+        return total / np.maximum(weight_sum, 1e-12)
 
     def predict(self, records: Sequence[dict[str, Any]], vectors: np.ndarray | None = None) -> list[str]:
         return [self.classes[i] for i in self.predict_proba(records, vectors).argmax(axis=1)]
@@ -294,6 +324,11 @@ class TopicClassifier:
         return cls(meta["classes"], meta["embedder"], tfidf, coef, intercept, meta["weights"])
 
 
+def _block_texts(records: Sequence[dict[str, Any]]) -> dict[str, list[str]]:
+    full = [record_text(r.get("title"), r.get("abstract"), r.get("keywords")) for r in records]
+    return {"words": full, "chars": full, "keywords": [keyword_text(r.get("keywords")) for r in records]}
+
+
 def embed_records(records: Sequence[dict[str, Any]], embedder: str | None) -> np.ndarray:
     from .embed import get_embedder, paper_text
 
@@ -316,13 +351,13 @@ def metrics(gold: Sequence[str], predicted: Sequence[str]) -> dict[str, Any]:
 
 
 def cross_validate(records: Sequence[dict[str, Any]], labels: Sequence[str], *, folds: int = 5, seed: int = 0,
-                   embedder: str | None = "static", vectors: np.ndarray | None = None,
+                   embedder: str | None = None, vectors: np.ndarray | None = None,
                    **train_options) -> dict[str, Any]:
     """Stratified k-fold: every paper is predicted by a model that never saw it."""
     from sklearn.model_selection import StratifiedKFold
 
     labels = list(labels)
-    if vectors is None and embedder is not None and "embedding" in train_options.get("blocks", ("embedding",)):
+    if vectors is None and embedder is not None and "embedding" in (train_options.get("blocks") or ("embedding",)):
         vectors = embed_records(records, embedder)
     predicted = [""] * len(records)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
@@ -381,7 +416,7 @@ def read_jsonl_records(path: Path, *, need_label: bool = False) -> list[dict[str
 
 
 def train_taxonomy(name: str, records: Sequence[dict[str, Any]], labels: Sequence[str], directory: Path,
-                   *, embedder: str | None = "static", description: str = "",
+                   *, embedder: str | None = None, description: str = "",
                    base: Taxonomy | None = None) -> Taxonomy:
     """Train a classifier on labelled records and save taxonomy + classifier under `directory/name`.
     Label names come from `base` (an existing taxonomy of that name) when it knows them."""

@@ -67,7 +67,8 @@ def _print_report(title: str, result: dict) -> None:
 @click.option("--iclr-only", is_flag=True, help="Only the ICLR 2026 primary areas.")
 @click.option("--folds", type=int, default=5, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--embedder", default="static", show_default=True, help="static, minilm, or none.")
+@click.option("--embedder", default="none", show_default=True,
+              help="Add embedding features from this embedder (static, minilm), or none: tf-idf blocks only.")
 @click.option("--json", "as_json", is_flag=True)
 def eval_topics(taxonomy_name, source, iclr, iclr_only, folds, seed, embedder, as_json):
     """Stratified k-fold accuracy and macro-F1: every paper is scored by a model trained without it."""

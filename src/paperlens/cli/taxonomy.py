@@ -61,8 +61,8 @@ def list_command(directory, as_json):
 @click.option("--from", "source", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="JSONL: abstract, optional title/keywords, and label (or topic.label) per line.")
 @DIR_OPTION
-@click.option("--embedder", default="static", show_default=True,
-              help="Embedding features: static, minilm, or 'none' for tf-idf only.")
+@click.option("--embedder", default="none", show_default=True,
+              help="Add embedding features from this embedder (static, minilm), or none: tf-idf blocks only.")
 @click.option("--description", default="")
 def train_command(name, source, directory, embedder, description):
     """Train taxonomy NAME on labelled papers (any label set) and save it."""
