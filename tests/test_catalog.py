@@ -183,3 +183,43 @@ def test_many_changes_fall_back_to_a_full_build(web_db, monkeypatch):
     writer.close()
     assert _refresh(catalog) and not catalog.patched
     assert picture(catalog) == picture(Catalog(Store(web_db, readonly=True)))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_briefs_worked_out_in_child_processes_give_the_same_catalog(web_db, monkeypatch, workers):
+    in_process = picture(Catalog(Store(web_db, readonly=True)))
+    monkeypatch.setattr(catalog_module, "WORKERS_MIN_PAPERS", 1)
+    monkeypatch.setenv("PAPERLENS_CATALOG_WORKERS", str(workers))
+    pools = []
+    real_init = catalog_module.BriefWorkers.__init__
+
+    def recording_init(self, count):
+        real_init(self, count)
+        pools.append(self)
+
+    monkeypatch.setattr(catalog_module.BriefWorkers, "__init__", recording_init)
+    in_children = Catalog(Store(web_db, readonly=True))
+    assert [len(pool._children) for pool in pools] == [workers]
+    assert picture(in_children) == in_process
+    assert len(in_children.briefs) > 20 and in_children.keywords and in_children.authors
+    assert all(child.process.poll() is not None for child in pools[0]._children)  # no child left behind
+
+
+def test_a_failing_brief_worker_falls_back_to_building_in_this_process(web_db, monkeypatch):
+    in_process = picture(Catalog(Store(web_db, readonly=True)))
+    monkeypatch.setattr(catalog_module, "WORKERS_MIN_PAPERS", 1)
+    monkeypatch.setenv("PAPERLENS_CATALOG_WORKERS", "1")
+
+    def broken(self, batches):
+        yield from ()
+        raise RuntimeError("the brief worker stopped (exit code -9)")
+
+    monkeypatch.setattr(catalog_module.BriefWorkers, "map", broken)
+    assert picture(Catalog(Store(web_db, readonly=True))) == in_process
+
+
+def test_a_brief_worker_reports_a_bad_row_instead_of_hanging():
+    from paperlens.web.brief_worker import BriefWorkers
+
+    with BriefWorkers(1) as pool, pytest.raises(RuntimeError, match="brief worker failed"):
+        list(pool.map([([(1, "test:x", "{not json")], [])]))

@@ -27,6 +27,12 @@ from .store import PreparedPaper, prepare
 Batch = list[PreparedPaper | Rejected]
 
 
+def child_environment() -> dict[str, str]:
+    """The environment of a `python -m paperlens...` child: it imports this same paperlens."""
+    package_root = str(Path(__file__).resolve().parents[1])
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
+
+
 def parser_processes(path: str | Path, fmt: str = "auto") -> int:
     """How many children read `path`: two when its records can be split by line and there is a core
     for each besides the writer's share, else one."""
@@ -76,14 +82,11 @@ class _Child:
         self.finished = False
         self._next: tuple[int | None, Batch] | None = None
         read_fd, write_fd = os.pipe()
-        package_root = str(Path(__file__).resolve().parents[1])  # the child imports this same paperlens
-        env = dict(os.environ,
-                   PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "paperlens.parser_process", str(write_fd), os.fspath(path), fmt,
                  as_of.isoformat() if as_of else "", str(batch_size), str(index), str(count)],
-                pass_fds=(write_fd,), stdin=subprocess.DEVNULL, env=env,
+                pass_fds=(write_fd,), stdin=subprocess.DEVNULL, env=child_environment(),
             )
         except BaseException:
             os.close(read_fd)

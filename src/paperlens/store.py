@@ -702,38 +702,50 @@ class Store:
                         ) -> Iterator[tuple[int, Paper, dict[str, dict[str, Any]]]]:
         """(rowid, paper, its enrichments by step) in rowid order: every paper, or those of `rowids`.
         Enrichments are fetched per batch of papers, so memory stays flat at any collection size."""
+        for rows, enrichment_rows in self.iter_raw_paper_rows(rowids, batch):
+            yield from parse_paper_rows(rows, enrichment_rows)
+
+    def iter_raw_paper_rows(self, rowids: list[int] | None = None, batch: int = 1000
+                            ) -> Iterator[tuple[list[tuple[int, str, str]], list[tuple]]]:
+        """What iter_paper_rows parses, a batch at a time: (rowid, id, data JSON) rows and their
+        enrichment rows (output still JSON text). Plain values, so another process can parse them."""
+        cursor = self.conn.cursor()
+        cursor.row_factory = None  # plain tuples: cheaper to make and to send
+
         def chunks() -> Iterator[list]:
             if rowids is not None:
                 ordered = sorted(set(rowids))
                 for start in range(0, len(ordered), batch):
                     chunk = ordered[start:start + batch]
                     marks = ",".join("?" * len(chunk))
-                    yield self.conn.execute(
+                    yield cursor.execute(
                         f"SELECT rowid, id, data FROM papers WHERE rowid IN ({marks}) ORDER BY rowid", chunk).fetchall()
                 return
             last = 0
             while True:
-                rows = self.conn.execute("SELECT rowid, id, data FROM papers WHERE rowid > ? ORDER BY rowid LIMIT ?",
-                                         (last, batch)).fetchall()
+                rows = cursor.execute("SELECT rowid, id, data FROM papers WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                                      (last, batch)).fetchall()
                 if not rows:
                     return
                 yield rows
                 last = rows[-1][0]
 
         for rows in chunks():
-            enrichments = self.enrichments_for_many([r[1] for r in rows])
-            for rowid, pid, data in rows:
-                yield rowid, _load(data), enrichments.get(pid, {})
+            yield rows, self._raw_enrichments([r[1] for r in rows])
 
-    def enrichments_for_many(self, ids: list[str]) -> dict[str, dict[str, dict[str, Any]]]:
-        out: dict[str, dict[str, dict[str, Any]]] = {}
+    def _raw_enrichments(self, ids: list[str]) -> list[tuple]:
+        """Enrichment rows of these papers as tuples, in the order of ENRICHMENT_COLUMNS."""
+        cursor = self.conn.cursor()
+        cursor.row_factory = None
+        out: list[tuple] = []
         for chunk in _chunks(list(ids), 500):
             marks = ",".join("?" * len(chunk))
-            for row in self.conn.execute(f"SELECT * FROM enrichments WHERE paper_id IN ({marks})", chunk):
-                item = dict(row)
-                item["output"] = json.loads(item["output"]) if item["output"] else None
-                out.setdefault(row["paper_id"], {})[row["step"]] = item
+            out.extend(cursor.execute(f"SELECT {', '.join(ENRICHMENT_COLUMNS)} FROM enrichments "
+                                      f"WHERE paper_id IN ({marks})", chunk))
         return out
+
+    def enrichments_for_many(self, ids: list[str]) -> dict[str, dict[str, dict[str, Any]]]:
+        return _by_paper(self._raw_enrichments(ids))
 
     def update_stamps(self, raw: bool = False) -> tuple[str, str]:
         """The latest updated_at of papers and of enrichments (both indexed: no scan); '' for none
@@ -813,6 +825,28 @@ def _data_json(paper: Paper) -> str:
 
 
 _SAME_AS_ABSTRACT = {"abstract_raw"}
+
+
+ENRICHMENT_COLUMNS = ("paper_id", "step", "version", "content_hash", "status", "output", "error", "model",
+                      "updated_at")
+
+
+def _by_paper(enrichment_rows: list[tuple]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Enrichment rows (tuples in ENRICHMENT_COLUMNS order) by paper id and step, outputs parsed."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for row in enrichment_rows:
+        item = dict(zip(ENRICHMENT_COLUMNS, row, strict=True))
+        item["output"] = json.loads(item["output"]) if item["output"] else None
+        out.setdefault(item["paper_id"], {})[item["step"]] = item
+    return out
+
+
+def parse_paper_rows(rows: list[tuple[int, str, str]], enrichment_rows: list[tuple]
+                     ) -> Iterator[tuple[int, Paper, dict[str, dict[str, Any]]]]:
+    """One batch of Store.iter_raw_paper_rows as (rowid, paper, its enrichments by step)."""
+    enrichments = _by_paper(enrichment_rows)
+    for rowid, pid, data in rows:
+        yield rowid, _load(data), enrichments.get(pid, {})
 
 
 def _load(data: str | bytes) -> Paper:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gc
 import heapq
+import logging
 import re
 import sys
 import threading
@@ -31,6 +32,7 @@ from ..clean import slugify
 from ..models import Paper
 from ..store import Store, keyword_norm
 from ..views import apply_enrichments
+from .brief_worker import BriefWorkers, worker_count
 
 # A write can commit a few seconds after the time it stamped on its rows; re-reading rows stamped this
 # long before the last version's newest stamp means such a write is never missed.
@@ -40,6 +42,10 @@ PATCH_MAX = 50_000
 # A build slower than this moves later rebuilds to a background thread, so no request waits for one.
 BACKGROUND_BUILD_S = 2.0
 PAPER_CACHE = 2048  # whole papers kept for the pages that show them
+# From this many papers a full build works out the briefs in child processes (brief_worker).
+WORKERS_MIN_PAPERS = 100_000
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -103,7 +109,7 @@ def sort_date(paper: Paper) -> str:
 
 
 _intern = sys.intern
-_KEYWORDS: dict[str, tuple[str, str]] = {}  # keyword as written -> (norm, label), both interned
+_NORMS: dict[str, str] = {}  # keyword as written -> its norm (keyword_norm is the costly part)
 _SHARED: dict = {}  # equal small values (dates, topic keys, keyword pairs) stored once
 
 
@@ -116,6 +122,33 @@ def _shared(value):
     return found
 
 
+def _shared_strings(pair: tuple) -> tuple:
+    """One shared tuple per distinct pair of strings (or None), its strings interned."""
+    found = _SHARED.get(pair)
+    if found is None:
+        found = _shared(tuple(_intern(v) if v else None for v in pair))
+    return found
+
+
+def brief_fields(rowid: int, paper: Paper) -> tuple:
+    """What a Brief holds of an (effective) paper, as plain values: another process can work them out
+    (see brief_worker) and this one turns them into a Brief (Brief.from_fields)."""
+    # (norm, as written) per keyword, norms unique, first spelling kept.
+    pairs: dict[str, tuple[str, str]] = {}
+    for keyword in paper.keywords:
+        norm = _NORMS.get(keyword)
+        if norm is None:
+            if len(_NORMS) > 1_000_000:  # bounded: keywords repeat, but a corpus may have many
+                _NORMS.clear()
+            norm = _NORMS[keyword] = keyword_norm(keyword)
+        if norm and norm not in pairs:
+            pairs[norm] = (norm, keyword.strip())
+    return (rowid, paper.id, display_title(paper), paper.year, sort_date(paper), paper.venue or None,
+            bool(paper.code_url or paper.extra.get("code_badge")), rating(paper), topic_key(paper),
+            tuple(pairs.values()), tuple(dict.fromkeys(paper.authors)),
+            any(not s.is_empty() for s in paper.summary.values()))
+
+
 class Brief:
     """What listings need of one (effective) paper; shared between versions while it is unchanged."""
 
@@ -123,29 +156,25 @@ class Brief:
                  "authors", "has_summary")
 
     def __init__(self, rowid: int, paper: Paper):
-        self.rowid = rowid
-        self.title = display_title(paper)
-        self.year = paper.year
-        self.date = _shared(sort_date(paper))
-        self.venue = _intern(paper.venue) if paper.venue else None
-        self.has_code = bool(paper.code_url or paper.extra.get("code_badge"))
-        self.rating = rating(paper)
-        key = topic_key(paper)
-        self.topic = _shared((_intern(key[0]) if key[0] else None, _intern(key[1]))) if key else None
-        # (norm, as written) per keyword, norms unique. Each pair is one shared object per distinct
-        # keyword: a few thousand of them serve a million papers (each paper holds only pointers).
-        pairs: dict[str, tuple[str, str]] = {}
-        for keyword in paper.keywords:
-            known = _KEYWORDS.get(keyword)
-            if known is None:
-                if len(_KEYWORDS) > 1_000_000:  # bounded: keywords repeat, but a corpus may have many
-                    _KEYWORDS.clear()
-                known = _KEYWORDS[keyword] = _shared((_intern(keyword_norm(keyword)), _intern(keyword.strip())))
-            if known[0] and known[0] not in pairs:
-                pairs[known[0]] = known
-        self.keywords = tuple(pairs.values())
-        self.authors = tuple(_intern(name) for name in dict.fromkeys(paper.authors))
-        self.has_summary = any(not s.is_empty() for s in paper.summary.values())
+        self._fill(brief_fields(rowid, paper))
+
+    @classmethod
+    def from_fields(cls, fields: tuple) -> tuple[str, Brief]:
+        """(paper id, brief) from brief_fields' values."""
+        brief = cls.__new__(cls)
+        brief._fill(fields)
+        return fields[1], brief
+
+    def _fill(self, fields: tuple) -> None:
+        (self.rowid, _pid, self.title, self.year, date, venue, self.has_code, self.rating, topic, keywords,
+         authors, self.has_summary) = fields
+        self.date = _shared(date)
+        self.venue = _intern(venue) if venue else None
+        self.topic = _shared_strings(topic) if topic else None
+        # Each (norm, label) pair is one shared object per distinct keyword: a few thousand of them
+        # serve a million papers (each paper holds only pointers).
+        self.keywords = tuple(_shared_strings(pair) for pair in keywords)
+        self.authors = tuple(_intern(name) for name in authors)
 
     @property
     def keyword_norms(self) -> list[str]:
@@ -365,7 +394,7 @@ class Catalog:
                 if len(changed) > max(PATCH_MAX, len(previous.briefs) // 5):
                     changed = None
             if changed is None:
-                new = self._full(self._read())
+                new = self._full_build(signature[0] or 0)
             else:
                 new = self._patch(previous, self._read(sorted(changed)))
         new.stamps = stamps
@@ -386,6 +415,18 @@ class Catalog:
         gc.freeze()
         return new
 
+    def _full_build(self, papers: int) -> _Version:
+        workers = worker_count() if papers >= WORKERS_MIN_PAPERS else 0
+        if workers:
+            try:
+                with BriefWorkers(workers) as pool:
+                    # Small batches keep both sides busy: the child works while this process builds listings.
+                    batches = pool.map(self.store.iter_raw_paper_rows(batch=250))
+                    return self._full(Brief.from_fields(fields) for batch in batches for fields in batch)
+            except (OSError, RuntimeError) as exc:  # a child could not start or failed: do it all here
+                log.warning("catalog: brief workers failed (%s); building in this process", exc)
+        return self._full((paper.id, Brief(rowid, paper)) for rowid, paper in self._read())
+
     def _read(self, rowids: list[int] | None = None) -> Iterator[tuple[int, Paper]]:
         for rowid, paper, enrichments in self.store.iter_paper_rows(rowids):
             yield rowid, apply_enrichments(paper, enrichments, copy=False)
@@ -405,8 +446,8 @@ class Catalog:
         for norm, label in brief.keywords:
             yield "keyword", norm, label
 
-    def _full(self, rows: Iterable[tuple[int, Paper]]) -> _Version:
-        """A version from every paper (in store order)."""
+    def _full(self, rows: Iterable[tuple[str, Brief]]) -> _Version:
+        """A version from every paper's brief (in store order)."""
         briefs: dict[str, Brief] = {}
         by_rowid: list[str | None] = []
         topics: dict[tuple, TopicInfo] = {}
@@ -415,9 +456,9 @@ class Catalog:
         no_topic: list[str] = []
         counts = _Counts()
         used_slugs: set[str] = set()
-        for rowid, paper in rows:
-            pid = paper.id
-            brief = briefs[pid] = Brief(rowid, paper)
+        for pid, brief in rows:
+            briefs[pid] = brief
+            rowid = brief.rowid
             if rowid >= len(by_rowid):
                 by_rowid.extend([None] * (rowid + 1 - len(by_rowid)))
             by_rowid[rowid] = pid
