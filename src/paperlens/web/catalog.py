@@ -423,7 +423,7 @@ class Catalog:
                     # Small batches keep both sides busy: the child works while this process builds listings.
                     batches = pool.map(self.store.iter_raw_paper_rows(batch=250))
                     return self._full(Brief.from_fields(fields) for batch in batches for fields in batch)
-            except (OSError, RuntimeError) as exc:  # a child could not start or failed: do it all here
+            except (OSError, RuntimeError, ValueError) as exc:  # a child could not start or failed: do it here
                 log.warning("catalog: brief workers failed (%s); building in this process", exc)
         return self._full((paper.id, Brief(rowid, paper)) for rowid, paper in self._read())
 
