@@ -2,8 +2,8 @@
 Scholar, paper-copilot): names, dates, arXiv ids and DOIs found in free text, and a JSON reader that
 yields one record at a time with the line it starts on.
 
-JSON documents are read whole, so their size is bounded: a file above `max_json_chars()` characters
-(256 Mi by default, `PAPERLENS_MAX_JSON_MB` to change it) is refused with one Rejected instead of
+JSON documents are read whole, so their size is bounded: a file above `max_json_mb()` MiB of text
+(256 by default, `PAPERLENS_MAX_JSON_MB` to change it) is refused with one Rejected instead of
 running out of memory. Records are decoded one by one with `json.JSONDecoder.raw_decode`, so a broken
 record names its line, the records before it are kept, and nesting too deep for the decoder becomes a
 Rejected (file and line) rather than a RecursionError.
@@ -61,10 +61,10 @@ def doi_from_url(url: Any) -> str | None:
     page of the common `/doi/abs/10....` layout."""
     if not isinstance(url, str) or "10." not in url:
         return None
-    match = _DOI_IN_URL.search(url.strip())
+    match = _DOI_IN_URL.search(unquote(url.strip()))
     if not match:
         return None
-    return normalize_doi(unquote(match.group(1) or match.group(2)).rstrip(_DOI_TRAILING))
+    return normalize_doi((match.group(1) or match.group(2)).rstrip(_DOI_TRAILING))
 
 
 def find_doi(*values: Any) -> str | None:
@@ -73,7 +73,11 @@ def find_doi(*values: Any) -> str | None:
     for value in values:
         if not isinstance(value, str) or "10." not in value:
             continue
-        doi = normalize_doi(value.strip().rstrip(_DOI_TRAILING)) or doi_from_url(value)
+        value = value.strip()
+        if "//" in value:
+            doi = doi_from_url(value)
+        else:
+            doi = normalize_doi(value.rstrip(_DOI_TRAILING))
         if not doi:
             match = _DOI_IN_TEXT.search(value)
             doi = normalize_doi(match.group(1).rstrip(_DOI_TRAILING)) if match else None
@@ -237,12 +241,17 @@ def first_url(*values: Any) -> str | None:
 
 # ---------------------------------------------------------------- JSON records with their lines
 
-def max_json_chars() -> int:
+def max_json_mb() -> float:
+    """The size limit of one JSON document in MiB: PAPERLENS_MAX_JSON_MB, else 256."""
     try:
         megabytes = float(os.environ.get("PAPERLENS_MAX_JSON_MB", DEFAULT_MAX_JSON_MB))
     except ValueError:
-        megabytes = DEFAULT_MAX_JSON_MB
-    return int(megabytes * 1024 * 1024)
+        return DEFAULT_MAX_JSON_MB
+    return megabytes if megabytes > 0 else DEFAULT_MAX_JSON_MB
+
+
+def max_json_chars() -> int:
+    return int(max_json_mb() * 1024 * 1024)
 
 
 @dataclass
@@ -282,7 +291,7 @@ def read_json_text(ctx: ReadContext) -> str | Rejected:
     except OSError:
         size = 0
     compressed = ctx.path.endswith((".gz", ".bz2", ".xz"))
-    too_big = Rejected(ctx.path, 1, f"JSON file is larger than {limit // (1024 * 1024)} MiB, the limit for one "
+    too_big = Rejected(ctx.path, 1, f"JSON file is larger than {max_json_mb():g} MiB, the limit for one "
                                     "document; split it, or raise PAPERLENS_MAX_JSON_MB")
     if not compressed and size > limit:
         return too_big

@@ -46,12 +46,16 @@ class RisSource(Source):
 
     @classmethod
     def sniff(cls, path: Path, head: str) -> bool:
-        for raw in head.split("\n")[:50]:
-            line = raw.strip("\ufeff \t\r")
-            if not line:
-                continue
-            # The first tagged line opens a record; anything before it that is not a tag is not RIS.
-            return line.startswith("TY  -") or (bool(_TAG.match(line)) and "\nTY  -" in head)
+        lines = [x.strip("\ufeff \t\r") for x in head.split("\n")[:80]]
+        lines = [x for x in lines if x]
+        if not lines or lines[0][:1] in ("{", "[", "<", "@", "%"):
+            return False
+        # A record opens within the first lines (some exporters write a 'Provider: ...' header first),
+        # and a tag follows it.
+        for number, line in enumerate(lines[:20]):
+            if line.startswith("TY  -"):
+                following = lines[number + 1:number + 2]
+                return not following or bool(_TAG.match(following[0]))
         return False
 
     def read(self, ctx: ReadContext) -> Iterator[Paper | Rejected]:
