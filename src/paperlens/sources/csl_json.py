@@ -48,6 +48,7 @@ _TYPE = re.compile(r'"type"\s*:\s*"(?:' + "|".join(re.escape(t) for t in CSL_TYP
 # Keys only CSL writes (hyphenated variable names, name and date objects).
 _CSL_KEY = re.compile(r'"(?:issued|date-parts|container-title|citation-key|publisher-place|collection-title|'
                       r'title-short|number-of-pages|family|non-dropping-particle|event-title)"\s*:')
+_WRAPPER = re.compile(r'"(?:items|references)"\s*:\s*\[')
 _NOT_CSL = re.compile(r'"(?:itemType|paperId|creators|message-type)"\s*:')
 
 
@@ -58,7 +59,8 @@ class CslJsonSource(Source):
 
     @classmethod
     def sniff(cls, path: Path, head: str) -> bool:
-        if head_start(head) != "[":
+        start = head_start(head)
+        if start != "[" and not (start == "{" and _WRAPPER.search(head)):
             return False
         return bool(_TYPE.search(head)) and bool(_CSL_KEY.search(head)) and not _NOT_CSL.search(head)
 

@@ -11,7 +11,6 @@ Rejected (file and line) rather than a RecursionError.
 
 from __future__ import annotations
 
-import calendar
 import json
 import os
 import re
@@ -128,8 +127,10 @@ def csl_name(person: Any) -> str:
 
 # ---------------------------------------------------------------- dates
 
-_MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
-_MONTHS.update({name.lower(): number for number, name in enumerate(calendar.month_abbr) if name})
+_MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+                "october", "november", "december")
+_MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, start=1)}
+_MONTHS.update({name[:3]: number for number, name in enumerate(_MONTH_NAMES, start=1)})
 _MONTHS["sept"] = 9
 _ISO_LIKE = re.compile(r"^\s*(\d{4})(?:[-/.](\d{1,2})?(?:[-/.](\d{1,2})?)?)?(?=$|[/\sT])")
 _M_Y = re.compile(r"^\s*(\d{1,2})[/.-](\d{4})\s*$")

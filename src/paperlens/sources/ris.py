@@ -13,8 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from rispy import RisParser
-
 from ..ids import openreview_id_from
 from ..models import Paper
 from . import register
@@ -59,6 +57,8 @@ class RisSource(Source):
         return False
 
     def read(self, ctx: ReadContext) -> Iterator[Paper | Rejected]:
+        from rispy import RisParser  # imported here: most runs read no RIS
+
         parser = RisParser()
         with open_text(ctx.path) as handle:
             record: list[str] = []
@@ -82,7 +82,7 @@ class RisSource(Source):
             if record:
                 yield from self._records(ctx, parser, record, starts, closed=False)
 
-    def _records(self, ctx: ReadContext, parser: RisParser, lines: list[str], starts: list[tuple[int, int]],
+    def _records(self, ctx: ReadContext, parser: Any, lines: list[str], starts: list[tuple[int, int]],
                  closed: bool) -> Iterator[Paper | Rejected]:
         """The record(s) between TY lines and one ER. A TY line inside a record is a stray tag (rispy and
         JabRef read on) unless the parts before and after it both have a title: then the first part is a
@@ -106,7 +106,7 @@ class RisSource(Source):
             else:
                 yield self._record(ctx, parser, lines[index:], number)
 
-    def _record(self, ctx: ReadContext, parser: RisParser, lines: list[str], line: int) -> Paper | Rejected:
+    def _record(self, ctx: ReadContext, parser: Any, lines: list[str], line: int) -> Paper | Rejected:
         if any(has_bad_bytes(x) for x in lines):
             return Rejected(ctx.path, line, "not valid UTF-8 text (is the file in another encoding?)")
         try:
