@@ -125,6 +125,13 @@ def test_ris_stray_ty_lines_stay_one_record(tmp_path):
     assert paper.extra["ris_type"] == "JOUR" and paper.sources[0].line == 1
 
 
+def test_a_title_of_only_markup_is_rejected_not_stored_under_an_empty_id(tmp_path):
+    path = tmp_path / "markup.ris"
+    path.write_text("TY  - JOUR\nTI  - \\\nAU  - Roe, Jane\nER  - \n")
+    papers, rejected = read(path)
+    assert not papers and rejections(rejected) == [(1, "RIS record: title and abstract are empty once cleaned")]
+
+
 def test_ris_latin1_record(tmp_path):
     text = FIXTURE_OF["ris"].read_text()
     path = tmp_path / "latin1.ris"
@@ -445,3 +452,33 @@ def test_real_files_are_read_and_match_an_independent_reference(capsys):
         for error in errors:
             print("  ", error)
     assert wrong / checked <= 0.005, errors
+
+
+ODD_VALUES = [None, 1, -5, 1.5, True, [], {}, "", "x", [1], {"a": 1}, ["a", None], [{"x": None}], "10.", "arXiv:",
+              "2019///", "\\", {"date-parts": "x"}, {"date-parts": [["x", {}]]}]
+
+
+def _mutate(value, rnd):
+    if isinstance(value, dict):
+        return {k: rnd.choice(ODD_VALUES) if rnd.random() < 0.3 else _mutate(v, rnd) for k, v in value.items()}
+    if isinstance(value, list):
+        return [rnd.choice(ODD_VALUES) if rnd.random() < 0.2 else _mutate(v, rnd) for v in value]
+    return value
+
+
+@pytest.mark.parametrize("fmt", ["csl-json", "zotero-bbt-json", "s2-json", "papercopilot-json"])
+def test_fields_of_any_type_are_read_or_rejected(tmp_path, fmt):
+    import random
+
+    rnd = random.Random(13)
+    data = json.loads(FIXTURE_OF[fmt].read_text())
+    for n in range(60):
+        path = tmp_path / f"iclr2024_{n}.json"
+        path.write_text(json.dumps(_mutate(data, rnd), indent=1))
+        text_lines = path.read_text().count("\n") + 1
+        for record in read_records(path, fmt=fmt, as_of=AS_OF):
+            if isinstance(record, Rejected):
+                assert record.path == str(path) and 1 <= record.line <= text_lines
+            else:
+                assert record.title or record.abstract
+                assert all(isinstance(a, str) and a for a in record.authors)

@@ -16,7 +16,7 @@ from typing import Any
 from ..ids import openreview_id_from
 from ..models import Paper
 from . import register
-from .base import ReadContext, Rejected, Source, finish_paper
+from .base import ReadContext, Rejected, Source
 from .refcommon import (
     DateParts,
     JsonRecord,
@@ -27,6 +27,7 @@ from .refcommon import (
     doi_from_url,
     find_arxiv_id,
     find_doi,
+    finish_or_reject,
     head_start,
     iter_json_records,
     parse_date,
@@ -86,7 +87,7 @@ class CslJsonSource(Source):
         except (ValueError, TypeError, AttributeError) as exc:
             return Rejected(ctx.path, record.line, f"CSL item {_label(item)}: {exc}")
         source_id = text_of(item.get("id")) or text_of(item.get("citation-key")) or None
-        return finish_paper(paper, ctx, self.name, record.line, source_id=source_id)
+        return finish_or_reject(paper, ctx, self.name, record.line, source_id, f"CSL item {_label(item)}")
 
 
 def _label(item: dict[str, Any]) -> str:

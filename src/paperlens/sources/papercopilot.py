@@ -20,13 +20,14 @@ from typing import Any
 from ..ids import openreview_id_from
 from ..models import Paper, Topic
 from . import register
-from .base import ReadContext, Rejected, Source, finish_paper
+from .base import ReadContext, Rejected, Source
 from .refcommon import (
     JsonRecord,
     abstract_of,
     bad_bytes_in,
     find_arxiv_id,
     find_doi,
+    finish_or_reject,
     head_start,
     iter_json_records,
     read_json_text,
@@ -85,7 +86,7 @@ class PaperCopilotSource(Source):
             paper = paper_from_copilot(item, conference, year)
         except (ValueError, TypeError, AttributeError) as exc:
             return Rejected(ctx.path, record.line, f"paper {source_id or '(no id)'}: {exc}")
-        return finish_paper(paper, ctx, self.name, record.line, source_id=source_id)
+        return finish_or_reject(paper, ctx, self.name, record.line, source_id, f"paper {source_id or '(no id)'}")
 
 
 def conference_of(path: str) -> tuple[str | None, int | None]:

@@ -21,7 +21,8 @@ from typing import Any
 from urllib.parse import unquote
 
 from ..ids import normalize_arxiv_id, normalize_doi
-from .base import ReadContext, Rejected, has_bad_bytes, open_text
+from ..models import Paper
+from .base import ReadContext, Rejected, finish_paper, has_bad_bytes, open_text
 
 DEFAULT_MAX_JSON_MB = 256
 
@@ -413,6 +414,16 @@ def _object(ctx, text, pos, decoder, lines, wrappers) -> Iterator[JsonRecord | R
 def bad_bytes_in(text: str, record: JsonRecord) -> bool:
     """Whether the record's raw text holds bytes that were not UTF-8."""
     return has_bad_bytes(text[record.start:record.end])
+
+
+def finish_or_reject(paper: Paper, ctx: ReadContext, source: str, line: int, source_id: str | None,
+                     label: str) -> Paper | Rejected:
+    """finish_paper, or a Rejected when cleaning left neither title nor abstract (a title of only LaTeX
+    markup, say): such a record must not be stored under an id made of nothing."""
+    finished = finish_paper(paper, ctx, source, line, source_id=source_id)
+    if not finished.title and not finished.abstract:
+        return Rejected(ctx.path, line, f"{label}: title and abstract are empty once cleaned")
+    return finished
 
 
 def head_start(head: str) -> str:

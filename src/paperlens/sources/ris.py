@@ -16,12 +16,13 @@ from typing import Any
 from ..ids import openreview_id_from
 from ..models import Paper
 from . import register
-from .base import ReadContext, Rejected, Source, finish_paper, has_bad_bytes, open_text
+from .base import ReadContext, Rejected, Source, has_bad_bytes, open_text
 from .refcommon import (
     abstract_of,
     date_parts,
     find_arxiv_id,
     find_doi,
+    finish_or_reject,
     first_url,
     inverted_name,
     parse_date,
@@ -119,7 +120,7 @@ class RisSource(Source):
             paper = paper_from_ris(parsed[0])
         except ValueError as exc:
             return Rejected(ctx.path, line, str(exc))
-        return finish_paper(paper, ctx, self.name, line, source_id=paper.extra.get("ris_id"))
+        return finish_or_reject(paper, ctx, self.name, line, paper.extra.get("ris_id"), "RIS record")
 
 
 def _one(entry: dict[str, Any], *keys: str) -> str:

@@ -22,13 +22,14 @@ from typing import Any
 
 from ..models import Paper
 from . import register
-from .base import ReadContext, Rejected, Source, finish_paper
+from .base import ReadContext, Rejected, Source
 from .refcommon import (
     JsonRecord,
     abstract_of,
     bad_bytes_in,
     find_arxiv_id,
     find_doi,
+    finish_or_reject,
     head_start,
     iter_json_records,
     parse_date,
@@ -87,7 +88,7 @@ class SemanticScholarSource(Source):
             paper = paper_from_s2(value)
         except (ValueError, TypeError, AttributeError) as exc:
             return Rejected(ctx.path, line, f"paper {paper_id or '(no paperId)'}: {exc}")
-        return finish_paper(paper, ctx, self.name, line, source_id=paper_id)
+        return finish_or_reject(paper, ctx, self.name, line, paper_id, f"paper {paper_id or '(no paperId)'}")
 
 
 def _name(value: Any) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 from ..ids import normalize_category, openreview_id_from
 from ..models import Paper
 from . import register
-from .base import ReadContext, Rejected, Source, finish_paper
+from .base import ReadContext, Rejected, Source
 from .refcommon import (
     JsonRecord,
     abstract_of,
@@ -27,6 +27,7 @@ from .refcommon import (
     doi_from_url,
     find_arxiv_id,
     find_doi,
+    finish_or_reject,
     head_start,
     iter_json_records,
     parse_date,
@@ -80,7 +81,7 @@ class ZoteroBbtJsonSource(Source):
             paper = paper_from_zotero(item)
         except (ValueError, TypeError, AttributeError) as exc:
             return Rejected(ctx.path, record.line, f"Zotero item {label or '(no key)'}: {exc}")
-        return finish_paper(paper, ctx, self.name, record.line, source_id=label)
+        return finish_or_reject(paper, ctx, self.name, record.line, label, f"Zotero item {label or '(no key)'}")
 
 
 def extra_fields(extra: Any) -> dict[str, str]:
