@@ -239,6 +239,12 @@ def test_s2_wrapped_responses(tmp_path):
     opening = [n - 1 for n, x in enumerate(search.read_text().split("\n"), 1) if '"paperId"' in x]  # the line before
     assert [p.sources[0].line for p in read(search)[0]] == opening and opening[0] == 5
     assert [p.sources[0].line for p in read(lines)[0]] == [1, 2]
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text(lines.read_text().replace('"title": "Message', '"title": Message') + "null\n"
+                      + json.dumps(papers[2]) + "\n")
+    got, rejected = read(broken, fmt="s2-json")
+    assert [p.sources[0].line for p in got] == [1, 4]  # the lines after a broken one are still read
+    assert [r.line for r in rejected] == [2, 3] and rejected[0].message.startswith("invalid JSON (Expecting value")
 
 
 # ------------------------------------------------------------------------------------------ paper-copilot

@@ -307,11 +307,17 @@ def read_json_text(ctx: ReadContext) -> str | Rejected:
 def iter_json_records(ctx: ReadContext, text: str, wrappers: tuple[str, ...]) -> Iterator[JsonRecord | Rejected]:
     """Records of a JSON document: the items of a top-level list, of a list under one of the
     `wrappers` keys of a top-level object ({"data": [...]}, {"items": [...]}), or the object itself
-    when it has no such key. Several top-level values one after another (JSON Lines) are read in turn.
-    Items are decoded one at a time: a broken one is reported at its line, the ones before are kept."""
+    when it has no such key. Items are decoded one at a time: a broken one is reported at its line, the
+    ones before are kept. JSON Lines (one object per line) are read line by line, a broken line costing
+    only itself; other top-level values one after another are read in turn."""
     lines = _LineCounter(text)
     decoder = json.JSONDecoder()
     pos = _WS.match(text, 0).end()
+    end_of_first = text.find("\n", pos)
+    first = text[pos:end_of_first if end_of_first >= 0 else len(text)].rstrip()
+    if first.startswith("{") and first.endswith("}") and text[pos:].strip().count("\n"):
+        yield from _json_lines(ctx, text, wrappers)  # one value per line: a broken line costs only itself
+        return
     while pos < len(text):
         char = text[pos]
         if char == "[":
@@ -324,6 +330,29 @@ def iter_json_records(ctx: ReadContext, text: str, wrappers: tuple[str, ...]) ->
         if pos is None:
             return
         pos = _WS.match(text, pos).end()
+
+
+def _json_lines(ctx: ReadContext, text: str, wrappers: tuple[str, ...]) -> Iterator[JsonRecord | Rejected]:
+    start = 0
+    for number, line in enumerate(text.split("\n"), start=1):
+        begin, start = start, start + len(line) + 1
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield Rejected(ctx.path, number, f"invalid JSON ({exc.msg} at column {exc.colno})")
+            continue
+        except RecursionError:
+            yield Rejected(ctx.path, number, "JSON nested too deeply to read")
+            continue
+        if isinstance(value, dict):
+            key = next((k for k in wrappers if isinstance(value.get(k), list)), None)
+            items = value[key] if key else [value]
+        else:
+            items = value if isinstance(value, list) else [value]
+        for index, item in enumerate(items):
+            yield JsonRecord(item, number, begin, begin + len(line), index)
 
 
 def _decode(ctx: ReadContext, text: str, pos: int, decoder: json.JSONDecoder,
