@@ -30,7 +30,8 @@ def _register_optional() -> None:
     # Adapters that live in their own modules register themselves on import.
     import importlib
 
-    for module in ("arxiv_bulk", "arxiv_atom", "openreview", "bibtex", "jsonl"):
+    for module in ("arxiv_bulk", "arxiv_atom", "openreview", "bibtex", "jsonl", "ris", "csl_json", "zotero_bbt",
+                   "semantic_scholar", "papercopilot"):
         try:
             importlib.import_module(f"{__name__}.{module}")
         except ModuleNotFoundError as exc:  # only a missing adapter module is tolerated

@@ -1,0 +1,178 @@
+"""RIS (`ris`): the tagged format of reference managers (Zotero, EndNote, Mendeley, JabRef) and of
+publishers' and databases' "export citation" buttons (Scopus, PubMed, ScienceDirect, ...).
+
+The file is streamed: a record runs from its `TY  -` line to its `ER  -` line and is parsed by rispy
+on its own, so each keeps its line and a broken record is rejected while the others are read. A record
+that never reaches `ER` (the file was cut, or the next `TY` came first) is rejected at its `TY` line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ..ids import openreview_id_from
+from ..models import Paper
+from . import register
+from .base import ReadContext, Rejected, Source, has_bad_bytes, open_text
+from .refcommon import (
+    abstract_of,
+    date_parts,
+    find_arxiv_id,
+    find_doi,
+    finish_or_reject,
+    first_url,
+    inverted_name,
+    parse_date,
+    split_list,
+    text_of,
+)
+
+_TAG = re.compile(r"^([A-Z][A-Z0-9])  -(?: |$)")
+_TITLE_TAG = re.compile(r"^(?:TI|T1)  -")
+# A record longer than this (lines) has lost its ER line: it is rejected rather than held in memory.
+MAX_RECORD_LINES = 20_000
+# Types whose T2 is a series title rather than the journal or book a work appeared in.
+_T2_IS_SERIES = {"BOOK", "EBOOK", "EDBOOK", "WHOLE", "THES"}
+
+
+@register
+class RisSource(Source):
+    name = "ris"
+    description = "RIS reference records (TY  - ... ER  -), as reference managers and publishers export them"
+
+    @classmethod
+    def sniff(cls, path: Path, head: str) -> bool:
+        lines = [x.strip("\ufeff \t\r") for x in head.split("\n")[:80]]
+        lines = [x for x in lines if x]
+        if not lines or lines[0][:1] in ("{", "[", "<", "@", "%"):
+            return False
+        # A record opens within the first lines (some exporters write a 'Provider: ...' header first),
+        # and a tag follows it.
+        for number, line in enumerate(lines[:20]):
+            if line.startswith("TY  -"):
+                following = lines[number + 1:number + 2]
+                return not following or bool(_TAG.match(following[0]))
+        return False
+
+    def read(self, ctx: ReadContext) -> Iterator[Paper | Rejected]:
+        from rispy import RisParser  # imported here: most runs read no RIS
+
+        parser = RisParser()
+        with open_text(ctx.path) as handle:
+            record: list[str] = []
+            starts: list[tuple[int, int]] = []  # (index in record, file line) of each TY line in it
+            for number, raw in enumerate(handle, start=1):
+                line = raw.rstrip("\r\n").lstrip("\ufeff")
+                if line.startswith("TY  -"):
+                    starts.append((len(record), number))
+                    record.append(line)
+                    continue
+                if not record:
+                    continue  # text between records (a header, blank lines) is not part of any record
+                record.append(line)
+                if line.startswith("ER  -"):
+                    yield from self._records(ctx, parser, record, starts, closed=True)
+                    record, starts = [], []
+                elif len(record) > MAX_RECORD_LINES:
+                    yield Rejected(ctx.path, starts[0][1], f"RIS record runs over {MAX_RECORD_LINES} lines without "
+                                                           "an 'ER  -' line; it is skipped")
+                    record, starts = [], []
+            if record:
+                yield from self._records(ctx, parser, record, starts, closed=False)
+
+    def _records(self, ctx: ReadContext, parser: Any, lines: list[str], starts: list[tuple[int, int]],
+                 closed: bool) -> Iterator[Paper | Rejected]:
+        """The record(s) between TY lines and one ER. A TY line inside a record is a stray tag (rispy and
+        JabRef read on) unless the parts before and after it both have a title: then the first part is a
+        record whose ER line is missing, and it is rejected."""
+        groups: list[tuple[int, int]] = []  # (index in lines, file line) where each record starts
+        titled_group = False
+        for n, (index, number) in enumerate(starts):
+            end = starts[n + 1][0] if n + 1 < len(starts) else len(lines)
+            titled = any(_TITLE_TAG.match(x) for x in lines[index:end])
+            if not groups or (titled and titled_group):
+                groups.append((index, number))
+                titled_group = titled
+            else:
+                titled_group = titled_group or titled
+        for n, (index, number) in enumerate(groups):
+            if n + 1 < len(groups):
+                yield Rejected(ctx.path, number, f"RIS record has no 'ER  -' line before the next record "
+                                                 f"(line {groups[n + 1][1]}); it is skipped")
+            elif not closed:
+                yield Rejected(ctx.path, number, "RIS record has no 'ER  -' line (file cut short?); it is skipped")
+            else:
+                yield self._record(ctx, parser, lines[index:], number)
+
+    def _record(self, ctx: ReadContext, parser: Any, lines: list[str], line: int) -> Paper | Rejected:
+        if any(has_bad_bytes(x) for x in lines):
+            return Rejected(ctx.path, line, "not valid UTF-8 text (is the file in another encoding?)")
+        try:
+            parsed = parser.parse_lines(iter(lines))
+        except Exception as exc:  # rispy raises its own errors on malformed records
+            return Rejected(ctx.path, line, f"broken RIS record ({type(exc).__name__}: {exc})")
+        if not parsed:
+            return Rejected(ctx.path, line, "broken RIS record")
+        try:
+            paper = paper_from_ris(parsed[0])
+        except ValueError as exc:
+            return Rejected(ctx.path, line, str(exc))
+        return finish_or_reject(paper, ctx, self.name, line, paper.extra.get("ris_id"), "RIS record")
+
+
+def _one(entry: dict[str, Any], *keys: str) -> str:
+    for key in keys:
+        text = text_of(entry.get(key))
+        if text:
+            return text
+    return ""
+
+
+def paper_from_ris(entry: dict[str, Any]) -> Paper:
+    """One record as rispy reads it (keys named after rispy's tag mapping) -> Paper (not finished)."""
+    unknown = entry.get("unknown_tag") or {}
+    kind = _one(entry, "type_of_reference").upper()
+    title = _one(entry, "title", "primary_title", "translated_title")
+    abstract = abstract_of(entry.get("abstract")) or abstract_of(entry.get("notes_abstract"))
+    if not title and not abstract:
+        raise ValueError("RIS record has neither title (TI/T1) nor abstract (AB/N2)")
+    authors = [inverted_name(a) for a in [*(entry.get("authors") or []), *(entry.get("first_authors") or [])]
+               if isinstance(a, str) and a.strip()]
+    venue = _one(entry, "alternate_title3", "journal_name")  # JF, JO
+    if not venue and kind not in _T2_IS_SERIES:
+        venue = _one(entry, "secondary_title")  # T2: journal, book or conference
+    venue = venue or text_of(unknown.get("BT")) or _one(entry, "alternate_title2", "alternate_title1")  # JA, J2
+    when = _date(entry)
+    urls = [u for u in entry.get("urls") or [] if isinstance(u, str)]
+    notes = [n for n in entry.get("notes") or [] if isinstance(n, str)]
+    texts = [*urls, _one(entry, "doi"), *notes, _one(entry, "note"), _one(entry, "type_of_work"), venue,
+             _one(entry, "secondary_title"), _one(entry, "accession_number")]
+    arxiv_id = find_arxiv_id(*texts)
+    doi = find_doi(_one(entry, "doi"), *urls, _one(entry, "type_of_work"))
+    url = first_url(urls)
+    extra: dict[str, Any] = {"ris_type": kind} if kind else {}
+    if url:
+        extra["url"] = url
+    ris_id = _one(entry, "id")
+    if ris_id:
+        extra["ris_id"] = ris_id
+    keywords = [k for value in entry.get("keywords") or [] for k in split_list(value, ";")]
+    openreview = next((openreview_id_from(u) for u in urls if "openreview.net" in u), None)
+    return Paper(
+        title=title, authors=authors, abstract_raw=abstract, keywords=keywords, venue=venue or None,
+        year=when.year, date=when.iso, doi=doi, arxiv_id=arxiv_id, openreview_id=openreview, extra=extra,
+    )
+
+
+def _date(entry: dict[str, Any]):
+    """Year from PY (else Y1, else DA); the full date from whichever of DA, PY, Y1 has the most parts."""
+    candidates = [parse_date(_one(entry, key)) for key in ("year", "publication_year", "date")]
+    year = next((c.year for c in candidates if c.year), None)
+    if year is None:
+        return date_parts(None)
+    full = [c for c in candidates if c.iso and c.year == year]
+    full.sort(key=lambda c: len(c.iso or ""), reverse=True)
+    return full[0] if full else date_parts(year)
