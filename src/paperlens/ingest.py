@@ -51,6 +51,7 @@ class IngestReport:
     file_errors: list[tuple[str, str]] = field(default_factory=list)
     strict_failed: bool = False
     files: list[FileReport] = field(default_factory=list)  # every file whose format was settled
+    skipped: int = 0  # papers read but left out by `keep`
 
     @property
     def valid(self) -> int:
@@ -61,13 +62,16 @@ def ingest_paths(store: Store, paths: Iterable[str | Path], *, fmt: str = "auto"
                  strict: bool = False, batch_size: int = 2000,
                  on_record: Callable[[int], None] | None = None,
                  on_rejected: Callable[[Rejected], None] | None = None,
-                 parallel: bool | None = None) -> IngestReport:
-    """`parallel`: parse in a second process (None: when the file is big and there is a second core)."""
+                 parallel: bool | None = None, keep: Callable[[Paper], bool] | None = None,
+                 check_format: bool = True) -> IngestReport:
+    """`parallel`: parse in a second process (None: when the file is big and there is a second core).
+    `keep`: store only the papers it accepts (the others count as `skipped`; files are then parsed here).
+    `check_format`: check that a forced `fmt` reads plausible records (off for files this program fetched)."""
     report = IngestReport()
     for path in paths:
         try:
             name = resolve_format(path, fmt)
-            if fmt != "auto":
+            if fmt != "auto" and check_format:
                 check_forced(path, name, as_of)  # a wrong --format fails here, before anything is stored
         except SourceError as exc:
             report.file_errors.append((str(path), str(exc)))
@@ -75,13 +79,15 @@ def ingest_paths(store: Store, paths: Iterable[str | Path], *, fmt: str = "auto"
         done = FileReport(str(path), name, forced=fmt != "auto")
         report.files.append(done)
         valid, rejected = report.valid, report.rejected
-        _ingest_file(store, path, name, report, as_of, strict, batch_size, on_record, on_rejected, parallel)
+        _ingest_file(store, path, name, report, as_of, strict, batch_size, on_record, on_rejected,
+                     False if keep else parallel, keep)
         done.valid, done.rejected = report.valid - valid, report.rejected - rejected
     return report
 
 
 def _ingest_file(store: Store, path: str | Path, fmt: str, report: IngestReport, as_of: date | None, strict: bool,
-                 batch_size: int, on_record, on_rejected, parallel: bool | None) -> None:
+                 batch_size: int, on_record, on_rejected, parallel: bool | None,
+                 keep: Callable[[Paper], bool] | None = None) -> None:
     try:
         if not strict and _use_parallel(path, parallel):
             # Up to two batches wait here, so the child keeps parsing while this process writes.
@@ -100,6 +106,8 @@ def _ingest_file(store: Store, path: str | Path, fmt: str, report: IngestReport,
                 report.strict_failed = True
                 return
             records = iter(items)
+        if keep is not None:
+            records = _kept(records, keep, report)
         papers = _papers(records, report, on_record, on_rejected)
         result = store.ingest(prefetch(papers, size=2 * batch_size), batch_size=batch_size)
     except SourceError as exc:
@@ -191,6 +199,15 @@ def _papers(records: Iterator[Paper | Rejected], report: IngestReport, on_record
         if on_record:
             on_record(1)
         yield record
+
+
+def _kept(records: Iterator[Paper | Rejected], keep: Callable[[Paper], bool],
+          report: IngestReport) -> Iterator[Paper | Rejected]:
+    for record in records:
+        if isinstance(record, Rejected) or keep(record):
+            yield record
+        else:
+            report.skipped += 1
 
 
 def _reject(report: IngestReport, rejected: Rejected, on_rejected) -> None:

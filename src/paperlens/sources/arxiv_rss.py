@@ -41,6 +41,7 @@ _OLD_TITLE = re.compile(r"\s*\(arXiv:[^)]*\)\s*$")
 _PARAGRAPH = re.compile(r"<p\b[^>]*>(.*?)</p\s*>", re.S | re.I)
 _LABELLED = re.compile(r"^\s*<b>\s*([\w ]+?)\s*:\s*</b>\s*(.*)$", re.S | re.I)
 _TAG = re.compile(r"<[^>]+>")
+_SUB_SUP = re.compile(r"<(sub|sup)>([^<]*)</\1>", re.I)
 _AUTHOR_SPLIT = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+")
 _VERSION = re.compile(r"v(\d+)$")
 _PARSER_BUGS = (ValueError, TypeError, AttributeError, KeyError, IndexError)
@@ -49,10 +50,17 @@ _PARSER_BUGS = (ValueError, TypeError, AttributeError, KeyError, IndexError)
 def html_text(value: str) -> str:
     """Text of an HTML fragment: tags dropped, entities decoded, whitespace collapsed."""
     if "<" in value:
+        if "<su" in value:  # ξ<sub>ion</sub> -> ξ_ion, m<sup>2</sup> -> m^2 (as arXiv writes them in TeX)
+            value = _SUB_SUP.sub(_sub_sup, value)
         value = _TAG.sub(" ", value)
     if "&" in value:
         value = html.unescape(value)
     return " ".join(value.split())
+
+
+def _sub_sup(match: re.Match[str]) -> str:
+    mark, text = "_" if match.group(1).lower() == "sub" else "^", html.unescape(match.group(2)).strip()
+    return mark + (text if text.isalnum() else "{" + text + "}")
 
 
 def split_authors(value: str) -> list[str]:

@@ -333,7 +333,10 @@ def _split_names(value: str) -> list[str]:
         if len(chunks) > 1 and all(c.count(",") == 1 for c in chunks):  # 'Last, First and Last, First'
             return [_reorder(c) for c in chunks]
         return [p.strip() for c in chunks for p in c.split(",") if p.strip()]
-    return [p.strip() for p in value.split(",") if p.strip()]
+    parts = [p.strip() for p in value.split(",") if p.strip()]
+    if len(parts) == 2 and " " not in parts[0]:  # 'Aalto, Sven': one author, last name first
+        return [f"{parts[1]} {parts[0]}"]
+    return parts
 
 
 def _reorder(name: str) -> str:
