@@ -349,3 +349,48 @@ def test_realworld_dae_forced_as_arxiv_jsonl_stores_nothing(tmp_path):
     result = run(db, "ingest", "--format", "arxiv-jsonl", str(path))
     assert result.exit_code == 1 and "['Yining Hong'" in result.output and "implausible" in result.output
     assert count(db) == 0
+
+
+# ------------------------------------------------------------------------------------ bad input
+
+
+def records(path, fmt="auto"):
+    return list(read_records(path, fmt=fmt, as_of=AS_OF))
+
+
+def test_listing_feed_cut_short_keeps_the_complete_items(tmp_path):
+    text = (FIXTURES / "arxiv_listing_rss.xml").read_text(encoding="utf-8")
+    cut = tmp_path / "cut.xml"
+    cut.write_text(text[: text.index("<title>An Older Paper")], encoding="utf-8")
+    got = records(cut)
+    assert [p.arxiv_id for p in got[:-1]] == ["2612.00011", "2612.00042"]
+    assert isinstance(got[-1], Rejected) and "malformed XML" in got[-1].message and got[-1].line >= 45
+    latin = tmp_path / "latin.xml"
+    latin.write_bytes(text.replace("Sven Aalto", "Sven Åalto").encode("latin-1"))
+    (bad,) = records(latin)
+    assert isinstance(bad, Rejected) and bad.line == 41 and "not valid UTF-8" in bad.message
+
+
+def test_dae_bad_lines_are_rejected_with_their_line(tmp_path):
+    good = (FIXTURES / "dae_en.jsonl").read_text(encoding="utf-8").strip()
+    path = tmp_path / "dae.jsonl"
+    path.write_bytes("\n".join([good, good[:50], json.dumps({**json.loads(good), "id": 2612.0001}),
+                                json.dumps({**json.loads(good), "categories": 7})]).encode() + b"\n\xff\n")
+    got = records(path)
+    assert [type(r).__name__ for r in got] == ["Paper", "Rejected", "Rejected", "Paper", "Rejected"]
+    assert got[1].line == 2 and "invalid JSON" in got[1].message
+    assert got[2].line == 3 and "id is a number" in got[2].message
+    assert got[3].categories == [] and got[4].line == 5 and "UTF-8" in got[4].message
+
+
+def test_generic_bad_records(tmp_path):
+    truncated = tmp_path / "list.json"
+    truncated.write_text((FIXTURES / "papers_list.json").read_text()[:-20])
+    got = records(truncated, fmt="generic")
+    assert got[0].title.startswith("Curriculum") and isinstance(got[-1], Rejected) and got[-1].line >= 10
+    table = tmp_path / "t.csv"
+    table.write_text('title,abstract,authors\n"A Paper","An abstract",Ada\nonly,two\n,,\n"","",Nobody\n')
+    got = records(table)
+    assert got[0].title == "A Paper" and got[0].authors == ["Ada"]
+    assert [(r.line, r.message) for r in got[1:]] == [
+        (3, "row has 2 columns, the header has 3"), (5, "record has neither title nor abstract")]

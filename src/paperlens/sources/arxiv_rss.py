@@ -32,6 +32,7 @@ ARXIV_LISTING = "https://rss.arxiv.org/rss"
 ANNOUNCE_TYPES = ("new", "cross", "replace", "replace-cross")
 _ATOM_NS = "http://www.w3.org/2005/Atom"
 _ITEM_OPEN = re.compile(r"<(?:[\w.-]+:)?(?:item|entry)[\s>/]")
+_ITEM_CLOSE = re.compile(r"</(?:[\w.-]+:)?(?:item|entry)\s*>")
 _ROOT = re.compile(r"<(?:[\w.-]+:)?([\w.-]+)[\s>/]")
 _ARXIV_REF = re.compile(r"(?:oai:arXiv\.org:|\barXiv:)\s*([\w.\-/]+?)(v\d+)?(?=$|[\s\]\),;])", re.I)
 _ABS_LINK = re.compile(r"arxiv\.org/(?:abs|pdf)/")
@@ -105,15 +106,19 @@ class ArxivRssSource(Source):
             yield Rejected(ctx.path, 1, f"cannot parse the XML ({type(exc).__name__}: {exc}); the feed is skipped")
             return
         feed_date = _date(feed.feed.get("published")) or _date(feed.feed.get("updated"))
-        starts = [text.count("\n", 0, m.start()) + 1 for m in _ITEM_OPEN.finditer(text)]
+        starts, ends = [], []
+        for opened in _ITEM_OPEN.finditer(text):
+            starts.append(text.count("\n", 0, opened.start()) + 1)
+            closed = _ITEM_CLOSE.search(text, opened.end())
+            ends.append(text.count("\n", 0, closed.start()) + 1 if closed else None)
         error = feed.get("bozo_exception") if feed.get("bozo") else None
         error_line = None
         if error is not None and hasattr(error, "getLineNumber"):
             error_line = max(1, int(error.getLineNumber() or 1))
         for index, entry in enumerate(feed.entries):
             line = starts[index] if index < len(starts) else 1
-            if error_line is not None and line >= error_line:
-                break
+            if error_line is not None and (index >= len(ends) or ends[index] is None or ends[index] >= error_line):
+                break  # items from the break on are not trusted
             try:
                 yield self._entry(ctx, entry, line, feed_date)
             except _PARSER_BUGS as exc:
@@ -158,7 +163,7 @@ class ArxivRssSource(Source):
         creators = [a.get("name", "") for a in entry.get("authors", []) if a.get("name")]
         names = [n for c in creators for n in split_authors(html_text(c))]
         # A custom feed lists the authors in the first paragraph (and often only the first one in <author>).
-        if len(plain) >= 2 and len(plain[0]) < 5000 and (not names or plain[0].startswith(names[0])):
+        if len(plain) >= 2 and (plain[0].startswith(names[0]) if names else _looks_like_names(plain[0])):
             names = split_authors(plain.pop(0))
         abstract = " ".join(plain)
         if not title and not abstract:
@@ -184,6 +189,12 @@ class ArxivRssSource(Source):
             arxiv_id=arxiv_id, extra=extra,
         )
         return finish_paper(paper, ctx, self.name, line, source_id=arxiv_id)
+
+
+def _looks_like_names(text: str) -> bool:
+    """A paragraph that is a list of names: short parts (at most five words), no sentence end."""
+    parts = split_authors(text)
+    return bool(parts) and len(text) < 5000 and not text.endswith(".") and all(len(p.split()) <= 5 for p in parts)
 
 
 def _description(value: str) -> tuple[list[str], dict[str, str]]:

@@ -79,7 +79,10 @@ def _text(value: Any) -> str:
 
 
 def paper_from_dae(data: dict[str, Any]) -> Paper:
-    raw_id = _text(data.get("id")) or _text(data.get("abs"))
+    raw = data.get("id")
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        raise ValueError(f"id is a number ({raw!r}), not an arXiv id string: a spreadsheet may have eaten its zeros")
+    raw_id = _text(raw) or _text(data.get("abs"))
     arxiv_id = normalize_arxiv_id(raw_id)
     if not arxiv_id:
         raise ValueError(f"not an arXiv id: {raw_id[:40]!r}" if raw_id else "record has no id")
@@ -94,6 +97,8 @@ def paper_from_dae(data: dict[str, Any]) -> Paper:
     categories = data.get("categories")
     if isinstance(categories, str):
         categories = categories.split()
+    elif not isinstance(categories, list):
+        categories = []
     extra: dict[str, Any] = {}
     version = _VERSION.search(raw_id)
     if version:
