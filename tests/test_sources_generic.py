@@ -89,7 +89,7 @@ def test_atom_listing_and_old_rdf_listing():
     assert atom.sources[0].line == 8 and atom.extra["announce_type"] == "new"
     (old,) = papers(FIXTURES / "arxiv_listing_rdf.xml")
     assert old.arxiv_id == "2311.10001" and old.title == "Calibrated Abstention for Retrieval-Augmented QA"
-    assert old.authors == ["Rosa Delgado", "Chen Yu"] and old.date == "2023-11-20"
+    assert old.authors == ["Rosa Delgado", "Chen Yu"] and old.date == "2023-11-20" and old.categories == ["cs.CL"]
     assert old.abstract == "Retrieval-augmented models answer even when the evidence is missing; we teach them to abstain."
 
 

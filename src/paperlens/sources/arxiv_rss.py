@@ -38,6 +38,7 @@ _ARXIV_REF = re.compile(r"(?:oai:arXiv\.org:|\barXiv:)\s*([\w.\-/]+?)(v\d+)?(?=$
 _ABS_LINK = re.compile(r"arxiv\.org/(?:abs|pdf)/")
 _ANNOUNCE = re.compile(r"Announce Type:\s*([\w-]+)", re.I)
 _ABSTRACT_MARK = re.compile(r"(?:^|\s)Abstract:\s*", re.I)
+_OLD_CATEGORY = re.compile(r"\(arXiv:[^)\[]*\[([\w.\-]+)\][^)]*\)\s*$")
 _OLD_TITLE = re.compile(r"\s*\(arXiv:[^)]*\)\s*$")
 _PARAGRAPH = re.compile(r"<p\b[^>]*>(.*?)</p\s*>", re.S | re.I)
 _LABELLED = re.compile(r"^\s*<b>\s*([\w ]+?)\s*:\s*</b>\s*(.*)$", re.S | re.I)
@@ -132,19 +133,7 @@ class ArxivRssSource(Source):
         description = entry.get("summary", "") or ""
         if not description and entry.get("content"):
             description = entry["content"][0].get("value", "") or ""
-        ref_texts = [entry.get("id", ""), entry.get("link", ""), description[:200], raw_title]
-        arxiv_id, version = None, None
-        for value in ref_texts:
-            if not value:
-                continue
-            match = _ARXIV_REF.search(value)
-            candidate = normalize_arxiv_id(match.group(1)) if match else normalize_arxiv_id(value)
-            if candidate:
-                arxiv_id = candidate
-                found = match.group(2) if match else _VERSION.search(value.rstrip("/")).group(0) \
-                    if _VERSION.search(value.rstrip("/")) else None
-                version = int(found[1:]) if found else None
-                break
+        arxiv_id, version = _arxiv_ref(entry.get("id", ""), entry.get("link", ""), description[:200], raw_title)
         if not arxiv_id:
             return Rejected(ctx.path, line, f"item has no arXiv id (link {str(entry.get('link', ''))[:60]!r})")
         extra: dict[str, Any] = {}
@@ -169,6 +158,9 @@ class ArxivRssSource(Source):
         if not title and not abstract:
             return Rejected(ctx.path, line, "item has neither title nor abstract")
         categories = [t["term"] for t in entry.get("tags", []) if t.get("term")]
+        old_style = _OLD_CATEGORY.search(raw_title)
+        if not categories and old_style:  # '(arXiv:2311.10001v1 [cs.CL])'
+            categories = [old_style.group(1)]
         published = _date(labelled.get("published")) or _date(entry.get("published")) or \
             _date(entry.get("updated")) or feed_date
         updated = _date(labelled.get("updated"))
@@ -189,6 +181,23 @@ class ArxivRssSource(Source):
             arxiv_id=arxiv_id, extra=extra,
         )
         return finish_paper(paper, ctx, self.name, line, source_id=arxiv_id)
+
+
+def _arxiv_ref(*texts: str) -> tuple[str | None, int | None]:
+    """(arXiv id, version) from the first of `texts` that names one: 'oai:arXiv.org:2501.00001v1',
+    'arXiv:2501.00001v1', an arxiv.org/abs link."""
+    for value in texts:
+        if not value or not isinstance(value, str):
+            continue
+        match = _ARXIV_REF.search(value)
+        arxiv_id = normalize_arxiv_id(match.group(1) if match else value)
+        if arxiv_id:
+            found = match.group(2) if match else None
+            if not match:
+                tail = _VERSION.search(value.rstrip("/"))
+                found = tail.group(0) if tail else None
+            return arxiv_id, int(found[1:]) if found else None
+    return None, None
 
 
 def _looks_like_names(text: str) -> bool:
