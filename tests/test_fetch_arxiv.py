@@ -90,3 +90,77 @@ def test_fetch_reports_an_unreachable_or_failing_api(arxiv_api, tmp_path):
     assert bad.exit_code != 0 and "answered HTTP 400" in bad.output
     down = CliRunner().invoke(main, ["--db", str(db), "fetch", "arxiv", "q", "--base-url", "http://127.0.0.1:9/api"])
     assert down.exit_code != 0 and "cannot reach http://127.0.0.1:9/api" in down.output
+
+
+LISTING = (FIXTURES / "arxiv_listing_rss.xml").read_bytes()
+
+
+@pytest.fixture
+def arxiv_listing():
+    requests: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            requests.append(self.path)
+            if self.path == "/rss/cs.CL":
+                body = LISTING
+            elif self.path == "/rss/cs.DL":  # a day without announcements
+                body = re.sub(rb"<item>.*</item>\s*", b"", LISTING, flags=re.S)
+            else:
+                self.send_error(404, "no such feed")
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/rss", requests
+    server.shutdown()
+    server.server_close()
+
+
+def test_fetch_new_reads_the_listing_feed(arxiv_listing, tmp_path):
+    url, requests = arxiv_listing
+    db = tmp_path / "new.db"
+    result = CliRunner().invoke(main, ["--db", str(db), "fetch", "arxiv", "--category", "cs.CL", "--new",
+                                       "--feed-url", url])
+    assert result.exit_code == 0, result.output
+    assert requests == ["/rss/cs.CL"]
+    assert "skipped 1 replaced paper(s)" in result.output and "new: 2  merged: 0" in result.output
+    saved = sorted((tmp_path / "fetched").glob("arxiv-listing-cs.CL-*.xml"))
+    assert len(saved) == 1 and saved[0].read_bytes() == LISTING
+    shown = CliRunner().invoke(main, ["--db", str(db), "show", "arxiv:2612.00042", "--json"])
+    assert '"source": "arxiv-rss"' in shown.output and '"announce_type": "cross"' in shown.output
+    missing = CliRunner().invoke(main, ["--db", str(db), "show", "arxiv:2405.01234"])
+    assert missing.exit_code != 0
+    again = CliRunner().invoke(main, ["--db", str(db), "fetch", "arxiv", "--category", "cs.CL", "--new", "--replaced",
+                                      "--feed-url", url])
+    assert again.exit_code == 0 and "new: 1  merged: 2" in again.output
+
+
+def test_fetch_new_without_announcements_or_category(arxiv_listing, tmp_path):
+    url, _ = arxiv_listing
+    db = tmp_path / "empty.db"
+    empty = CliRunner().invoke(main, ["--db", str(db), "fetch", "arxiv", "--category", "cs.DL", "--new",
+                                      "--feed-url", url])
+    assert empty.exit_code == 1 and "no papers found" in empty.output
+    none = CliRunner().invoke(main, ["--db", str(db), "fetch", "arxiv", "--new", "--feed-url", url])
+    assert none.exit_code != 0 and "--new needs at least one --category" in none.output
+    gone = CliRunner().invoke(main, ["--db", str(db), "fetch", "arxiv", "--category", "cs.XX", "--new",
+                                     "--feed-url", url])
+    assert gone.exit_code != 0 and "answered HTTP 404" in gone.output
+
+
+def test_fetch_category_without_new_searches_the_api(arxiv_api, tmp_path):
+    url, requests = arxiv_api
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "c.db"), "fetch", "arxiv", "--category", "cs.IR",
+                                       "retrieval", "--base-url", url])
+    assert result.exit_code == 0, result.output
+    assert requests[0]["search_query"] == "cat:cs.IR AND (retrieval)"

@@ -12,12 +12,33 @@ from pathlib import Path
 
 from .models import Paper
 from .parser_process import read_in_child
-from .sources import Rejected, SourceError, read_records
+from .sources import Rejected, SourceError, read_records, resolve_format
+from .sources.plausible import check_forced
 from .store import IngestResult, PreparedPaper, Store
 
 # Files at least this big are parsed in a second process while this one writes (both halves cost about
 # the same CPU per paper); below it the process start (about half a second) is not worth it.
 PARALLEL_MIN_BYTES = 16 * 2**20
+
+
+@dataclass
+class FileReport:
+    """What one file gave: the format that read it (detected, or forced with --format) and its counts."""
+
+    path: str
+    format: str
+    forced: bool
+    valid: int = 0
+    rejected: int = 0
+
+    @property
+    def how(self) -> str:
+        return f"read as {self.format}, forced" if self.forced else f"detected as {self.format}"
+
+    @property
+    def empty_message(self) -> str | None:
+        """'FILE: no papers found (detected as X)' when the file gave no valid paper."""
+        return None if self.valid else f"{self.path}: no papers found ({self.how})"
 
 
 @dataclass
@@ -29,6 +50,8 @@ class IngestReport:
     rejections: list[Rejected] = field(default_factory=list)
     file_errors: list[tuple[str, str]] = field(default_factory=list)
     strict_failed: bool = False
+    files: list[FileReport] = field(default_factory=list)  # every file whose format was settled
+    skipped: int = 0  # papers read but left out by `keep`
 
     @property
     def valid(self) -> int:
@@ -39,35 +62,58 @@ def ingest_paths(store: Store, paths: Iterable[str | Path], *, fmt: str = "auto"
                  strict: bool = False, batch_size: int = 2000,
                  on_record: Callable[[int], None] | None = None,
                  on_rejected: Callable[[Rejected], None] | None = None,
-                 parallel: bool | None = None) -> IngestReport:
-    """`parallel`: parse in a second process (None: when the file is big and there is a second core)."""
+                 parallel: bool | None = None, keep: Callable[[Paper], bool] | None = None,
+                 check_format: bool = True) -> IngestReport:
+    """`parallel`: parse in a second process (None: when the file is big and there is a second core).
+    `keep`: store only the papers it accepts (the others count as `skipped`; files are then parsed here).
+    `check_format`: check that a forced `fmt` reads plausible records (off for files this program fetched)."""
     report = IngestReport()
     for path in paths:
         try:
-            if not strict and _use_parallel(path, parallel):
-                # Up to two batches wait here, so the child keeps parsing while this process writes.
-                batches = prefetch(read_in_child(path, fmt, as_of, batch_size), size=2)
-                items = _counted(batches, report, on_record, on_rejected)
-                _count(report, store.ingest_prepared(items, batch_size=batch_size))
-                continue
-            records = read_records(path, fmt=fmt, as_of=as_of)
-            if strict:
-                # Read the whole file first: one bad record means nothing from it is stored.
-                items = list(records)
-                bad = [r for r in items if isinstance(r, Rejected)]
-                for r in bad:
-                    _reject(report, r, on_rejected)
-                if bad:
-                    report.strict_failed = True
-                    continue
-                records = iter(items)
-            papers = _papers(records, report, on_record, on_rejected)
-            result = store.ingest(prefetch(papers, size=2 * batch_size), batch_size=batch_size)
+            name = resolve_format(path, fmt)
+            if fmt != "auto" and check_format:
+                check_forced(path, name, as_of)  # a wrong --format fails here, before anything is stored
         except SourceError as exc:
             report.file_errors.append((str(path), str(exc)))
             continue
-        _count(report, result)
+        done = FileReport(str(path), name, forced=fmt != "auto")
+        report.files.append(done)
+        valid, rejected = report.valid, report.rejected
+        _ingest_file(store, path, name, report, as_of, strict, batch_size, on_record, on_rejected,
+                     False if keep else parallel, keep)
+        done.valid, done.rejected = report.valid - valid, report.rejected - rejected
     return report
+
+
+def _ingest_file(store: Store, path: str | Path, fmt: str, report: IngestReport, as_of: date | None, strict: bool,
+                 batch_size: int, on_record, on_rejected, parallel: bool | None,
+                 keep: Callable[[Paper], bool] | None = None) -> None:
+    try:
+        if not strict and _use_parallel(path, parallel):
+            # Up to two batches wait here, so the child keeps parsing while this process writes.
+            batches = prefetch(read_in_child(path, fmt, as_of, batch_size), size=2)
+            items = _counted(batches, report, on_record, on_rejected)
+            _count(report, store.ingest_prepared(items, batch_size=batch_size))
+            return
+        records = read_records(path, fmt=fmt, as_of=as_of)
+        if strict:
+            # Read the whole file first: one bad record means nothing from it is stored.
+            items = list(records)
+            bad = [r for r in items if isinstance(r, Rejected)]
+            for r in bad:
+                _reject(report, r, on_rejected)
+            if bad:
+                report.strict_failed = True
+                return
+            records = iter(items)
+        if keep is not None:
+            records = _kept(records, keep, report)
+        papers = _papers(records, report, on_record, on_rejected)
+        result = store.ingest(prefetch(papers, size=2 * batch_size), batch_size=batch_size)
+    except SourceError as exc:
+        report.file_errors.append((str(path), str(exc)))
+        return
+    _count(report, result)
 
 
 def _use_parallel(path: str | Path, parallel: bool | None) -> bool:
@@ -153,6 +199,15 @@ def _papers(records: Iterator[Paper | Rejected], report: IngestReport, on_record
         if on_record:
             on_record(1)
         yield record
+
+
+def _kept(records: Iterator[Paper | Rejected], keep: Callable[[Paper], bool],
+          report: IngestReport) -> Iterator[Paper | Rejected]:
+    for record in records:
+        if isinstance(record, Rejected) or keep(record):
+            yield record
+        else:
+            report.skipped += 1
 
 
 def _reject(report: IngestReport, rejected: Rejected, on_rejected) -> None:

@@ -46,14 +46,24 @@ def ingest(obj, paths, fmt, as_of, strict, batch_size, quiet):
         report = ingest_paths(obj.store, paths, fmt=fmt, as_of=as_of_date, strict=strict, batch_size=batch_size,
                               on_record=lambda n: progress.update(task, advance=n),
                               on_rejected=lambda r: click.echo(str(r), err=True))
-    for _path, problem in report.file_errors:
-        click.echo(problem, err=True)
-    click.echo(f"new: {report.new}  merged: {report.merged}  unchanged: {report.unchanged}  "
-               f"rejected: {report.rejected}")
+    print_report(report)
     if report.valid == 0:
         raise SystemExit(1)
     if report.strict_failed:
         raise SystemExit(1)
+
+
+def print_report(report) -> None:
+    """Per file the format that read it (or why none could), then the totals."""
+    for _path, problem in report.file_errors:
+        click.echo(problem, err=True)
+    for done in report.files:
+        if done.empty_message:
+            click.echo(done.empty_message, err=True)
+        else:
+            click.echo(f"{done.path}: {done.valid} papers, {done.rejected} rejected ({done.how})")
+    click.echo(f"new: {report.new}  merged: {report.merged}  unchanged: {report.unchanged}  "
+               f"rejected: {report.rejected}")
 
 
 @main.command()

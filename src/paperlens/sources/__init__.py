@@ -30,8 +30,8 @@ def _register_optional() -> None:
     # Adapters that live in their own modules register themselves on import.
     import importlib
 
-    for module in ("arxiv_bulk", "arxiv_atom", "openreview", "bibtex", "jsonl", "ris", "csl_json", "zotero_bbt",
-                   "semantic_scholar", "papercopilot"):
+    for module in ("arxiv_bulk", "arxiv_rss", "arxiv_atom", "openreview", "bibtex", "jsonl", "daily_arxiv", "ris",
+                   "csl_json", "zotero_bbt", "semantic_scholar", "papercopilot", "generic"):
         try:
             importlib.import_module(f"{__name__}.{module}")
         except ModuleNotFoundError as exc:  # only a missing adapter module is tolerated
@@ -50,7 +50,8 @@ def detect_format(path: str | Path) -> str:
         raise SourceError(str(path), 0, f"cannot read file: {exc.strerror or exc}") from exc
     if not head.strip():
         raise SourceError(str(path), 1, "file is empty")
-    for name, cls in SOURCES.items():
+    # Fallback readers (the generic table/JSON one) come after every specific format, whatever the order.
+    for name, cls in sorted(SOURCES.items(), key=lambda item: getattr(item[1], "fallback", False)):
         if cls.sniff(path, head):
             return name
     raise SourceError(str(path), 1, "unknown format; pass --format (one of: " + ", ".join(SOURCES) + ")")

@@ -39,7 +39,8 @@ class ArxivAtomSource(Source):
 
     @classmethod
     def sniff(cls, path: Path, head: str) -> bool:
-        return "<feed" in head and ATOM_NS in head and "arxiv" in head.lower()
+        # rss.arxiv.org's Atom listing feeds (announce types) are arxiv-rss
+        return "<feed" in head and ATOM_NS in head and "arxiv" in head.lower() and "announce_type" not in head
 
     def read(self, ctx: ReadContext) -> Iterator[Paper | Rejected]:
         with open_text(ctx.path) as handle:

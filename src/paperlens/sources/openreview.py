@@ -23,7 +23,7 @@ from ..ids import openreview_id_from
 from ..models import Paper, Topic
 from . import register
 from .base import ReadContext, Rejected, Source, finish_paper, has_bad_bytes, open_text
-from .tabular import csv_header, csv_rows
+from .tabular import csv_rows, table_header
 
 _NOTES_ARRAY = re.compile(r'"notes"\s*:\s*\[')
 _CONTENT_OBJECT = re.compile(r'"content"\s*:\s*\{')
@@ -33,6 +33,13 @@ _WS = re.compile(r"[ \t\n\r]*")
 # Columns the ICLR CSV must have; the rest are optional. Third-party columns are deliberately not listed.
 ICLR_REQUIRED = {"openreview_url", "title", "abstract"}
 ICLR_RATINGS = (("avg_rating", float), ("avg_confidence", float), ("n_ratings", int))
+# Other OpenReview paper tables (scraped ICLR lists): a link / id column instead of openreview_url, and
+# review columns (decision, ratings as a list literal, ...).
+_URL_COLUMNS = ("openreview_url", "link", "url", "forum_url", "paper_url", "openreview")
+_ID_COLUMNS = ("id", "paper_id", "forum", "note_id", "openreview_id")
+_REVIEW_COLUMNS = {"decision", "ratings", "rating", "confidences", "withdraw", "withdrawn", "recommendation",
+                   "scores", "avg_rating"}
+_LIST_LITERAL = re.compile(r"^\[.*\]$", re.S)
 
 
 def _value(content: dict[str, Any], key: str) -> Any:
@@ -170,6 +177,35 @@ class OpenReviewJsonSource(Source):
         return finish_paper(paper, ctx, self.name, line, source_id=note_id)
 
 
+def _number_list(value: str) -> list[float | int] | None:
+    """'[5, 6, 8]' (or '5;6;8') -> numbers; None when it is not one."""
+    parts = value.strip().strip("[]").replace(";", ",").split(",")
+    numbers: list[float | int] = []
+    for part in parts:
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            number = float(part)
+        except ValueError:
+            return None
+        if not math.isfinite(number):
+            return None
+        numbers.append(int(number) if number.is_integer() else number)
+    return numbers
+
+
+def _literal_strings(value: str) -> list[str]:
+    import ast
+
+    try:
+        parsed = ast.literal_eval(value.strip())
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return _str_list(value.strip().strip("[]"))
+    return [item.strip() for item in parsed if isinstance(item, str) and item.strip()] if isinstance(parsed, list) \
+        else []
+
+
 def _is_one_note(line: str) -> bool:
     try:
         data = json.loads(line)
@@ -189,16 +225,27 @@ class IclrCsvSource(Source):
 
     @classmethod
     def sniff(cls, path: Path, head: str) -> bool:
-        return ICLR_REQUIRED <= csv_header(head)
+        delimiter, columns = table_header(head)
+        names = {c.lower() for c in columns}
+        if delimiter == "," and ICLR_REQUIRED <= names:
+            return True
+        if "title" not in names:
+            return False
+        if names & set(_URL_COLUMNS) and "openreview.net/forum" in head:
+            return True
+        return bool(names & set(_ID_COLUMNS)) and len(names & _REVIEW_COLUMNS) >= 2
 
     def read(self, ctx: ReadContext) -> Iterator[Paper | Rejected]:
-        for item in csv_rows(ctx, ICLR_REQUIRED):
+        with open_text(ctx.path) as handle:
+            delimiter, columns = table_header(handle.read(8192))
+        required = ICLR_REQUIRED if {c.lower() for c in columns} >= ICLR_REQUIRED else {"title"}
+        for item in csv_rows(ctx, required, delimiter=delimiter or ","):
             if isinstance(item, Rejected):
                 yield item
                 continue
             line, row = item
             try:
-                paper = self._paper(row)
+                paper = self._paper({k.lower(): v for k, v in row.items()})
             except ValueError as exc:
                 yield Rejected(ctx.path, line, str(exc))
                 continue
@@ -206,10 +253,13 @@ class IclrCsvSource(Source):
 
     @staticmethod
     def _paper(row: dict[str, str]) -> Paper:
-        url = row.get("openreview_url", "").strip()
-        openreview_id = openreview_id_from(url)
-        if url and not openreview_id:
+        url = next((row[c].strip() for c in _URL_COLUMNS if row.get(c, "").strip()), "")
+        openreview_id = openreview_id_from(url) if "openreview" in url or "id=" in url else None
+        if url and "openreview" in url and not openreview_id:
             raise ValueError(f"openreview_url has no paper id: {url[:60]!r}")
+        if not openreview_id:
+            raw = next((row[c].strip() for c in _ID_COLUMNS if row.get(c, "").strip()), "")
+            openreview_id = openreview_id_from(raw) if raw else None
         title, abstract = row.get("title", "").strip(), row.get("abstract", "").strip()
         if not title and not abstract:
             raise ValueError("row has neither title nor abstract")
@@ -226,9 +276,25 @@ class IclrCsvSource(Source):
                     extra[column] = int(number) if kind is int else number
                 except ValueError as exc:
                     raise ValueError(f"{column} is not a finite number: {value[:20]!r}") from exc
+        for column in ("ratings", "confidences"):
+            value = row.get(column, "").strip()
+            if value:
+                numbers = _number_list(value)
+                if numbers is None:
+                    raise ValueError(f"{column} is not a list of numbers: {value[:30]!r}")
+                extra[column] = numbers
+        decision = row.get("decision", "").strip()
+        if decision:
+            extra["decision"] = decision
+        withdrawn = (row.get("withdraw") or row.get("withdrawn") or "").strip().lower()
+        if withdrawn in ("1", "true", "yes"):
+            extra["withdrawn"] = True
+        keywords = row.get("keywords", "")
+        if _LIST_LITERAL.match(keywords.strip()):
+            keywords = _literal_strings(keywords)
         return Paper(
             title=title, abstract_raw=abstract, venue=venue, year=_year_of(venue),
-            keywords=_str_list(row.get("keywords", "")),
+            keywords=_str_list(keywords),
             # The CSV names the area its authors chose and no finer topic.
             topic=Topic(area=area, label=None) if area else None,
             openreview_id=openreview_id, extra=extra,

@@ -8,10 +8,17 @@ from collections.abc import Iterator
 from .base import ReadContext, Rejected, has_bad_bytes, open_text
 
 
-def csv_rows(ctx: ReadContext, required: set[str]) -> Iterator[tuple[int, dict[str, str]] | Rejected]:
+def csv_rows(ctx: ReadContext, required: set[str],
+             delimiter: str = ",") -> Iterator[tuple[int, dict[str, str]] | Rejected]:
     """(start line, row as a dict) for every row, or Rejected for a row that cannot be read
-    (wrong column count, bad bytes, broken quoting). A header without `required` rejects the file."""
+    (wrong column count, bad bytes, broken quoting). A header without `required` rejects the file.
+
+    With delimiter '\t' (TSV), a row whose quotes are not CSV quoting (a field that merely starts with
+    a quote, as TSV writers leave it) is read as its line split at the tabs."""
     with open_text(ctx.path) as handle:
+        if delimiter == "\t":
+            yield from _tsv_rows(ctx, handle, required)
+            return
         reader = csv.reader(handle)
         try:
             header = next(reader)
@@ -43,6 +50,61 @@ def csv_rows(ctx: ReadContext, required: set[str]) -> Iterator[tuple[int, dict[s
                 yield Rejected(ctx.path, start, "not valid UTF-8 text (is the file in another encoding?)")
                 continue
             yield start, dict(zip(columns, row, strict=True))
+
+
+def _tsv_rows(ctx: ReadContext, handle, required: set[str]) -> Iterator[tuple[int, dict[str, str]] | Rejected]:
+    consumed: list[str] = []
+
+    def lines():
+        for line in handle:
+            consumed.append(line)
+            yield line
+
+    reader = csv.reader(lines(), delimiter="\t", strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return
+    except csv.Error:
+        header = consumed[-1].rstrip("\r\n").split("\t")
+    columns = [c.strip().lstrip("\ufeff") for c in header]
+    missing = required - set(columns)
+    if missing:
+        yield Rejected(ctx.path, 1, "TSV header lacks column(s): " + ", ".join(sorted(missing)))
+        return
+    while True:
+        start = reader.line_num + 1
+        consumed.clear()
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if len(consumed) == 1 and consumed[0].count("\t") == len(columns) - 1:
+                row = consumed[0].rstrip("\r\n").split("\t")  # plain TSV: quotes are text
+            else:
+                yield Rejected(ctx.path, start, f"malformed TSV ({exc})")
+                continue
+        if not row or not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(columns):
+            yield Rejected(ctx.path, start, f"row has {len(row)} columns, the header has {len(columns)}")
+            continue
+        if any(has_bad_bytes(cell) for cell in row):
+            yield Rejected(ctx.path, start, "not valid UTF-8 text (is the file in another encoding?)")
+            continue
+        yield start, dict(zip(columns, row, strict=True))
+
+
+def table_header(head: str) -> tuple[str, list[str]]:
+    """(delimiter, column names as written) of a sniffed head's first line; ('', []) if it is no table header."""
+    first = head.lstrip("\ufeff").split("\n", 1)[0].strip()
+    if first.startswith(("{", "[", "<", "@")):
+        return "", []
+    delimiter = "\t" if "\t" in first else "," if "," in first else ""
+    if not delimiter:
+        return "", []
+    return delimiter, [c.strip().strip('"').strip() for c in first.split(delimiter)]
 
 
 def csv_header(head: str) -> set[str]:
