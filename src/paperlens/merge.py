@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from .ids import paper_id
-from .models import SUMMARY_FIELDS, Paper, Summary
+import difflib
+import unicodedata
+from dataclasses import dataclass
+
+from .clean import normalize_key, short_hash
+from .ids import arxiv_of_doi, paper_id
+from .models import SUMMARY_FIELDS, Paper, SourceRef, Summary
 
 SCALAR_FIELDS = ("org", "venue", "tldr", "code_url", "arxiv_id", "doi", "openreview_id")
 
@@ -112,3 +117,127 @@ def _union(a: list[str], b: list[str]) -> list[str]:
 
 def _base(path: str | None) -> str | None:
     return path.replace("\\", "/").rsplit("/", 1)[-1] if path else None
+
+
+# -- whether two records are one paper ----------------------------------------------------------
+STRONG_KINDS = ("arxiv", "doi", "openreview")
+_KIND_NAMES = {"arxiv": "arXiv id", "doi": "DOI", "openreview": "OpenReview id"}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether an incoming record may merge into a stored paper, and why (shown in the provenance)."""
+
+    merge: bool
+    rule: str  # e.g. "same doi", "abstract", "title + year + author", or why not
+    matched: tuple[str, ...] = ()  # the keys that found the stored paper, readable
+
+
+def key_label(key: str) -> str:
+    """A matched key as a person reads it: strong ids as they are, hashed keys by what they hash."""
+    kind = key.split(":", 1)[0]
+    if kind in STRONG_KINDS:
+        return key
+    return {"title": "title", "abs-head": "abstract head", "abs-tail": "abstract tail"}.get(kind, f"id {key}")
+
+
+def decide(old: Paper, new: Paper, matched: list[str]) -> Decision:
+    """May `new` (a record just read) merge into `old` (stored), found under the keys `matched`?
+
+    - the same record read again (same source, file name, line and key) always may;
+    - conflicting strong ids (two arXiv ids, two DOIs, two OpenReview ids) never may;
+    - a shared strong id may, unless title and authors both contradict it (a copied DOI);
+    - an abstract match may, unless title and authors both contradict it (a boilerplate abstract);
+    - a title match alone (or an id hashed from the title) needs years within one of each other (or
+      one unknown) and an author in common; without authors on either side it needs an abstract match.
+    """
+    labels = tuple(key_label(k) for k in matched)
+    if _same_record(old.sources, new.sources):
+        return Decision(True, "same record read again", labels)
+    conflict = strong_conflict(old, new)
+    if conflict:
+        return Decision(False, conflict, labels)
+    shared = [k.split(":", 1)[0] for k in matched if k.split(":", 1)[0] in STRONG_KINDS]
+    shared += [kind for kind, f in zip(STRONG_KINDS, ("arxiv_id", "doi", "openreview_id"), strict=True)
+               if getattr(new, f) and getattr(new, f) == getattr(old, f)]
+    abstract = any(k.startswith(("abs-head:", "abs-tail:")) for k in matched)
+    if shared or abstract:
+        why = f"same {_KIND_NAMES[shared[0]]}" if shared else "same abstract"
+        if _contradicted(old, new):
+            return Decision(False, f"{why}, but neither title nor any author agrees", labels)
+        return Decision(True, why, labels)
+    old_year, new_year = _year(old), _year(new)
+    if old_year and new_year and abs(old_year - new_year) > 1:
+        return Decision(False, f"same title, but years {old_year} and {new_year}", labels)
+    if not old.authors or not new.authors:
+        return Decision(False, "same title, but no authors to compare and no abstract match", labels)
+    if not surnames(old.authors) & surnames(new.authors):
+        return Decision(False, "same title, but no author in common", labels)
+    return Decision(True, "same title, year and an author", labels)
+
+
+def strong_conflict(old: Paper, new: Paper) -> str | None:
+    """Why the two cannot be one paper: they carry different arXiv ids, DOIs or OpenReview ids."""
+    a_arxiv = old.arxiv_id or arxiv_of_doi(old.doi)
+    b_arxiv = new.arxiv_id or arxiv_of_doi(new.doi)
+    if a_arxiv and b_arxiv and a_arxiv != b_arxiv:
+        return f"different arXiv ids ({a_arxiv}, {b_arxiv})"
+    # arXiv's own DOI names the arXiv id (compared above), not a version of record
+    a_doi = old.doi if old.doi and not arxiv_of_doi(old.doi) else None
+    b_doi = new.doi if new.doi and not arxiv_of_doi(new.doi) else None
+    if a_doi and b_doi and a_doi != b_doi:
+        return f"different DOIs ({a_doi}, {b_doi})"
+    if old.openreview_id and new.openreview_id and old.openreview_id != new.openreview_id:
+        return f"different OpenReview ids ({old.openreview_id}, {new.openreview_id})"
+    return None
+
+
+_NAME_SUFFIXES = {"jr", "sr", "ii", "iii", "iv"}
+
+
+def surnames(authors: list[str]) -> set[str]:
+    """Normalised family names ('Jean César' -> 'cesar'; a CJK name as a whole)."""
+    out = set()
+    for name in authors:
+        plain = "".join(ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch))
+        words = [normalize_key(w) for w in plain.replace(".", " ").split()]
+        words = [w for w in words if w and w not in _NAME_SUFFIXES]
+        if words:
+            out.add(words[-1])
+    return out
+
+
+def _contradicted(old: Paper, new: Paper) -> bool:
+    """Title and authors both disagree: what a copied id or a boilerplate abstract looks like."""
+    a, b = normalize_key(old.title), normalize_key(new.title)
+    if not a or not b or not old.authors or not new.authors:
+        return False
+    if surnames(old.authors) & surnames(new.authors):
+        return False
+    return a not in b and b not in a and difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() < 0.5
+
+
+def _year(paper: Paper) -> int | None:
+    if paper.year:
+        return paper.year
+    if paper.date and paper.date[:4].isdigit():
+        return int(paper.date[:4])
+    return None
+
+
+def ref_key(ref: SourceRef) -> tuple:
+    """What makes two source refs the same record (the file by name: a moved file is the same file)."""
+    return (ref.source, _base(ref.path), ref.line, ref.source_id)
+
+
+def _same_record(old: list[SourceRef], new: list[SourceRef]) -> bool:
+    known = {ref_key(r) for r in old}
+    return any(ref_key(r) in known for r in new)
+
+
+def split_id(paper: Paper) -> str:
+    """The id of a record stored apart from the paper that already holds its natural id (the same
+    record read again gets the same one)."""
+    ref = paper.sources[0] if paper.sources else None
+    parts = [str(x or "") for x in ref_key(ref)] if ref else []
+    return "h:" + short_hash("apart", paper.id, *parts)

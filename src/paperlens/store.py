@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from .clean import slugify
-from .merge import initial_provenance, merge_papers
+from .merge import Decision, decide, initial_provenance, merge_papers, source_label, split_id
 from .models import Paper
 from .sources.base import record_keys
 
@@ -347,35 +347,72 @@ class Store:
         conn.executemany("INSERT INTO papers_fts (rowid, title, abstract, keywords, authors) VALUES (?,?,?,?,?)", fts)
         conn.executemany("INSERT OR IGNORE INTO paper_keys VALUES (?, ?)", keys)
 
-    def _find(self, keys: list[str]) -> str | None:
+    def _candidates(self, keys: list[str]) -> tuple[list[tuple[str, list[str]]], dict[str, str]]:
+        """Stored papers any of `keys` finds, each with the keys that found it, in the order of their
+        strongest key (keys come strongest first); and the key -> paper map."""
         if not keys:
-            return None
-        marks = ",".join("?" * len(keys))
-        rows = self.conn.execute(f"SELECT key, paper_id FROM paper_keys WHERE key IN ({marks})", keys).fetchall()
-        if not rows:
-            return None
-        found = {r["key"]: r["paper_id"] for r in rows}
-        for key in keys:  # keys come strongest first
+            return [], {}
+        found: dict[str, str] = {}
+        for chunk in _chunks(list(dict.fromkeys(keys)), 500):
+            marks = ",".join("?" * len(chunk))
+            found.update(self.conn.execute(f"SELECT key, paper_id FROM paper_keys WHERE key IN ({marks})", chunk))
+        by_paper: dict[str, list[str]] = {}
+        for key in keys:
             if key in found:
-                return found[key]
-        return None
+                by_paper.setdefault(found[key], []).append(key)
+        return list(by_paper.items()), found
 
     def _ingest_one(self, paper: Paper, now: str, keys: list[str] | None = None) -> tuple[str, str]:
-        keys = record_keys(paper) if keys is None else keys
-        existing_id = self._find(keys)
-        if existing_id is None:
-            self._insert(paper, initial_provenance(paper), keys, now)
-            return "new", paper.id
-        row = self.conn.execute("SELECT rowid, data, provenance FROM papers WHERE id = ?", (existing_id,)).fetchone()
-        old = _load(row["data"])
+        """The slow path: a record one of whose keys is known. It merges into the first paper it found
+        that passes merge.decide (conflicting ids, or a title alone without year and author, never
+        merge); else it is stored as a paper of its own, with a note of what it was kept apart from."""
+        keys = list(record_keys(paper) if keys is None else keys)
+        split = split_id(paper)
+        candidates, found = self._candidates([split, *keys])
+        refused: list[tuple[str, Decision]] = []
+        skip = getattr(self._local, "skip_ids", None) or ()
+        for existing_id, matched in candidates:
+            if existing_id in skip:  # a suspect merge being split (see flag_suspect_merges)
+                continue
+            row = self.conn.execute("SELECT rowid, data, provenance FROM papers WHERE id = ?",
+                                    (existing_id,)).fetchone()
+            if row is None:
+                continue
+            old = _load(row["data"])
+            decision = decide(old, paper, [k for k in matched if k != split] or matched)
+            if not decision.merge:
+                refused.append((existing_id, decision))
+                continue
+            return self._merge_into(row, old, paper, keys, decision, now)
+        if paper.id in found or split in found:  # its natural id belongs to a paper it was kept apart from
+            paper = paper.model_copy(update={"id": split})
+            keys = [split, *keys]
+        provenance = initial_provenance(paper)
+        if refused:
+            provenance["kept_apart"] = [{"from": pid, "rule": d.rule, "matched": list(d.matched)}
+                                        for pid, d in refused]
+        self._insert(paper, provenance, keys, now)
+        return "new", paper.id
+
+    def _merge_into(self, row, old: Paper, paper: Paper, keys: list[str], decision: Decision,
+                    now: str) -> tuple[str, str]:
         provenance = json.loads(row["provenance"])
         merged = merge_papers(old, paper, provenance)
         if merged.model_dump() == old.model_dump():
             self._add_keys(keys, old.id)
             return "unchanged", old.id
         if merged.id != old.id:
-            self._rekey(old.id, merged.id)
+            holder = self.conn.execute("SELECT paper_id FROM paper_keys WHERE key = ?", (merged.id,)).fetchone()
+            if holder is not None and holder[0] != old.id:  # that id is another paper's: keep this one's
+                merged.id = old.id
+            else:
+                self._rekey(old.id, merged.id)
+        explained = provenance.get("merges")
+        explained = list(explained) if isinstance(explained, list) else []
+        explained.append({"from": source_label(paper), "matched": list(decision.matched), "rule": decision.rule})
+        provenance["merges"] = explained
         self._write(row["rowid"], merged, provenance, now, old=old)
+        # keys an other paper holds stay its own (INSERT OR IGNORE)
         self._add_keys(keys + record_keys(merged) + [old.id], merged.id)
         return "merged", merged.id
 
@@ -873,9 +910,12 @@ def _provenance_json(provenance: dict[str, str]) -> str:
     encoded: dict[Any, str] = {}
     parts = []
     for key, value in provenance.items():
+        if not isinstance(value, str):  # the merge notes (lists of objects)
+            parts.append(_json_string(str(key)) + ":" + json.dumps(value, ensure_ascii=False))
+            continue
         text = encoded.get(value)
         if text is None:
-            text = encoded[value] = _json_string(value) if isinstance(value, str) else json.dumps(value)
+            text = encoded[value] = _json_string(value)
         parts.append(_json_string(str(key)) + ":" + text)
     return "{" + ",".join(parts) + "}"
 
