@@ -97,6 +97,12 @@ def paper_id(arxiv_id: str | None, doi: str | None, openreview_id: str | None, t
     return "h:" + content_hash_basis(title, authors, year, venue, origin)
 
 
+def record_origin(source: str, path: str | None, line: int | None, source_id: str | None) -> str:
+    """Where a record came from, as paper_id hashes it when a record has nothing else (the file by name)."""
+    base = path.replace("\\", "/").rsplit("/", 1)[-1] if path else ""
+    return f"{source}\x1f{base}\x1f{line or ''}\x1f{source_id or ''}"
+
+
 def content_hash_basis(title: str, authors, year: int | None, venue: str | None, origin: str) -> str:
     """The hash of a record too thin for a title or abstract key (see paper_id)."""
     parts = ["t:" + normalize_key(title), "a:" + ";".join(normalize_key(a) for a in authors),

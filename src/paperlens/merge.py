@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from .clean import normalize_key, short_hash
-from .ids import arxiv_of_doi, paper_id
+from .ids import arxiv_of_doi, content_hash_basis, paper_id
 from .models import SUMMARY_FIELDS, Paper, SourceRef, Summary
 
 SCALAR_FIELDS = ("org", "venue", "tldr", "code_url", "arxiv_id", "doi", "openreview_id")
@@ -124,6 +124,9 @@ STRONG_KINDS = ("arxiv", "doi", "openreview")
 _KIND_NAMES = {"arxiv": "arXiv id", "doi": "DOI", "openreview": "OpenReview id"}
 
 
+SAME_RECORD = "same record read again"
+
+
 @dataclass(frozen=True)
 class Decision:
     """Whether an incoming record may merge into a stored paper, and why (shown in the provenance)."""
@@ -141,7 +144,7 @@ def key_label(key: str) -> str:
     return {"title": "title", "abs-head": "abstract head", "abs-tail": "abstract tail"}.get(kind, f"id {key}")
 
 
-def decide(old: Paper, new: Paper, matched: list[str]) -> Decision:
+def decide(old: Paper, new: Paper, matched: list[str], *, same_record: bool = True) -> Decision:
     """May `new` (a record just read) merge into `old` (stored), found under the keys `matched`?
 
     - the same record read again (same source, file name, line and key) always may;
@@ -150,10 +153,13 @@ def decide(old: Paper, new: Paper, matched: list[str]) -> Decision:
     - an abstract match may, unless title and authors both contradict it (a boilerplate abstract);
     - a title match alone (or an id hashed from the title) needs years within one of each other (or
       one unknown) and an author in common; without authors on either side it needs an abstract match.
+
+    `same_record=False` leaves out the first rule: whether a record stored in a paper of several still
+    belongs there by today's rules (older versions merged on a title alone).
     """
     labels = tuple(key_label(k) for k in matched)
-    if _same_record(old.sources, new.sources):
-        return Decision(True, "same record read again", labels)
+    if same_record and _same_record(old.sources, new.sources):
+        return Decision(True, SAME_RECORD, labels)
     conflict = strong_conflict(old, new)
     if conflict:
         return Decision(False, conflict, labels)
@@ -169,6 +175,12 @@ def decide(old: Paper, new: Paper, matched: list[str]) -> Decision:
     old_year, new_year = _year(old), _year(new)
     if old_year and new_year and abs(old_year - new_year) > 1:
         return Decision(False, f"same title, but years {old_year} and {new_year}", labels)
+    if not old.authors and not new.authors and old_year and old_year == new_year:
+        thin = thin_id(new)
+        if thin in matched and thin_id(old) == thin:
+            # a record too thin for a title key ("Deep Blue", 1997) can have no abstract: the whole
+            # normalised title, the year and the venue must agree
+            return Decision(True, "same short title, year and venue", labels)
     if not old.authors or not new.authors:
         return Decision(False, "same title, but no authors to compare and no abstract match", labels)
     if not surnames(old.authors) & surnames(new.authors):
@@ -230,6 +242,10 @@ def ref_key(ref: SourceRef) -> tuple:
     return (ref.source, _base(ref.path), ref.line, ref.source_id)
 
 
+def distinct_records(paper: Paper) -> int:
+    return len({ref_key(r) for r in paper.sources})
+
+
 def _same_record(old: list[SourceRef], new: list[SourceRef]) -> bool:
     known = {ref_key(r) for r in old}
     return any(ref_key(r) in known for r in new)
@@ -241,3 +257,32 @@ def split_id(paper: Paper) -> str:
     ref = paper.sources[0] if paper.sources else None
     parts = [str(x or "") for x in ref_key(ref)] if ref else []
     return "h:" + short_hash("apart", paper.id, *parts)
+
+
+def merge_note_lines(notes: dict) -> list[str]:
+    """Store.merge_notes as text lines for `paperlens show`."""
+    lines = []
+    if notes.get("merges"):
+        lines.append("merged from:")
+        for note in notes["merges"]:
+            lines.append(f"  {note.get('from')}: {note.get('rule')} (matched {', '.join(note.get('matched') or []) or '-'})")
+    if notes.get("kept_apart"):
+        lines.append("kept apart from:")
+        for note in notes["kept_apart"]:
+            lines.append(f"  {note.get('from')}: {note.get('rule')} (matched {', '.join(note.get('matched') or []) or '-'})")
+    if notes.get("split_from"):
+        lines.append(f"split from: {notes['split_from']} (a wrong merge of an older version, re-read)")
+    suspect = notes.get("suspect")
+    if suspect:
+        lines.append(f"suspect merge: {suspect['reason']}; {suspect['reread']} of {len(suspect['sources'])} "
+                     "records read again. Ingest these files again to split it:")
+        for ref in suspect["sources"]:
+            where = f"{ref.get('path')}:{ref.get('line')}" if ref.get("line") else ref.get("path")
+            lines.append(f"  {ref.get('source')} {where}" + (f" ({ref['source_id']})" if ref.get("source_id") else ""))
+    return lines
+
+
+def thin_id(paper: Paper) -> str:
+    """The id paper_id gives a record with no id, title key or abstract (its whole title, authors,
+    year and venue)."""
+    return "h:" + content_hash_basis(paper.title, paper.authors, _year(paper), paper.venue, "")
