@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from paperlens.cli import main
 from paperlens.clean import normalize_key, short_hash
+from paperlens.cli import main
 from paperlens.ids import EMPTY_HASH_ID, paper_id, parse_any_id
 from paperlens.ingest import ingest_paths
 from paperlens.models import Paper, SourceRef
