@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from .clean import normalize_key, short_hash
-from .ids import arxiv_of_doi, content_hash_basis, paper_id
+from .ids import arxiv_of_doi, content_hash_basis, paper_id, record_origin
 from .models import SUMMARY_FIELDS, Paper, SourceRef, Summary
 
 SCALAR_FIELDS = ("org", "venue", "tldr", "code_url", "arxiv_id", "doi", "openreview_id")
@@ -121,7 +121,7 @@ def _base(path: str | None) -> str | None:
 
 # -- whether two records are one paper ----------------------------------------------------------
 STRONG_KINDS = ("arxiv", "doi", "openreview")
-_KIND_NAMES = {"arxiv": "arXiv id", "doi": "DOI", "openreview": "OpenReview id"}
+_KIND_NAMES = {"arxiv": "arXiv id", "doi": "DOI", "openreview": "OpenReview id", "id": "id"}
 
 
 SAME_RECORD = "same record read again"
@@ -166,6 +166,8 @@ def decide(old: Paper, new: Paper, matched: list[str], *, same_record: bool = Tr
     shared = [k.split(":", 1)[0] for k in matched if k.split(":", 1)[0] in STRONG_KINDS]
     shared += [kind for kind, f in zip(STRONG_KINDS, ("arxiv_id", "doi", "openreview_id"), strict=True)
                if getattr(new, f) and getattr(new, f) == getattr(old, f)]
+    if new.id in matched and new.id.split(":", 1)[0] not in STRONG_KINDS and given_id(new):
+        shared.append("id")  # an id the source gave (our own export, a project's ids), not a hash of its text
     abstract = any(k.startswith(("abs-head:", "abs-tail:")) for k in matched)
     if shared or abstract:
         why = f"same {_KIND_NAMES[shared[0]]}" if shared else "same abstract"
@@ -286,3 +288,21 @@ def thin_id(paper: Paper) -> str:
     """The id paper_id gives a record with no id, title key or abstract (its whole title, authors,
     year and venue)."""
     return "h:" + content_hash_basis(paper.title, paper.authors, _year(paper), paper.venue, "")
+
+
+def merge_note_text(key: str, value) -> str:
+    """One provenance merge note (`merges`, `kept_apart`) as one line of text, for tables."""
+    lines = [line.strip() for line in merge_note_lines({key: value})]
+    return "; ".join(lines[1:] if len(lines) > 1 else lines) or str(value)
+
+
+def given_id(paper: Paper) -> bool:
+    """Whether the paper's id came with the record (our export's, a project's own) rather than being
+    derived from its text by paper_id (then a match on it is only a title or abstract match)."""
+    if not paper.id.startswith("h:"):
+        return True
+    ref = paper.sources[0] if paper.sources else None
+    origin = record_origin(ref.source, ref.path, ref.line, ref.source_id) if ref else ""
+    derived = paper_id(paper.arxiv_id, paper.doi, paper.openreview_id, paper.title, paper.abstract,
+                       authors=paper.authors, year=_year(paper), venue=paper.venue, origin=origin)
+    return derived != paper.id

@@ -903,9 +903,18 @@ class Store:
         conn = self.conn
         # One aggregate per statement: SQLite answers a lone max() from an index (or, for rowid, the end
         # of the table), but `SELECT max(rowid), max(updated_at)` scans every row (seconds at 1M papers).
-        # Papers are never deleted, so max(rowid) counts them.
+        # Papers are deleted only when a wrong merge of an older version is split (merge_suspects), so
+        # max(rowid) counts them near enough; the last part, the number of such splits, tells readers
+        # that patching their copy by changed rows is not enough (a removed row changes no other row).
         return (conn.execute("SELECT max(rowid) FROM papers").fetchone()[0], *self.update_stamps(raw=True),
-                self._data_version())
+                self._data_version(), self.removals())
+
+    def removals(self) -> int:
+        """How many papers were ever removed (split suspect merges); 0 on a database before migration 5."""
+        try:
+            return self.conn.execute("SELECT count(*) FROM merge_suspects WHERE resolved_at IS NOT NULL").fetchone()[0]
+        except sqlite3.OperationalError:  # opened read-only before migration 5 ran
+            return 0
 
     def _data_version(self) -> int:
         with self._watch_lock:
