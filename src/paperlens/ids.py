@@ -78,7 +78,7 @@ EMPTY_HASH_ID = "h:" + short_hash("")  # what old versions gave every paper with
 
 def paper_id(arxiv_id: str | None, doi: str | None, openreview_id: str | None, title: str, abstract: str,
              *, authors: list[str] | tuple[str, ...] = (), year: int | None = None, venue: str | None = None,
-             origin: str = "") -> str:
+             origin: str | tuple = "") -> str:
     """Stable id: arXiv id, then OpenReview id, then DOI, else a hash of the normalised title/abstract.
 
     A paper with none of these (no id, a title key shorter than 12 letters, no abstract: "Deep Blue",
@@ -94,6 +94,8 @@ def paper_id(arxiv_id: str | None, doi: str | None, openreview_id: str | None, t
     basis = title_key(title) or normalize_key(abstract)[:400]
     if basis:
         return "h:" + short_hash(basis)
+    if isinstance(origin, tuple):  # (source, path, line, key): made into text only when needed
+        origin = record_origin(*origin)
     return "h:" + content_hash_basis(title, authors, year, venue, origin)
 
 

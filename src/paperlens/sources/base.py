@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from ..clean import detect_language, find_code_url, latex_to_text, repo_name
-from ..ids import match_keys, normalize_arxiv_id, normalize_doi, paper_id, record_origin
+from ..ids import match_keys, normalize_arxiv_id, normalize_doi, paper_id
 from ..models import Paper, SourceRef
 
 
@@ -117,7 +117,7 @@ def finish_paper(paper: Paper, ctx: ReadContext, source: str, line: int | None, 
         # origin: only for a record with no title and no author at all (see paper_id)
         values["id"] = paper_id(arxiv_id, doi, paper.openreview_id, title, abstract, authors=values["authors"],
                                 year=values.get("year", paper.year), venue=paper.venue,
-                                origin=record_origin(source, ctx.path, line, source_id))
+                                origin=(source, ctx.path, line, source_id))
     # Every value already has its field's type; pydantic's per-attribute __setattr__ would cost more
     # than the rest of this function on a bulk snapshot.
     paper.__dict__.update(values)
