@@ -281,6 +281,10 @@ def test_a_title_only_merge_of_an_older_version_is_split_when_its_file_is_read_t
     assert store.suspect_count() == 0 and store.count() == 2
     years = sorted((p.year, p.id) for p in store.iter_papers())
     assert years[0] == (1957, "doi:10.1/book") and years[1][0] == 1966
+    # the enrichment made for the merged paper's text went to a paper with that same text
+    assert store.conn.execute("SELECT count(*) FROM enrichments").fetchone()[0] == 1
+    assert store.conn.execute("SELECT count(*) FROM enrichments e JOIN papers p ON p.id = e.paper_id "
+                              "AND p.content_hash = e.content_hash").fetchone()[0] == 1
     assert "unchanged: 2" in run(db, "ingest", str(bib)).output
 
 

@@ -38,6 +38,8 @@ def merge_papers(old: Paper, new: Paper, provenance: dict[str, str]) -> Paper:
     for field in SCALAR_FIELDS:
         if not getattr(merged, field) and getattr(new, field):
             take(field, getattr(new, field))
+    if arxiv_of_doi(merged.doi) and new.doi and not arxiv_of_doi(new.doi):
+        take("doi", new.doi)  # the version of record's DOI over arXiv's own (which names the arXiv id)
     if new.date and (not merged.date or len(new.date) > len(merged.date)):
         take("date", new.date)
     if new.year and not merged.year:

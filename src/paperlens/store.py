@@ -138,13 +138,15 @@ MIGRATIONS: list[tuple[int, str]] = [
     # step (MIGRATION_STEPS) fills it. See docs/sources.md, "Merging".
     (5, """
     CREATE TABLE merge_suspects (
-        paper_id TEXT PRIMARY KEY,
+        id INTEGER PRIMARY KEY,
+        paper_id TEXT NOT NULL,
         reason TEXT NOT NULL,
         sources TEXT NOT NULL,
         reread TEXT NOT NULL DEFAULT '{}',
         flagged_at TEXT NOT NULL,
         resolved_at TEXT
-    ) WITHOUT ROWID;
+    );
+    CREATE UNIQUE INDEX merge_suspects_open ON merge_suspects(paper_id) WHERE resolved_at IS NULL;
     """),
 ]
 
@@ -545,6 +547,7 @@ class Store:
     def _flag_suspect(self, paper: Paper, reason: str) -> None:
         """Note a paper as a wrong merge of its records, to be split when they are all read again."""
         refs = list({ref_key(r): r for r in paper.sources}.values())
+        # one open entry per paper (the partial unique index); a paper flagged again later gets a new one
         self.conn.execute("INSERT OR IGNORE INTO merge_suspects (paper_id, reason, sources, flagged_at) "
                           "VALUES (?, ?, ?, ?)",
                           (paper.id, reason, json.dumps([r.model_dump(exclude_none=True) for r in refs],
@@ -591,16 +594,28 @@ class Store:
             reread.update({ref: pid for ref, pid in seen.items() if pid or ref not in reread})
             wanted = {"\x1f".join(map(str, ref_key(SourceRef.model_validate(r)))) for r in json.loads(row["sources"])}
             done = wanted <= set(reread)
-            conn.execute("UPDATE merge_suspects SET reread = ?, resolved_at = ? WHERE paper_id = ?",
-                         (json.dumps(reread, ensure_ascii=False), now if done else None, suspect))
+            conn.execute("UPDATE merge_suspects SET reread = ?, resolved_at = ? WHERE paper_id = ? "
+                         "AND resolved_at IS NULL", (json.dumps(reread, ensure_ascii=False), now if done else None,
+                                                     suspect))
             if not done:
                 continue
-            self._remove_paper(suspect)
-            self._local.skip_ids.discard(suspect)
+            gone = conn.execute("SELECT content_hash FROM papers WHERE id = ?", (suspect,)).fetchone()
+            heirs = []
             for pid in sorted({pid for pid in reread.values() if pid}):
                 holder = conn.execute("SELECT paper_id FROM paper_keys WHERE key = ?", (pid,)).fetchone()
-                if holder is not None:  # merged or re-keyed since: the paper that holds its id now
-                    self._take_over(holder[0], suspect, now)
+                if holder is not None and holder[0] != suspect:  # merged or re-keyed since: the holder now
+                    heirs.append(holder[0])
+            if gone is not None:  # enrichments of the same text go to the paper that has it now
+                same = [r[0] for r in conn.execute(
+                    f"SELECT id FROM papers WHERE content_hash = ? AND id IN ({','.join('?' * len(heirs))})",
+                    (gone[0], *heirs))] if heirs else []
+                if same:
+                    for table in ("enrichments", "embeddings"):
+                        conn.execute(f"UPDATE OR IGNORE {table} SET paper_id = ? WHERE paper_id = ?", (same[0], suspect))
+            self._remove_paper(suspect)
+            self._local.skip_ids.discard(suspect)
+            for pid in dict.fromkeys(heirs):
+                self._take_over(pid, suspect, now)
         self._local.reread = {}
 
     def _take_over(self, pid: str, suspect: str, now: str) -> None:
