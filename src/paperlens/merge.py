@@ -149,8 +149,8 @@ def key_label(key: str) -> str:
 def decide(old: Paper, new: Paper, matched: list[str], *, same_record: bool = True) -> Decision:
     """May `new` (a record just read) merge into `old` (stored), found under the keys `matched`?
 
-    - the same record read again (same source, file name, line and key) always may;
     - conflicting strong ids (two arXiv ids, two DOIs, two OpenReview ids) never may;
+    - the same record read again (same source, file name, line and key) may;
     - a shared strong id may, unless title and authors both contradict it (a copied DOI);
     - an abstract match may, unless title and authors both contradict it (a boilerplate abstract);
     - a title match alone (or an id hashed from the title) needs years within one of each other (or
@@ -160,11 +160,11 @@ def decide(old: Paper, new: Paper, matched: list[str], *, same_record: bool = Tr
     belongs there by today's rules (older versions merged on a title alone).
     """
     labels = tuple(key_label(k) for k in matched)
-    if same_record and _same_record(old.sources, new.sources):
-        return Decision(True, SAME_RECORD, labels)
-    conflict = strong_conflict(old, new)
+    conflict = strong_conflict(old, new)  # first: files of one name in two folders are not always one file
     if conflict:
         return Decision(False, conflict, labels)
+    if same_record and _same_record(old.sources, new.sources):
+        return Decision(True, SAME_RECORD, labels)
     shared = [k.split(":", 1)[0] for k in matched if k.split(":", 1)[0] in STRONG_KINDS]
     shared += [kind for kind, f in zip(STRONG_KINDS, ("arxiv_id", "doi", "openreview_id"), strict=True)
                if getattr(new, f) and getattr(new, f) == getattr(old, f)]
