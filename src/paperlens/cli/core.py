@@ -49,14 +49,14 @@ def ingest(obj, paths, fmt, as_of, strict, batch_size, quiet):
                               on_rejected=lambda r: click.echo(str(r), err=True))
     for _path, problem in report.file_errors:
         click.echo(problem, err=True)
-    suspects = obj.store.suspect_count()
-    if suspects:
-        click.echo(f"{suspects} paper(s) merged wrongly by an older version wait for their records to be read "
-                   "again (see `paperlens show ID`; docs/sources.md, Merging)", err=True)
     click.echo(f"new: {report.new}  merged: {report.merged}  unchanged: {report.unchanged}  "
                f"rejected: {report.rejected}")
     if report.valid == 0:
         raise SystemExit(1)
+    suspects = obj.store.suspect_count()
+    if suspects:
+        click.echo(f"{suspects} paper(s) merged wrongly by an older version wait for their records to be read "
+                   "again (see `paperlens show ID`; docs/sources.md, Merging)", err=True)
     if report.strict_failed:
         raise SystemExit(1)
 
