@@ -244,7 +244,7 @@ def test_migration_keeps_a_suspect_until_every_record_was_read_again(tmp_path):
                    sources=[*refs(first, (1, "deepblue")), *refs(second, (1, "qlearning"))])
     db = tmp_path / "old.db"
     old_database(db, [merged])
-    run(db, "ingest", str(first))
+    assert "1 paper(s) merged wrongly by an older version wait" in run(db, "ingest", str(first)).output
     store = Store(db)
     assert store.suspect_count() == 1 and store.get(EMPTY_HASH_ID) is not None  # b.bib was not read again
     assert "1 of 2 records read again" in run(db, "show", EMPTY_HASH_ID).output
