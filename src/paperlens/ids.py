@@ -73,8 +73,18 @@ def openreview_id_from(raw: str | None) -> str | None:
     return raw if re.fullmatch(r"[\w\-]{8,}", raw) else None
 
 
-def paper_id(arxiv_id: str | None, doi: str | None, openreview_id: str | None, title: str, abstract: str) -> str:
-    """Stable id: arXiv id, then OpenReview id, then DOI, else a hash of the normalised title/abstract."""
+EMPTY_HASH_ID = "h:" + short_hash("")  # what old versions gave every paper with no id, title key or abstract
+
+
+def paper_id(arxiv_id: str | None, doi: str | None, openreview_id: str | None, title: str, abstract: str,
+             *, authors: list[str] | tuple[str, ...] = (), year: int | None = None, venue: str | None = None,
+             origin: str | tuple = "") -> str:
+    """Stable id: arXiv id, then OpenReview id, then DOI, else a hash of the normalised title/abstract.
+
+    A paper with none of these (no id, a title key shorter than 12 letters, no abstract: "Deep Blue",
+    most Chinese titles) is hashed from everything it has: the whole normalised title, authors, year,
+    venue, and last the record's origin (source, file, line, key). Never from empty content, so two
+    different papers never share an id by accident."""
     if arxiv_id:
         return f"arxiv:{arxiv_id}"
     if openreview_id:
@@ -82,7 +92,26 @@ def paper_id(arxiv_id: str | None, doi: str | None, openreview_id: str | None, t
     if doi:
         return f"doi:{doi}"
     basis = title_key(title) or normalize_key(abstract)[:400]
-    return "h:" + short_hash(basis)
+    if basis:
+        return "h:" + short_hash(basis)
+    if isinstance(origin, tuple):  # (source, path, line, key): made into text only when needed
+        origin = record_origin(*origin)
+    return "h:" + content_hash_basis(title, authors, year, venue, origin)
+
+
+def record_origin(source: str, path: str | None, line: int | None, source_id: str | None) -> str:
+    """Where a record came from, as paper_id hashes it when a record has nothing else (the file by name)."""
+    base = path.replace("\\", "/").rsplit("/", 1)[-1] if path else ""
+    return f"{source}\x1f{base}\x1f{line or ''}\x1f{source_id or ''}"
+
+
+def content_hash_basis(title: str, authors, year: int | None, venue: str | None, origin: str) -> str:
+    """The hash of a record too thin for a title or abstract key (see paper_id)."""
+    parts = ["t:" + normalize_key(title), "a:" + ";".join(normalize_key(a) for a in authors),
+             "y:" + (str(year) if year else ""), "v:" + normalize_key(venue or "")]
+    if not any(part.partition(":")[2] for part in parts[:2]):  # no title, no author: the record's origin
+        parts.append("o:" + origin)
+    return short_hash("thin", *parts)
 
 
 def match_keys(arxiv_id: str | None, doi: str | None, openreview_id: str | None, title: str,
@@ -100,3 +129,50 @@ def match_keys(arxiv_id: str | None, doi: str | None, openreview_id: str | None,
         keys.append("title:" + short_hash(tkey, length=24))
     keys.extend(abstract_keys(abstract))
     return keys
+
+
+_OPENREVIEW_URL = re.compile(r"openreview\.net/(?:forum|pdf|attachment)\?(?:[^#\s]*&)?id=([\w\-]+)", re.I)
+_DOI_IN_TEXT = re.compile(r"^(?:https?://)?(?:dx\.)?doi\.org/|^doi:\s*|^https?://doi\.acm\.org/", re.I)
+_PREFIX = re.compile(r"^(arxiv|doi|openreview|h)\s*:\s*(.+)$", re.I)
+
+
+def parse_any_id(text: str) -> list[str]:
+    """The keys a paper could be stored under for an id as a person writes it, most likely first:
+    'arXiv:0704.0001', '0704.0001v2', 'https://arxiv.org/abs/0704.0001v2', 'hep-th/9901001', an
+    OpenReview URL, a DOI in any case ('doi:10.…', 'https://doi.org/10.…', 'http://dx.doi.org/…').
+    The text itself comes first, as it is (ids of other kinds, aliases)."""
+    raw = (text or "").strip()
+    if not raw:
+        return []
+    keys = [raw]
+    prefix = _PREFIX.match(raw)
+    kind, value = (prefix.group(1).lower(), prefix.group(2).strip()) if prefix else ("", raw)
+    if kind == "h":
+        keys.append("h:" + value.lower())
+    if kind in ("", "arxiv"):
+        arxiv = normalize_arxiv_id(value)
+        if arxiv is None and "arxiv.org/" in value.lower():
+            arxiv = normalize_arxiv_id(value.split("?")[0].split("#")[0].rstrip("/"))
+        if arxiv:
+            keys.append(f"arxiv:{arxiv}")
+    if kind in ("", "doi"):
+        doi = normalize_doi(_DOI_IN_TEXT.sub("", value))
+        if doi:
+            keys.append(f"doi:{doi}")
+            arxiv = arxiv_of_doi(doi)  # the DOI arXiv gives every paper
+            if arxiv:
+                keys.append(f"arxiv:{arxiv}")
+    if kind in ("", "openreview"):
+        found = _OPENREVIEW_URL.search(value)
+        if found:
+            keys.append(f"openreview:{found.group(1)}")
+        elif kind == "openreview":
+            keys.append(f"openreview:{value}")
+    return list(dict.fromkeys(keys))
+
+
+def arxiv_of_doi(doi: str | None) -> str | None:
+    """The arXiv id inside the DOI arXiv registers for every paper (10.48550/arXiv.2406.11111)."""
+    if doi and doi.startswith("10.48550/arxiv."):
+        return normalize_arxiv_id(doi[len("10.48550/arxiv."):])
+    return None

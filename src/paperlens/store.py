@@ -14,8 +14,19 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from .clean import slugify
-from .merge import initial_provenance, merge_papers
-from .models import Paper
+from .ids import EMPTY_HASH_ID, paper_id, parse_any_id, record_origin
+from .merge import (
+    SAME_RECORD,
+    Decision,
+    decide,
+    distinct_records,
+    initial_provenance,
+    merge_papers,
+    ref_key,
+    source_label,
+    split_id,
+)
+from .models import Paper, SourceRef
 from .sources.base import record_keys
 
 DEFAULT_DB = "paperlens.db"
@@ -121,7 +132,27 @@ MIGRATIONS: list[tuple[int, str]] = [
     CREATE INDEX papers_updated ON papers(updated_at);
     CREATE INDEX enrichments_updated ON enrichments(updated_at);
     """),
+    # Papers that older versions merged wrongly and the stored data cannot split (the records' own
+    # fields are not kept): each lists its source records; ingesting those files again stores them as
+    # papers of their own, and once every one was read again the merged paper is removed. The Python
+    # step (MIGRATION_STEPS) fills it. See docs/sources.md, "Merging".
+    (5, """
+    CREATE TABLE merge_suspects (
+        id INTEGER PRIMARY KEY,
+        paper_id TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        sources TEXT NOT NULL,
+        reread TEXT NOT NULL DEFAULT '{}',
+        flagged_at TEXT NOT NULL,
+        resolved_at TEXT
+    );
+    CREATE UNIQUE INDEX merge_suspects_open ON merge_suspects(paper_id) WHERE resolved_at IS NULL;
+    """),
 ]
+
+
+# Python steps run right after a migration's SQL, in its transaction: version -> Store method name.
+MIGRATION_STEPS: dict[int, str] = {5: "flag_suspect_merges"}
 
 
 def utcnow() -> str:
@@ -239,6 +270,9 @@ class Store:
             with self.transaction():
                 for statement in _statements(sql):
                     conn.execute(statement)
+                step = MIGRATION_STEPS.get(version)
+                if step is not None:  # data the SQL cannot fix, in the same transaction
+                    getattr(self, step)()
                 conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, utcnow()))
             applied += 1
         return applied
@@ -259,14 +293,18 @@ class Store:
         """`ingest` for papers already turned into rows by `prepare` (possibly in another process)."""
         total = IngestResult()
         batch: list[PreparedPaper] = []
-        with self._bulk_writing():
-            for item in items:
-                batch.append(item)
-                if len(batch) >= batch_size:
+        self._load_suspects()
+        try:
+            with self._bulk_writing():
+                for item in items:
+                    batch.append(item)
+                    if len(batch) >= batch_size:
+                        total.add(self._ingest_batch(batch, on_batch))
+                        batch = []
+                if batch:
                     total.add(self._ingest_batch(batch, on_batch))
-                    batch = []
-            if batch:
-                total.add(self._ingest_batch(batch, on_batch))
+        finally:
+            self._local.suspect_refs = self._local.skip_ids = self._local.reread = None
         return total
 
     @contextmanager
@@ -306,7 +344,11 @@ class Store:
                         outcome, pid = "new", item.id
                     setattr(result, outcome, getattr(result, outcome) + 1)
                     result.ids.append(pid)
+                    if self._local.suspect_refs:  # only while some suspect merge waits for its records
+                        self._note_reread(self._local.suspect_refs, item, pid)
                 self._insert_many(pending, now)
+                if self._local.reread:
+                    self._settle_suspects(now)
             finally:
                 self._local.written_keys = None
         if on_batch:
@@ -347,35 +389,81 @@ class Store:
         conn.executemany("INSERT INTO papers_fts (rowid, title, abstract, keywords, authors) VALUES (?,?,?,?,?)", fts)
         conn.executemany("INSERT OR IGNORE INTO paper_keys VALUES (?, ?)", keys)
 
-    def _find(self, keys: list[str]) -> str | None:
+    def _candidates(self, keys: list[str]) -> tuple[list[tuple[str, list[str]]], dict[str, str]]:
+        """Stored papers any of `keys` finds, each with the keys that found it, in the order of their
+        strongest key (keys come strongest first); and the key -> paper map."""
         if not keys:
-            return None
-        marks = ",".join("?" * len(keys))
-        rows = self.conn.execute(f"SELECT key, paper_id FROM paper_keys WHERE key IN ({marks})", keys).fetchall()
-        if not rows:
-            return None
-        found = {r["key"]: r["paper_id"] for r in rows}
-        for key in keys:  # keys come strongest first
+            return [], {}
+        found: dict[str, str] = {}
+        for chunk in _chunks(list(dict.fromkeys(keys)), 500):
+            marks = ",".join("?" * len(chunk))
+            found.update(self.conn.execute(f"SELECT key, paper_id FROM paper_keys WHERE key IN ({marks})", chunk))
+        by_paper: dict[str, list[str]] = {}
+        for key in keys:
             if key in found:
-                return found[key]
-        return None
+                by_paper.setdefault(found[key], []).append(key)
+        return list(by_paper.items()), found
 
     def _ingest_one(self, paper: Paper, now: str, keys: list[str] | None = None) -> tuple[str, str]:
-        keys = record_keys(paper) if keys is None else keys
-        existing_id = self._find(keys)
-        if existing_id is None:
-            self._insert(paper, initial_provenance(paper), keys, now)
-            return "new", paper.id
-        row = self.conn.execute("SELECT rowid, data, provenance FROM papers WHERE id = ?", (existing_id,)).fetchone()
-        old = _load(row["data"])
+        """The slow path: a record one of whose keys is known. It merges into the first paper it found
+        that passes merge.decide (conflicting ids, or a title alone without year and author, never
+        merge); else it is stored as a paper of its own, with a note of what it was kept apart from."""
+        keys = list(record_keys(paper) if keys is None else keys)
+        split = split_id(paper)
+        candidates, found = self._candidates([split, *keys])
+        refused: list[tuple[str, Decision]] = []
+        skip = getattr(self._local, "skip_ids", None) or ()
+        for existing_id, matched in candidates:
+            if existing_id in skip:  # a suspect merge being split (see flag_suspect_merges)
+                continue
+            row = self.conn.execute("SELECT rowid, data, provenance FROM papers WHERE id = ?",
+                                    (existing_id,)).fetchone()
+            if row is None:
+                continue
+            old = _load(row["data"])
+            matched = [k for k in matched if k != split] or matched
+            decision = decide(old, paper, matched)
+            if decision.rule == SAME_RECORD and distinct_records(old) > 1:
+                # read again, one of several: does it still belong there by today's rules?
+                check = decide(old, paper, matched, same_record=False)
+                if not check.merge:
+                    self._flag_suspect(old, f"{source_label(paper)} read again does not belong: {check.rule}")
+                    self._note_ref(existing_id, paper, None)
+                    refused.append((existing_id, check))
+                    continue
+            if not decision.merge:
+                refused.append((existing_id, decision))
+                continue
+            return self._merge_into(row, old, paper, keys, decision, now)
+        if paper.id in found or split in found:  # its natural id belongs to a paper it was kept apart from
+            paper = paper.model_copy(update={"id": split})
+            keys = [split, *keys]
+        provenance = initial_provenance(paper)
+        if refused:
+            provenance["kept_apart"] = [{"from": pid, "rule": d.rule, "matched": list(d.matched)}
+                                        for pid, d in refused]
+        self._insert(paper, provenance, keys, now)
+        return "new", paper.id
+
+    def _merge_into(self, row, old: Paper, paper: Paper, keys: list[str], decision: Decision,
+                    now: str) -> tuple[str, str]:
         provenance = json.loads(row["provenance"])
         merged = merge_papers(old, paper, provenance)
+        if merged.id != old.id:
+            holder = self.conn.execute("SELECT paper_id FROM paper_keys WHERE key = ?", (merged.id,)).fetchone()
+            if holder is not None and holder[0] != old.id:  # that id is another paper's: keep this one's
+                merged.id = old.id
         if merged.model_dump() == old.model_dump():
             self._add_keys(keys, old.id)
             return "unchanged", old.id
         if merged.id != old.id:
             self._rekey(old.id, merged.id)
+        explained = provenance.get("merges")
+        explained = list(explained) if isinstance(explained, list) else []
+        explained.append({"from": source_label(paper), "matched": list(decision.matched), "rule": decision.rule})
+        provenance["merges"] = explained
         self._write(row["rowid"], merged, provenance, now, old=old)
+        # keys an other paper holds stay its own (INSERT OR IGNORE)
         self._add_keys(keys + record_keys(merged) + [old.id], merged.id)
         return "merged", merged.id
 
@@ -427,13 +515,170 @@ class Store:
         for table in ("paper_keys", "paper_authors", "paper_keywords", "enrichments", "embeddings"):
             conn.execute(f"UPDATE OR REPLACE {table} SET paper_id = ? WHERE paper_id = ?", (new_id, old_id))
 
+    # -- merges older versions made wrongly ----------------------------------------------------------
+    def flag_suspect_merges(self) -> int:
+        """Migration 5: the paper that holds the id of empty content (EMPTY_HASH_ID; old versions gave it
+        to every record with no id, no title key and no abstract, so unrelated papers merged into it).
+        Of one record only, its id is derived again from what it has (the stored data is the record);
+        of several, it is flagged in merge_suspects with its records, for ingest to split (see
+        _settle_suspects). Index lookups only. Returns the number of papers flagged."""
+        conn = self.conn
+        row = conn.execute("SELECT p.rowid, p.id, p.data FROM paper_keys k JOIN papers p ON p.id = k.paper_id "
+                           "WHERE k.key = ?", (EMPTY_HASH_ID,)).fetchone()
+        if row is None:
+            return 0
+        paper = _load(row["data"])
+        refs = list({ref_key(r): r for r in paper.sources}.values())
+        if len(refs) > 1:
+            self._flag_suspect(paper, f"merged by an id of empty content ({EMPTY_HASH_ID}) from {len(refs)} records")
+            return 1
+        conn.execute("DELETE FROM paper_keys WHERE key = ?", (EMPTY_HASH_ID,))
+        if paper.id == EMPTY_HASH_ID:
+            ref = refs[0] if refs else None
+            origin = record_origin(ref.source, ref.path, ref.line, ref.source_id) if ref else ""
+            new_id = paper_id(paper.arxiv_id, paper.doi, paper.openreview_id, paper.title, paper.abstract,
+                              authors=paper.authors, year=paper.year, venue=paper.venue, origin=origin)
+            conn.execute("UPDATE papers SET id = ?, data = json_set(data, '$.id', ?) WHERE rowid = ?",
+                         (new_id, new_id, row["rowid"]))
+            self._rekey(paper.id, new_id)
+            conn.execute("INSERT OR IGNORE INTO paper_keys VALUES (?, ?)", (new_id, new_id))
+        return 0
+
+    def _flag_suspect(self, paper: Paper, reason: str) -> None:
+        """Note a paper as a wrong merge of its records, to be split when they are all read again."""
+        refs = list({ref_key(r): r for r in paper.sources}.values())
+        # one open entry per paper (the partial unique index); a paper flagged again later gets a new one
+        self.conn.execute("INSERT OR IGNORE INTO merge_suspects (paper_id, reason, sources, flagged_at) "
+                          "VALUES (?, ?, ?, ?)",
+                          (paper.id, reason, json.dumps([r.model_dump(exclude_none=True) for r in refs],
+                                                        ensure_ascii=False), utcnow()))
+        if getattr(self._local, "reread", None) is None:  # flagged outside an ingest (the migration)
+            return
+        if self._local.suspect_refs is None:
+            self._local.suspect_refs, self._local.skip_ids = {}, set()
+        self._local.suspect_refs.update({ref_key(r): paper.id for r in refs})
+        self._local.skip_ids.add(paper.id)
+
+    def _note_ref(self, suspect: str, paper: Paper, pid: str | None) -> None:
+        for ref in paper.sources:
+            self._local.reread.setdefault(suspect, {})["\x1f".join(map(str, ref_key(ref)))] = pid
+
+    def _load_suspects(self) -> None:
+        """The records of unresolved suspect merges, for this ingest (nothing when there are none)."""
+        refs: dict[tuple, str] = {}
+        for pid, sources in self.conn.execute(
+                "SELECT paper_id, sources FROM merge_suspects WHERE resolved_at IS NULL"):
+            for ref in json.loads(sources):
+                refs[ref_key(SourceRef.model_validate(ref))] = pid
+        self._local.suspect_refs = refs or None
+        self._local.skip_ids = set(refs.values()) or None
+        self._local.reread = {}
+
+    def _note_reread(self, suspects: dict[tuple, str], item: PreparedPaper, pid: str) -> None:
+        paper = item.paper or _load(item.row[0])
+        for ref in paper.sources:
+            suspect = suspects.get(ref_key(ref))
+            if suspect is not None:
+                self._local.reread.setdefault(suspect, {})["\x1f".join(map(str, ref_key(ref)))] = pid
+
+    def _settle_suspects(self, now: str) -> None:
+        """Record which records of each suspect were read again; a suspect all of whose records were is
+        removed (its records are now papers of their own), and they take over the keys it held."""
+        conn = self.conn
+        for suspect, seen in self._local.reread.items():
+            row = conn.execute("SELECT sources, reread FROM merge_suspects WHERE paper_id = ? AND resolved_at IS NULL",
+                               (suspect,)).fetchone()
+            if row is None:
+                continue
+            reread = json.loads(row["reread"])
+            reread.update({ref: pid for ref, pid in seen.items() if pid or ref not in reread})
+            wanted = {"\x1f".join(map(str, ref_key(SourceRef.model_validate(r)))) for r in json.loads(row["sources"])}
+            done = wanted <= set(reread)
+            conn.execute("UPDATE merge_suspects SET reread = ?, resolved_at = ? WHERE paper_id = ? "
+                         "AND resolved_at IS NULL", (json.dumps(reread, ensure_ascii=False), now if done else None,
+                                                     suspect))
+            if not done:
+                continue
+            gone = conn.execute("SELECT content_hash FROM papers WHERE id = ?", (suspect,)).fetchone()
+            heirs = []
+            for pid in sorted({pid for pid in reread.values() if pid}):
+                holder = conn.execute("SELECT paper_id FROM paper_keys WHERE key = ?", (pid,)).fetchone()
+                if holder is not None and holder[0] != suspect:  # merged or re-keyed since: the holder now
+                    heirs.append(holder[0])
+            if gone is not None:  # enrichments of the same text go to the paper that has it now
+                same = [r[0] for r in conn.execute(
+                    f"SELECT id FROM papers WHERE content_hash = ? AND id IN ({','.join('?' * len(heirs))})",
+                    (gone[0], *heirs))] if heirs else []
+                if same:
+                    for table in ("enrichments", "embeddings"):
+                        conn.execute(f"UPDATE OR IGNORE {table} SET paper_id = ? WHERE paper_id = ?", (same[0], suspect))
+            self._remove_paper(suspect)
+            self._local.skip_ids.discard(suspect)
+            for pid in dict.fromkeys(heirs):
+                self._take_over(pid, suspect, now)
+        self._local.reread = {}
+
+    def _take_over(self, pid: str, suspect: str, now: str) -> None:
+        """A paper split from a removed suspect: it takes its natural id if that is free now, and the keys
+        the suspect held."""
+        conn = self.conn
+        row = conn.execute("SELECT rowid, data, provenance FROM papers WHERE id = ?", (pid,)).fetchone()
+        if row is None:
+            return
+        paper = _load(row["data"])
+        provenance = json.loads(row["provenance"])
+        provenance["split_from"] = suspect
+        ref = paper.sources[0] if paper.sources else None
+        natural = paper_id(paper.arxiv_id, paper.doi, paper.openreview_id, paper.title, paper.abstract,
+                           authors=paper.authors, year=paper.year, venue=paper.venue,
+                           origin=record_origin(ref.source, ref.path, ref.line, ref.source_id) if ref else "")
+        if natural != pid and conn.execute("SELECT 1 FROM paper_keys WHERE key = ?", (natural,)).fetchone() is None:
+            self._rekey(pid, natural)
+            paper.id = natural
+        conn.execute("UPDATE papers SET id = ?, data = ?, provenance = ?, updated_at = ? WHERE rowid = ?",
+                     (paper.id, _data_json(paper), _provenance_json(provenance), now, row["rowid"]))
+        self._add_keys([*record_keys(paper), pid], paper.id)
+
+    def _remove_paper(self, pid: str) -> None:
+        """Take a paper out with everything that refers to it (only a resolved suspect merge is)."""
+        conn = self.conn
+        row = conn.execute("SELECT rowid, data FROM papers WHERE id = ?", (pid,)).fetchone()
+        if row is None:
+            return
+        conn.execute("INSERT INTO papers_fts (papers_fts, rowid, title, abstract, keywords, authors) "
+                     "VALUES ('delete', ?, ?, ?, ?, ?)", (row["rowid"], *_fts_text(_load(row["data"]))))
+        for table in ("paper_keys", "paper_authors", "paper_keywords", "enrichments", "embeddings", "llm_cache"):
+            conn.execute(f"DELETE FROM {table} WHERE paper_id = ?", (pid,))
+        conn.execute("DELETE FROM papers WHERE rowid = ?", (row["rowid"],))
+
+    def merge_notes(self, pid: str) -> dict[str, Any]:
+        """How a paper came to be: the merges that made it (record, keys matched, rule), the papers a
+        record was kept apart from and why, the suspect merge it was split from or is."""
+        prov = self.provenance(pid)
+        notes: dict[str, Any] = {key: prov[key] for key in ("merges", "kept_apart", "split_from") if key in prov}
+        row = self.conn.execute("SELECT reason, sources, reread FROM merge_suspects WHERE paper_id = ? "
+                                "AND resolved_at IS NULL", (pid,)).fetchone()
+        if row is not None:
+            notes["suspect"] = {"reason": row["reason"], "sources": json.loads(row["sources"]),
+                                "reread": len(json.loads(row["reread"]))}
+        return notes
+
+    def suspect_count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM merge_suspects WHERE resolved_at IS NULL").fetchone()[0]
+
     # -- reading ---------------------------------------------------------------------------------
     def resolve_id(self, pid: str) -> str | None:
-        row = self.conn.execute("SELECT id FROM papers WHERE id = ?", (pid,)).fetchone()
-        if row:
-            return row[0]
-        row = self.conn.execute("SELECT paper_id FROM paper_keys WHERE key = ?", (pid,)).fetchone()
-        return row[0] if row else None
+        """The stored id of a paper named by any form of an id: its own id or an alias, an arXiv id
+        with or without prefix, version or URL, an OpenReview URL, a DOI in any case or as a URL
+        (ids.parse_any_id)."""
+        for key in parse_any_id(pid):
+            row = self.conn.execute("SELECT id FROM papers WHERE id = ?", (key,)).fetchone()
+            if row:
+                return row[0]
+            row = self.conn.execute("SELECT paper_id FROM paper_keys WHERE key = ?", (key,)).fetchone()
+            if row:
+                return row[0]
+        return None
 
     def get(self, pid: str) -> Paper | None:
         real = self.resolve_id(pid)
@@ -673,9 +918,18 @@ class Store:
         conn = self.conn
         # One aggregate per statement: SQLite answers a lone max() from an index (or, for rowid, the end
         # of the table), but `SELECT max(rowid), max(updated_at)` scans every row (seconds at 1M papers).
-        # Papers are never deleted, so max(rowid) counts them.
+        # Papers are deleted only when a wrong merge of an older version is split (merge_suspects), so
+        # max(rowid) counts them near enough; the last part, the number of such splits, tells readers
+        # that patching their copy by changed rows is not enough (a removed row changes no other row).
         return (conn.execute("SELECT max(rowid) FROM papers").fetchone()[0], *self.update_stamps(raw=True),
-                self._data_version())
+                self._data_version(), self.removals())
+
+    def removals(self) -> int:
+        """How many papers were ever removed (split suspect merges); 0 on a database before migration 5."""
+        try:
+            return self.conn.execute("SELECT count(*) FROM merge_suspects WHERE resolved_at IS NOT NULL").fetchone()[0]
+        except sqlite3.OperationalError:  # opened read-only before migration 5 ran
+            return 0
 
     def _data_version(self) -> int:
         with self._watch_lock:
@@ -873,9 +1127,12 @@ def _provenance_json(provenance: dict[str, str]) -> str:
     encoded: dict[Any, str] = {}
     parts = []
     for key, value in provenance.items():
+        if not isinstance(value, str):  # the merge notes (lists of objects)
+            parts.append(_json_string(str(key)) + ":" + json.dumps(value, ensure_ascii=False))
+            continue
         text = encoded.get(value)
         if text is None:
-            text = encoded[value] = _json_string(value) if isinstance(value, str) else json.dumps(value)
+            text = encoded[value] = _json_string(value)
         parts.append(_json_string(str(key)) + ":" + text)
     return "{" + ",".join(parts) + "}"
 

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ..export import WRITERS
 from ..ingest import ingest_paths
+from ..merge import merge_note_lines
 from ..sources import SOURCES
 from . import main
 
@@ -49,6 +50,10 @@ def ingest(obj, paths, fmt, as_of, strict, batch_size, quiet):
     print_report(report)
     if report.valid == 0:
         raise SystemExit(1)
+    suspects = obj.store.suspect_count()
+    if suspects:
+        click.echo(f"{suspects} paper(s) merged wrongly by an older version wait for their records to be read "
+                   "again (see `paperlens show ID`; docs/sources.md, Merging)", err=True)
     if report.strict_failed:
         raise SystemExit(1)
 
@@ -122,17 +127,21 @@ def show(obj, paper_id, as_json):
     paper = resolved_paper(obj.store, paper_id)
     if paper is None:
         raise click.ClickException(f"no paper with id {paper_id!r}")
+    prov = obj.store.provenance(paper.id)
+    notes = obj.store.merge_notes(paper.id)
     if as_json:
-        click.echo(json.dumps(paper.export_dict(), ensure_ascii=False, indent=2))
+        click.echo(json.dumps({**paper.export_dict(), "merge_notes": notes}, ensure_ascii=False, indent=2))
         return
     from ..export import write_markdown
 
     write_markdown([paper], sys.stdout)
-    prov = obj.store.provenance(paper.id)
     if prov:
         click.echo("provenance:")
         for field, origin in sorted(prov.items()):
-            click.echo(f"  {field}: {origin}")
+            if isinstance(origin, str):
+                click.echo(f"  {field}: {origin}")
+    for note in merge_note_lines(notes):
+        click.echo(note)
     enrichments = obj.store.enrichments_for(paper.id)
     if enrichments:
         click.echo("enrichments:")

@@ -114,7 +114,10 @@ def finish_paper(paper: Paper, ctx: ReadContext, source: str, line: int | None, 
     if paper.date and not paper.year:
         values["year"] = int(paper.date[:4])
     if not paper.id:
-        values["id"] = paper_id(arxiv_id, doi, paper.openreview_id, title, abstract)
+        # origin: only for a record with no title and no author at all (see paper_id)
+        values["id"] = paper_id(arxiv_id, doi, paper.openreview_id, title, abstract, authors=values["authors"],
+                                year=values.get("year", paper.year), venue=paper.venue,
+                                origin=(source, ctx.path, line, source_id))
     # Every value already has its field's type; pydantic's per-attribute __setattr__ would cost more
     # than the rest of this function on a bulk snapshot.
     paper.__dict__.update(values)

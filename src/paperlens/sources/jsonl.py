@@ -74,7 +74,8 @@ def paper_from_export(data: dict) -> Paper:
     if not paper.id:
         from ..ids import paper_id
 
-        paper.id = paper_id(paper.arxiv_id, paper.doi, paper.openreview_id, paper.title, paper.abstract)
+        paper.id = paper_id(paper.arxiv_id, paper.doi, paper.openreview_id, paper.title, paper.abstract,
+                            authors=paper.authors, year=paper.year, venue=paper.venue)
     return paper
 
 

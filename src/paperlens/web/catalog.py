@@ -389,7 +389,7 @@ class Catalog:
         with self.store.read_snapshot():  # briefs of one committed state
             stamps = self.store.update_stamps()
             changed = None
-            if previous is not None:
+            if previous is not None and previous.signature[-1:] == signature[-1:]:  # no paper removed
                 changed = self.store.changed_rowids(*(_earlier(s, LATE_COMMIT_S) for s in previous.stamps))
                 if len(changed) > max(PATCH_MAX, len(previous.briefs) // 5):
                     changed = None

@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from ..export import paper_bibtex
+from ..merge import merge_note_text
 from ..models import Paper
 from ..store import keyword_norm
 from . import charts
@@ -170,7 +171,9 @@ def paper_context(catalog: Catalog, pid: str, similar: bool = True) -> dict:
     return {
         "paper": paper,
         "topic_slug": topic_slug,
-        "provenance": sorted(store.provenance(pid).items()),
+        # merge notes (lists of objects) as one line of text each
+        "provenance": sorted((k, v if isinstance(v, str) else merge_note_text(k, v))
+                             for k, v in store.provenance(pid).items()),
         "enrichments": enrichments,
         "bibtex": paper_bibtex(paper),
         "similar_method": method,
