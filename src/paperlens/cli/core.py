@@ -67,7 +67,7 @@ def export(obj, fmt, output):
 
         if output is None:
             raise click.UsageError("--format site needs -o DIR")
-        n = export_site(obj.store, output)
+        n = export_site(obj.reader, output)
         click.echo(f"wrote {n} papers to {output}", err=True)
         return
     from ..views import export_papers
@@ -75,10 +75,10 @@ def export(obj, fmt, output):
     writer = WRITERS[fmt]
     if output:
         with open(output, "w", encoding="utf-8") as handle:
-            n = writer(export_papers(obj.store), handle)
+            n = writer(export_papers(obj.reader), handle)
         click.echo(f"wrote {n} papers to {output}", err=True)
     else:
-        writer(export_papers(obj.store), sys.stdout)
+        writer(export_papers(obj.reader), sys.stdout)
 
 
 @main.command()
@@ -86,7 +86,7 @@ def export(obj, fmt, output):
 @click.pass_obj
 def stats(obj, as_json):
     """Papers per source, topic and year; enrichment progress."""
-    data = obj.store.stats()
+    data = obj.reader.stats()
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
@@ -109,7 +109,7 @@ def show(obj, paper_id, as_json):
     """Everything known about one paper (id from the export, or any alias)."""
     from ..views import resolved_paper
 
-    paper = resolved_paper(obj.store, paper_id)
+    paper = resolved_paper(obj.reader, paper_id)
     if paper is None:
         raise click.ClickException(f"no paper with id {paper_id!r}")
     if as_json:
@@ -118,12 +118,12 @@ def show(obj, paper_id, as_json):
     from ..export import write_markdown
 
     write_markdown([paper], sys.stdout)
-    prov = obj.store.provenance(paper.id)
+    prov = obj.reader.provenance(paper.id)
     if prov:
         click.echo("provenance:")
         for field, origin in sorted(prov.items()):
             click.echo(f"  {field}: {origin}")
-    enrichments = obj.store.enrichments_for(paper.id)
+    enrichments = obj.reader.enrichments_for(paper.id)
     if enrichments:
         click.echo("enrichments:")
         for step, item in sorted(enrichments.items()):
