@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import queue
 import threading
@@ -39,18 +40,23 @@ def ingest_paths(store: Store, paths: Iterable[str | Path], *, fmt: str = "auto"
                  strict: bool = False, batch_size: int = 2000,
                  on_record: Callable[[int], None] | None = None,
                  on_rejected: Callable[[Rejected], None] | None = None,
-                 parallel: bool | None = None) -> IngestReport:
-    """`parallel`: parse in a second process (None: when the file is big and there is a second core)."""
+                 parallel: bool | None = None, shown_as: dict[str, str] | None = None) -> IngestReport:
+    """`parallel`: parse in a second process (None: when the file is big and there is a second core).
+    `shown_as`: path -> the name its records, provenance and rejections give instead (an upload's own
+    file name, not the server's temporary copy)."""
     report = IngestReport()
     for path in paths:
+        shown = (shown_as or {}).get(str(path))
         try:
-            if not strict and _use_parallel(path, parallel):
+            if not strict and shown is None and _use_parallel(path, parallel):
                 # Up to two batches wait here, so the child keeps parsing while this process writes.
                 batches = prefetch(read_in_child(path, fmt, as_of, batch_size), size=2)
                 items = _counted(batches, report, on_record, on_rejected)
                 _count(report, store.ingest_prepared(items, batch_size=batch_size))
                 continue
             records = read_records(path, fmt=fmt, as_of=as_of)
+            if shown is not None:
+                records = _renamed(records, str(path), shown)
             if strict:
                 # Read the whole file first: one bad record means nothing from it is stored.
                 items = list(records)
@@ -68,6 +74,18 @@ def ingest_paths(store: Store, paths: Iterable[str | Path], *, fmt: str = "auto"
             continue
         _count(report, result)
     return report
+
+
+def _renamed(records: Iterable[Paper | Rejected], path: str, shown: str) -> Iterator[Paper | Rejected]:
+    for record in records:
+        if isinstance(record, Rejected):
+            if record.path == path:
+                record = dataclasses.replace(record, path=shown)
+        else:
+            for ref in record.sources:
+                if ref.path == path:
+                    ref.path = shown
+        yield record
 
 
 def _use_parallel(path: str | Path, parallel: bool | None) -> bool:

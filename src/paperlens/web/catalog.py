@@ -39,8 +39,14 @@ from .brief_worker import BriefWorkers, worker_count
 LATE_COMMIT_S = 10
 # Above this many changed papers (or a fifth of the catalog) a full rebuild is cheaper than patching.
 PATCH_MAX = 50_000
-# A build slower than this moves later rebuilds to a background thread, so no request waits for one.
+# Every rebuild runs in a background thread. A request that finds the database changed waits this long
+# for it (a small catalog is then seen at once), then answers from the current version; after a full
+# build slower than BACKGROUND_BUILD_S no request waits at all.
+QUICK_BUILD_WAIT_S = 0.5
 BACKGROUND_BUILD_S = 2.0
+# Per-version memo (filtered listings, facets, rendered cards): emptied when it reaches this many entries,
+# so junk filter values in query strings cannot grow it without bound.
+MEMO_MAX = 50_000
 PAPER_CACHE = 2048  # whole papers kept for the pages that show them
 # From this many papers a full build works out the briefs in child processes (brief_worker).
 WORKERS_MIN_PAPERS = 100_000
@@ -313,6 +319,15 @@ class _Version:
     except for the per-version cache `memo`."""
 
 
+class _Memo(dict):
+    """A dict emptied when it reaches MEMO_MAX entries (a cache: anything in it can be computed again)."""
+
+    def __setitem__(self, key, value) -> None:
+        if len(self) >= MEMO_MAX and key not in self:
+            self.clear()
+        super().__setitem__(key, value)
+
+
 class Catalog:
     def __init__(self, store: Store):
         self.store = store
@@ -346,9 +361,18 @@ class Catalog:
         _PINNED.reset(token)
 
     # -- freshness --------------------------------------------------------------------------------
+    def due(self) -> bool:
+        """Whether `refresh` would look at the database now (cheap: no SQLite, no lock): the server
+        moves the call off its event loop only then."""
+        return not self._building and time.monotonic() - self._checked >= 1.0
+
     def refresh(self) -> bool:
-        """Catch up with the database when it changed; True when a new version is in place. A catalog
-        whose last build was slow is rebuilt in a background thread (False until it is in place)."""
+        """Catch up with the database when it changed; True when a new version is in place.
+
+        The new version is always built in a background thread, never by the caller: the caller waits
+        for it at most QUICK_BUILD_WAIT_S (so a small catalog is seen at once), then goes on with the
+        current version while the build goes on; a catalog whose last full build was slow (over
+        BACKGROUND_BUILD_S) is not waited for at all."""
         now = time.monotonic()
         if now - self._checked < 1.0 or self._building:
             return False
@@ -360,14 +384,16 @@ class Catalog:
             self._checked = now
             if self.store.data_signature() == self.signature:
                 return False
-            if self._build_seconds > BACKGROUND_BUILD_S:
-                self._building = True
-                threading.Thread(target=self._build_in_background, name="paperlens-catalog", daemon=True).start()
-                return False
-            self._current = self._next_version(self._current)
-            return True
+            self._building = True
+            done = threading.Event()
+            before = self._current
+            threading.Thread(target=self._build_in_background, args=(done,), name="paperlens-catalog",
+                             daemon=True).start()
         finally:
             self._lock.release()
+        if self._build_seconds > BACKGROUND_BUILD_S:
+            return False
+        return done.wait(QUICK_BUILD_WAIT_S) and self._current is not before
 
     def wait_built(self, timeout: float = 60.0) -> None:
         """Wait for a background rebuild to finish (tests, benchmarks)."""
@@ -375,11 +401,15 @@ class Catalog:
         while self._building and time.monotonic() < end:
             time.sleep(0.01)
 
-    def _build_in_background(self) -> None:
+    def _build_in_background(self, done: threading.Event | None = None) -> None:
         try:
             self._current = self._next_version(self._current)
+        except Exception:  # a failed build keeps the current version; the next check tries again
+            log.exception("catalog: rebuild failed; serving the previous version")
         finally:
             self._building = False
+            if done is not None:
+                done.set()
 
     def _next_version(self, previous: _Version | None) -> _Version:
         started = time.perf_counter()
@@ -603,7 +633,7 @@ class Catalog:
         new.authors = authors
         new.keywords = keywords
         new.counts = counts
-        new.memo = {}  # per-version results pages compute once (facets, rendered cards)
+        new.memo = _Memo()  # per-version results pages compute once (facets, rendered cards)
         new.stats = {"papers": len(briefs), "topics": len(topics), "authors": len(authors),
                      "with_code": counts.with_code, "with_summary": counts.with_summary, "years": counts.years}
         return new
