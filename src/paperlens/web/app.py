@@ -132,7 +132,9 @@ class PageCache:
     Pure ASGI in front of the routes: a hit never reaches FastAPI's routing. Routes opt in by
     sending the internal `x-pl-cacheable` header on a 200 response."""
 
-    def __init__(self, app, catalog: Catalog, size: int, max_bytes: int = DEFAULT_CACHE_BYTES):
+    def __init__(self, app, catalog: Catalog, size: int, max_bytes: int = DEFAULT_CACHE_BYTES, state=None):
+        if state is not None:
+            state.page_cache = self  # for tests and benchmarks (the middleware stack is built lazily)
         self.app = app
         self.catalog = catalog
         self.size = size
@@ -229,7 +231,8 @@ def feed_base(request: Request, configured: str | None) -> str:
         return f"{scheme}://{parts.netloc.lower()}"
     if ":" in str(listen_host):
         listen_host = f"[{listen_host}]"
-    return f"{scheme}://{listen_host}" + (f":{listen_port}" if listen_port else "")
+    default = 443 if scheme == "https" else 80
+    return f"{scheme}://{listen_host}" + (f":{listen_port}" if listen_port and listen_port != default else "")
 
 
 # -- query parameters: strict, so bad values give 400 instead of surprises --------------------------------
@@ -301,7 +304,7 @@ def create_app(db_path: str, *, cache_size: int | None = None, write_token: str 
     app = FastAPI(title="paperlens", version="1", docs_url=None, redoc_url=None,
                   description="Read-only JSON API of a paperlens digest.")
     app.add_middleware(CanonicalQuery)
-    app.add_middleware(PageCache, catalog=catalog, size=cache_size, max_bytes=cache_bytes)
+    app.add_middleware(PageCache, catalog=catalog, size=cache_size, max_bytes=cache_bytes, state=app.state)
     app.add_middleware(PinCatalog, catalog=catalog)
     app.add_middleware(BodyLimit, max_bytes=max_body)
     app.add_middleware(TimeLimit, seconds=request_timeout)
