@@ -400,3 +400,28 @@ def test_a_database_on_a_read_only_mount_is_served_and_read_and_writes_give_one_
         assert result.exit_code == 1 and len(lines) == 1 and "Traceback" not in result.output, result.output
         assert "read-only" in lines[0] or "cannot open the database for writing" in lines[0]
         assert sorted(p.name for p in ro.iterdir()) == ["extra.jsonl", "web.db"]
+
+
+def test_similar_papers_work_when_the_vector_index_cannot_be_saved_beside_a_read_only_database(tmp_path, monkeypatch):
+    import numpy as np
+
+    pytest.importorskip("usearch")
+    from paperlens import hybrid, vectorindex
+
+    db = build_web_db(tmp_path, seeds=("000",))
+    conn = sqlite3.connect(db)
+    ids = [r[0] for r in conn.execute("SELECT id FROM papers ORDER BY id")]
+    vectors = np.random.default_rng(0).normal(size=(len(ids), 8)).astype(np.float32)
+    conn.executemany("INSERT INTO embeddings VALUES (?, 'test-model', 8, ?, '')",
+                     [(pid, vec.tobytes()) for pid, vec in zip(ids, vectors, strict=True)])
+    conn.commit()
+    conn.close()
+    monkeypatch.setattr(hybrid, "ANN_THRESHOLD", 0)  # the saved (HNSW) index, as from 200k papers
+
+    def cannot_write(self):
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(vectorindex.VectorIndex, "save", cannot_write)
+    with pytest.warns(UserWarning, match="not saved"), TestClient(create_app(str(db))) as client:
+        r = client.get(f"/papers/{ids[0]}")
+        assert r.status_code == 200 and "nearest by embedding (test-model)" in r.text
