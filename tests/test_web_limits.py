@@ -425,3 +425,28 @@ def test_similar_papers_work_when_the_vector_index_cannot_be_saved_beside_a_read
     with pytest.warns(UserWarning, match="not saved"), TestClient(create_app(str(db))) as client:
         r = client.get(f"/papers/{ids[0]}")
         assert r.status_code == 200 and "nearest by embedding (test-model)" in r.text
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts open files through /proc")
+def test_catalog_rebuild_threads_leave_no_open_database_files(tmp_path):
+    db = build_web_db(tmp_path, seeds=("000",))
+    catalog = Catalog(Store(db, readonly=True))
+
+    def open_files() -> int:
+        return sum(1 for fd in os.listdir("/proc/self/fd")
+                   if os.path.realpath(f"/proc/self/fd/{fd}").startswith(str(db)))
+
+    writer = Store(db)
+    writer.ingest([Paper(id="test:fd-0", title="Open Files", abstract="Counting.")])
+    catalog._checked = 0.0
+    catalog.refresh()
+    catalog.wait_built()
+    before = open_files()
+    for n in range(1, 16):  # each rebuild runs in its own thread, with its own SQLite connection
+        writer.ingest([Paper(id=f"test:fd-{n}", title=f"Open Files {n}", abstract="Counting.")])
+        catalog._checked = 0.0
+        catalog.refresh()
+        catalog.wait_built()
+    writer.close()
+    assert "test:fd-15" in catalog.papers
+    assert open_files() <= before + 1

@@ -124,6 +124,7 @@ class HybridSearcher:
             try:
                 work()
             finally:
+                self.store.close_thread()  # this thread ends here: its SQLite connection goes with it
                 with self._lock:
                     self._building.pop(what, None)
                 done.set()

@@ -254,6 +254,14 @@ class Store:
             self._local.conn = conn
         return conn
 
+    def close_thread(self) -> None:
+        """Close this thread's connection only: a short-lived thread that read (a catalog build, an index
+        sync) calls it before it ends, else its connection (and file descriptors) would outlive it."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:

@@ -407,6 +407,7 @@ class Catalog:
         except Exception:  # a failed build keeps the current version; the next check tries again
             log.exception("catalog: rebuild failed; serving the previous version")
         finally:
+            self.store.close_thread()  # this thread ends here: its SQLite connection goes with it
             self._building = False
             if done is not None:
                 done.set()
