@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from ..clean import slugify
+from ..enrich.registry import load_steps
 from ..models import Paper
 from ..store import Store, keyword_norm
 from ..views import apply_enrichments
@@ -413,6 +414,9 @@ class Catalog:
                 done.set()
 
     def _next_version(self, previous: _Version | None) -> _Version:
+        # The enrichment steps' modules are imported on the first paper read (seconds, once per process):
+        # done before the clock starts, so a small catalog is not taken for a slow one (never waited for).
+        load_steps()
         started = time.perf_counter()
         # The signature is taken first: a commit landing before the snapshot starts then only costs one
         # more rebuild, never a missed change.
