@@ -450,3 +450,26 @@ def test_catalog_rebuild_threads_leave_no_open_database_files(tmp_path):
     writer.close()
     assert "test:fd-15" in catalog.papers
     assert open_files() <= before + 1
+
+
+def test_a_slow_page_does_not_hold_up_other_requests(db, monkeypatch):
+    from paperlens.web import pages
+
+    real = pages.feed_context
+
+    def slow_feed(*args, **kwargs):  # blocking work in a page handler (SQLite, Jinja)
+        time.sleep(2)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pages, "feed_context", slow_feed)
+    app = create_app(str(db), cache_size=0)
+    with serving(app) as port, httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+        client.get("/api/topics")
+        with ThreadPoolExecutor(4) as pool:
+            slow = pool.submit(client.get, "/feed")
+            time.sleep(0.3)
+            started = time.monotonic()
+            quick = [pool.submit(client.get, url) for url in ("/api/topics", "/", "/trends")]
+            assert all(f.result().status_code == 200 for f in quick)
+            assert time.monotonic() - started < 1.0
+            assert slow.result().status_code == 200
