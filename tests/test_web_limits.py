@@ -473,3 +473,29 @@ def test_a_slow_page_does_not_hold_up_other_requests(db, monkeypatch):
             assert all(f.result().status_code == 200 for f in quick)
             assert time.monotonic() - started < 1.0
             assert slow.result().status_code == 200
+
+
+def test_serve_refuses_headers_over_max_header(db):
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"),
+           "PAPERLENS_BLAS_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-c", "from paperlens.cli import main; main(prog_name='paperlens')",
+                             "--db", str(db), "serve", "--port", str(port), "--max-header", "8192"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.stderr else ""
+                time.sleep(0.2)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            assert client.get("/", headers={"x-small": "a" * 4000}).status_code == 200
+            r = client.get("/", headers={"x-big": "a" * 20_000})
+            assert r.status_code == 431 and "8192" in r.text
+            assert client.get("/api/topics").status_code == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
