@@ -77,16 +77,19 @@ class Writer(threading.Thread):
 
     def run(self) -> None:
         while time.monotonic() < self.until:
-            cmd = self.make_command(self.rounds)
-            self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                                         cwd=self.workdir)
-            _, err = self.proc.communicate()
-            if self.stopped:
-                break  # cut off by the end of the run: neither a round nor a failure
+            failed = False
+            for cmd in self.make_command(self.rounds):  # in other processes: none of it competes here
+                self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                             cwd=self.workdir)
+                _, err = self.proc.communicate()
+                if self.stopped:
+                    return  # cut off by the end of the run: neither a round nor a failure
+                if self.proc.returncode != 0:
+                    failed = True
+                    self.last_error = (err or "").strip().splitlines()[-1:] or [f"exit {self.proc.returncode}"]
+                    break
             self.rounds += 1
-            if self.proc.returncode != 0:
-                self.failures += 1
-                self.last_error = (err or "").strip().splitlines()[-1:] or [f"exit {self.proc.returncode}"]
+            self.failures += failed
             time.sleep(0.5)
 
     def stop(self) -> None:
@@ -183,6 +186,10 @@ def _papers(db: Path) -> int:
 
 
 def main() -> int:
+    if len(sys.argv) == 6 and sys.argv[1] == "--make-batch":  # a writer's helper process
+        _, _, path, round_no, papers, seed = sys.argv
+        synthetic_batch(Path(path), int(round_no), int(papers), random.Random(int(seed)))
+        return 0
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", required=True, help="database to serve (copied first unless --in-place)")
     parser.add_argument("--in-place", action="store_true", help="write to --db itself")
@@ -213,13 +220,14 @@ def main() -> int:
         if not args.no_writers:
             cmd = paperlens_cmd()
 
-            def ingest_round(n: int) -> list[str]:
+            def ingest_round(n: int) -> list[list[str]]:
                 batch = workdir / f"soak-{n}.jsonl"
-                synthetic_batch(batch, n, args.ingest_papers, random.Random(args.seed * 1000 + n))
-                return [*cmd, "--db", str(db), "ingest", "--quiet", str(batch)]
+                return [[sys.executable, __file__, "--make-batch", str(batch), str(n), str(args.ingest_papers),
+                         str(args.seed * 1000 + n)],
+                        [*cmd, "--db", str(db), "ingest", "--quiet", str(batch)]]
 
-            def enrich_round(_n: int) -> list[str]:
-                return [*cmd, "--db", str(db), "enrich", "--steps", args.enrich_steps]
+            def enrich_round(_n: int) -> list[list[str]]:
+                return [[*cmd, "--db", str(db), "enrich", "--steps", args.enrich_steps]]
 
             writers = [Writer("ingest", ingest_round, until, workdir), Writer("enrich", enrich_round, until, workdir)]
             for w in writers:
