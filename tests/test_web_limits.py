@@ -499,3 +499,21 @@ def test_serve_refuses_headers_over_max_header(db):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_whole_papers_kept_for_pages_are_bounded_by_bytes(tmp_path, monkeypatch):
+    monkeypatch.setattr(catalog_module, "PAPER_CACHE_BYTES", 3_000_000)
+    db = build_web_db(tmp_path, seeds=("000",))
+    writer = Store(db)
+    # Distinct at both ends: abstracts sharing their first or last 160 characters are one paper to the merge.
+    writer.ingest([Paper(id=f"test:long{i}", title=f"Long Walrus {i}",
+                         abstract=f"Walrus {i} opens. " + "x" * 1_000_000 + f" Walrus {i} closes.") for i in range(8)])
+    writer.close()
+    catalog = Catalog(Store(db, readonly=True))
+    for i in range(8):
+        assert len(catalog.papers[f"test:long{i}"].abstract) > 1_000_000
+        assert catalog._cache_bytes <= 3_000_000
+        assert catalog._cache_bytes == sum(catalog._cache_sizes[pid] for pid in catalog._cache)
+    assert 1 <= sum(pid.startswith("test:long") for pid in catalog._cache) <= 2
+    catalog.papers.many(list(catalog.papers)[:50])  # small ones fit again, the long ones leave first
+    assert catalog._cache_bytes <= 3_000_000

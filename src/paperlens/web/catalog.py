@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 
 from ..clean import slugify
 from ..enrich.registry import load_steps
-from ..models import Paper
+from ..models import SUMMARY_FIELDS, Paper
 from ..store import Store, keyword_norm
 from ..views import apply_enrichments
 from .brief_worker import BriefWorkers, worker_count
@@ -49,6 +49,7 @@ BACKGROUND_BUILD_S = 2.0
 # so junk filter values in query strings cannot grow it without bound.
 MEMO_MAX = 50_000
 PAPER_CACHE = 2048  # whole papers kept for the pages that show them
+PAPER_CACHE_BYTES = 64 * 2**20  # and at most about this many bytes of their text
 # From this many papers a full build works out the briefs in child processes (brief_worker).
 WORKERS_MIN_PAPERS = 100_000
 
@@ -339,6 +340,8 @@ class Catalog:
         self._build_seconds = 0.0
         self._slugs: dict[str, str] = {}  # author name -> slug (slugify is the costly part of indexing)
         self._cache: OrderedDict[str, Paper] = OrderedDict()
+        self._cache_sizes: dict[str, int] = {}
+        self._cache_bytes = 0
         self._cache_lock = threading.Lock()
         self.papers = PaperView(self)
         self._current = self._next_version(None)
@@ -438,9 +441,11 @@ class Catalog:
         with self._cache_lock:  # whole papers that changed are read again when next shown
             if not new.patched:
                 self._cache.clear()
+                self._cache_sizes.clear()
+                self._cache_bytes = 0
             else:
                 for pid in new.reread:
-                    self._cache.pop(pid, None)
+                    self._uncache(pid)
         new.build_seconds = time.perf_counter() - started
         if not new.patched:
             self._build_seconds = new.build_seconds
@@ -662,10 +667,18 @@ class Catalog:
             found.update(read)
             with self._cache_lock:
                 for pid, paper in read.items():
+                    self._uncache(pid)
                     self._cache[pid] = paper
-                while len(self._cache) > PAPER_CACHE:
-                    self._cache.popitem(last=False)
+                    self._cache_sizes[pid] = size = _text_bytes(paper)
+                    self._cache_bytes += size
+                while self._cache and (len(self._cache) > PAPER_CACHE or self._cache_bytes > PAPER_CACHE_BYTES):
+                    self._uncache(next(iter(self._cache)))
         return found
+
+    def _uncache(self, pid: str) -> None:
+        """Under self._cache_lock."""
+        if self._cache.pop(pid, None) is not None:
+            self._cache_bytes -= self._cache_sizes.pop(pid, 0)
 
     # -- lookups ----------------------------------------------------------------------------------
     def get(self, pid: str) -> Paper | None:
@@ -699,6 +712,16 @@ class Catalog:
 
     def similar_has_embeddings(self) -> bool:
         return self.store.has_embeddings()
+
+
+def _text_bytes(paper: Paper) -> int:
+    """About what a cached paper holds: its longest texts (UTF-8-ish, one byte a character) and 2 kB of
+    model overhead."""
+    size = 2048 + len(paper.title) + len(paper.abstract or "") + len(paper.abstract_raw or "") + len(paper.tldr or "")
+    size += sum(len(a) for a in paper.authors) + sum(len(k) for k in paper.keywords)
+    for summary in paper.summary.values():
+        size += sum(len(getattr(summary, f) or "") for f in SUMMARY_FIELDS)
+    return size
 
 
 def _earlier(stamp: str, seconds: int) -> str:
