@@ -124,6 +124,7 @@ class HybridSearcher:
             try:
                 work()
             finally:
+                self.store.close_thread()  # this thread ends here: its SQLite connection goes with it
                 with self._lock:
                     self._building.pop(what, None)
                 done.set()
@@ -178,7 +179,10 @@ class HybridSearcher:
                 index = VectorIndex(dim, ann=ann, path=path)
             added = index.add_batches(self.store.iter_embeddings(model, after_rowid=index.max_key))
             if added and index.ann:
-                index.save()
+                try:
+                    index.save()
+                except (OSError, RuntimeError) as exc:  # a read-only directory: the index lives in memory only
+                    warnings.warn(f"vector index beside {self.store.path} not saved ({exc})", stacklevel=2)
             self._indexes[model] = index  # published once it holds what is stored
             return index
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import queue
 import threading
@@ -63,31 +64,35 @@ def ingest_paths(store: Store, paths: Iterable[str | Path], *, fmt: str = "auto"
                  on_record: Callable[[int], None] | None = None,
                  on_rejected: Callable[[Rejected], None] | None = None,
                  parallel: bool | None = None, keep: Callable[[Paper], bool] | None = None,
-                 check_format: bool = True) -> IngestReport:
+                 check_format: bool = True, shown_as: dict[str, str] | None = None) -> IngestReport:
     """`parallel`: parse in a second process (None: when the file is big and there is a second core).
     `keep`: store only the papers it accepts (the others count as `skipped`; files are then parsed here).
-    `check_format`: check that a forced `fmt` reads plausible records (off for files this program fetched)."""
+    `check_format`: check that a forced `fmt` reads plausible records (off for files this program fetched).
+    `shown_as`: path -> the name its records, provenance and rejections give instead (an upload's own
+    file name, not the server's temporary copy)."""
     report = IngestReport()
     for path in paths:
+        shown = (shown_as or {}).get(str(path))
         try:
             name = resolve_format(path, fmt)
             if fmt != "auto" and check_format:
                 check_forced(path, name, as_of)  # a wrong --format fails here, before anything is stored
         except SourceError as exc:
-            report.file_errors.append((str(path), str(exc)))
+            message = str(exc).replace(str(path), shown) if shown else str(exc)
+            report.file_errors.append((shown or str(path), message))
             continue
-        done = FileReport(str(path), name, forced=fmt != "auto")
+        done = FileReport(shown or str(path), name, forced=fmt != "auto")
         report.files.append(done)
         valid, rejected = report.valid, report.rejected
         _ingest_file(store, path, name, report, as_of, strict, batch_size, on_record, on_rejected,
-                     False if keep else parallel, keep)
+                     False if keep or shown is not None else parallel, keep, shown)
         done.valid, done.rejected = report.valid - valid, report.rejected - rejected
     return report
 
 
 def _ingest_file(store: Store, path: str | Path, fmt: str, report: IngestReport, as_of: date | None, strict: bool,
                  batch_size: int, on_record, on_rejected, parallel: bool | None,
-                 keep: Callable[[Paper], bool] | None = None) -> None:
+                 keep: Callable[[Paper], bool] | None = None, shown: str | None = None) -> None:
     try:
         if not strict and _use_parallel(path, parallel):
             # Up to two batches wait here, so the child keeps parsing while this process writes.
@@ -96,6 +101,8 @@ def _ingest_file(store: Store, path: str | Path, fmt: str, report: IngestReport,
             _count(report, store.ingest_prepared(items, batch_size=batch_size))
             return
         records = read_records(path, fmt=fmt, as_of=as_of)
+        if shown is not None:
+            records = _renamed(records, str(path), shown)
         if strict:
             # Read the whole file first: one bad record means nothing from it is stored.
             items = list(records)
@@ -114,6 +121,18 @@ def _ingest_file(store: Store, path: str | Path, fmt: str, report: IngestReport,
         report.file_errors.append((str(path), str(exc)))
         return
     _count(report, result)
+
+
+def _renamed(records: Iterable[Paper | Rejected], path: str, shown: str) -> Iterator[Paper | Rejected]:
+    for record in records:
+        if isinstance(record, Rejected):
+            if record.path == path:
+                record = dataclasses.replace(record, path=shown)
+        else:
+            for ref in record.sources:
+                if ref.path == path:
+                    ref.path = shown
+        yield record
 
 
 def _use_parallel(path: str | Path, parallel: bool | None) -> bool:

@@ -212,6 +212,40 @@ class IngestResult:
         self.unchanged += other.unchanged
 
 
+class DatabaseNotWritable(sqlite3.OperationalError):
+    """A command that writes met a read-only file, directory or disk, or a full disk (message: one sentence)."""
+
+
+def readonly_uri(path: str | os.PathLike[str]) -> str:
+    """The SQLite URI that opens `path` read-only (`mode=ro`). `immutable=1` is added only when no writer
+    can exist: no -wal file beside it and a directory this process cannot write (a read-only mount or
+    directory), where a WAL database could not be opened otherwise (its -shm file cannot be created).
+    An immutable database is read without locks and never re-checked for changes."""
+    target = Path(path).absolute()
+    uri = target.as_uri() + "?mode=ro"
+    wal = target.with_name(target.name + "-wal")
+    if target.exists() and not wal.exists() and not os.access(target.parent, os.W_OK):
+        uri += "&immutable=1"
+    return uri
+
+
+def db_error_message(exc: BaseException, path: str | os.PathLike[str]) -> str | None:
+    """One sentence for the SQLite errors a user can act on (read-only, full disk, cannot open, not a
+    database); None for any other error."""
+    text = str(exc).lower()
+    if "readonly database" in text or "read-only" in text:
+        return (f"{path}: the database is read-only (its file, directory or disk cannot be written); "
+                "this command writes, so it needs write access")
+    if "disk is full" in text or "disk i/o error" in text:
+        return f"{path}: the disk is full or failing, so nothing more could be written (nothing half-written is kept)"
+    if "unable to open database file" in text:
+        return (f"{path}: cannot open the database for writing (is its directory read-only? SQLite needs to "
+                "create the -wal and -shm files beside it)")
+    if "file is not a database" in text:
+        return f"{path}: this file is not a SQLite database"
+    return None
+
+
 class Store:
     """A paperlens database. Thread-safe for readers; one writer at a time (SQLite's rule)."""
 
@@ -233,10 +267,15 @@ class Store:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             if self.readonly:
-                conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+                # Never a write, never a journal_mode switch: a read-only file, directory or disk serves.
+                conn = sqlite3.connect(readonly_uri(self.path), uri=True, check_same_thread=False)
             else:
                 conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-                conn.execute("PRAGMA journal_mode=WAL")
+                try:
+                    conn.execute("PRAGMA journal_mode=WAL")
+                except sqlite3.OperationalError as exc:
+                    conn.close()
+                    raise DatabaseNotWritable(db_error_message(exc, self.path) or str(exc)) from exc
                 conn.execute("PRAGMA synchronous=NORMAL")
                 # Bigger page cache for the key index and FTS merges during large ingests (bounded: 64 MiB).
                 conn.execute("PRAGMA cache_size=-65536")
@@ -245,6 +284,14 @@ class Store:
             conn.row_factory = sqlite3.Row
             self._local.conn = conn
         return conn
+
+    def close_thread(self) -> None:
+        """Close this thread's connection only: a short-lived thread that read (a catalog build, an index
+        sync) calls it before it ends, else its connection (and file descriptors) would outlive it."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -934,7 +981,7 @@ class Store:
     def _data_version(self) -> int:
         with self._watch_lock:
             if self._watch is None:
-                self._watch = (sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+                self._watch = (sqlite3.connect(readonly_uri(self.path), uri=True, check_same_thread=False)
                                if self.readonly else sqlite3.connect(self.path, check_same_thread=False))
             return self._watch.execute("PRAGMA data_version").fetchone()[0]
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import importlib
+import os
+import sqlite3
+from pathlib import Path
 
 import click
 
 from .. import __version__
-from ..store import DEFAULT_DB, Store
+from ..store import DEFAULT_DB, DatabaseNotWritable, Store, db_error_message
 
 
 class Context:
@@ -21,8 +24,42 @@ class Context:
             self._store = Store(self.db)
         return self._store
 
+    @property
+    def reader(self) -> Store:
+        """The store for commands that only read (search, show, stats, export): opened as usual (so an older
+        schema is migrated) when it can be written, else read-only (a read-only file, directory or disk)."""
+        if self._store is None:
+            path = Path(self.db)
+            if path.exists() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
+                self._store = Store(self.db, readonly=True)
+            else:
+                try:
+                    self._store = Store(self.db)
+                except DatabaseNotWritable:
+                    self._store = Store(self.db, readonly=True)
+                except sqlite3.OperationalError as exc:
+                    if db_error_message(exc, self.db) is None or not path.exists():
+                        raise
+                    self._store = Store(self.db, readonly=True)
+        return self._store
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class _Main(click.Group):
+    """The command group; a database that cannot be written (read-only file, directory or disk) or a full
+    disk ends a command with one sentence instead of a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except sqlite3.DatabaseError as exc:
+            db = ctx.obj.db if isinstance(ctx.obj, Context) else DEFAULT_DB
+            message = str(exc) if isinstance(exc, DatabaseNotWritable) else db_error_message(exc, db)
+            if message is None:
+                raise
+            raise click.ClickException(message) from exc
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", envvar="PAPERLENS_DB", default=DEFAULT_DB, show_default=True,
               help="SQLite database file (env PAPERLENS_DB).")
 @click.version_option(__version__, prog_name="paperlens")

@@ -82,7 +82,7 @@ def export(obj, fmt, output):
 
         if output is None:
             raise click.UsageError("--format site needs -o DIR")
-        n = export_site(obj.store, output)
+        n = export_site(obj.reader, output)
         click.echo(f"wrote {n} papers to {output}", err=True)
         return
     from ..views import export_papers
@@ -90,10 +90,10 @@ def export(obj, fmt, output):
     writer = WRITERS[fmt]
     if output:
         with open(output, "w", encoding="utf-8") as handle:
-            n = writer(export_papers(obj.store), handle)
+            n = writer(export_papers(obj.reader), handle)
         click.echo(f"wrote {n} papers to {output}", err=True)
     else:
-        writer(export_papers(obj.store), sys.stdout)
+        writer(export_papers(obj.reader), sys.stdout)
 
 
 @main.command()
@@ -101,7 +101,7 @@ def export(obj, fmt, output):
 @click.pass_obj
 def stats(obj, as_json):
     """Papers per source, topic and year; enrichment progress."""
-    data = obj.store.stats()
+    data = obj.reader.stats()
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
@@ -124,11 +124,11 @@ def show(obj, paper_id, as_json):
     """Everything known about one paper (id from the export, or any alias)."""
     from ..views import resolved_paper
 
-    paper = resolved_paper(obj.store, paper_id)
+    paper = resolved_paper(obj.reader, paper_id)
     if paper is None:
         raise click.ClickException(f"no paper with id {paper_id!r}")
-    prov = obj.store.provenance(paper.id)
-    notes = obj.store.merge_notes(paper.id)
+    prov = obj.reader.provenance(paper.id)
+    notes = obj.reader.merge_notes(paper.id)
     if as_json:
         click.echo(json.dumps({**paper.export_dict(), "merge_notes": notes}, ensure_ascii=False, indent=2))
         return
@@ -142,7 +142,7 @@ def show(obj, paper_id, as_json):
                 click.echo(f"  {field}: {origin}")
     for note in merge_note_lines(notes):
         click.echo(note)
-    enrichments = obj.store.enrichments_for(paper.id)
+    enrichments = obj.reader.enrichments_for(paper.id)
     if enrichments:
         click.echo("enrichments:")
         for step, item in sorted(enrichments.items()):

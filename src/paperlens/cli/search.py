@@ -28,7 +28,7 @@ def search(obj, query, limit, offset, mode, topic, year_from, year_to, venue, ca
     """What has been written about QUERY: keyword and semantic results fused."""
     filters = SearchFilters(topic=topic, year_from=year_from, year_to=year_to, venue=venue, category=category,
                             author=author, has_code=has_code)
-    hits = HybridSearcher(obj.store).search(query, limit=limit, offset=offset, filters=filters, mode=mode)
+    hits = HybridSearcher(obj.reader).search(query, limit=limit, offset=offset, filters=filters, mode=mode)
     if as_json:
         click.echo(json.dumps({"query": query, "results": [h.as_dict() for h in hits]}, ensure_ascii=False))
         return
@@ -50,9 +50,9 @@ def search(obj, query, limit, offset, mode, topic, year_from, year_to, venue, ca
 @click.pass_obj
 def similar(obj, paper_id, limit, as_json):
     """Papers similar to PAPER_ID, with why."""
-    if obj.store.resolve_id(paper_id) is None:
+    if obj.reader.resolve_id(paper_id) is None:
         raise click.ClickException(f"no paper with id {paper_id!r}")
-    found = HybridSearcher(obj.store).similar(obj.store.resolve_id(paper_id), k=limit)
+    found = HybridSearcher(obj.reader).similar(obj.reader.resolve_id(paper_id), k=limit)
     if as_json:
         click.echo(json.dumps({"id": paper_id, "similar": found}, ensure_ascii=False))
         return

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
 
-from ..web.guard import DEFAULT_MAX_BODY, DEFAULT_TIME_LIMIT, write_token_from_env
+from ..web.guard import (
+    DEFAULT_MAX_BODY,
+    DEFAULT_MAX_HEADER,
+    DEFAULT_TIME_LIMIT,
+    http_protocol,
+    write_token_from_env,
+)
 from . import main
 
 
@@ -21,8 +28,12 @@ from . import main
               help="Largest request body in bytes (413 beyond).")
 @click.option("--request-timeout", type=click.FloatRange(0), default=DEFAULT_TIME_LIMIT, show_default=True,
               help="Seconds a request may take before it is cut off (0: no limit).")
+@click.option("--max-header", type=click.IntRange(0), default=DEFAULT_MAX_HEADER, show_default=True,
+              envvar="PAPERLENS_MAX_HEADER_BYTES",
+              help="Largest request line plus headers in bytes (431 and the connection closed beyond; "
+                   "env PAPERLENS_MAX_HEADER_BYTES; 0: uvicorn's own behaviour).")
 @click.pass_obj
-def serve(obj, host, port, db_override, write_token_env, max_body, request_timeout):
+def serve(obj, host, port, db_override, write_token_env, max_body, request_timeout, max_header):
     """Serve the digest, JSON API (/docs) and Atom feeds over HTTP (read-only unless a write token is set)."""
     import uvicorn
 
@@ -37,4 +48,18 @@ def serve(obj, host, port, db_override, write_token_env, max_body, request_timeo
     click.echo(f"serving {db} at http://{host}:{port} ({'writes need the token' if token else 'read-only'})",
                err=True)
     app = create_app(db, write_token=token, max_body=max_body, request_timeout=request_timeout)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    http, limits = http_protocol(max_header)
+    # Requests run in a thread pool: BLAS threads inside each (the vector search's matrix product) only
+    # oversubscribe the cores, so BLAS gets PAPERLENS_BLAS_THREADS (default 1) for the whole server.
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=blas_threads(), user_api="blas"):
+        uvicorn.run(app, host=host, port=port, log_level="warning", http=http, **limits)
+
+
+def blas_threads() -> int:
+    raw = os.environ.get("PAPERLENS_BLAS_THREADS", "1").strip()
+    try:
+        return max(1, int(raw))
+    except ValueError:
+        raise click.UsageError(f"PAPERLENS_BLAS_THREADS={raw!r}: give a whole number of threads") from None

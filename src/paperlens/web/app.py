@@ -10,8 +10,9 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -77,7 +78,10 @@ class PinCatalog:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        self.catalog.refresh()
+        if self.catalog.due():
+            # Asking SQLite whether anything changed, and waiting briefly for a small rebuild, happen in a
+            # worker thread: the event loop keeps answering other requests meanwhile.
+            await anyio.to_thread.run_sync(self.catalog.refresh)
         token = self.catalog.pin()
         try:
             await self.app(scope, receive, send)
@@ -85,43 +89,100 @@ class PinCatalog:
             self.catalog.unpin(token)
 
 
+# Query parameters some page or API route reads; any other is dropped from the request (so junk
+# parameters neither reach the pages' links nor make new cache entries), and a repeated one keeps its
+# last value (the one the routes read).
+KNOWN_PARAMS = frozenset({"q", "page", "per_page", "year", "venue", "code", "kw", "sort", "format", "limit",
+                          "offset", "topic", "lang"})
+DEFAULT_CACHE_BYTES = 64 * 2**20
+CACHE_ENTRY_OVERHEAD = 512  # bytes an entry costs beyond its body, headers and key (dict slot, tuples)
+
+
+def canonical_query(raw: bytes) -> bytes:
+    """The query string with only KNOWN_PARAMS, each once (its last value), in a fixed order."""
+    if not raw:
+        return raw
+    last: dict[str, str] = {}
+    for key, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True):
+        if key in KNOWN_PARAMS:
+            last[key] = value
+    return urlencode(sorted(last.items())).encode("ascii")
+
+
+class CanonicalQuery:
+    """Pure ASGI: GET and HEAD requests reach the routes with their canonical query string."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD") and scope.get("query_string"):
+            scope = dict(scope)
+            scope["query_string"] = canonical_query(scope["query_string"])
+        return await self.app(scope, receive, send)
+
+
 class PageCache:
     """Rendered pages by path, query and language, dropped whole when the catalog changes.
+
+    Bounded twice: at most `size` entries and `max_bytes` bytes (bodies, headers and keys), least
+    recently used first out; a page larger than an eighth of the budget is not kept. The query is the
+    canonical one (see CanonicalQuery), so junk parameters make no new entries.
 
     Pure ASGI in front of the routes: a hit never reaches FastAPI's routing. Routes opt in by
     sending the internal `x-pl-cacheable` header on a 200 response."""
 
-    def __init__(self, app, catalog: Catalog, size: int):
+    def __init__(self, app, catalog: Catalog, size: int, max_bytes: int = DEFAULT_CACHE_BYTES, state=None):
+        if state is not None:
+            state.page_cache = self  # for tests and benchmarks (the middleware stack is built lazily)
         self.app = app
         self.catalog = catalog
         self.size = size
-        self.items: OrderedDict[tuple, tuple[bytes, list]] = OrderedDict()
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self.items: OrderedDict[tuple, tuple[bytes, list, int]] = OrderedDict()
         self.version = -1
         self.lock = threading.Lock()
 
     @staticmethod
     def key(scope) -> tuple[tuple, str | None]:
-        query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        query = parse_qsl(canonical_query(scope.get("query_string", b"")).decode("latin-1"),
+                          keep_blank_values=True)
         lang_query = next((v for k, v in query if k == "lang"), None)
         cookie = b"".join(v for k, v in scope.get("headers", []) if k == b"cookie").decode("latin-1")
         match = re.search(r"(?:^|;\s*)lang=(\w+)", cookie)
         lang = pick_lang(lang_query, match.group(1) if match else None)
-        return (scope["path"], tuple(sorted((k, v) for k, v in query if k != "lang")), lang), lang_query
+        return (scope["path"], tuple((k, v) for k, v in query if k != "lang"), lang), lang_query
+
+    def _put(self, key: tuple, body: bytes, headers: list) -> None:
+        """Under self.lock."""
+        cost = (len(body) + sum(len(k) + len(v) for k, v in headers) + len(key[0])
+                + sum(len(k) + len(v) for k, v in key[1]) + CACHE_ENTRY_OVERHEAD)
+        if cost > self.max_bytes // 8:
+            return
+        old = self.items.pop(key, None)
+        if old is not None:
+            self.bytes -= old[2]
+        self.items[key] = (body, headers, cost)
+        self.bytes += cost
+        while self.items and (len(self.items) > self.size or self.bytes > self.max_bytes):
+            _, (_, _, freed) = self.items.popitem(last=False)
+            self.bytes -= freed
 
     async def __call__(self, scope, receive, send):
-        if self.size <= 0 or scope["type"] != "http" or scope["method"] != "GET":
+        if self.size <= 0 or self.max_bytes <= 0 or scope["type"] != "http" or scope["method"] != "GET":
             return await self.app(scope, receive, send)
-        self.catalog.refresh()
         key, lang_query = self.key(scope)
         with self.lock:
             if self.version != self.catalog.version:
                 self.items.clear()
+                self.bytes = 0
                 self.version = self.catalog.version
             hit = self.items.get(key)
             if hit is not None:
                 self.items.move_to_end(key)
         if hit is not None:
-            body, headers = hit
+            body, headers, _ = hit
             if lang_query in LANGS:
                 headers = [*headers, (b"set-cookie", f"lang={lang_query}; Max-Age=31536000; Path=/; "
                                                      f"SameSite=lax; HttpOnly".encode())]
@@ -143,12 +204,35 @@ class PageCache:
                 if not message.get("more_body"):
                     with self.lock:
                         if version == self.version:
-                            self.items[key] = (b"".join(captured["body"]), captured["headers"])
-                            if len(self.items) > self.size:
-                                self.items.popitem(last=False)
+                            self._put(key, b"".join(captured["body"]), captured["headers"])
             await send(message)
 
         await self.app(scope, receive, capture)
+
+
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+
+def feed_base(request: Request, configured: str | None) -> str:
+    """scheme://host[:port] for absolute links: the configured base URL, else the request's Host when it
+    names this machine or the address the server listens on, else that address itself."""
+    if configured:
+        return configured
+    server = request.scope.get("server") or ("127.0.0.1", None)
+    listen_host, listen_port = server[0], server[1]
+    scheme = "https" if request.url.scheme == "https" else "http"
+    host = (request.headers.get("host") or "").strip()
+    parts = urlsplit(f"//{host}") if host and "@" not in host else None
+    try:
+        name, port = (parts.hostname, parts.port) if parts is not None else (None, None)
+    except ValueError:  # a port that is not a number
+        name, port = None, None
+    if name and port != 0 and (name in LOCAL_HOSTS or name == listen_host):
+        return f"{scheme}://{parts.netloc.lower()}"
+    if ":" in str(listen_host):
+        listen_host = f"[{listen_host}]"
+    default = 443 if scheme == "https" else 80
+    return f"{scheme}://{listen_host}" + (f":{listen_port}" if listen_port and listen_port != default else "")
 
 
 # -- query parameters: strict, so bad values give 400 instead of surprises --------------------------------
@@ -186,15 +270,30 @@ _FROM_ENV = object()
 
 
 def create_app(db_path: str, *, cache_size: int | None = None, write_token: str | None | object = _FROM_ENV,
-               max_body: int = DEFAULT_MAX_BODY, request_timeout: float = DEFAULT_TIME_LIMIT) -> FastAPI:
-    """The app over one database, opened read-only. Rendered pages are cached (PAPERLENS_PAGE_CACHE
-    entries, default 2048 (≈10–60 kB each), 0 turns it off) until the database changes.
+               max_body: int = DEFAULT_MAX_BODY, request_timeout: float = DEFAULT_TIME_LIMIT,
+               cache_bytes: int | None = None, base_url: str | None = None) -> FastAPI:
+    """The app over one database, opened read-only. Rendered pages are cached until the database
+    changes: at most PAPERLENS_PAGE_CACHE entries (default 2048) and PAPERLENS_CACHE_BYTES bytes
+    (default 64 MiB); either at 0 turns the cache off.
 
     Write endpoints (POST /api/ingest) answer 403 unless `write_token` is set (default: the
     PAPERLENS_WRITE_TOKEN variable), then need `Authorization: Bearer <token>`. Bodies over `max_body`
-    bytes get 413; a request running over `request_timeout` seconds is cut off (408/503)."""
+    bytes get 413; a request running over `request_timeout` seconds is cut off (408/503).
+
+    Feeds need absolute links: they use `base_url` (default PAPERLENS_BASE_URL), else the request's
+    Host only when it names this machine (localhost, 127.0.0.1, ::1) or the address the server
+    listens on; a forged Host is never written into a feed."""
     if cache_size is None:
         cache_size = int(os.environ.get("PAPERLENS_PAGE_CACHE", "2048"))
+    if cache_bytes is None:
+        cache_bytes = int(os.environ.get("PAPERLENS_CACHE_BYTES", str(DEFAULT_CACHE_BYTES)))
+    if base_url is None:
+        base_url = os.environ.get("PAPERLENS_BASE_URL", "").strip() or None
+    if base_url is not None:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"base URL {base_url!r}: give http(s)://host[:port][/path]")
+        base_url = base_url.rstrip("/")
     token = write_token_from_env() if write_token is _FROM_ENV else (write_token or None)
     store = Store(db_path, readonly=True)
     catalog = Catalog(store)
@@ -204,7 +303,8 @@ def create_app(db_path: str, *, cache_size: int | None = None, write_token: str 
     env = make_env()
     app = FastAPI(title="paperlens", version="1", docs_url=None, redoc_url=None,
                   description="Read-only JSON API of a paperlens digest.")
-    app.add_middleware(PageCache, catalog=catalog, size=cache_size)
+    app.add_middleware(CanonicalQuery)
+    app.add_middleware(PageCache, catalog=catalog, size=cache_size, max_bytes=cache_bytes, state=app.state)
     app.add_middleware(PinCatalog, catalog=catalog)
     app.add_middleware(BodyLimit, max_bytes=max_body)
     app.add_middleware(TimeLimit, seconds=request_timeout)
@@ -282,11 +382,11 @@ def create_app(db_path: str, *, cache_size: int | None = None, write_token: str 
 
     # -- pages ------------------------------------------------------------------------------------
     @app.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
-    async def index(request: Request):
+    def index(request: Request):
         return html(request, "index.html", lambda: pages.index_context(catalog))
 
     @app.api_route("/topics/{slug}", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
-    async def topic(request: Request, slug: str):
+    def topic(request: Request, slug: str):
         catalog.refresh()
         if wants_bibtex(request):
             ctx = pages.topic_context(catalog, slug, list_filters(request), 1, 10**9)
@@ -295,7 +395,7 @@ def create_app(db_path: str, *, cache_size: int | None = None, write_token: str 
             catalog, slug, list_filters(request), page_number(request), per_page(request)))
 
     @app.api_route("/tags/{norm}", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
-    async def tag(request: Request, norm: str):
+    def tag(request: Request, norm: str):
         catalog.refresh()
         if wants_bibtex(request):
             ctx = pages.tag_context(catalog, norm, list_filters(request), 1, 10**9)
@@ -304,14 +404,14 @@ def create_app(db_path: str, *, cache_size: int | None = None, write_token: str 
             catalog, norm, list_filters(request), page_number(request), per_page(request)))
 
     @app.api_route("/authors/{slug}", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
-    async def author(request: Request, slug: str):
+    def author(request: Request, slug: str):
         catalog.refresh()
         if wants_bibtex(request):
             return bibtex_response(pages.author_context(catalog, slug)["all_papers"], slug)
         return html(request, "author.html", lambda: pages.author_context(catalog, slug))
 
     @app.api_route("/papers/{pid:path}", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
-    async def paper(request: Request, pid: str):
+    def paper(request: Request, pid: str):
         catalog.refresh()
         if pid not in catalog.papers:
             real = catalog.canonical_id(pid)
@@ -323,7 +423,7 @@ def create_app(db_path: str, *, cache_size: int | None = None, write_token: str 
         return html(request, "paper.html", lambda: pages.paper_context(catalog, pid))
 
     @app.api_route("/feed", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
-    async def feed(request: Request):
+    def feed(request: Request):
         return html(request, "feed.html", lambda: pages.feed_context(catalog, page_number(request),
                                                                       per_page(request, 30)))
 
@@ -332,7 +432,7 @@ def create_app(db_path: str, *, cache_size: int | None = None, write_token: str 
         return {"year": int_param(request, "year", None, 1000, 9999), "has_code": True if code == "1" else None}
 
     @app.api_route("/search", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
-    async def search_page(request: Request):
+    def search_page(request: Request):
         catalog.refresh()
         q = request.query_params.get("q", "")
         size = per_page(request, 20)
@@ -353,7 +453,7 @@ def create_app(db_path: str, *, cache_size: int | None = None, write_token: str 
         return html(request, "search.html", build)
 
     @app.api_route("/trends", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
-    async def trends(request: Request):
+    def trends(request: Request):
         t = labels(lang_of(request))
         return html(request, "trends.html", lambda: pages.trends_context(catalog, t["papers_per_year"],
                                                                           t["topic_sizes"]))
@@ -364,8 +464,10 @@ def create_app(db_path: str, *, cache_size: int | None = None, write_token: str 
         return stamp or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def atom(request: Request, title: str, papers, page_path: str) -> Response:
-        base = str(request.base_url).rstrip("/")
-        body = atom_feed(title, str(request.url), base + page_path, papers[:100], updated_stamp(),
+        base = feed_base(request, base_url)
+        query = request.url.query
+        feed_url = base + quote(request.url.path, safe="/:@%") + ("?" + query if query else "")
+        body = atom_feed(title, feed_url, base + page_path, papers[:100], updated_stamp(),
                          lambda pid: f"{base}/papers/{quote(pid, safe=':')}")
         return Response(body, media_type="application/atom+xml; charset=utf-8")
 

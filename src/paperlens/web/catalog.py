@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from ..clean import slugify
-from ..models import Paper
+from ..enrich.registry import load_steps
+from ..models import SUMMARY_FIELDS, Paper
 from ..store import Store, keyword_norm
 from ..views import apply_enrichments
 from .brief_worker import BriefWorkers, worker_count
@@ -39,9 +40,16 @@ from .brief_worker import BriefWorkers, worker_count
 LATE_COMMIT_S = 10
 # Above this many changed papers (or a fifth of the catalog) a full rebuild is cheaper than patching.
 PATCH_MAX = 50_000
-# A build slower than this moves later rebuilds to a background thread, so no request waits for one.
+# Every rebuild runs in a background thread. A request that finds the database changed waits this long
+# for it (a small catalog is then seen at once), then answers from the current version; after a full
+# build slower than BACKGROUND_BUILD_S no request waits at all.
+QUICK_BUILD_WAIT_S = 0.5
 BACKGROUND_BUILD_S = 2.0
+# Per-version memo (filtered listings, facets, rendered cards): emptied when it reaches this many entries,
+# so junk filter values in query strings cannot grow it without bound.
+MEMO_MAX = 50_000
 PAPER_CACHE = 2048  # whole papers kept for the pages that show them
+PAPER_CACHE_BYTES = 64 * 2**20  # and at most about this many bytes of their text
 # From this many papers a full build works out the briefs in child processes (brief_worker).
 WORKERS_MIN_PAPERS = 100_000
 
@@ -313,6 +321,15 @@ class _Version:
     except for the per-version cache `memo`."""
 
 
+class _Memo(dict):
+    """A dict emptied when it reaches MEMO_MAX entries (a cache: anything in it can be computed again)."""
+
+    def __setitem__(self, key, value) -> None:
+        if len(self) >= MEMO_MAX and key not in self:
+            self.clear()
+        super().__setitem__(key, value)
+
+
 class Catalog:
     def __init__(self, store: Store):
         self.store = store
@@ -323,6 +340,8 @@ class Catalog:
         self._build_seconds = 0.0
         self._slugs: dict[str, str] = {}  # author name -> slug (slugify is the costly part of indexing)
         self._cache: OrderedDict[str, Paper] = OrderedDict()
+        self._cache_sizes: dict[str, int] = {}
+        self._cache_bytes = 0
         self._cache_lock = threading.Lock()
         self.papers = PaperView(self)
         self._current = self._next_version(None)
@@ -346,9 +365,18 @@ class Catalog:
         _PINNED.reset(token)
 
     # -- freshness --------------------------------------------------------------------------------
+    def due(self) -> bool:
+        """Whether `refresh` would look at the database now (cheap: no SQLite, no lock): the server
+        moves the call off its event loop only then."""
+        return not self._building and time.monotonic() - self._checked >= 1.0
+
     def refresh(self) -> bool:
-        """Catch up with the database when it changed; True when a new version is in place. A catalog
-        whose last build was slow is rebuilt in a background thread (False until it is in place)."""
+        """Catch up with the database when it changed; True when a new version is in place.
+
+        The new version is always built in a background thread, never by the caller: the caller waits
+        for it at most QUICK_BUILD_WAIT_S (so a small catalog is seen at once), then goes on with the
+        current version while the build goes on; a catalog whose last full build was slow (over
+        BACKGROUND_BUILD_S) is not waited for at all."""
         now = time.monotonic()
         if now - self._checked < 1.0 or self._building:
             return False
@@ -360,14 +388,16 @@ class Catalog:
             self._checked = now
             if self.store.data_signature() == self.signature:
                 return False
-            if self._build_seconds > BACKGROUND_BUILD_S:
-                self._building = True
-                threading.Thread(target=self._build_in_background, name="paperlens-catalog", daemon=True).start()
-                return False
-            self._current = self._next_version(self._current)
-            return True
+            self._building = True
+            done = threading.Event()
+            before = self._current
+            threading.Thread(target=self._build_in_background, args=(done,), name="paperlens-catalog",
+                             daemon=True).start()
         finally:
             self._lock.release()
+        if self._build_seconds > BACKGROUND_BUILD_S:
+            return False
+        return done.wait(QUICK_BUILD_WAIT_S) and self._current is not before
 
     def wait_built(self, timeout: float = 60.0) -> None:
         """Wait for a background rebuild to finish (tests, benchmarks)."""
@@ -375,13 +405,21 @@ class Catalog:
         while self._building and time.monotonic() < end:
             time.sleep(0.01)
 
-    def _build_in_background(self) -> None:
+    def _build_in_background(self, done: threading.Event | None = None) -> None:
         try:
             self._current = self._next_version(self._current)
+        except Exception:  # a failed build keeps the current version; the next check tries again
+            log.exception("catalog: rebuild failed; serving the previous version")
         finally:
+            self.store.close_thread()  # this thread ends here: its SQLite connection goes with it
             self._building = False
+            if done is not None:
+                done.set()
 
     def _next_version(self, previous: _Version | None) -> _Version:
+        # The enrichment steps' modules are imported on the first paper read (seconds, once per process):
+        # done before the clock starts, so a small catalog is not taken for a slow one (never waited for).
+        load_steps()
         started = time.perf_counter()
         # The signature is taken first: a commit landing before the snapshot starts then only costs one
         # more rebuild, never a missed change.
@@ -403,9 +441,11 @@ class Catalog:
         with self._cache_lock:  # whole papers that changed are read again when next shown
             if not new.patched:
                 self._cache.clear()
+                self._cache_sizes.clear()
+                self._cache_bytes = 0
             else:
                 for pid in new.reread:
-                    self._cache.pop(pid, None)
+                    self._uncache(pid)
         new.build_seconds = time.perf_counter() - started
         if not new.patched:
             self._build_seconds = new.build_seconds
@@ -603,7 +643,7 @@ class Catalog:
         new.authors = authors
         new.keywords = keywords
         new.counts = counts
-        new.memo = {}  # per-version results pages compute once (facets, rendered cards)
+        new.memo = _Memo()  # per-version results pages compute once (facets, rendered cards)
         new.stats = {"papers": len(briefs), "topics": len(topics), "authors": len(authors),
                      "with_code": counts.with_code, "with_summary": counts.with_summary, "years": counts.years}
         return new
@@ -627,10 +667,18 @@ class Catalog:
             found.update(read)
             with self._cache_lock:
                 for pid, paper in read.items():
+                    self._uncache(pid)
                     self._cache[pid] = paper
-                while len(self._cache) > PAPER_CACHE:
-                    self._cache.popitem(last=False)
+                    self._cache_sizes[pid] = size = _text_bytes(paper)
+                    self._cache_bytes += size
+                while self._cache and (len(self._cache) > PAPER_CACHE or self._cache_bytes > PAPER_CACHE_BYTES):
+                    self._uncache(next(iter(self._cache)))
         return found
+
+    def _uncache(self, pid: str) -> None:
+        """Under self._cache_lock."""
+        if self._cache.pop(pid, None) is not None:
+            self._cache_bytes -= self._cache_sizes.pop(pid, 0)
 
     # -- lookups ----------------------------------------------------------------------------------
     def get(self, pid: str) -> Paper | None:
@@ -664,6 +712,16 @@ class Catalog:
 
     def similar_has_embeddings(self) -> bool:
         return self.store.has_embeddings()
+
+
+def _text_bytes(paper: Paper) -> int:
+    """About what a cached paper holds: its longest texts (UTF-8-ish, one byte a character) and 2 kB of
+    model overhead."""
+    size = 2048 + len(paper.title) + len(paper.abstract or "") + len(paper.abstract_raw or "") + len(paper.tldr or "")
+    size += sum(len(a) for a in paper.authors) + sum(len(k) for k in paper.keywords)
+    for summary in paper.summary.values():
+        size += sum(len(getattr(summary, f) or "") for f in SUMMARY_FIELDS)
+    return size
 
 
 def _earlier(stamp: str, seconds: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from urllib.parse import quote
@@ -25,7 +26,7 @@ def atom_feed(title: str, feed_url: str, page_url: str, papers: Iterable[Paper],
     """`updated` is an RFC 3339 time; `paper_url(pid)` gives an entry's absolute link."""
     ET.register_namespace("", ATOM)
     feed = ET.Element(f"{{{ATOM}}}feed")
-    ET.SubElement(feed, f"{{{ATOM}}}title").text = title
+    ET.SubElement(feed, f"{{{ATOM}}}title").text = _clean(title)
     ET.SubElement(feed, f"{{{ATOM}}}id").text = feed_url
     ET.SubElement(feed, f"{{{ATOM}}}updated").text = updated
     ET.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=feed_url, type="application/atom+xml")
@@ -48,6 +49,14 @@ def atom_feed(title: str, feed_url: str, page_url: str, papers: Iterable[Paper],
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="utf-8")
 
 
+# What XML 1.0 cannot hold even escaped (C0 controls but tab and newlines, lone surrogates, U+FFFE and
+# U+FFFF), with the other Unicode non-characters (U+FDD0..U+FDEF, the last two of every plane) and the
+# C1 controls, which the XML spec discourages.
+_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef"
+                         + "".join(f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}"
+                                   for plane in range(17)) + "]")
+
+
 def _clean(text: str | None) -> str:
-    # XML 1.0 forbids most control characters even escaped; drop them.
-    return "".join(ch for ch in (text or "") if ch in "\t\n\r" or ord(ch) >= 32)
+    """`text` with every character an XML 1.0 document cannot (or should not) hold dropped."""
+    return _NOT_IN_XML.sub("", text or "")

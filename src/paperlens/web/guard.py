@@ -131,3 +131,90 @@ def check_write_token(authorization: str | None, token: str | None) -> tuple[int
     if not hmac.compare_digest(given.strip().encode("utf-8"), token.encode("utf-8")):
         return 401, "wrong token"
     return None
+
+
+DEFAULT_MAX_HEADER = 64 * 1024  # request line and headers together; real browsers send a few kB
+
+
+class _HeadersTooLarge(Exception):
+    pass
+
+
+def http_protocol(max_header_bytes: int = DEFAULT_MAX_HEADER):
+    """(uvicorn `http` setting, extra uvicorn settings) that refuse a request whose request line and headers
+    pass `max_header_bytes`: with httptools (uvicorn's choice when it is installed) a subclass of its
+    protocol that answers 431 and closes the connection as soon as that many header bytes have arrived
+    (httptools itself buffers a header of any size); else h11 with `h11_max_incomplete_event_size`
+    (h11 answers 400 and closes). 0 keeps the server's own behaviour."""
+    if max_header_bytes <= 0:
+        return "auto", {}
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    except ImportError:
+        return "h11", {"h11_max_incomplete_event_size": max_header_bytes}
+
+    class HeaderLimitedHttpTools(HttpToolsProtocol):
+        limit = max_header_bytes
+
+        def connection_made(self, transport) -> None:
+            self._head_bytes = 0  # bytes received while the request line and headers are incomplete
+            self._head_size = 0  # their size as parsed (URL, names and values)
+            self._in_head = True
+            self._too_large = False
+            super().connection_made(transport)
+
+        def data_received(self, data: bytes) -> None:
+            if self._in_head:
+                self._head_bytes += len(data)
+            super().data_received(data)
+            # Still inside the request line and headers after this chunk and over the limit: refuse now,
+            # before httptools buffers more of it (it keeps a header of any size in memory).
+            if self._in_head and self._head_bytes > self.limit and not self.transport.is_closing():
+                self._too_large = True
+                self._refuse()
+
+        def on_message_begin(self) -> None:
+            self._in_head = True
+            self._head_size = 0
+            super().on_message_begin()
+
+        def on_url(self, url: bytes) -> None:
+            self._head_size += len(url)
+            super().on_url(url)
+
+        def on_header(self, name: bytes, value: bytes) -> None:
+            self._head_size += len(name) + len(value) + 4
+            super().on_header(name, value)
+
+        def on_headers_complete(self) -> None:
+            if self._head_size > self.limit:  # arrived in one piece, still too large
+                self._too_large = True
+                raise _HeadersTooLarge  # httptools raises it out of feed_data; uvicorn answers below
+            self._in_head = False
+            self._head_bytes = 0
+            super().on_headers_complete()
+
+        def on_message_complete(self) -> None:
+            super().on_message_complete()
+            self._in_head = True
+            self._head_bytes = 0
+
+        def send_400_response(self, msg: str) -> None:
+            if self._too_large:
+                self._refuse()
+            else:
+                super().send_400_response(msg)
+
+        def _refuse(self) -> None:
+            if self.transport.is_closing():
+                return
+            body = f"request headers over {self.limit} bytes".encode()
+            self.transport.write(b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+                                 b"content-type: text/plain; charset=utf-8\r\n"
+                                 b"content-security-policy: default-src 'none'\r\n"
+                                 b"x-content-type-options: nosniff\r\n"
+                                 b"content-length: " + str(len(body)).encode() + b"\r\n"
+                                 b"connection: close\r\n\r\n" + body)
+            self.transport.close()
+
+    return HeaderLimitedHttpTools, {}

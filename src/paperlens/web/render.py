@@ -10,7 +10,7 @@ import re
 import unicodedata
 from datetime import date
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
@@ -53,6 +53,18 @@ def snippet(text: str | None, terms: list[str], width: int = 320) -> Markup:
         start = space + 1 if start and space >= 0 and start - space < 20 else start
     piece = text[start:start + width]
     return Markup(("…" if start else "") + highlight(piece, terms) + ("…" if start + width < len(text) else ""))
+
+
+def safe_href(url: str | None) -> str:
+    """`url` when it is an absolute http(s) link, else '' (never a `javascript:`, `data:` or `vbscript:`
+    link, nor one whose scheme hides behind control characters or entities: browsers strip those)."""
+    text = (url or "").strip()
+    if not text or len(text) > 2000 or any(ord(ch) < 32 or ch in "\x7f\\" for ch in text):
+        return ""
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return ""
+    return text
 
 
 def format_date(paper: Paper) -> str:
@@ -244,6 +256,6 @@ def make_env() -> Environment:
     env.globals.update(card_html=card_html,
         SUMMARY_FIELDS=SUMMARY_FIELDS, SUMMARY_LABELS=SUMMARY_LABELS, display_title=display_title,
         format_date=format_date, authors_line=authors_line, summary_for=summary_for, highlight=highlight,
-        snippet=snippet, repo_name=repo_name, rating=rating, keyword_norm=keyword_norm, slugify=slugify,
+        snippet=snippet, safe_href=safe_href, repo_name=repo_name, rating=rating, keyword_norm=keyword_norm, slugify=slugify,
     )
     return env

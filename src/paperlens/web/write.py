@@ -7,6 +7,7 @@ the uploaded file's name and line."""
 from __future__ import annotations
 
 import re
+import sqlite3
 import tempfile
 import threading
 from pathlib import Path
@@ -17,7 +18,7 @@ from fastapi.responses import JSONResponse
 
 from ..ingest import ingest_paths
 from ..sources import SOURCES
-from ..store import Store
+from ..store import Store, db_error_message
 from .guard import check_write_token
 
 _SUFFIXES = (".jsonl", ".json", ".csv", ".xml", ".atom", ".bib", ".txt", ".gz", ".bz2", ".xz")
@@ -67,7 +68,8 @@ def add_write_routes(app: FastAPI, db_path: str, token: str | None) -> None:
                 path = Path(tmp) / shown
                 path.write_bytes(body)
                 with lock:
-                    report = ingest_paths(writable(), [path], fmt=format)
+                    # Records and provenance name the uploaded file, never this temporary copy.
+                    report = ingest_paths(writable(), [path], fmt=format, shown_as={str(path): shown})
                 prefix = str(path)
             rename = lambda text: text.replace(prefix, shown)  # noqa: E731 - the temp path means nothing to a client
             return {"file": shown, "new": report.new, "merged": report.merged, "unchanged": report.unchanged,
@@ -75,7 +77,13 @@ def add_write_routes(app: FastAPI, db_path: str, token: str | None) -> None:
                     "rejections": [{"line": r.line, "message": r.message} for r in report.rejections[:MAX_REJECTIONS]],
                     "errors": [rename(problem) for _, problem in report.file_errors]}
 
-        result = await run_in_threadpool(run)
+        try:
+            result = await run_in_threadpool(run)
+        except sqlite3.DatabaseError as exc:  # a read-only or full disk: one sentence, not a 500
+            message = db_error_message(exc, Path(db_path).name)
+            if message is None:
+                raise
+            return JSONResponse({"error": message, "status": 507}, status_code=507)
         stored = result["new"] or result["merged"] or result["unchanged"]
         status = 200 if stored else 400 if result["errors"] else 422 if result["rejected"] else 200
         return JSONResponse(result, status_code=status)
