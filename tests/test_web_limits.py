@@ -262,14 +262,14 @@ def test_an_upload_is_stored_under_its_own_file_name_not_the_temporary_path(tmp_
 # -- 8. the catalog never holds up a page ---------------------------------------------------------------
 
 
-def test_pages_answer_within_a_second_while_the_catalog_catches_up(tmp_path, monkeypatch):
+def test_pages_answer_while_the_catalog_catches_up(tmp_path, monkeypatch):
     db = build_web_db(tmp_path, seeds=("000",))
     app = create_app(str(db), cache_size=0)
     catalog = app.state.catalog
     real = Catalog._next_version
 
     def slow_build(self, previous):  # a large catch-up, e.g. when a big ingest starts
-        time.sleep(4)
+        time.sleep(6)
         return real(self, previous)
 
     monkeypatch.setattr(Catalog, "_next_version", slow_build)
@@ -289,7 +289,9 @@ def test_pages_answer_within_a_second_while_the_catalog_catches_up(tmp_path, mon
         with ThreadPoolExecutor(6) as pool:
             results = list(pool.map(timed, urls))
         assert all(status == 200 for _, status, _ in results)
-        assert max(seconds for seconds, _, _ in results) < 1.0, [round(s, 2) for s, _, _ in results]
+        # A page waits at most 0.5 s for the catalog; before the fix each one waited out the whole 6 s build.
+        # The bound leaves room for a loaded 2-core machine (CI) without letting a blocked page pass.
+        assert max(seconds for seconds, _, _ in results) < 3.0, [round(s, 2) for s, _, _ in results]
         assert json.loads(results[0][2])["papers"] == before  # answered from the previous version
         catalog.wait_built(30)
         catalog._checked = time.monotonic()
