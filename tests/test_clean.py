@@ -54,4 +54,7 @@ def test_inline_math_stays_readable():
 
 def test_biblatex_markup_does_not_leak():
     assert latex_to_text(r"\mkbibquote{Attention} is all\hyphen{}you need") == "“Attention” is all-you need"
+    assert latex_to_text(r"methodology\hyphen independent, \mkbibquote{Intentionalit\"at}") == \
+        "methodology-independent, “Intentionalität”"
+    assert latex_to_text(r"radix-2\({}^{\mbox{k}}\) and the 5\({}^{\mbox{th}}\)") == "radix-2ᵏ and the 5ᵗʰ"
     assert latex_to_text(r"{\relax Ch}ebyshev and {\noopsort{a}}Zeta") == "Chebyshev and Zeta"

@@ -60,6 +60,8 @@ _UNICODE_ESCAPE = re.compile(r"\\unicode\{x([0-9a-fA-F]{2,6})\}")
 _HREF = re.compile(r"\\href\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
 _URL = re.compile(r"\\url\s*\{([^{}]*)\}")
 _FOOTNOTE = re.compile(r"\\footnote\s*\{([^{}]*)\}")
+_HYPHEN = re.compile(r"\\hyphen(?![A-Za-z])\s*(?:\{\})?")
+_PAREN_MATH = re.compile(r"\\\((.+?)\\\)", re.S)
 _QUOTE = re.compile(r"\\(?:mkbibquote|enquote\*?|textquote)\s*\{([^{}]*)\}")
 _DROP = re.compile(r"\\(?:{})\*?\s*(?:\[[^\]]*\])?\s*\{{[^{{}}]*\}}".format("|".join(_DROP_COMMANDS)))
 _STYLE = re.compile(r"\\(?:{})\*?\s*\{{([^{{}}]*)\}}".format("|".join(sorted(_STYLE_COMMANDS, key=len, reverse=True))))
@@ -211,12 +213,17 @@ def latex_to_text(raw: str, placeholder: str | None = None) -> str:
         text = _HREF.sub(_link_text, text)
         text = _URL.sub(lambda m: m.group(1).strip(), text)
         text = _apply_until_stable(_FOOTNOTE, lambda m: f" ({m.group(1).strip()})", text)
-        text = _apply_until_stable(_QUOTE, lambda m: f"\u201c{m.group(1).strip()}\u201d", text)
         text = _apply_until_stable(_TILDE_ACCENT, _first_group, text)
         if _ACCENT_START.search(text):
             text = _ACCENT.sub(_accent, text)
         if "{\\" in text:
             text = _BRACED_SYMBOL.sub(_braced_symbol, text)
+        if "hyphen" in text:  # biblatex's \hyphen eats the space after it, as every word macro does
+            text = _HYPHEN.sub("-", text)
+        if "quote" in text:
+            text = _apply_until_stable(_QUOTE, lambda m: f"\u201c{m.group(1).strip()}\u201d", text)
+        if "\\(" in text:  # \( x \) is inline math as $x$ is
+            text = _PAREN_MATH.sub(r"$\1$", text)
         if "{" in text:
             text = _library_commands(text)
 

@@ -50,7 +50,7 @@ _MONTH_MACROS = {name[:3]: name.capitalize() for name in _MONTHS}
 _TRUNCATION = {"others", "et al.", "et al", "et. al.", "etal", "et al.,"}
 _ET_AL_SUFFIX = re.compile(r"\s*,?\s+et\.?\s*al\.?$", re.I)
 # Bare DOIs: '10.' + registrant + '/' + suffix; any resolver host or 'doi:' before it is dropped.
-_DOI = re.compile(r"10\.\d{4,9}/[^\s{}\"<>]+")
+_DOI = re.compile(r"10\.\d{4,9}/[^\s{}\"]+")  # SICI DOIs hold < and >
 _DOI_URL = re.compile(r"^\s*(?:https?://(?:[\w-]+\.)*doi(?:\.[\w-]+)+/|doi:)", re.I)
 _ARXIV_NEW = r"\d{4}\.\d{4,5}"
 _ARXIV_OLD = r"[a-z][a-z\-]+(?:\.[A-Z]{2})?/\d{7}"
@@ -60,7 +60,7 @@ _ARXIV_TEXT = re.compile(
 _ARXIV_BARE = re.compile(r"^\s*(?:arxiv:)?(" + _ARXIV_NEW + "|" + _ARXIV_OLD + r")(?:v\d+)?\s*$", re.I)
 _ID_UNESCAPE = re.compile(r"\\([_%&#$~])")
 # Fields a crossref child never takes from its parent: they identify the parent, not the child.
-_NOT_INHERITED = {"title", "subtitle", "doi", "url", "eprint", "eprinttype", "eprintclass", "archiveprefix",
+_NOT_INHERITED = {"\0resolved", "title", "subtitle", "doi", "url", "eprint", "eprinttype", "eprintclass", "archiveprefix",
                   "primaryclass", "abstract", "keywords", "x-paperlens-id", "crossref", "xref", "ids", "note",
                   "urldate", "file", "pages", "howpublished"}
 _PARENT_TYPES = {"proceedings", "book", "mvbook", "collection", "mvcollection", "mvproceedings", "reference",
@@ -172,28 +172,26 @@ class BibtexSource(Source):
                         keys.add(block.key)
                         fields = {f.key.lower(): f.value for f in block.fields if isinstance(f.value, str)}
                         entries.append((block, line, fields))
-                local = {e.key.lower(): f for e, _, f in entries}
+                local: dict[str, dict[str, str]] = {}
                 for entry, _, fields in entries:
-                    if entry.entry_type.lower() in _PARENT_TYPES:
-                        parents[entry.key.lower()] = fields
+                    for alias in _aliases(entry, fields):
+                        local[alias] = fields
+                        if entry.entry_type.lower() in _PARENT_TYPES or "crossref" in fields:
+                            parents[alias] = fields
                 for entry, line, fields in entries:
-                    parent_key = fields.get("crossref", "").strip().lower()
-                    if parent_key:
-                        parent = local.get(parent_key) or parents.get(parent_key)
-                        if parent is None and len(deferred) < _MAX_DEFERRED:
+                    if fields.get("crossref", "").strip():
+                        lookup = {**parents, **local}
+                        if not _resolve_crossref(fields, lookup) and len(deferred) < _MAX_DEFERRED:
                             deferred.append((entry, line, fields))
                             continue
-                        _inherit(fields, parent)
                     yield self._entry(ctx, entry, line, fields)
                 # a parent of an earlier child may have come in this chunk
                 still = []
                 for entry, line, fields in deferred:
-                    parent = parents.get(fields["crossref"].strip().lower())
-                    if parent is None:
-                        still.append((entry, line, fields))
-                    else:
-                        _inherit(fields, parent)
+                    if _resolve_crossref(fields, parents):
                         yield self._entry(ctx, entry, line, fields)
+                    else:
+                        still.append((entry, line, fields))
                 deferred = still
         for entry, line, fields in deferred:  # parent never found: read as it is
             yield self._entry(ctx, entry, line, fields)
@@ -269,14 +267,29 @@ def _chunks(handle, path: str, limit: int) -> Iterator[tuple[int, str] | Rejecte
         yield first, "".join(buf)
 
 
-def _inherit(fields: dict[str, str], parent: dict[str, str] | None) -> None:
-    if not parent:
-        return
+def _aliases(entry: Entry, fields: dict[str, str]) -> list[str]:
+    """The entry's key and its biblatex `ids` aliases, lower-cased."""
+    return [entry.key.lower(), *(a.strip().lower() for a in fields.get("ids", "").split(",") if a.strip())]
+
+
+def _resolve_crossref(fields: dict[str, str], lookup: dict[str, dict[str, str]], depth: int = 0) -> bool:
+    """Fill the fields the entry lacks from its `crossref` parent (cascading, cycles cut); the parent's
+    title becomes the booktitle. False when the parent is not (yet) known."""
+    parent_key = fields.get("crossref", "").strip().lower()
+    if not parent_key or fields.get("\0resolved"):
+        return True
+    parent = lookup.get(parent_key)
+    if parent is None:
+        return False
+    fields["\0resolved"] = "1"  # marks the entry so a cycle stops here
+    if depth < 8 and parent.get("crossref") and not parent.get("\0resolved"):
+        _resolve_crossref(parent, lookup, depth + 1)
+    if "booktitle" not in fields and parent.get("title"):  # the parent's own title, not what it inherited
+        fields["booktitle"] = parent["title"]
     for key, value in parent.items():
         if key not in _NOT_INHERITED and key not in fields:
             fields[key] = value
-    if "booktitle" not in fields and parent.get("title"):
-        fields["booktitle"] = parent["title"]
+    return True
 
 
 def _getter(fields: dict[str, str]):
