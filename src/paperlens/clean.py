@@ -60,6 +60,13 @@ _UNICODE_ESCAPE = re.compile(r"\\unicode\{x([0-9a-fA-F]{2,6})\}")
 _HREF = re.compile(r"\\href\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
 _URL = re.compile(r"\\url\s*\{([^{}]*)\}")
 _FOOTNOTE = re.compile(r"\\footnote\s*\{([^{}]*)\}")
+# Escaped characters (as our BibTeX export writes them) stand in as private-use characters while the
+# passes run, so no pass reads them as markup; they come back as the characters at the end.
+_ESCAPED = re.compile(r"\\(?:[{}]|(textbraceleft|textbraceright|textbackslash|textasciitilde|textasciicircum)"
+                      r"(?![A-Za-z])(?:\{\})?)")
+_HELD = {"{": "\ue000", "}": "\ue001", "textbraceleft": "\ue000", "textbraceright": "\ue001",
+         "textbackslash": "\ue002", "textasciitilde": "\ue003", "textasciicircum": "\ue004"}
+_RELEASE = str.maketrans({"\ue000": "{", "\ue001": "}", "\ue002": "\\", "\ue003": "~", "\ue004": "^"})
 _HYPHEN = re.compile(r"\\hyphen(?![A-Za-z])\s*(?:\{\})?")
 _PAREN_MATH = re.compile(r"\\\((.+?)\\\)", re.S)
 _QUOTE = re.compile(r"\\(?:mkbibquote|enquote\*?|textquote)\s*\{([^{}]*)\}")
@@ -106,6 +113,10 @@ def _accent(match: re.Match[str]) -> str:
         if letter not in ("i", "j"):
             return match.group(0)
     return unicodedata.normalize("NFC", letter + _ACCENT_MARKS[mark])
+
+
+def _hold(match: re.Match[str]) -> str:
+    return _HELD[match.group(1) or match.group(0)[1]]
 
 
 def _braced_symbol(match: re.Match[str]) -> str:
@@ -204,6 +215,9 @@ def latex_to_text(raw: str, placeholder: str | None = None) -> str:
             return placeholder or name
         return name if len(name) > 1 else ""
 
+    held = False
+    if "\\{" in text or "\\}" in text or "\\text" in text:
+        text, held = _ESCAPED.sub(_hold, text), True
     if "\\" in text:
         text = _UNICODE_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
         if "circ" in text:
@@ -251,6 +265,8 @@ def latex_to_text(raw: str, placeholder: str | None = None) -> str:
     text = text.replace("{}", "")
     if "\\" in text:
         text = _STRAY_BACKSLASH.sub("", text)  # a stray backslash is markup, not content
+    if held:
+        text = text.translate(_RELEASE)
     return normalize_space(text)
 
 

@@ -370,7 +370,7 @@ class Store:
         old = _load(row["data"])
         provenance = json.loads(row["provenance"])
         merged = merge_papers(old, paper, provenance)
-        if merged.model_dump() == old.model_dump():
+        if merged.model_dump(exclude={"sources"}) == old.model_dump(exclude={"sources"}):  # only another copy
             self._add_keys(keys, old.id)
             return "unchanged", old.id
         if merged.id != old.id:

@@ -41,7 +41,6 @@ _ENTRY_START = re.compile(r"(?m)^[ \t]*@[A-Za-z]+[ \t]*[{(]")
 _ENTRY_LINE = re.compile(r"[ \t]*@")
 _YEAR = re.compile(r"(1[5-9]|20)\d{2}")
 _DATE = re.compile(r"^\s*((?:1[5-9]|20)\d{2})(?:-(\d{2})(?:-(\d{2}))?)?")
-_KEYWORD_SEP = re.compile(r"[,;]")
 _NON_ENTRY = {"string", "preamble", "comment"}
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
            "november", "december")
@@ -59,6 +58,9 @@ _ARXIV_TEXT = re.compile(
     r"corr\s*,?\s*(?:vol(?:ume)?\.?\s*)?abs/)\s*(" + _ARXIV_NEW + "|" + _ARXIV_OLD + ")", re.I)
 _ARXIV_BARE = re.compile(r"^\s*(?:arxiv:)?(" + _ARXIV_NEW + "|" + _ARXIV_OLD + r")(?:v\d+)?\s*$", re.I)
 _ID_UNESCAPE = re.compile(r"\\([_%&#$~])")
+_ID_COMMAND = re.compile(r"\\(textbraceleft|textbraceright|textbackslash)(?![A-Za-z])(?:\{\})?")
+_ID_HELD = {"textbraceleft": "\ue000", "textbraceright": "\ue001", "textbackslash": "\ue002"}
+_ID_RELEASE = str.maketrans({"\ue000": "{", "\ue001": "}", "\ue002": "\\"})
 # Fields a crossref child never takes from its parent: they identify the parent, not the child.
 _NOT_INHERITED = {"\0resolved", "title", "subtitle", "doi", "url", "eprint", "eprinttype", "eprintclass", "archiveprefix",
                   "primaryclass", "abstract", "keywords", "x-paperlens-id", "crossref", "xref", "ids", "note",
@@ -209,7 +211,7 @@ class BibtexSource(Source):
         doi = find_doi(fields)
         openreview = openreview_id_from(url) if "openreview.net" in url else None
         date, year = entry_date(fields)
-        keywords = [k.strip() for k in _KEYWORD_SEP.split(get("keywords")) if k.strip()]
+        keywords = split_keywords(fields.get("keywords", ""))
         kind = entry.entry_type.lower()
         extra: dict[str, Any] = {}
         if not fields.get("x-paperlens-id"):  # our own export: the key and type were made up by us
@@ -222,9 +224,11 @@ class BibtexSource(Source):
             id=identifier(fields.get("x-paperlens-id")), title=title, authors=authors, authors_truncated=truncated,
             date=date, year=year, venue=entry_venue(get, kind) or None,
             abstract_raw=_abstract(fields.get("abstract")), keywords=keywords,
-            code_url=url if CODE_HOSTS.match(url) else None,
+            code_url=url if CODE_HOSTS.match(url) else (identifier(fields.get("x-paperlens-code")) or None),
             doi=doi, arxiv_id=arxiv_id, openreview_id=openreview,
-            categories=[category] if category else [], extra=extra,
+            categories=([category] if category else []) + [
+                c for c in identifier(fields.get("x-paperlens-categories")).split(",") if c and category],
+            extra=extra,
         )
         return finish_paper(paper, ctx, self.name, line, source_id=entry.key)
 
@@ -308,10 +312,16 @@ def bib_text(value: str) -> str:
 
 
 def identifier(value: Any) -> str:
-    """A DOI, URL, id or category as written: braces and LaTeX escapes (\\_ \\%) dropped, no spaces."""
+    """A DOI, URL, id or category as written: braces and LaTeX escapes (\\_ \\%) dropped, no spaces;
+    \\textbraceleft{} and the like (our export's escapes) come back as the characters."""
     if not isinstance(value, str):
         return ""
-    value = _ID_UNESCAPE.sub(r"\1", value).replace("{", "").replace("}", "")
+    value = _ID_UNESCAPE.sub(r"\1", value)
+    if "\\text" in value:
+        value = _ID_COMMAND.sub(lambda m: _ID_HELD[m.group(1)], value)
+    value = value.replace("{", "").replace("}", "")
+    if "\ue000" in value or "\ue001" in value or "\ue002" in value:
+        value = value.translate(_ID_RELEASE)
     return "".join(value.split())
 
 
@@ -347,6 +357,25 @@ def find_arxiv_id(fields: dict[str, str]) -> str | None:
         if match:
             return normalize_arxiv_id(match.group(1))
     return None
+
+
+def split_keywords(value: str) -> list[str]:
+    """'a, b; c' -> [a, b, c]; a braced group is one keyword even with a comma or semicolon inside."""
+    if not value.strip():
+        return []
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(value):
+        if ch == "{" and (i == 0 or value[i - 1] != "\\"):
+            depth += 1
+        elif ch == "}" and (i == 0 or value[i - 1] != "\\"):
+            depth -= 1
+        elif ch in ",;" and depth <= 0:
+            parts.append(value[start:i])
+            start = i + 1
+    parts.append(value[start:])
+    # without LaTeX a keyword is kept as written (bib_text would also tidy the spaces before punctuation)
+    words = (bib_text(p) if "\\" in p else " ".join(p.replace("{", "").replace("}", "").split()) for p in parts)
+    return [k for k in words if k]
 
 
 def entry_date(fields: dict[str, str]) -> tuple[str | None, int | None]:
