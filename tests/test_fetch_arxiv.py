@@ -67,8 +67,9 @@ def test_fetch_command_ingests_the_results(arxiv_api, tmp_path):
     shown = CliRunner().invoke(main, ["--db", str(db), "show", "arxiv:2502.04567", "--json"])
     assert '"venue": "Proc. Example Workshop on Search (2025) 12-20"' in shown.output
     again = CliRunner().invoke(main, ["--db", str(db), "fetch", "arxiv", "retrieval", "--base-url", url])
-    # the same papers seen again in a second response: nothing new, each now cites both responses
-    assert "new: 0  merged: 4" in again.output and len(list((tmp_path / "fetched").glob("*.xml"))) == 2
+    # the same papers seen again in a second response: nothing new, each now cites both responses, and
+    # the papers themselves did not change (issue 13: a copy that adds nothing is "unchanged", not "merged")
+    assert "new: 0  merged: 0  unchanged: 4" in again.output and len(list((tmp_path / "fetched").glob("*.xml"))) == 2
     shown = CliRunner().invoke(main, ["--db", str(db), "show", "arxiv:2502.04567", "--json"])
     assert shown.output.count('"source": "arxiv-atom"') == 2
 

@@ -370,7 +370,9 @@ class Store:
         old = _load(row["data"])
         provenance = json.loads(row["provenance"])
         merged = merge_papers(old, paper, provenance)
-        if merged.model_dump(exclude={"sources"}) == old.model_dump(exclude={"sources"}):  # only another copy
+        if merged.model_dump(exclude={"sources"}) == old.model_dump(exclude={"sources"}):
+            if merged.sources != old.sources:  # another copy adds nothing: it is cited, the paper is unchanged
+                self.conn.execute("UPDATE papers SET data = ? WHERE rowid = ?", (_data_json(merged), row["rowid"]))
             self._add_keys(keys, old.id)
             return "unchanged", old.id
         if merged.id != old.id:
