@@ -1,7 +1,7 @@
 """BibTeX and biblatex (`bibtex`), parsed with bibtexparser 2.
 
 The file is read as a stream and cut into chunks of about 1 MiB at entry starts (`@` at the start of a
-line); each chunk is parsed with bibtexparser and its line numbers are shifted back to the file's, so
+line, outside any braces); each chunk is parsed with bibtexparser and its line numbers are shifted back to the file's, so
 memory stays bounded whatever the file's size. One entry longer than PAPERLENS_MAX_BIB_ENTRY_BYTES
 (16 MiB by default) is rejected with its line and skipped. `@string` macros (and the month macros
 jan..dec) apply to every later entry, `#` concatenations are joined, `crossref` is resolved
@@ -240,14 +240,18 @@ def _chunks(handle, path: str, limit: int) -> Iterator[tuple[int, str] | Rejecte
     size, first, number = 0, 1, 0  # chars in buf, line number of buf[0], lines finished so far
     entry_line, entry_index, entry_size = 1, 0, 0  # the current entry: its line, its index in buf, its size
     skipping, at_line_start = False, True
+    depth = 0  # braces open at this point: an '@' inside a value (an abstract's '@user') starts nothing
     while piece := handle.readline(limit + 1):  # a line longer than the limit comes in pieces
         line_no = number + 1
-        starts_entry = at_line_start and _ENTRY_LINE.match(piece) is not None
+        starts_entry = at_line_start and (depth <= 0 or skipping) and _ENTRY_LINE.match(piece) is not None
         at_line_start = piece.endswith("\n")
         if at_line_start:
             number += 1
+        if "{" in piece or "}" in piece:
+            depth += (piece.count("{") - piece.count("\\{")) - (piece.count("}") - piece.count("\\}"))
         if starts_entry:
             skipping = False
+            depth = (piece.count("{") - piece.count("\\{")) - (piece.count("}") - piece.count("\\}"))
             if size >= _CHUNK_CHARS:
                 yield first, "".join(buf)
                 buf, size = [], 0
