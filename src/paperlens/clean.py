@@ -68,7 +68,7 @@ _HELD = {"{": "\ue000", "}": "\ue001", "textbraceleft": "\ue000", "textbracerigh
          "textbackslash": "\ue002", "textasciitilde": "\ue003", "textasciicircum": "\ue004"}
 _RELEASE = str.maketrans({"\ue000": "{", "\ue001": "}", "\ue002": "\\", "\ue003": "~", "\ue004": "^"})
 _HYPHEN = re.compile(r"\\hyphen(?![A-Za-z])\s*(?:\{\})?")
-_PAREN_MATH = re.compile(r"\\\((.+?)\\\)", re.S)
+_PAREN_MATH = re.compile(r"\\\((.{1,300}?)\\\)", re.S)  # bounded: unclosed \( cannot go quadratic
 _QUOTE = re.compile(r"\\(?:mkbibquote|enquote\*?|textquote)\s*\{([^{}]*)\}")
 _DROP = re.compile(r"\\(?:{})\*?\s*(?:\[[^\]]*\])?\s*\{{[^{{}}]*\}}".format("|".join(_DROP_COMMANDS)))
 _STYLE = re.compile(r"\\(?:{})\*?\s*\{{([^{{}}]*)\}}".format("|".join(sorted(_STYLE_COMMANDS, key=len, reverse=True))))
@@ -183,10 +183,13 @@ def _library_span(text: str, start: int, limit: int = 400) -> int:
 
 def _library_commands(text: str) -> str:
     """Commands with arguments that only the library knows (\\frac, \\sqrt, \\mathbb): converted by it."""
-    out, pos = [], 0
+    out, pos, tries = [], 0, 0
     for match in _ARG_COMMAND.finditer(text):
         if match.start() < pos or match.group(1) not in _LIBRARY_MACROS or match.group(1) in _SYMBOLS:
             continue
+        tries += 1
+        if tries > 32:  # a hostile text of thousands of commands: the rest is left to the passes
+            break
         end = _library_span(text, match.start())
         if end < 0:
             continue
