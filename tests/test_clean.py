@@ -58,3 +58,13 @@ def test_biblatex_markup_does_not_leak():
         "methodology-independent, “Intentionalität”"
     assert latex_to_text(r"radix-2\({}^{\mbox{k}}\) and the 5\({}^{\mbox{th}}\)") == "radix-2ᵏ and the 5ᵗʰ"
     assert latex_to_text(r"{\relax Ch}ebyshev and {\noopsort{a}}Zeta") == "Chebyshev and Zeta"
+
+
+def test_hostile_latex_sends_little_to_the_library_converter(monkeypatch):
+    import paperlens.clean as clean
+
+    calls = []
+    real = clean._converter.latex_to_text
+    monkeypatch.setattr(clean._converter, "latex_to_text", lambda s: calls.append(s) or real(s))
+    text = latex_to_text("\\frac{a}{b} " * 5000)
+    assert len(calls) <= 32 and text.startswith("a/b a/b")
