@@ -32,3 +32,39 @@ def test_ids_and_categories():
     assert normalize_category("CL") == "cs.CL" and normalize_category("ML") == "stat.ML"
     assert normalize_category("hep-ph") == "hep-ph"
     assert detect_language("近年来,大语言模型展现出了优秀能力") == "zh"
+
+
+def test_latex_letters_and_accents_as_bibtex_writes_them():
+    # issue 13: these lost their letter ("Troels F. Rnnow", "ukasz Kaiser")
+    assert latex_to_text(r"Troels F. R{\o}nnow") == "Troels F. Rønnow"
+    assert latex_to_text(r"{\L}ukasz Kaiser") == "Łukasz Kaiser"
+    assert latex_to_text(r"{\aa}ngstr{\"o}m, Stra{\ss}e, Pol{\'{\i}}tica") == "ångström, Straße, Política"
+    assert latex_to_text(r"\k{a} \r{a} {\H o} {\v C}ech {\c c}") == "ą å ő Čech ç"
+
+
+def test_inline_math_stays_readable():
+    assert latex_to_text(r"$\nabla$-Reasoner") == "∇-Reasoner"
+    assert latex_to_text(r"MAS$^2$ and $x^{-1}$") == "MAS² and x⁻¹"
+    assert latex_to_text(r"$x_i$, $x_{ij}$ and $W_Q$") == "xᵢ, xᵢⱼ and W_Q"
+    assert latex_to_text(r"gains of 11-77\%") == "gains of 11-77%"
+    assert latex_to_text(r"\textbf{11^{\circ}} and $90^\circ$") == "11° and 90°"
+    assert latex_to_text(r"see \href{https://x.org/a}{\textbf{our site}}") == "see our site (https://x.org/a)"
+    assert latex_to_text(r"$\frac{a}{b}$ in $\mathbb{R}^n$") == "a/b in Rⁿ"
+
+
+def test_biblatex_markup_does_not_leak():
+    assert latex_to_text(r"\mkbibquote{Attention} is all\hyphen{}you need") == "“Attention” is all-you need"
+    assert latex_to_text(r"methodology\hyphen independent, \mkbibquote{Intentionalit\"at}") == \
+        "methodology-independent, “Intentionalität”"
+    assert latex_to_text(r"radix-2\({}^{\mbox{k}}\) and the 5\({}^{\mbox{th}}\)") == "radix-2ᵏ and the 5ᵗʰ"
+    assert latex_to_text(r"{\relax Ch}ebyshev and {\noopsort{a}}Zeta") == "Chebyshev and Zeta"
+
+
+def test_hostile_latex_sends_little_to_the_library_converter(monkeypatch):
+    import paperlens.clean as clean
+
+    calls = []
+    real = clean._converter.latex_to_text
+    monkeypatch.setattr(clean._converter, "latex_to_text", lambda s: calls.append(s) or real(s))
+    text = latex_to_text("\\frac{a}{b} " * 5000)
+    assert len(calls) <= 32 and text.startswith("a/b a/b")

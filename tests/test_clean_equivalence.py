@@ -57,7 +57,7 @@ def test_fast_paths_match_reference_on_real_text():
             assert normalize_space(line) == reference_normalize_space(line)
             assert normalize_key(line) == reference_normalize_key(line)
             assert detect_language(line) == reference_language(line)
-    assert latex_to_text("a {b} \\textbf{c} $x^{2}$ ~d") == "a b c x^2 d"
+    assert latex_to_text("a {b} \\textbf{c} $x^{2}$ ~d") == "a b c x² d"  # math superscripts as Unicode (issue 13)
 
 
 def reference_slugify(text: str) -> str:

@@ -67,8 +67,9 @@ def test_fetch_command_ingests_the_results(arxiv_api, tmp_path):
     shown = CliRunner().invoke(main, ["--db", str(db), "show", "arxiv:2502.04567", "--json"])
     assert '"venue": "Proc. Example Workshop on Search (2025) 12-20"' in shown.output
     again = CliRunner().invoke(main, ["--db", str(db), "fetch", "arxiv", "retrieval", "--base-url", url])
-    # the same papers seen again in a second response: nothing new, each now cites both responses
-    assert "new: 0  merged: 4" in again.output and len(list((tmp_path / "fetched").glob("*.xml"))) == 2
+    # the same papers seen again in a second response: nothing new, each now cites both responses, and
+    # the papers themselves did not change (issue 13: a copy that adds nothing is "unchanged", not "merged")
+    assert "new: 0  merged: 0  unchanged: 4" in again.output and len(list((tmp_path / "fetched").glob("*.xml"))) == 2
     shown = CliRunner().invoke(main, ["--db", str(db), "show", "arxiv:2502.04567", "--json"])
     assert shown.output.count('"source": "arxiv-atom"') == 2
 
@@ -142,7 +143,8 @@ def test_fetch_new_reads_the_listing_feed(arxiv_listing, tmp_path):
     assert missing.exit_code != 0
     again = CliRunner().invoke(main, ["--db", str(db), "fetch", "arxiv", "--category", "cs.CL", "--new", "--replaced",
                                       "--feed-url", url])
-    assert again.exit_code == 0 and "new: 1  merged: 2" in again.output
+    # the two papers already stored come again in a new saved file: cited, otherwise unchanged
+    assert again.exit_code == 0 and "new: 1  merged: 0  unchanged: 2" in again.output
 
 
 def test_fetch_new_without_announcements_or_category(arxiv_listing, tmp_path):

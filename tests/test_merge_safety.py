@@ -81,7 +81,9 @@ def test_same_abstract_with_different_arxiv_ids_stays_two_papers(tmp_path, store
     assert "different arXiv ids" in notes["kept_apart"][0]["rule"]
     # a new version of the same arXiv paper still merges
     v2 = write(tmp_path / "v2.jsonl", arxiv_line("2401.00001v2", "Graph Representations at Scale"))
-    assert ingest_paths(store, [v2], fmt="arxiv-jsonl").merged == 1 and store.count() == 2
+    # (it adds nothing but its source, so it is reported unchanged: see test_bibtex_roundtrip)
+    report = ingest_paths(store, [v2], fmt="arxiv-jsonl")
+    assert report.new == 0 and report.merged + report.unchanged == 1 and store.count() == 2
 
 
 def test_two_versions_with_different_dois_stay_two_papers_and_keep_both_dois(tmp_path, store):
@@ -267,11 +269,11 @@ def test_migration_re_derives_the_id_of_a_lone_empty_hash_paper(tmp_path):
 
 def test_a_title_only_merge_of_an_older_version_is_split_when_its_file_is_read_twice(tmp_path):
     bib = write(tmp_path / "kullback.bib", """\
-@book{book, title = {Information Theory and Statistics}, author = {Kullback, Solomon}, year = {1957}, doi = {10.1/book}}
+@book{book, title = {Information Theory and Statistics}, author = {Kullback, Solomon}, year = {1957}, doi = {10.1000/book}}
 @article{article, title = {Information Theory and Statistics}, author = {Kullback, Solomon}, year = {1966}}
 """)
-    merged = Paper(id="doi:10.1/book", title="Information Theory and Statistics", authors=["Solomon Kullback"],
-                   year=1957, doi="10.1/book", sources=refs(bib, (1, "book"), (2, "article")))
+    merged = Paper(id="doi:10.1000/book", title="Information Theory and Statistics", authors=["Solomon Kullback"],
+                   year=1957, doi="10.1000/book", sources=refs(bib, (1, "book"), (2, "article")))
     db = tmp_path / "old.db"
     old_database(db, [merged])
     run(db, "ingest", str(bib))  # the article no longer belongs: flagged, stored on its own
@@ -280,7 +282,7 @@ def test_a_title_only_merge_of_an_older_version_is_split_when_its_file_is_read_t
     run(db, "ingest", str(bib))  # now the book was read again too: the wrong merge is gone
     assert store.suspect_count() == 0 and store.count() == 2
     years = sorted((p.year, p.id) for p in store.iter_papers())
-    assert years[0] == (1957, "doi:10.1/book") and years[1][0] == 1966
+    assert years[0] == (1957, "doi:10.1000/book") and years[1][0] == 1966
     # the enrichment made for the merged paper's text went to a paper with that same text
     assert store.conn.execute("SELECT count(*) FROM enrichments").fetchone()[0] == 1
     assert store.conn.execute("SELECT count(*) FROM enrichments e JOIN papers p ON p.id = e.paper_id "
@@ -344,6 +346,19 @@ def test_realworld_bibtex_files_give_zero_wrong_merges(tmp_path):
     ids = [p.id for p in store.iter_papers()]
     assert EMPTY_HASH_ID not in ids and len(ids) == len(set(ids))
     # every merge is explained: the record it took in, the keys that matched, the rule
+    # (a record that adds nothing but its source is reported unchanged, and explained all the same)
     explained = sum(len(store.merge_notes(pid).get("merges", [])) for pid in ids)
-    assert explained == report.merged
+    assert explained == report.merged + report.unchanged
     assert sum(len(p.sources) for p in store.iter_papers()) == len(records)
+
+
+def test_an_author_less_volume_merges_only_on_its_whole_title_year_and_venue(tmp_path):
+    bib = write(tmp_path / "a.bib", "@proceedings{p1, title = {Proceedings of the Example Workshop on Graphs}, year = {2019}}\n")
+    same = write(tmp_path / "b.bib", "@proceedings{p2, title = {Proceedings of the Example Workshop on Graphs}, year = {2019}}\n")
+    other = write(tmp_path / "c.bib", "@proceedings{p3, title = {Proceedings of the Example Workshop on Graphs}, "
+                                      "year = {2019}, booktitle = {Another Series}}\n")
+    store = Store(tmp_path / "v.db")
+    assert ingest_paths(store, [bib]).new == 1
+    report = ingest_paths(store, [same])
+    assert report.new == 0 and store.count() == 1
+    assert ingest_paths(store, [other]).new == 1 and store.count() == 2  # another venue: kept apart

@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from paperlens.models import SUMMARY_FIELDS
 from paperlens.sources import detect_format, read_records
 from paperlens.sources.base import Rejected
 from paperlens.sources.seeds import split_title_authors
@@ -87,8 +88,16 @@ def test_digest_fields():
     assert "\n" not in first.abstract
     assert first.abstract.startswith("Large language models (LLMs) have achieved remarkable success")
     assert first.abstract.endswith("from 26.0% to 28.0%.")
-    nabla = next(p for p in got if "Reasoner" in p.summary["zh"].method and "abla" in p.summary["zh"].method)
-    assert "$\\nabla$-Reasoner" in nabla.summary["zh"].method
+    # '$\\nabla$' broken over two lines upstream is glued back, then cleaned like the abstract (issue 13:
+    # it used to keep the LaTeX)
+    assert any("∇-Reasoner" in p.summary["zh"].method for p in got)
+    assert any("MAS²" in (p.tldr or "") + "".join(getattr(p.summary["zh"], f) for f in SUMMARY_FIELDS) for p in got)
+
+
+def test_digest_tldr_and_fields_are_cleaned_like_abstracts():
+    for p in papers("002"):
+        for text in [p.tldr or "", *(getattr(p.summary["zh"], f) or "" for f in SUMMARY_FIELDS)]:
+            assert not re.search(r"\\[A-Za-z%]|\$|\^\{", text), text
 
 
 def test_abstract_list_has_no_latex_and_finds_code():

@@ -1,57 +1,101 @@
-"""Text cleaning shared by every source: LaTeX to readable text, code links, language, keys."""
+"""Text cleaning shared by every source: LaTeX to readable text, code links, language, keys.
+
+LaTeX to Unicode uses pylatexenc's tables (its macro -> character and accent tables, about 800 symbols)
+applied by a few regex passes, which are cheap; pylatexenc's own converter (LatexNodes2Text, about 10 ms
+an abstract, too slow for every abstract at ingest) only converts the rare command with arguments that
+the passes do not know (\\frac{a}{b}, \\sqrt{x}, \\mathbb{R}).
+"""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import unicodedata
+
+from pylatexenc.latex2text import LatexNodes2Text, get_default_latex_context_db
+from pylatexenc.latex2text._defaultspecs import unicode_accents_list
 
 # Text-styling commands whose argument is kept as it is.
 _STYLE_COMMANDS = (
     "textbf", "textit", "emph", "texttt", "textsc", "tsc", "textrm", "textsf", "textnormal", "underline",
     "textup", "textmd", "mbox", "text", "mathrm", "mathbf", "mathit", "mathsf", "mathtt", "mathbb",
     "mathcal", "boldsymbol", "bm", "operatorname", "textcolor", "uppercase", "lowercase", "textsl",
-    "textsuperscript", "ensuremath",
+    "textsuperscript", "ensuremath", "enquote", "NoCaseChange", "nocase", "MakeUppercase", "MakeLowercase",
 )
 # Commands dropped with their argument: references that make no sense outside the paper.
-_DROP_COMMANDS = ("cite", "citep", "citet", "ref", "eqref", "label", "vspace", "hspace")
+_DROP_COMMANDS = ("cite", "citep", "citet", "ref", "eqref", "label", "vspace", "hspace", "noopsort")
 # Macros authors define for their method's name; rendered as the code repository's name when known.
 PLACEHOLDER_MACROS = ("name", "ours", "method", "model", "sys", "system", "algname", "tool", "ourmethod")
 
-_SYMBOLS = {
-    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε", "zeta": "ζ",
-    "eta": "η", "theta": "θ", "lambda": "λ", "mu": "μ", "nu": "ν", "xi": "ξ", "pi": "π", "rho": "ρ",
-    "sigma": "σ", "tau": "τ", "phi": "φ", "varphi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω",
-    "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ", "Lambda": "Λ", "Pi": "Π", "Sigma": "Σ", "Phi": "Φ",
-    "Omega": "Ω", "times": "×", "cdot": "·", "le": "≤", "leq": "≤", "ge": "≥", "geq": "≥", "neq": "≠",
-    "approx": "≈", "sim": "~", "infty": "∞", "to": "→", "rightarrow": "→", "leftarrow": "←",
-    "Rightarrow": "⇒", "pm": "±", "in": "∈", "sum": "Σ", "prod": "Π", "sqrt": "√", "ell": "ℓ",
-    "partial": "∂", "nabla": "∇", "forall": "∀", "exists": "∃", "cap": "∩", "cup": "∪", "log": "log",
-    "exp": "exp", "max": "max", "min": "min", "ldots": "…", "dots": "…", "cdots": "…", "%": "%",
-    "&": "&", "_": "_", "#": "#", "$": "$", "{": "{", "}": "}", "textendash": "–", "textemdash": "—",
-    "quad": " ", "qquad": " ", ",": " ", ";": " ", "!": "", " ": " ", "LaTeX": "LaTeX", "TeX": "TeX",
+
+def _library_symbols() -> dict[str, str]:
+    """pylatexenc's macros that stand for a fixed text (\\nabla -> ∇, \\o -> ø, \\ss -> ß)."""
+    db = get_default_latex_context_db()
+    symbols: dict[str, str] = {}
+    for category in ("latex-base", "advanced-symbols", "latex-approximations"):
+        for name, spec in db.d.get(category, {}).get("macros", {}).items():
+            repl = spec.simplify_repl
+            if isinstance(repl, str) and "%" not in repl:
+                symbols.setdefault(name, repl)
+    return symbols
+
+
+# Where our readable form differs from the library's (plain ε, Σ, a single space, names kept) or the
+# library has no text at all (biblatex's \hyphen, \relax).
+_OVERRIDES = {
+    "epsilon": "ε", "phi": "φ", "sim": "~", "sum": "Σ", "prod": "Π", "sqrt": "√", "cdots": "…", "%": "%",
+    "quad": " ", "qquad": " ", "LaTeX": "LaTeX", "TeX": "TeX", "hyphen": "-", "relax": "", "protect": "",
+    "xspace": "", "unskip": "", "ignorespaces": "", "nobreakspace": " ", "textquotesingle": "'",
 }
+_SYMBOLS = {**_library_symbols(), **_OVERRIDES}
+_ACCENT_MARKS = {name: mark for name, mark in unicode_accents_list if len(name) == 1}
+# Macros the library's converter knows that the passes below do not (they take arguments).
+_LIBRARY_MACROS = {name for cat in get_default_latex_context_db().d.values() for name in cat.get("macros", {})}
+_LIBRARY_MACROS -= {*_STYLE_COMMANDS, *_DROP_COMMANDS, *PLACEHOLDER_MACROS, "href", "url", "footnote", "unicode"}
+_converter = LatexNodes2Text(math_mode="text", strict_latex_spaces=False)
+logging.getLogger("pylatexenc").setLevel(logging.ERROR)  # tolerant parsing logs each oddity
 
 _UNICODE_ESCAPE = re.compile(r"\\unicode\{x([0-9a-fA-F]{2,6})\}")
 _HREF = re.compile(r"\\href\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
 _URL = re.compile(r"\\url\s*\{([^{}]*)\}")
 _FOOTNOTE = re.compile(r"\\footnote\s*\{([^{}]*)\}")
+# Escaped characters (as our BibTeX export writes them) stand in as private-use characters while the
+# passes run, so no pass reads them as markup; they come back as the characters at the end.
+_ESCAPED = re.compile(r"\\(?:[{}]|(textbraceleft|textbraceright|textbackslash|textasciitilde|textasciicircum)"
+                      r"(?![A-Za-z])(?:\{\})?)")
+_HELD = {"{": "\ue000", "}": "\ue001", "textbraceleft": "\ue000", "textbraceright": "\ue001",
+         "textbackslash": "\ue002", "textasciitilde": "\ue003", "textasciicircum": "\ue004"}
+_RELEASE = str.maketrans({"\ue000": "{", "\ue001": "}", "\ue002": "\\", "\ue003": "~", "\ue004": "^"})
+_HYPHEN = re.compile(r"\\hyphen(?![A-Za-z])\s*(?:\{\})?")
+_PAREN_MATH = re.compile(r"\\\((.{1,300}?)\\\)", re.S)  # bounded: unclosed \( cannot go quadratic
+_QUOTE = re.compile(r"\\(?:mkbibquote|enquote\*?|textquote)\s*\{([^{}]*)\}")
 _DROP = re.compile(r"\\(?:{})\*?\s*(?:\[[^\]]*\])?\s*\{{[^{{}}]*\}}".format("|".join(_DROP_COMMANDS)))
 _STYLE = re.compile(r"\\(?:{})\*?\s*\{{([^{{}}]*)\}}".format("|".join(sorted(_STYLE_COMMANDS, key=len, reverse=True))))
-# \"u, \"{u} and the BibTeX form {\"u}: the closing brace is eaten only when an opening one was.
-# Letter accents (\u, \v, \H, \c) need braces, so a macro such as \url is never read as one.
-_ACCENT = re.compile(r"""(\{)?\\(?:(['`^"~=.])(?:\{([A-Za-z])\}|([A-Za-z]))|([uvHc])\{([A-Za-z])\})(?(1)\})""")
-_ACCENT_MARKS = {"'": "\u0301", "`": "\u0300", "^": "\u0302", '"': "\u0308", "~": "\u0303", "=": "\u0304",
-                 ".": "\u0307", "u": "\u0306", "v": "\u030c", "H": "\u030b", "c": "\u0327"}
+# \"u, \"{u}, \'{\i} and the BibTeX forms {\"u}, {\H o}, {\v C}: the closing brace is eaten only when an
+# opening one was. Letter accents (\k, \r, \v, \H, \c, ...) need braces or a lone letter after a space,
+# so a macro such as \url or \rho is never read as one.
+_ACCENT = re.compile(
+    r"""(\{)?\\(?:(['`^"~=.])(?:\{(\\?[A-Za-z])\}|(\\?[A-Za-z]))"""
+    r"""|([cHkbdruv])(?:\{(\\?[A-Za-z])\}|\s+([A-Za-z])(?![A-Za-z])))(?(1)\})""")
+_BRACED_SYMBOL = re.compile(r"\{\\([A-Za-z]+)\s*\}")  # BibTeX's {\o}, {\ss}, {\L}
 _TILDE_ACCENT = re.compile(r"\\(?:tilde|hat|bar|vec|widetilde|widehat|overline)\s*\{([^{}]*)\}")
+_DEGREE = re.compile(r"\^\s*(?:\{\s*\\circ\s*\}|\\circ(?![A-Za-z]))")
 _SUPERSUB = re.compile(r"([\^_])\{([^{}]*)\}")
+_MATH_SUPERSUB = re.compile(r"([\^_])(?:\{([^{}]*)\}|([A-Za-z0-9+\-=()]))")
 _COMMAND = re.compile(r"\\([A-Za-z]+|[%&_#${},;! ])")
+_BARE_PERCENT = re.compile(r"(?<!\\)%")
+_ARG_COMMAND = re.compile(r"\\([A-Za-z]+)\*?\s*\{")
 # A pattern that starts with a lookbehind is tried at every position (slow on long abstracts); these
 # start with a literal and give the same matches (tests/test_clean_equivalence.py checks both).
 # An escaped \$ is matched and kept, so it never opens math.
 _INLINE_MATH = re.compile(r"\\\$|\$\$?(.+?)(?<!\\)\$\$?", re.S)
-_ACCENT_START = re.compile(r"""\\(?:['`^"~=.]|[uvHc]\{)""")
+_ACCENT_START = re.compile(r"""\\(?:['`^"~=.]|[cHkbdruv][\s{])""")
 _STRAY_BACKSLASH = re.compile(r"\\(?![A-Za-z])")
+
+_SUPERSCRIPTS = dict(zip("0123456789+-=()abcdefghijklmnoprstuvwxyzT",
+                         "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᵀ", strict=True))
+_SUBSCRIPTS = dict(zip("0123456789+-=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ", strict=True))
 
 CODE_HOSTS = re.compile(
     r"https?://(?:www\.)?(?:github\.com|gitlab\.com|huggingface\.co|bitbucket\.org|codeberg\.org|"
@@ -63,8 +107,21 @@ _ANY_URL = re.compile(r"https?://[^\s{}<>\"'\\]+", re.I)
 
 def _accent(match: re.Match[str]) -> str:
     mark = match.group(2) or match.group(5)
-    letter = match.group(3) or match.group(4) or match.group(6)
+    letter = match.group(3) or match.group(4) or match.group(6) or match.group(7)
+    if letter.startswith("\\"):  # \'{\i}: the dotless i takes the accent as an i
+        letter = letter[1:]
+        if letter not in ("i", "j"):
+            return match.group(0)
     return unicodedata.normalize("NFC", letter + _ACCENT_MARKS[mark])
+
+
+def _hold(match: re.Match[str]) -> str:
+    return _HELD[match.group(1) or match.group(0)[1]]
+
+
+def _braced_symbol(match: re.Match[str]) -> str:
+    name = match.group(1)
+    return _SYMBOLS[name] if name in _SYMBOLS and name not in PLACEHOLDER_MACROS else match.group(0)
 
 
 def _apply_until_stable(pattern: re.Pattern[str], repl, text: str, limit: int = 12) -> str:
@@ -84,24 +141,74 @@ def _link_text(match: re.Match[str]) -> str:
     return f"{text} ({url})"
 
 
+def _script(marker: str, body: str) -> str:
+    """x^{2} -> x², x_i -> xᵢ where Unicode has every character, else x^(ab) / x_b as plain text."""
+    table = _SUPERSCRIPTS if marker == "^" else _SUBSCRIPTS
+    if body and all(ch in table for ch in body):
+        return "".join(table[ch] for ch in body)
+    return marker + (body if len(body) == 1 else f"({body})")
+
+
+def _braced_script(match: re.Match[str]) -> str:
+    body = match.group(2)
+    return match.group(1) + (body if len(body) == 1 else f"({body})")
+
+
+def _math_script(match: re.Match[str]) -> str:
+    body = match.group(2) if match.group(2) is not None else match.group(3)
+    return _script(match.group(1), body.strip())
+
+
+def _library_span(text: str, start: int, limit: int = 400) -> int:
+    """End of a command's braced arguments from start (the backslash), or -1 past the limit/unbalanced."""
+    depth, i, end = 0, text.index("{", start), -1
+    while i < len(text) and i - start < limit:
+        ch = text[i]
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                end = i + 1
+                j = end
+                while j < len(text) and text[j] == " ":
+                    j += 1
+                if j < len(text) and text[j] == "{":  # a further argument: \frac{a}{b}
+                    i = j
+                    continue
+                return end
+        i += 1
+    return end
+
+
+def _library_commands(text: str) -> str:
+    """Commands with arguments that only the library knows (\\frac, \\sqrt, \\mathbb): converted by it."""
+    out, pos, tries = [], 0, 0
+    for match in _ARG_COMMAND.finditer(text):
+        if match.start() < pos or match.group(1) not in _LIBRARY_MACROS or match.group(1) in _SYMBOLS:
+            continue
+        tries += 1
+        if tries > 32:  # a hostile text of thousands of commands: the rest is left to the passes
+            break
+        end = _library_span(text, match.start())
+        if end < 0:
+            continue
+        span = _BARE_PERCENT.sub(r"\\%", text[match.start():end])  # an unescaped % would start a comment
+        try:
+            converted = _converter.latex_to_text(span)
+        except Exception:  # the library's handlers fail on some odd arguments: leave those to the passes
+            continue
+        out += [text[pos:match.start()], converted]
+        pos = end
+    return "".join(out) + text[pos:] if out else text
+
+
 def latex_to_text(raw: str, placeholder: str | None = None) -> str:
     """LaTeX markup in an abstract to clean readable text; math keeps its symbols."""
     if "\\" not in raw and "$" not in raw and "~" not in raw and "``" not in raw:
         return normalize_space(raw)
     # Each pass needs a character it could act on; checking first skips most passes on most texts.
     text = raw.replace("\\\\", " ")  # LaTeX line break
-    if "\\" in text:
-        text = _UNICODE_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
-        text = _HREF.sub(_link_text, text)
-        text = _URL.sub(lambda m: m.group(1).strip(), text)
-        text = _apply_until_stable(_FOOTNOTE, lambda m: f" ({m.group(1).strip()})", text)
-        text = _DROP.sub("", text)
-        text = _apply_until_stable(_STYLE, lambda m: m.group(1), text)
-        text = _apply_until_stable(_TILDE_ACCENT, lambda m: m.group(1), text)
-        if _ACCENT_START.search(text):
-            text = _ACCENT.sub(_accent, text)
-    if "^{" in text or "_{" in text:
-        text = _SUPERSUB.sub(lambda m: m.group(1) + (m.group(2) if len(m.group(2)) == 1 else f"({m.group(2)})"), text)
 
     def command(match: re.Match[str]) -> str:
         name = match.group(1)
@@ -111,8 +218,46 @@ def latex_to_text(raw: str, placeholder: str | None = None) -> str:
             return placeholder or name
         return name if len(name) > 1 else ""
 
+    held = False
+    if "\\{" in text or "\\}" in text or "\\text" in text:
+        text, held = _ESCAPED.sub(_hold, text), True
+    if "\\" in text:
+        text = _UNICODE_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+        if "circ" in text:
+            text = _DEGREE.sub("°", text)
+        text = _DROP.sub("", text)
+        text = _apply_until_stable(_STYLE, _first_group, text)
+        text = _HREF.sub(_link_text, text)
+        text = _URL.sub(lambda m: m.group(1).strip(), text)
+        text = _apply_until_stable(_FOOTNOTE, lambda m: f" ({m.group(1).strip()})", text)
+        text = _apply_until_stable(_TILDE_ACCENT, _first_group, text)
+        if _ACCENT_START.search(text):
+            text = _ACCENT.sub(_accent, text)
+        if "{\\" in text:
+            text = _BRACED_SYMBOL.sub(_braced_symbol, text)
+        if "hyphen" in text:  # biblatex's \hyphen eats the space after it, as every word macro does
+            text = _HYPHEN.sub("-", text)
+        if "quote" in text:
+            text = _apply_until_stable(_QUOTE, lambda m: f"\u201c{m.group(1).strip()}\u201d", text)
+        if "\\(" in text:  # \( x \) is inline math as $x$ is
+            text = _PAREN_MATH.sub(r"$\1$", text)
+        if "{" in text:
+            text = _library_commands(text)
+
     if "$" in text:
-        text = unwrap_inline_math(text)
+        def math(match: re.Match[str]) -> str:
+            body = match.group(1)
+            if body is None:
+                return match.group(0)
+            if "\\" in body:
+                body = _COMMAND.sub(command, body)
+            if "^" in body or "_" in body:
+                body = _MATH_SUPERSUB.sub(_math_script, body)
+            return body
+
+        text = _INLINE_MATH.sub(math, text)
+    if "^{" in text or "_{" in text:
+        text = _SUPERSUB.sub(_braced_script, text)
     if "\\" in text:
         text = _COMMAND.sub(command, text)
     text = text.replace("~", " ").replace("``", "\u201c").replace("''", "\u201d").replace("---", "—")
@@ -123,6 +268,8 @@ def latex_to_text(raw: str, placeholder: str | None = None) -> str:
     text = text.replace("{}", "")
     if "\\" in text:
         text = _STRAY_BACKSLASH.sub("", text)  # a stray backslash is markup, not content
+    if held:
+        text = text.translate(_RELEASE)
     return normalize_space(text)
 
 

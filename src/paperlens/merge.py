@@ -185,6 +185,10 @@ def decide(old: Paper, new: Paper, matched: list[str], *, same_record: bool = Tr
             # a record too thin for a title key ("Deep Blue", 1997) can have no abstract: the whole
             # normalised title, the year and the venue must agree
             return Decision(True, "same short title, year and venue", labels)
+        if (not old.abstract and not new.abstract and normalize_key(old.title) == normalize_key(new.title)
+                and normalize_key(old.venue or "") == normalize_key(new.venue or "")):
+            # the same holds for a longer title with nothing else to compare (a proceedings volume)
+            return Decision(True, "same whole title, year and venue, no authors or abstract", labels)
     if not old.authors or not new.authors:
         return Decision(False, "same title, but no authors to compare and no abstract match", labels)
     if not surnames(old.authors) & surnames(new.authors):

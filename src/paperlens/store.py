@@ -500,15 +500,16 @@ class Store:
             holder = self.conn.execute("SELECT paper_id FROM paper_keys WHERE key = ?", (merged.id,)).fetchone()
             if holder is not None and holder[0] != old.id:  # that id is another paper's: keep this one's
                 merged.id = old.id
-        if merged.model_dump() == old.model_dump():
+        if merged.model_dump(exclude={"sources"}) == old.model_dump(exclude={"sources"}):
+            if merged.sources != old.sources:  # another copy adds nothing: it is cited, the paper is unchanged
+                _explain_merge(provenance, paper, decision)
+                self.conn.execute("UPDATE papers SET data = ?, provenance = ? WHERE rowid = ?",
+                                  (_data_json(merged), _provenance_json(provenance), row["rowid"]))
             self._add_keys(keys, old.id)
             return "unchanged", old.id
         if merged.id != old.id:
             self._rekey(old.id, merged.id)
-        explained = provenance.get("merges")
-        explained = list(explained) if isinstance(explained, list) else []
-        explained.append({"from": source_label(paper), "matched": list(decision.matched), "rule": decision.rule})
-        provenance["merges"] = explained
+        _explain_merge(provenance, paper, decision)
         self._write(row["rowid"], merged, provenance, now, old=old)
         # keys an other paper holds stay its own (INSERT OR IGNORE)
         self._add_keys(keys + record_keys(merged) + [old.id], merged.id)
@@ -1166,6 +1167,14 @@ def _row(paper: Paper, provenance: dict[str, str]) -> tuple:
 
 
 _json_string = json.encoder.encode_basestring  # str -> JSON string literal, non-ASCII kept
+
+
+def _explain_merge(provenance: dict[str, Any], paper: Paper, decision: Decision) -> None:
+    """Record in `provenance` which record joined the paper, and by which keys and rule."""
+    explained = provenance.get("merges")
+    explained = list(explained) if isinstance(explained, list) else []
+    explained.append({"from": source_label(paper), "matched": list(decision.matched), "rule": decision.rule})
+    provenance["merges"] = explained
 
 
 def _provenance_json(provenance: dict[str, str]) -> str:

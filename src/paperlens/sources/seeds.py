@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-from ..models import SUMMARY_LABELS, Paper, Summary, Topic
+from ..clean import find_code_url, latex_to_text, repo_name
+from ..models import SUMMARY_FIELDS, SUMMARY_LABELS, Paper, Summary, Topic
 from .base import ReadContext, Rejected, Source, finish_paper, has_bad_bytes, open_text
 
 MONTHS = {m: i for i, m in enumerate(
@@ -296,10 +297,18 @@ class DigestSource(Source):
             label_note = {"section": section}
         else:
             label_note = {}
+        # TL;DR and the six fields carry the abstract's LaTeX ($\\nabla$, MAS$^2$, 11-77\\%): cleaned alike.
+        abstract_raw = "\n".join(abstract_lines)
+        placeholder = repo_name(find_code_url(abstract_raw))
+        tldr = latex_to_text(tldr, placeholder=placeholder) or None if tldr else None
+        for name in SUMMARY_FIELDS:
+            value = getattr(summary, name)
+            if value:
+                setattr(summary, name, latex_to_text(value, placeholder=placeholder))
         paper = Paper(
             keywords=tags, tldr=tldr, topic=Topic(area=area, label=label),
             summary={"zh": summary} if not summary.is_empty() else {},
-            abstract_raw="\n".join(abstract_lines), extra=label_note,
+            abstract_raw=abstract_raw, extra=label_note,
         )
         return finish_paper(paper, ctx, self.name, start)
 

@@ -1,0 +1,104 @@
+"""BibTeX export then import: into the same database nothing changes; hostile values cannot inject fields."""
+
+from __future__ import annotations
+
+import json
+
+import bibtexparser
+from click.testing import CliRunner
+
+from paperlens.cli import main
+from paperlens.export import bib_title
+
+from .conftest import FIXTURES, SAMPLE
+
+run = CliRunner().invoke
+
+
+def _export(db, tmp_path, name="all.bib"):
+    bib = tmp_path / name
+    result = run(main, ["--db", str(db), "export", "--format", "bibtex", "-o", str(bib)])
+    assert result.exit_code == 0, result.output
+    return bib
+
+
+def _papers(db, sources=True):
+    papers = {p["id"]: p for p in map(json.loads, run(main, ["--db", str(db), "export"]).output.splitlines())}
+    if not sources:
+        for paper in papers.values():
+            paper.pop("sources")
+    return papers
+
+
+def _papers_without_sources(papers):
+    return {pid: {k: v for k, v in p.items() if k != "sources"} for pid, p in papers.items()}
+
+
+def test_export_then_import_into_the_same_database_is_unchanged(tmp_path):
+    db = tmp_path / "a.db"
+    result = run(main, ["--db", str(db), "ingest", "--as-of", "2026-11-23", *map(str, sorted(SAMPLE.glob("*.txt"))),
+                        str(FIXTURES / "arxiv_api_response.xml"), str(FIXTURES / "papers.bib"),
+                        str(FIXTURES / "realworld_like.bib")])
+    assert result.exit_code == 0, result.output
+    before = _papers(db)
+    bib = _export(db, tmp_path)
+    result = run(main, ["--db", str(db), "ingest", str(bib)])
+    assert f"unchanged: {len(before)}" in result.output and "merged: 0" in result.output, result.output
+    after = _papers(db)
+    for pid, paper in after.items():  # the same papers, each now citing the exported file too
+        assert [s for s in paper.pop("sources") if s["path"] != str(bib)] == before[pid].pop("sources")
+    assert after == before
+
+
+def test_exported_fields_survive_a_round_trip(tmp_path):
+    db, db2 = tmp_path / "a.db", tmp_path / "b.db"
+    run(main, ["--db", str(db), "ingest", str(FIXTURES / "arxiv_api_response.xml"), str(FIXTURES / "realworld_like.bib")])
+    bib = _export(db, tmp_path)
+    text = bib.read_text(encoding="utf-8")
+    assert "{{" not in text.split("abstract")[0]  # no extra braces around titles
+    run(main, ["--db", str(db2), "ingest", str(bib)])
+    before, after = _papers(db), _papers(db2)
+    assert before.keys() == after.keys()
+    for pid, paper in before.items():
+        for field in ("title", "authors", "authors_truncated", "year", "date", "venue", "doi", "arxiv_id",
+                      "openreview_id", "categories", "code_url", "keywords"):
+            assert after[pid][field] == paper[field], (pid, field)
+    dated = [p for p in before.values() if p["date"] and len(p["date"]) == 10]
+    assert dated and any(p["categories"] for p in before.values())
+
+
+def test_titles_are_protected_only_where_case_matters():
+    assert bib_title("Attention Is All You Need") == "Attention Is All You Need"
+    assert bib_title("BERT and GPT-4 on an iPhone") == "{BERT} and {GPT}-4 on an {iPhone}"
+    assert bib_title("50% of a_b costs $5 \\") == r"50\% of a\_b costs \$5 \textbackslash{}"
+
+
+def test_hostile_values_cannot_inject_fields(tmp_path):
+    db = tmp_path / "a.db"
+    victim = {"id": "arxiv:2101.00001", "arxiv_id": "2101.00001", "title": "An Unrelated Paper on Protein Folding",
+              "abstract": "We fold proteins with a method that has nothing to do with the other record here. " * 2}
+    hostile = {"id": "doi:10.1/x},eprint={2101.00001", "doi": "10.1/x},eprint={2101.00001",
+               "title": "Hostile Title Ending in a Backslash \\", "categories": ["cs.LG}, eprint={2101.00001"],
+               "authors": ["Mallory} and {Eve"], "venue": "Venue}, doi={10.9999/evil",
+               "abstract": "An abstract that tries to close its field } and open another { with braces. " * 2,
+               "extra": {"url": "http://x.org/a}, eprint={2101.00001"}}
+    src = tmp_path / "papers.jsonl"
+    src.write_text("\n".join(json.dumps(p) for p in (victim, hostile)) + "\n", encoding="utf-8")
+    assert run(main, ["--db", str(db), "ingest", "--format", "jsonl", str(src)]).exit_code == 0, \
+        run(main, ["--db", str(db), "ingest", "--format", "jsonl", str(src)]).output
+    before = _papers(db)
+    assert len(before) == 2
+    bib = _export(db, tmp_path)
+    library = bibtexparser.parse_string(bib.read_text(encoding="utf-8"))
+    assert not library.failed_blocks and len(library.entries) == 2
+    for entry in library.entries:
+        names = [f.key.lower() for f in entry.fields]
+        assert len(names) == len(set(names))
+        if entry.key != "anon2021an" and "folding" not in entry["title"].lower():
+            assert "eprint" not in names and "primaryclass" not in names, names
+    for value in bib.read_text(encoding="utf-8").split("\n"):
+        assert value.count("{") - value.count("\\{") == value.count("}") - value.count("\\}") or "=" not in value
+    result = run(main, ["--db", str(db), "ingest", str(bib)])
+    assert "merged: 0" in result.output and "new: 0" in result.output, result.output
+    after = _papers(db, sources=False)
+    assert after == _papers_without_sources(before)  # the hostile record did not merge into the arXiv paper, and nothing was added
