@@ -614,8 +614,11 @@ class Store:
     def _load_suspects(self) -> None:
         """The records of unresolved suspect merges, for this ingest (nothing when there are none)."""
         refs: dict[tuple, str] = {}
+        # (a store opened by an older schema, as tests of old versions do, has no such table: no suspects)
+        has_table = self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'merge_suspects'").fetchone()
         for pid, sources in self.conn.execute(
-                "SELECT paper_id, sources FROM merge_suspects WHERE resolved_at IS NULL"):
+                "SELECT paper_id, sources FROM merge_suspects WHERE resolved_at IS NULL") if has_table else ():
             for ref in json.loads(sources):
                 refs[ref_key(SourceRef.model_validate(ref))] = pid
         self._local.suspect_refs = refs or None
