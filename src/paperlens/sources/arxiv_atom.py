@@ -21,7 +21,16 @@ import feedparser
 from ..ids import normalize_arxiv_id
 from ..models import Paper
 from . import register
-from .base import ReadContext, Rejected, Source, finish_paper, has_bad_bytes, open_text
+from .base import (
+    InputLimitError,
+    ReadContext,
+    Rejected,
+    Source,
+    finish_paper,
+    has_bad_bytes,
+    open_text,
+    read_document,
+)
 
 ARXIV_API = "https://export.arxiv.org/api/query"
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -42,8 +51,12 @@ class ArxivAtomSource(Source):
         return "<feed" in head and ATOM_NS in head and "arxiv" in head.lower()
 
     def read(self, ctx: ReadContext) -> Iterator[Paper | Rejected]:
-        with open_text(ctx.path) as handle:
-            text = handle.read()
+        try:
+            with open_text(ctx.path) as handle:
+                text = read_document(handle, ctx.path)
+        except InputLimitError as exc:
+            yield Rejected(ctx.path, 1, exc.message)
+            return
         if has_bad_bytes(text):
             yield from _reject_bad_bytes(ctx, text)
             return
@@ -57,7 +70,8 @@ class ArxivAtomSource(Source):
             yield Rejected(ctx.path, text.count("\n", 0, nul) + 1, "NUL character in the XML; the response is skipped")
             return
         try:
-            feed = _parse(text)
+            raw = text.encode("utf-8")
+            feed = _parse(raw)
         except _PARSER_BUGS as exc:  # feedparser itself fails on some hostile XML instead of flagging it
             yield Rejected(ctx.path, _first_content_line(text),
                            f"cannot parse the XML ({type(exc).__name__}: {exc}); the response is skipped")
@@ -66,7 +80,8 @@ class ArxivAtomSource(Source):
         error = getattr(feed, "bozo_exception", None) if feed.get("bozo") else None
         if error is not None and hasattr(error, "getLineNumber"):  # broken XML, not a mere encoding note
             # Keep the entries that closed before the break: re-parse just them as a complete feed.
-            error_line = _our_line(text, max(1, int(error.getLineNumber() or 1)))
+            error_line = min(_our_line(text, _unshifted(raw, max(1, int(error.getLineNumber() or 1)))),
+                             _last_line(text))
             complete = [i for i, (_, end) in enumerate(spans) if end is not None and end < error_line]
             entries = []
             if complete:
@@ -128,8 +143,36 @@ class ArxivAtomSource(Source):
         return finish_paper(paper, ctx, self.name, line, source_id=arxiv_id)
 
 
-def _parse(text: str) -> Any:
-    return feedparser.parse(text.encode("utf-8"), sanitize_html=False, resolve_relative_uris=False)
+def _parse(text: str | bytes) -> Any:
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    return feedparser.parse(data, sanitize_html=False, resolve_relative_uris=False)
+
+
+_FIRST_ELEMENT = re.compile(rb"<\w")
+
+
+def _unshifted(raw: bytes, xml_line: int) -> int:
+    """feedparser rewrites a DOCTYPE (and ENTITY declarations) before parsing, which can change the number
+    of lines before the root element; the line `xml_line` of its text in our file's terms."""
+    first = _FIRST_ELEMENT.search(raw)
+    if first is None or b"<!" not in raw[: first.start()]:
+        return xml_line
+    from feedparser.sanitizer import replace_doctype
+
+    _, replaced, _ = replace_doctype(raw)
+    start = first.start() or -1  # as replace_doctype splits the text
+    body = len(raw) - (start + 1)
+    old_head, new_head = raw[: start + 1].decode("utf-8", "replace"), replaced[: len(replaced) - body]
+    old_lines = len(_XML_NEWLINE.findall(old_head))
+    new_lines = len(_XML_NEWLINE.findall(new_head.decode("utf-8", "replace")))
+    if xml_line > new_lines:  # in the body, which feedparser leaves as it is
+        return xml_line + old_lines - new_lines
+    return min(xml_line, old_lines + 1)
+
+
+def _last_line(text: str) -> int:
+    """The last line with any content: an error 'at the end' is reported there, not on a line past it."""
+    return text.rstrip().count("\n") + 1
 
 
 def _offset_of_line(text: str, line: int) -> int:
@@ -153,9 +196,25 @@ def _our_line(text: str, xml_line: int) -> int:
 
 
 def _root_element(text: str) -> str | None:
-    body = re.sub(r"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>", "", text, flags=re.S)
-    match = _ROOT.search(body)
-    return match.group(2) if match else None
+    """The name of the first element, past any declarations, comments and DOCTYPE (one scan: linear even
+    when one of them never closes)."""
+    pos = 0
+    while True:
+        pos = text.find("<", pos)
+        if pos < 0:
+            return None
+        for opener, closer in (("<?", "?>"), ("<!--", "-->"), ("<!DOCTYPE", ">")):
+            if text.startswith(opener, pos):
+                end = text.find(closer, pos + len(opener))
+                if end < 0:
+                    return None
+                pos = end + len(closer)
+                break
+        else:
+            match = _ROOT.match(text, pos)
+            if match:
+                return match.group(2)
+            pos += 1
 
 
 def _first_content_line(text: str) -> int:
@@ -165,13 +224,26 @@ def _first_content_line(text: str) -> int:
     return 1
 
 
+_ENTRY_TAG = re.compile(rf"(?P<open>{_ENTRY_OPEN.pattern})|{_ENTRY_CLOSE.pattern}")
+
+
 def _entry_spans(text: str) -> list[tuple[int, int | None]]:
-    """(start line, end line or None when unclosed) of each <entry>, in document order."""
-    spans = []
-    for opened in _ENTRY_OPEN.finditer(text):
-        start = text.count("\n", 0, opened.start()) + 1
-        closed = _ENTRY_CLOSE.search(text, opened.end())
-        spans.append((start, text.count("\n", 0, closed.start()) + 1 if closed else None))
+    """(start line, end line or None when unclosed) of each <entry>, in document order: each entry ends at
+    the first </entry> after its start. One pass over the text, counting lines as it goes (linear, even
+    for thousands of entries that never close)."""
+    spans: list[tuple[int, int | None]] = []
+    waiting: list[int] = []  # indexes of entries whose end is not found yet
+    line, counted = 1, 0
+    for tag in _ENTRY_TAG.finditer(text):
+        line += text.count("\n", counted, tag.start())
+        counted = tag.start()
+        if tag.group("open") is not None:
+            waiting.append(len(spans))
+            spans.append((line, None))
+        else:
+            for index in waiting:
+                spans[index] = (spans[index][0], line)
+            waiting.clear()
     return spans
 
 
