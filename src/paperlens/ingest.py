@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .models import Paper
 from .parser_process import read_in_child
-from .sources import Rejected, SourceError, read_records
+from .sources import Rejected, SourceError, read_records, resolve_format
 from .store import IngestResult, PreparedPaper, Store
 
 # Files at least this big are parsed in a second process while this one writes (both halves cost about
@@ -46,7 +46,8 @@ def ingest_paths(store: Store, paths: Iterable[str | Path], *, fmt: str = "auto"
         try:
             if not strict and _use_parallel(path, parallel):
                 # Up to two batches wait here, so the child keeps parsing while this process writes.
-                batches = prefetch(read_in_child(path, fmt, as_of, batch_size), size=2)
+                # the format now, so a file that cannot be read at all is a file error, not a rejection
+                batches = prefetch(read_in_child(path, resolve_format(path, fmt), as_of, batch_size), size=2)
                 items = _counted(batches, report, on_record, on_rejected)
                 _count(report, store.ingest_prepared(items, batch_size=batch_size))
                 continue
@@ -82,7 +83,7 @@ def _use_parallel(path: str | Path, parallel: bool | None) -> bool:
 
 def _counted(batches: Iterator[list[PreparedPaper | Rejected]], report: IngestReport, on_record,
              on_rejected) -> Iterator[PreparedPaper]:
-    for batch in batches:
+    for batch in _stopping_at_source_errors(batches, report, on_rejected):
         valid = 0
         for item in batch:
             if isinstance(item, Rejected):
@@ -145,8 +146,18 @@ class _Failure:
         self.error = error
 
 
+def _stopping_at_source_errors(items: Iterator, report: IngestReport, on_rejected) -> Iterator:
+    """What `items` yields; a SourceError raised part-way through the file (e.g. past an input limit) ends it
+    as a rejection on its line instead, so the papers read before it are still stored (an exception would
+    leave the batch being filled uncommitted)."""
+    try:
+        yield from items
+    except SourceError as exc:
+        _reject(report, Rejected(exc.path, max(1, exc.line), exc.message), on_rejected)
+
+
 def _papers(records: Iterator[Paper | Rejected], report: IngestReport, on_record, on_rejected) -> Iterator[Paper]:
-    for record in records:
+    for record in _stopping_at_source_errors(records, report, on_rejected):
         if isinstance(record, Rejected):
             _reject(report, record, on_rejected)
             continue

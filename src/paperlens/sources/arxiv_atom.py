@@ -69,6 +69,13 @@ class ArxivAtomSource(Source):
         if nul >= 0:  # not allowed anywhere in XML; the parser library fails on it rather than reporting it
             yield Rejected(ctx.path, text.count("\n", 0, nul) + 1, "NUL character in the XML; the response is skipped")
             return
+        spans, nested = _entry_spans(text)
+        if nested is not None:  # never valid Atom, and costly for the XML parser when it repeats
+            inner, outer = nested
+            yield from self._entries_before(ctx, text, spans, inner)
+            yield Rejected(ctx.path, inner, f"malformed Atom: an <entry> starts inside the <entry> of line {outer}, "
+                                            "which has not closed; the rest is skipped")
+            return
         try:
             raw = text.encode("utf-8")
             feed = _parse(raw)
@@ -76,28 +83,36 @@ class ArxivAtomSource(Source):
             yield Rejected(ctx.path, _first_content_line(text),
                            f"cannot parse the XML ({type(exc).__name__}: {exc}); the response is skipped")
             return
-        spans = _entry_spans(text)
         error = getattr(feed, "bozo_exception", None) if feed.get("bozo") else None
         if error is not None and hasattr(error, "getLineNumber"):  # broken XML, not a mere encoding note
-            # Keep the entries that closed before the break: re-parse just them as a complete feed.
-            error_line = min(_our_line(text, _unshifted(raw, max(1, int(error.getLineNumber() or 1)))),
-                             _last_line(text))
-            complete = [i for i, (_, end) in enumerate(spans) if end is not None and end < error_line]
-            entries = []
-            if complete:
-                cut = _ENTRY_CLOSE.search(text, _offset_of_line(text, spans[complete[-1]][1]))
-                try:
-                    prefix = _parse(text[: cut.end()] + "\n</feed>\n") if cut else None
-                except _PARSER_BUGS:
-                    prefix = None
-                if prefix is not None and not prefix.get("bozo") and len(prefix.entries) == len(complete):
-                    entries = prefix.entries
-            for index, entry in enumerate(entries):
-                yield self._safe_entry(ctx, entry, spans[index][0])
-            yield Rejected(ctx.path, error_line, f"malformed XML ({_sax_message(error)}); the rest is skipped")
+            error_line = _our_line(text, _unshifted(raw, max(1, int(error.getLineNumber() or 1))))
+            yield from self._entries_before(ctx, text, spans, error_line)
+            yield Rejected(ctx.path, min(error_line, _last_line(text)),
+                           f"malformed XML ({_sax_message(error)}); the rest is skipped")
             return
         for index, entry in enumerate(feed.entries):
             yield self._safe_entry(ctx, entry, spans[index][0] if index < len(spans) else 1)
+
+    def _entries_before(self, ctx: ReadContext, text: str, spans: list[tuple[int, int | None]],
+                        line: int) -> Iterator[Paper | Rejected]:
+        """The entries that closed before the break on `line`: the text up to them re-parsed as a complete feed."""
+        entries = []
+        # An entry closing on the break's own line may close before the break (the end of a file without a
+        # final newline) or after it: tried with it first, then without it.
+        for closed_by in (line, line - 1):
+            complete = [i for i, (_, end) in enumerate(spans) if end is not None and end <= closed_by]
+            if not complete:
+                break
+            cut = _ENTRY_CLOSE.search(text, _offset_of_line(text, spans[complete[-1]][1]))
+            try:
+                prefix = _parse(text[: cut.end()] + "\n</feed>\n") if cut else None
+            except _PARSER_BUGS:
+                prefix = None
+            if prefix is not None and not prefix.get("bozo") and len(prefix.entries) == len(complete):
+                entries = prefix.entries
+                break
+        for index, entry in enumerate(entries):
+            yield self._safe_entry(ctx, entry, spans[index][0])
 
     def _safe_entry(self, ctx: ReadContext, entry: Any, line: int) -> Paper | Rejected:
         try:
@@ -227,24 +242,28 @@ def _first_content_line(text: str) -> int:
 _ENTRY_TAG = re.compile(rf"(?P<open>{_ENTRY_OPEN.pattern})|{_ENTRY_CLOSE.pattern}")
 
 
-def _entry_spans(text: str) -> list[tuple[int, int | None]]:
+def _entry_spans(text: str) -> tuple[list[tuple[int, int | None]], tuple[int, int] | None]:
     """(start line, end line or None when unclosed) of each <entry>, in document order: each entry ends at
-    the first </entry> after its start. One pass over the text, counting lines as it goes (linear, even
-    for thousands of entries that never close)."""
+    the first </entry> after its start; and (line, line of the open entry) of the first <entry> that starts
+    inside another, or None. One pass over the text, counting lines as it goes (linear, even for thousands
+    of entries that never close)."""
     spans: list[tuple[int, int | None]] = []
     waiting: list[int] = []  # indexes of entries whose end is not found yet
+    nested = None
     line, counted = 1, 0
     for tag in _ENTRY_TAG.finditer(text):
         line += text.count("\n", counted, tag.start())
         counted = tag.start()
         if tag.group("open") is not None:
+            if waiting and nested is None:
+                nested = (line, spans[waiting[-1]][0])
             waiting.append(len(spans))
             spans.append((line, None))
         else:
             for index in waiting:
                 spans[index] = (spans[index][0], line)
             waiting.clear()
-    return spans
+    return spans, nested
 
 
 def _reject_bad_bytes(ctx: ReadContext, text: str) -> Iterator[Rejected]:

@@ -142,7 +142,8 @@ class OpenReviewJsonSource(Source):
         while True:
             pos = _WS.match(text, pos).end()
             if pos >= len(text):
-                yield Rejected(ctx.path, line_at(pos), "JSON ends before the list of notes is closed")
+                # on the last line with any content: the end of the file is not a line of its own
+                yield Rejected(ctx.path, line_at(len(text.rstrip())), "JSON ends before the list of notes is closed")
                 return
             if text[pos] == "]":
                 return
@@ -150,7 +151,8 @@ class OpenReviewJsonSource(Source):
             try:
                 note, pos = decoder.raw_decode(text, pos)
             except json.JSONDecodeError as exc:
-                yield Rejected(ctx.path, exc.lineno, f"invalid JSON ({exc.msg} at column {exc.colno}); "
+                yield Rejected(ctx.path, min(exc.lineno, _line_at(text, len(text.rstrip()))),
+                               f"invalid JSON ({exc.msg} at column {exc.colno}); "
                                                      "the rest of the file is skipped")
                 return
             except RecursionError:  # the decoder's own limit (Python's recursion limit, about 1,000 levels)
