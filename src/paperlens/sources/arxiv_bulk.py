@@ -183,8 +183,8 @@ def _iso_date(text: str) -> str | None:
         return None
 
 
-def _finish(paper: Paper, ctx: ReadContext, source: str, line: int) -> Paper:
-    return finish_paper(paper, ctx, source, line, source_id=paper.arxiv_id)
+def _finish(paper: Paper, ctx: ReadContext, source: str, line: int, record_chars: int | None = None) -> Paper | Rejected:
+    return finish_paper(paper, ctx, source, line, source_id=paper.arxiv_id, record_chars=record_chars)
 
 
 @register
@@ -219,7 +219,7 @@ class ArxivJsonlSource(Source):
                 if has_bad_bytes(line):
                     yield Rejected(ctx.path, number, "not valid UTF-8 text (is the file in another encoding?)")
                     continue
-                too_deep = json_depth_error(line)
+                too_deep = json_depth_error(line, ctx.json_depth)
                 if too_deep:
                     yield Rejected(ctx.path, number, too_deep)
                     continue
@@ -243,7 +243,7 @@ class ArxivJsonlSource(Source):
                 except KaggleRecordError as exc:
                     yield Rejected(ctx.path, number, str(exc))
                     continue
-                yield _finish(paper, ctx, self.name, number)
+                yield _finish(paper, ctx, self.name, number, len(line))
 
 
 def _json_loads():

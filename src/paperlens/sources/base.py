@@ -42,6 +42,7 @@ class ReadContext:
     shard: tuple[int, int, int] | None = None
     # The field-size limits (PAPERLENS_MAX_*_CHARS, PAPERLENS_MAX_AUTHORS), read once per file.
     field_limits: tuple[int, int, int, int] = field(default_factory=lambda: field_limits())
+    json_depth: int = field(default_factory=lambda: limit("PAPERLENS_MAX_JSON_DEPTH"))
 
     def skips(self, line: int) -> bool:
         """Whether line `line` (1-based) belongs to another shard."""
@@ -153,7 +154,9 @@ def open_text(path: str | Path) -> io.TextIOBase:
         raw.close()
         raise
     # Lines end at '\n' only (a stray '\r' is not a new line), so line numbers match `wc -l` and editors.
-    return io.TextIOWrapper(raw, encoding=encoding, errors="surrogateescape", newline="\n")
+    text = io.TextIOWrapper(raw, encoding=encoding, errors="surrogateescape", newline="\n")
+    text._CHUNK_SIZE = 2**16  # fewer, larger reads: bounded readline() (numbered_lines) is then as fast as iterating
+    return text
 
 
 def numbered_lines(handle: io.TextIOBase, path: str) -> Iterator[tuple[int, str | Rejected]]:
@@ -216,22 +219,36 @@ def lone_surrogate_in(line: str, data: Any) -> bool:
     return has_surrogates(json.dumps(data, ensure_ascii=False))
 
 
-_DEPTH_CHARS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[^\[\]{}"]+')
+_STRINGS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 _DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
-def json_depth_error(text: str) -> str | None:
+def json_depth_error(text: str, max_depth: int | None = None) -> str | None:
     """Why `text` (one JSON value) is nested too deeply to be read, or None. Cheap when it is not: a text
-    with fewer brackets than the limit cannot be too deep, so only then are the brackets outside strings
-    counted."""
-    max_depth = limit("PAPERLENS_MAX_JSON_DEPTH")
-    if len(text) <= max_depth or text.count("[") + text.count("{") <= max_depth:
+    with fewer brackets than the limit cannot be too deep; else the brackets are peeled off from the
+    inside a level at a time (a few passes for a real record), and only a text that survives the limit's
+    worth of passes is measured exactly, with strings left out."""
+    if max_depth is None:
+        max_depth = limit("PAPERLENS_MAX_JSON_DEPTH")
+    if text.count("[") + text.count("{") <= max_depth:
         return None
-    brackets = _DEPTH_CHARS.sub("", text)
-    depth = max(itertools.accumulate(map(_DEPTH_STEP.get, brackets, itertools.repeat(0))), default=0)
+    brackets = "".join(re.findall(r"[\[\]{}]", text)) if not text.isascii() else text.translate(_KEEP_BRACKETS)
+    for _ in range(max_depth):
+        peeled = brackets.replace("[]", "").replace("{}", "")
+        if len(peeled) == len(brackets):
+            return None  # nothing left to peel: what remains is not nested (or not JSON at all)
+        brackets = peeled
+        if not brackets:
+            return None
+    # Maybe deep; brackets inside strings may have been counted: measure without them.
+    outside = _STRINGS.sub("", text)
+    depth = max(itertools.accumulate(_DEPTH_STEP.get(c, 0) for c in outside if c in _DEPTH_STEP), default=0)
     if depth <= max_depth:
         return None
     return f"JSON nested {depth} levels deep (the limit is {max_depth}, PAPERLENS_MAX_JSON_DEPTH)"
+
+
+_KEEP_BRACKETS = {i: None for i in range(128) if chr(i) not in "[]{}"}
 
 
 def read_head(path: str | Path, size: int = 8192) -> str:
@@ -261,19 +278,35 @@ def field_limits() -> tuple[int, int, int, int]:
             limit("PAPERLENS_MAX_FIELD_CHARS"))
 
 
-def oversized_field(paper: Paper, limits: tuple[int, int, int, int]) -> str | None:
-    """Why `paper` is too big to store (a field past its limit), or None. Only len() calls: cheap."""
+_SHORT_FIELDS = ("tldr", "venue", "doi", "org", "code_url", "openreview_id", "arxiv_id", "date")
+
+
+def _long_extra(extra: dict, max_field: int) -> bool:
+    for value in extra.values():
+        if type(value) is str and len(value) > max_field:
+            return True
+    return False
+
+
+def oversized_field(paper: Paper, limits: tuple[int, int, int, int], record_chars: int | None = None) -> str | None:
+    """Why `paper` is too big to store (a field past its limit), or None. Only len() calls: cheap. The
+    other fields (author names, keywords, venue, DOI, extra values) are looked at only when the record's
+    text (`record_chars`, when the source knows it) is longer than PAPERLENS_MAX_FIELD_CHARS: none of its
+    fields can be longer than the record."""
     max_title, max_abstract, max_authors, max_field = limits
-    authors, keywords = paper.authors, paper.keywords
-    if (len(paper.title) <= max_title and len(paper.abstract_raw) <= max_abstract
-            and len(paper.abstract) <= max_abstract and len(authors) <= max_authors
-            and len(keywords) <= max_authors and max(map(len, authors), default=0) <= max_field
-            and max(map(len, keywords), default=0) <= max_field
-            and len(paper.tldr or "") + len(paper.venue or "") + len(paper.doi or "") + len(paper.org or "")
-            + len(paper.code_url or "") + len(paper.openreview_id or "") + len(paper.arxiv_id or "")
-            + len(paper.date or "") <= max_field
-            and not any(isinstance(v, str) and len(v) > max_field for v in paper.extra.values())):
-        return None
+    fields = paper.__dict__  # plain dict reads: this runs for every record
+    authors, keywords = fields["authors"], fields["keywords"]
+    if (len(fields["title"]) <= max_title and len(fields["abstract_raw"]) <= max_abstract
+            and len(fields["abstract"]) <= max_abstract and len(authors) <= max_authors >= len(keywords)):
+        if record_chars is not None and record_chars <= max_field:
+            return None
+        if ((not authors or max(map(len, authors)) <= max_field)
+                and (not keywords or max(map(len, keywords)) <= max_field)
+                and len(fields["tldr"] or "") + len(fields["venue"] or "") + len(fields["doi"] or "")
+                + len(fields["org"] or "") + len(fields["code_url"] or "") + len(fields["openreview_id"] or "")
+                + len(fields["arxiv_id"] or "") + len(fields["date"] or "") <= max_field
+                and not _long_extra(fields["extra"], max_field)):
+            return None
     checks = [("title", len(paper.title), max_title, "PAPERLENS_MAX_TITLE_CHARS"),
               ("abstract", max(len(paper.abstract_raw), len(paper.abstract)), max_abstract,
                "PAPERLENS_MAX_ABSTRACT_CHARS"),
@@ -281,7 +314,7 @@ def oversized_field(paper: Paper, limits: tuple[int, int, int, int]) -> str | No
               ("keyword list", len(keywords), max_authors, "PAPERLENS_MAX_AUTHORS"),
               ("an author name", max(map(len, authors), default=0), max_field, "PAPERLENS_MAX_FIELD_CHARS"),
               ("a keyword", max(map(len, keywords), default=0), max_field, "PAPERLENS_MAX_FIELD_CHARS")]
-    for name in ("tldr", "venue", "doi", "org", "code_url", "openreview_id", "arxiv_id", "date"):
+    for name in _SHORT_FIELDS:
         checks.append((name, len(getattr(paper, name) or ""), max_field, "PAPERLENS_MAX_FIELD_CHARS"))
     for name, value in paper.extra.items():
         if isinstance(value, str):
@@ -295,10 +328,11 @@ def oversized_field(paper: Paper, limits: tuple[int, int, int, int]) -> str | No
 
 
 def finish_paper(paper: Paper, ctx: ReadContext, source: str, line: int | None,
-                 source_id: str | None = None) -> Paper | Rejected:
+                 source_id: str | None = None, record_chars: int | None = None) -> Paper | Rejected:
     """Fill what every source derives the same way: clean abstract, code link, language, ids. A record
-    with a field past its size limit (oversized_field) is rejected instead, before any cleaning."""
-    too_big = oversized_field(paper, ctx.field_limits)
+    with a field past its size limit (oversized_field) is rejected instead, before any cleaning.
+    `record_chars`: the length of the record's text, when known (it makes the size check cheaper)."""
+    too_big = oversized_field(paper, ctx.field_limits, record_chars)
     if too_big is not None:
         return Rejected(ctx.path, line or 1, too_big)
     title = latex_to_text(paper.title) if paper.title else ""

@@ -53,7 +53,7 @@ class PaperlensJsonlSource(Source):
                 if has_bad_bytes(line):
                     yield Rejected(ctx.path, number, "not valid UTF-8 text")
                     continue
-                too_deep = json_depth_error(line)
+                too_deep = json_depth_error(line, ctx.json_depth)
                 if too_deep:
                     yield Rejected(ctx.path, number, too_deep)
                     continue
@@ -80,7 +80,7 @@ class PaperlensJsonlSource(Source):
                 if not paper.abstract and not paper.title:
                     yield Rejected(ctx.path, number, "paper has neither title nor abstract")
                     continue
-                too_big = oversized_field(paper, ctx.field_limits)
+                too_big = oversized_field(paper, ctx.field_limits, len(line))
                 if too_big:
                     yield Rejected(ctx.path, number, too_big)
                     continue

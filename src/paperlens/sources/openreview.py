@@ -170,7 +170,7 @@ class OpenReviewJsonSource(Source):
         for number, line in enumerate(text.split("\n"), start=1):
             if not line.strip():
                 continue
-            too_deep = json_depth_error(line)
+            too_deep = json_depth_error(line, ctx.json_depth)
             if too_deep:
                 yield Rejected(ctx.path, number, too_deep)
                 continue
