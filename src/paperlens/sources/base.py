@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bz2
+import codecs
 import gzip
 import io
 import itertools
@@ -136,6 +137,16 @@ def sniff_encoding(head: bytes) -> str:
     return "utf-8-sig"
 
 
+def _undecodable(error: UnicodeError) -> tuple[str, int]:
+    """Undecodable UTF-16/32 bytes become U+DCFF each: has_bad_bytes finds them, so their records are rejected."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return "\udcff" * (error.end - error.start), error.end
+
+
+codecs.register_error("paperlens-undecodable", _undecodable)
+
+
 def open_text(path: str | Path) -> io.TextIOBase:
     """Text stream of a possibly compressed file. Undecodable bytes survive as surrogates so the
     reader can reject just the records that hold them, with their line numbers. UTF-16 and UTF-32 files
@@ -154,7 +165,9 @@ def open_text(path: str | Path) -> io.TextIOBase:
         raw.close()
         raise
     # Lines end at '\n' only (a stray '\r' is not a new line), so line numbers match `wc -l` and editors.
-    text = io.TextIOWrapper(raw, encoding=encoding, errors="surrogateescape", newline="\n")
+    # surrogateescape cannot stand for an undecodable byte below 0x80, which UTF-16/32 can have
+    errors = "surrogateescape" if encoding == "utf-8-sig" else "paperlens-undecodable"
+    text = io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline="\n")
     text._CHUNK_SIZE = 2**16  # fewer, larger reads: bounded readline() (numbered_lines) is then as fast as iterating
     return text
 
