@@ -366,3 +366,30 @@ def test_a_line_past_the_limit_in_a_seed_format_keeps_the_papers_before_it(tmp_p
     report = ingest_paths(store, [path], parallel=parallel)
     assert (report.new, report.rejected, report.file_errors) == (3, 1, [])
     assert report.rejections[0].line == 6 and "PAPERLENS_MAX_LINE_BYTES" in report.rejections[0].message
+
+
+def test_a_false_byte_order_mark_gives_rejections_not_a_decoding_crash(tmp_path):
+    """Found by bench/fuzz.py: b"\\xff\\xfe" before UTF-8 text of odd length made the UTF-16 decoder raise
+    on the last byte (surrogateescape cannot stand for a byte below 0x80)."""
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b"\xff\xfe" + (json.dumps(kaggle_record(1)) + "\nx").encode())
+    try:
+        records = list(read_records(path, fmt="arxiv-jsonl"))
+    except SourceError as exc:
+        assert exc.path == str(path)
+    else:
+        assert records and all(isinstance(r, Rejected) for r in records)
+
+
+def test_atom_nested_30000_elements_deep_is_cut_quickly_and_keeps_the_entries_before(tmp_path):
+    """Found by bench/fuzz.py: 90 kB of unclosed <b> took feedparser over 10 s (linear, but about 0.1 ms an
+    element, and twice: strict, then loose). PAPERLENS_MAX_XML_DEPTH cuts the document there first."""
+    path = write_atom(tmp_path / "deep.xml", 3)
+    lines = path.read_text().split("\n")
+    lines.insert(14, "<summary>" + "<b>" * 30000 + "</summary>")  # inside the third entry
+    path.write_text("\n".join(lines))
+    start = time.perf_counter()
+    papers, rejected = _split(read_records(path, fmt="arxiv-atom"))
+    assert time.perf_counter() - start < 3
+    assert [p.arxiv_id for p in papers] == ["2401.00000", "2401.00001"]
+    assert [r.line for r in rejected] == [15] and "PAPERLENS_MAX_XML_DEPTH" in rejected[0].message

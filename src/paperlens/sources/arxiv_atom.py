@@ -28,6 +28,7 @@ from .base import (
     Source,
     finish_paper,
     has_bad_bytes,
+    limit,
     open_text,
     read_document,
 )
@@ -75,6 +76,13 @@ class ArxivAtomSource(Source):
             yield from self._entries_before(ctx, text, spans, inner)
             yield Rejected(ctx.path, inner, f"malformed Atom: an <entry> starts inside the <entry> of line {outer}, "
                                             "which has not closed; the rest is skipped")
+            return
+        deep = _too_deep(text, limit("PAPERLENS_MAX_XML_DEPTH"))
+        if deep is not None:  # the XML library takes its time over every element before it gives up
+            line, depth = deep
+            yield from self._entries_before(ctx, text, spans, line)
+            yield Rejected(ctx.path, line, f"XML nested more than {depth} elements deep (PAPERLENS_MAX_XML_DEPTH); "
+                                           "the rest is skipped")
             return
         try:
             raw = text.encode("utf-8")
@@ -264,6 +272,25 @@ def _entry_spans(text: str) -> tuple[list[tuple[int, int | None]], tuple[int, in
                 spans[index] = (spans[index][0], line)
             waiting.clear()
     return spans, nested
+
+
+_TAG = re.compile(r"<(/?)[A-Za-z_][^<>]*?(/?)>")
+
+
+def _too_deep(text: str, max_depth: int) -> tuple[int, int] | None:
+    """(line, limit) of the first element nested deeper than `max_depth` (counting unclosed ones too), or
+    None. One pass over the tags, and none for a text with fewer tags than the limit."""
+    if text.count("<") <= max_depth:
+        return None
+    depth = 0
+    for tag in _TAG.finditer(text):
+        if tag.group(1):
+            depth -= 1
+        elif not tag.group(2):
+            depth += 1
+            if depth > max_depth:
+                return text.count("\n", 0, tag.start()) + 1, max_depth
+    return None
 
 
 def _reject_bad_bytes(ctx: ReadContext, text: str) -> Iterator[Rejected]:

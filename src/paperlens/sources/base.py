@@ -69,6 +69,7 @@ LIMITS_DEFAULTS = {
     "PAPERLENS_MAX_DOCUMENT_BYTES": 256 * 2**20,  # a format read as one document (Atom, OpenReview JSON)
     "PAPERLENS_MAX_DECOMPRESSED_BYTES": 64 * 2**30,  # what a .gz/.bz2/.xz file may expand to
     "PAPERLENS_MAX_JSON_DEPTH": 100,  # nesting of one JSON record
+    "PAPERLENS_MAX_XML_DEPTH": 100,  # nesting of elements in an XML document (Atom: about 5 in practice)
     "PAPERLENS_MAX_TITLE_CHARS": 2_000,
     "PAPERLENS_MAX_ABSTRACT_CHARS": 100_000,
     "PAPERLENS_MAX_AUTHORS": 10_000,  # large collaborations list a few thousand
