@@ -56,11 +56,13 @@ def test_json_nested_3000_deep_is_rejected_on_its_line_and_the_rest_is_kept(tmp_
             "jsonl": lambda n: _export_line(f"Paper {n}"),
             "openreview-json": lambda n: json.dumps(_note(n))}[fmt]
     path = write_jsonl(tmp_path / "deep.jsonl", [good(1), deeply_nested(3000), good(2),
-                                                 json.dumps({"a": json.loads(deeply_nested(150))}), good(3)])
+                                                 json.dumps({"a": json.loads(deeply_nested(150))}), good(3),
+                                                 '[{"v": ' * 700 + "1"])  # never closed (found by the fuzz run)
     papers, rejected = _split(read_records(path, fmt=fmt))
     assert len(papers) == 3
-    assert [r.line for r in rejected] == [2, 4]
-    assert "nested 3000 levels deep" in rejected[0].message and "PAPERLENS_MAX_JSON_DEPTH" in rejected[0].message
+    assert [r.line for r in rejected] == [2, 4, 6]
+    assert "nested 3000 levels deep" in rejected[0].message
+    assert all("PAPERLENS_MAX_JSON_DEPTH" in r.message for r in rejected), rejected
     assert all(r.path == str(path) for r in rejected)
 
 

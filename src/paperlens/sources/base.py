@@ -249,8 +249,10 @@ def json_depth_error(text: str, max_depth: int | None = None) -> str | None:
     brackets = "".join(re.findall(r"[\[\]{}]", text)) if not text.isascii() else text.translate(_KEEP_BRACKETS)
     for _ in range(max_depth):
         peeled = brackets.replace("[]", "").replace("{}", "")
-        if len(peeled) == len(brackets):
-            return None  # nothing left to peel: what remains is not nested (or not JSON at all)
+        if len(peeled) == len(brackets):  # nothing pairs up any more: what is left is as deep as its openings
+            if peeled.count("[") + peeled.count("{") <= max_depth:
+                return None
+            break
         brackets = peeled
         if not brackets:
             return None

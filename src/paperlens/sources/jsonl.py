@@ -62,7 +62,7 @@ class PaperlensJsonlSource(Source):
                 except json.JSONDecodeError as exc:
                     yield Rejected(ctx.path, number, f"invalid JSON ({exc.msg} at column {exc.colno})")
                     continue
-                except RecursionError:  # pragma: no cover - the depth check comes first
+                except RecursionError:  # a safety net: the depth check above comes first
                     yield Rejected(ctx.path, number, "JSON nested too deeply to read")
                     continue
                 if not isinstance(data, dict):
