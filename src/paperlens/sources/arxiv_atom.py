@@ -1,7 +1,10 @@
 """arXiv API responses (Atom, `arxiv-atom`) and the fetcher that saves them.
 
 An API response is one page of at most a few hundred entries, so it is parsed whole (with feedparser,
-as the `arxiv` library does); each entry keeps the line its <entry> starts on. `fetch_arxiv` pages
+as the `arxiv` library does), up to PAPERLENS_MAX_DOCUMENT_BYTES; each entry keeps the line its <entry>
+starts on. Before feedparser sees it, one linear pass finds the entries' lines and cuts the document at an
+<entry> opened inside another or at nesting past PAPERLENS_MAX_XML_DEPTH (feedparser takes about 0.1 ms
+an element, twice when the strict parse fails: hostile nesting would keep it busy for minutes). `fetch_arxiv` pages
 through the API with httpx and keeps every raw response as a file, so a fetched paper's provenance
 names a real file and line, and a fetch can be re-ingested offline.
 """
