@@ -5,7 +5,10 @@ format's), so the cases get past detection and deep into record parsing:
   - byte/line mutations: truncation, byte flips, line drops/duplicates/swaps, hostile fragments, encodings;
   - structure-aware mutations: a JSON value (arXiv snapshot, OpenReview note, our export) or a CSV cell
     (arXiv CSV, ICLR CSV) replaced by a hostile value of another type, then re-serialised;
-  - format-specific fragments (broken BibTeX braces, unclosed XML tags, CSV quotes, Python literals).
+  - format-specific fragments (broken BibTeX braces, unclosed XML tags, CSV quotes, Python literals);
+  - hostile-size mutations (issue 14): nesting far past PAPERLENS_MAX_JSON_DEPTH (and deep XML), lone
+    surrogates (JSON \\ud800 escapes, XML character references, CESU bytes), and sizes past the field, line and
+    document limits (run with small limits set here, so a case stays small and fast: see LIMITS).
 Each case must finish within --timeout with only Paper or Rejected records whose path is the file and whose
 line exists in it (or a SourceError naming the file). Seeds are the bundled samples, tests/fixtures and
 variants derived from them (OpenReview v1 / list / one-note-per-line, our JSONL export).
@@ -20,6 +23,7 @@ import copy
 import csv
 import io
 import json
+import os
 import random
 import signal
 import sys
@@ -50,7 +54,48 @@ HOSTILE = [b"<script>alert(1)</script>", b"<img src=x onerror=alert(1)>", b"\\te
 HOSTILE_VALUES: list[Any] = [None, 0, -1, 1.5, 1e308, True, "", " ", "x" * 5000, [], {}, [None], {"value": None},
                              {"value": [1, {"a": 2}]}, ["a", 1, None], "\\textbf{", "<b>", "\x00", "'\"",
                              "[('a', 'b'", "Mon, 99 Foo 2007", "13/45/2020", "9" * 40, "0704.0001", "http://",
-                             "https://github.com/a/b", "NaN", "-1e999", "\ud800" if False else "\ufffd"]
+                             "https://github.com/a/b", "NaN", "-1e999", "\ud800" if False else "\ufffd",
+                             # replaced after serialising (see SENTINELS): too deep, a lone surrogate, too big
+                             "__DEEP__", "__SURROGATE__", "__BIG__", "__MANY__"]
+
+
+# Small limits for the run, so the size mutators cross them with inputs of a few hundred kB (set unless the
+# environment already says otherwise; the parser code paths are the same as with the defaults).
+LIMITS = {"PAPERLENS_MAX_LINE_BYTES": "200000", "PAPERLENS_MAX_DOCUMENT_BYTES": "1000000",
+          "PAPERLENS_MAX_ABSTRACT_CHARS": "20000", "PAPERLENS_MAX_FIELD_CHARS": "20000"}
+DEEP = [b"[" * 101, b"[" * 3000, b"{\"a\":" * 3000, b"[{\"v\": " * 700, b"<e>" * 3000, b"[" * 3000 + b"]" * 3000,
+        b"{" * 20000]
+SURROGATES = [b"\\ud800", b"\\udfff", b"\\ud83d", b"\\ud800\\udc00", b"\\uDBFF", b"&#xD800;", b"&#55296;",
+              b"\xed\xa0\x80", b"\xed\xbf\xbf"]
+SENTINELS = {"__DEEP__": lambda rng: rng.choice(DEEP[:4]).decode() + "1" + rng.choice(["]" * 3000, "", "}"]),
+             "__SURROGATE__": lambda rng: json.dumps("x" + rng.choice(["\ud800", "\udfff", "\udbff"]) + "y"),
+             "__BIG__": lambda rng: json.dumps("w" * rng.choice([2001, 20001, 200001])),
+             "__MANY__": lambda rng: json.dumps([f"Name{i} Surname" for i in range(rng.choice([10001, 30000]))])}
+
+
+def mutate_size(data: bytes, rng: random.Random) -> bytes:
+    """Insert something past a limit: nesting, a lone surrogate, or a huge run of text or names."""
+    lines = data.split(b"\n") or [b""]
+    i = rng.randrange(len(lines))
+    pos = rng.randrange(len(lines[i]) + 1)
+    kind = rng.randrange(3)
+    if kind == 0:
+        piece = rng.choice(DEEP)
+    elif kind == 1:
+        piece = rng.choice(SURROGATES)
+    else:
+        piece = rng.choice([b"w" * 2001, b"w" * 20001, b"w" * 250_001, b"a and " * 11000, b"<b>" * 30000,
+                            b"x" * 1_100_000])
+    lines[i] = lines[i][:pos] + piece + lines[i][pos:]
+    return b"\n".join(lines)
+
+
+def _sentinels(text: str, rng: random.Random) -> str:
+    for name, make in SENTINELS.items():
+        quoted = json.dumps(name)
+        while quoted in text:
+            text = text.replace(quoted, make(rng), 1)
+    return text
 
 
 class Timeout(Exception):
@@ -191,7 +236,8 @@ def mutate_json_lines(data: bytes, rng: random.Random) -> bytes:
     candidates = [i for i, line in enumerate(lines) if line.strip()]
     for i in rng.sample(candidates, min(len(candidates), rng.randint(1, 2))):
         try:
-            lines[i] = json.dumps(_mutate_json_value(json.loads(lines[i]), rng), ensure_ascii=rng.random() < 0.5)
+            lines[i] = _sentinels(json.dumps(_mutate_json_value(json.loads(lines[i]), rng),
+                                             ensure_ascii=rng.random() < 0.5), rng)
         except ValueError:
             pass
     return "\n".join(lines).encode()
@@ -202,7 +248,7 @@ def mutate_json_document(data: bytes, rng: random.Random) -> bytes:
         value = json.loads(data)
     except ValueError:
         return mutate_json_lines(data, rng)
-    return json.dumps(_mutate_json_value(value, rng), indent=rng.choice([None, 1, 2])).encode()
+    return _sentinels(json.dumps(_mutate_json_value(value, rng), indent=rng.choice([None, 1, 2])), rng).encode()
 
 
 def mutate_csv(data: bytes, rng: random.Random) -> bytes:
@@ -219,7 +265,8 @@ def mutate_csv(data: bytes, rng: random.Random) -> bytes:
             rows[r].append("extra")
         else:
             value = copy.deepcopy(rng.choice(HOSTILE_VALUES))
-            rows[r][c] = value if isinstance(value, str) else json.dumps(value)
+            value = value if isinstance(value, str) else json.dumps(value)
+            rows[r][c] = _sentinels(json.dumps(value), rng)[1:-1] if value in SENTINELS else value
     out = io.StringIO()
     csv.writer(out, quoting=rng.choice([csv.QUOTE_MINIMAL, csv.QUOTE_ALL])).writerows(rows)
     return out.getvalue().encode()
@@ -234,6 +281,9 @@ STRUCTURED: dict[str, Callable[[bytes, random.Random], bytes]] = {
 def make_case(fmt: str, seeds: dict[str, list[bytes]], everything: list[bytes], rng: random.Random) -> bytes:
     own = seeds.get(fmt) or everything
     seed = rng.choice(everything) if rng.random() < 0.1 else rng.choice(own)
+    if rng.random() < 0.15:
+        data = STRUCTURED[fmt](seed, rng) if fmt in STRUCTURED and seed in own and rng.random() < 0.5 else seed
+        return mutate_size(data, rng)
     if fmt in STRUCTURED and seed in own and rng.random() < 0.5:
         data = STRUCTURED[fmt](seed, rng)
         return mutate_bytes(data, rng) if rng.random() < 0.3 else data
@@ -269,6 +319,8 @@ def main() -> int:
     parser.add_argument("--timeout", type=int, default=5, help="seconds allowed per case")
     parser.add_argument("--formats", help="comma-separated formats (default: auto and every registered one)")
     args = parser.parse_args()
+    for name, value in LIMITS.items():
+        os.environ.setdefault(name, value)
     rng = random.Random(args.seed)
     seeds = load_seeds()
     everything = [s for group in seeds.values() for s in group]

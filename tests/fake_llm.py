@@ -4,6 +4,8 @@ What it answers is chosen per request by markers in the paper title inside the p
   [[malformed]]       never valid JSON (so the repair request fails too)
   [[malformed-once]]  invalid JSON first, a valid answer to the repair request
   [[placeholder]]     JSON whose fields are "N/A"
+  [[null-topic]]      a valid digest whose "topic" is null
+  [[odd-topic]]       a valid digest whose "topic" is a label outside the taxonomy ("Robotics")
   [[fail-zh]]         invalid JSON whenever the Chinese digest is asked for
   [[429]]             first request 429 with Retry-After: 1
   [[500]]             first request HTTP 500
@@ -120,7 +122,12 @@ class FakeLLM:
                                                      "experiments", "contribution")} | {"keywords": ["N/A"],
                                                                                         "topic": labels[0]})
         else:
-            content = json.dumps(_digest(title, lang, labels), ensure_ascii=False)
+            digest = _digest(title, lang, labels)
+            if "[[null-topic]]" in title:
+                digest["topic"] = None
+            elif "[[odd-topic]]" in title:
+                digest["topic"] = "Robotics"
+            content = json.dumps(digest, ensure_ascii=False)
             if "response_format" not in body:  # plain-JSON mode: models like to wrap it in a fence
                 content = f"```json\n{content}\n```"
         finish_reason = "stop"

@@ -27,9 +27,13 @@ REALISTIC_TEXT = ["2406.11111", "hep-th/9901001", "704.0001", "1501.1", "Mon, 2 
                   "Rosa Delgado, Sven Aalto and Chen Yu", "$\\epsilon$-Optimal \\textbf{Routing", "\\href{",
                   "https://github.com/a/b", "https://openreview.net/forum?id=Ab12Cd34Ef", "https://openreview.net/",
                   "ICLR 2026 Poster", "6.5", "n/a", "1e400", "a, b; c", "<b>x</b>", "\x00", "\ufeff", "", " "]
-texts = st.one_of(st.sampled_from(REALISTIC_TEXT), st.text(max_size=60))
+# Issue 14: lone surrogates (json.dumps writes them as \\ud800 escapes), text past the field limits, and (below)
+# values nested past PAPERLENS_MAX_JSON_DEPTH.
+HOSTILE_TEXT = ["\ud800", "a\udfffb", "\udbff\ud800", "x" * 2001, "w" * 100_001]
+texts = st.one_of(st.sampled_from(REALISTIC_TEXT), st.sampled_from(HOSTILE_TEXT), st.text(max_size=60))
+deep_values = st.integers(min_value=101, max_value=400).map(lambda n: json.loads("[" * n + "]" * n))
 scalars = st.one_of(st.none(), st.booleans(), st.integers(min_value=-2**70, max_value=2**70),
-                    st.floats(allow_nan=False), texts)
+                    st.floats(allow_nan=False), texts, deep_values)
 json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3)
                            | st.dictionaries(st.sampled_from(["value", "created", "area", "label", "x"]) | texts,
                                              inner, max_size=3), max_leaves=8)

@@ -22,6 +22,9 @@ FRAGMENTS = [
     "🛠️ 主要方法方法", "查看完整摘要 (Abstract)", "Abstract: \\textbf{X} $\\alpha$ \\footnote{http://a}",
     "2026", "Qiaozhi He", '{"id": "x", "abstract": "a", "sources": [], "summary": {}, "topic": null}',
     '{"id": 1', "\\href{", "}", "$", "\"", "",
+    # issue 14: nesting past the JSON and XML limits, lone surrogate escapes and character references
+    "[" * 3000, '{"a":' * 300 + "1" + "}" * 300, "<b>" * 300, '{"id": "x", "title": "a\\ud800b", "abstract": "c"}',
+    '"\\udfff"', "&#xD800;", "\\uD83D\\uDE00",
 ]
 lines = st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=120))
 documents = st.lists(lines, max_size=25).map("\n".join)

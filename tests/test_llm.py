@@ -18,7 +18,7 @@ from paperlens.enrich.base import Step
 from paperlens.enrich.registry import STEPS, load_steps, register_step
 from paperlens.enrich.runner import pending_papers, run_step
 from paperlens.llm import client as llm_client
-from paperlens.llm.schema import LLM_2026_AREA, LLM_2026_LABELS, is_placeholder, taxonomy_labels
+from paperlens.llm.schema import LLM_2026_AREA, LLM_2026_LABELS, NO_TOPIC, is_placeholder, taxonomy_labels
 from paperlens.llm.step import LLMSummaryStep
 from paperlens.models import SUMMARY_FIELDS, Summary, Topic
 from paperlens.store import Store
@@ -242,11 +242,36 @@ def test_validation_rejects_placeholders_and_unknown_topics():
     good = {"tldr": "t", "motivation": "m", "problem": "p", "observation": "o", "method": "x", "experiments": "e",
             "contribution": "c", "keywords": ["k"], "topic": "agent与工具使用"}
     assert parse_digest(json.dumps(good), LLM_2026_LABELS, "en").topic == "Agent 与工具使用"
-    with pytest.raises(ValueError, match="not one of the given labels"):
-        parse_digest(json.dumps({**good, "topic": "Robotics"}), LLM_2026_LABELS, "en")
+    # A topic outside the labels (or null, or missing) keeps the answer: the topic is "none of these".
+    odd = parse_digest(json.dumps({**good, "topic": "Robotics"}), LLM_2026_LABELS, "en")
+    assert (odd.topic, odd.topic_reply, odd.method) == (NO_TOPIC, "Robotics", "x")
+    for value in (None, 3, "", ["推理与思维链"]):
+        assert parse_digest(json.dumps({**good, "topic": value}), LLM_2026_LABELS, "en").topic == NO_TOPIC
+    missing = {k: v for k, v in good.items() if k != "topic"}
+    assert parse_digest(json.dumps(missing), LLM_2026_LABELS, "en").topic == NO_TOPIC
     with pytest.raises(ValueError, match="must be written in Chinese"):
         parse_digest(json.dumps(good), LLM_2026_LABELS, "zh")
     assert taxonomy_labels() == LLM_2026_LABELS
+
+
+def test_a_reply_with_a_null_or_unknown_topic_keeps_its_summary(store, fake):
+    """Issue 14.10: a paper outside the taxonomy is normal. The six fields are kept (no repair request),
+    the topic is recorded as "none of these" and the paper gets no topic label from it."""
+    papers = make_papers(["Null Topic [[null-topic]]", "Odd Topic [[odd-topic]]", "Plain Topic Paper"])
+    store.ingest(papers)
+    report = run_step(store, LLMSummaryStep(fake_settings(fake.base_url), ["zh", "en"]))
+    assert (report.done, report.failed) == (3, 0)
+    assert not [r for r in fake.requests if r["kind"] == "repair"]
+    for paper in papers[:2]:
+        row = store.enrichments_for(paper.id)["llm-summary"]
+        assert row["status"] == "ok" and row["output"]["topic"] == NO_TOPIC
+        assert set(row["output"]["summary"]) == {"zh", "en"}
+        view = resolved_paper(store, paper.id)
+        assert all(getattr(view.summary[lang], f) for lang in ("zh", "en") for f in SUMMARY_FIELDS)
+        assert view.topic is None and view.tldr and view.keywords
+    odd = store.enrichments_for(papers[1].id)["llm-summary"]["output"]["summary"]["en"]
+    assert odd["topic_reply"] == "Robotics"
+    assert resolved_paper(store, papers[2].id).topic.label in LLM_2026_LABELS
 
 
 def test_cli_needs_a_key_and_known_languages(db_path, monkeypatch):

@@ -367,7 +367,8 @@ def normalize_key(text: str) -> str:
         return text.encode("ascii").translate(None, _ASCII_NON_ALNUM).decode("ascii")
     # Drop ASCII punctuation and spaces as bytes (UTF-8 multi-byte sequences have no ASCII bytes), then
     # whatever non-ASCII non-letters are left.
-    text = text.encode("utf-8").translate(None, _ASCII_NON_ALNUM).decode("utf-8")
+    # (A lone surrogate, e.g. from a JSON \\ud800 escape, is not a letter: "replace" makes it a '?', dropped.)
+    text = text.encode("utf-8", "replace").translate(None, _ASCII_NON_ALNUM).decode("utf-8")
     return text if not text or text.isalnum() else _NON_WORD.sub("", text)
 
 

@@ -147,7 +147,7 @@ def _use_parallel(path: str | Path, parallel: bool | None) -> bool:
 
 def _counted(batches: Iterator[list[PreparedPaper | Rejected]], report: IngestReport, on_record,
              on_rejected) -> Iterator[PreparedPaper]:
-    for batch in batches:
+    for batch in _stopping_at_source_errors(batches, report, on_rejected):
         valid = 0
         for item in batch:
             if isinstance(item, Rejected):
@@ -210,8 +210,18 @@ class _Failure:
         self.error = error
 
 
+def _stopping_at_source_errors(items: Iterator, report: IngestReport, on_rejected) -> Iterator:
+    """What `items` yields; a SourceError raised part-way through the file (e.g. past an input limit) ends it
+    as a rejection on its line instead, so the papers read before it are still stored (an exception would
+    leave the batch being filled uncommitted)."""
+    try:
+        yield from items
+    except SourceError as exc:
+        _reject(report, Rejected(exc.path, max(1, exc.line), exc.message), on_rejected)
+
+
 def _papers(records: Iterator[Paper | Rejected], report: IngestReport, on_record, on_rejected) -> Iterator[Paper]:
-    for record in records:
+    for record in _stopping_at_source_errors(records, report, on_rejected):
         if isinstance(record, Rejected):
             _reject(report, record, on_rejected)
             continue

@@ -132,14 +132,18 @@ def _work(sender: Connection, path: str, fmt: str, as_of: date | None, batch_siz
     try:
         shard = (index, count, batch_size) if count > 1 else None
         block, batch = 0, []
-        for number, record in enumerate(read_records(path, fmt=fmt, as_of=as_of, shard=shard)):
-            # sharded: the block of the record's line; else just consecutive batches
-            here = (record_line(record) - 1) // batch_size if shard else number // batch_size
-            if batch and here != block:
-                sender.send(("items", block, batch))
-                batch = []
-            block = here
-            batch.append(record if isinstance(record, Rejected) else tuple(prepare(record, keep_paper=False)))
+        records = read_records(path, fmt=fmt, as_of=as_of, shard=shard)
+        try:
+            for number, record in enumerate(records):
+                # sharded: the block of the record's line; else just consecutive batches
+                here = (record_line(record) - 1) // batch_size if shard else number // batch_size
+                if batch and here != block:
+                    sender.send(("items", block, batch))
+                    batch = []
+                block = here
+                batch.append(record if isinstance(record, Rejected) else tuple(prepare(record, keep_paper=False)))
+        except SourceError as exc:  # part-way (e.g. past an input limit): what was read stands, as in-process
+            batch.append(Rejected(exc.path, max(1, exc.line), exc.message))
         if batch:
             sender.send(("items", block, batch))
         sender.send(("done", None, None))

@@ -47,10 +47,7 @@ def run_step(store: Store, step: Step, *, limit: int | None = None, batch_size: 
         on_progress(0, len(todo))
     for start in range(0, len(todo), batch_size):
         batch = todo[start:start + batch_size]
-        try:
-            results = step.run(batch)
-        except Exception as exc:  # a crashing step fails its batch, visibly, and the run goes on
-            results = [StepResult(p.id, error=f"{type(exc).__name__}: {exc}") for p in batch]
+        results = _run_batch(step, batch)
         by_id = {p.id: p for p in batch}
         rows = []
         for result in results:
@@ -72,3 +69,26 @@ def run_step(store: Store, step: Step, *, limit: int | None = None, batch_size: 
         if on_progress:
             on_progress(len(batch), len(todo))
     return report
+
+
+def _run_batch(step: Step, batch: list[Paper]) -> list[StepResult]:
+    """The step's results for `batch`. When the step fails on the batch as a whole (any exception,
+    MemoryError included), each paper is run on its own, so only the paper(s) it fails on are recorded as
+    failed, each with its reason, and the innocent rest of the batch is enriched; the run goes on."""
+    try:
+        return step.run(batch)
+    except Exception as exc:  # noqa: BLE001 - a crashing step fails visibly, never the whole run
+        if len(batch) == 1:
+            return [StepResult(batch[0].id, error=_reason(exc))]
+    results: list[StepResult] = []
+    for paper in batch:
+        try:
+            results.extend(step.run([paper]))
+        except Exception as exc:  # noqa: BLE001
+            results.append(StepResult(paper.id, error=_reason(exc)))
+    return results
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text[:500]}" if text else type(exc).__name__

@@ -9,7 +9,15 @@ import json
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from ..models import SUMMARY_FIELDS
 
@@ -19,6 +27,10 @@ TEXT_FIELDS = ("tldr", *SUMMARY_FIELDS)
 LLM_2026_AREA = "基础/前沿模型 (含LLM)"
 LLM_2026_LABELS = ["指令微调与对齐", "推理与思维链", "效率与压缩", "Agent 与工具使用", "多模态基础模型", "模型架构",
                    "LLM 预训练"]
+
+# The topic recorded when a reply's topic is null, missing or not one of the offered labels: a paper outside
+# the taxonomy is normal, so the rest of the answer is kept and the paper gets no topic label from it.
+NO_TOPIC = "none of these"
 
 _PLACEHOLDERS = {
     "", "n/a", "na", "none", "null", "nil", "todo", "tbd", "tba", "...", "…", "-", "--", "unknown", "not mentioned",
@@ -67,7 +79,8 @@ class Digest(BaseModel):
     experiments: str
     contribution: str
     keywords: list[str] = Field(min_length=1, max_length=12)
-    topic: str
+    topic: str = NO_TOPIC  # one of the labels, or NO_TOPIC
+    topic_reply: str | None = None  # what the model answered when it was not a label (kept for review)
 
     @field_validator(*TEXT_FIELDS)
     @classmethod
@@ -89,15 +102,21 @@ class Digest(BaseModel):
             raise ValueError("no usable keywords")
         return cleaned
 
-    @field_validator("topic")
+    @model_validator(mode="before")
     @classmethod
-    def _known_topic(cls, value: str, info: ValidationInfo) -> str:
+    def _known_topic(cls, data: Any, info: ValidationInfo) -> Any:
+        """A label is matched loosely (case, spaces); anything else (null, missing, an unknown label, not a
+        string) becomes NO_TOPIC, with a non-empty string answer kept as topic_reply."""
+        if not isinstance(data, dict):
+            return data
         labels = (info.context or {}).get("labels") or []
+        value = data.get("topic")
+        if value == NO_TOPIC and "topic_reply" in data:  # our own cached answer, validated again
+            return data
         by_norm = {_norm_label(label): label for label in labels}
-        found = by_norm.get(_norm_label(value))
-        if found is None:
-            raise ValueError(f"topic {value!r} is not one of the given labels")
-        return found
+        found = by_norm.get(_norm_label(value)) if isinstance(value, str) else None
+        reply = value.strip()[:200] or None if isinstance(value, str) and found is None else None
+        return {**data, "topic": found or NO_TOPIC, "topic_reply": reply}
 
 
 def json_schema(labels: list[str]) -> dict[str, Any]:

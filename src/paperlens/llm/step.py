@@ -18,7 +18,7 @@ from ..enrich.registry import register_step
 from ..models import SUMMARY_FIELDS, Paper, Summary, Topic
 from .client import Attempt, DigestClient, DigestOutcome, RateLimiter, Usage
 from .prompts import load_prompt
-from .schema import Digest, parse_digest, taxonomy_area, taxonomy_labels
+from .schema import NO_TOPIC, Digest, parse_digest, taxonomy_area, taxonomy_labels
 from .settings import LANGUAGE_NAMES, LLMSettings
 
 PROMPT_NAME = "llm-summary"
@@ -188,7 +188,8 @@ class LLMSummaryStep(Step):
             paper.tldr = output["tldr"]
         if not paper.keywords and output.get("keywords"):
             paper.keywords = list(output["keywords"])
-        if output.get("topic") and (paper.topic is None or not paper.topic.label):
+        # NO_TOPIC: the model found none of the labels fitting; the paper keeps whatever topic it has
+        if output.get("topic") and output["topic"] != NO_TOPIC and (paper.topic is None or not paper.topic.label):
             area = paper.topic.area if paper.topic and paper.topic.area else output.get("topic_area")
             paper.topic = Topic(area=area, label=output["topic"])
         if output.get("provenance"):

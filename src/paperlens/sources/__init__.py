@@ -54,14 +54,18 @@ def detect_format(path: str | Path) -> str:
     for name, cls in sorted(SOURCES.items(), key=lambda item: getattr(item[1], "fallback", False)):
         if cls.sniff(path, head):
             return name
+    if "\x00" in head:  # UTF-16/32 text is decoded (base.sniff_encoding); this is binary or an odd encoding
+        raise SourceError(str(path), 1, "unknown format: the file holds NUL bytes (binary, or text in an encoding "
+                                        "other than UTF-8/16/32?); convert it to UTF-8")
     raise SourceError(str(path), 1, "unknown format; pass --format (one of: " + ", ".join(SOURCES) + ")")
 
 
 def resolve_format(path: str | Path, fmt: str = "auto") -> str:
     """The source name that reads `path`: detected for 'auto', checked otherwise."""
     path = Path(path)
-    if not path.is_file():
-        raise SourceError(str(path), 0, "no such file")
+    if not path.is_file():  # stat only: a FIFO is never opened (that could block)
+        raise SourceError(str(path), 0, "is a directory" if path.is_dir() else
+                          "not a regular file (a FIFO, socket or device)" if path.exists() else "no such file")
     name = detect_format(path) if fmt == "auto" else fmt
     if name not in SOURCES:
         raise SourceError(str(path), 0, f"unknown format {name!r}; known: " + ", ".join(SOURCES))

@@ -1,7 +1,10 @@
 """arXiv API responses (Atom, `arxiv-atom`) and the fetcher that saves them.
 
 An API response is one page of at most a few hundred entries, so it is parsed whole (with feedparser,
-as the `arxiv` library does); each entry keeps the line its <entry> starts on. `fetch_arxiv` pages
+as the `arxiv` library does), up to PAPERLENS_MAX_DOCUMENT_BYTES; each entry keeps the line its <entry>
+starts on. Before feedparser sees it, one linear pass finds the entries' lines and cuts the document at an
+<entry> opened inside another or at nesting past PAPERLENS_MAX_XML_DEPTH (feedparser takes about 0.1 ms
+an element, twice when the strict parse fails: hostile nesting would keep it busy for minutes). `fetch_arxiv` pages
 through the API with httpx and keeps every raw response as a file, so a fetched paper's provenance
 names a real file and line, and a fetch can be re-ingested offline.
 """
@@ -21,7 +24,17 @@ import feedparser
 from ..ids import normalize_arxiv_id
 from ..models import Paper
 from . import register
-from .base import ReadContext, Rejected, Source, finish_paper, has_bad_bytes, open_text
+from .base import (
+    InputLimitError,
+    ReadContext,
+    Rejected,
+    Source,
+    finish_paper,
+    has_bad_bytes,
+    limit,
+    open_text,
+    read_document,
+)
 
 ARXIV_API = "https://export.arxiv.org/api/query"
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -43,8 +56,12 @@ class ArxivAtomSource(Source):
         return "<feed" in head and ATOM_NS in head and "arxiv" in head.lower() and "announce_type" not in head
 
     def read(self, ctx: ReadContext) -> Iterator[Paper | Rejected]:
-        with open_text(ctx.path) as handle:
-            text = handle.read()
+        try:
+            with open_text(ctx.path) as handle:
+                text = read_document(handle, ctx.path)
+        except InputLimitError as exc:
+            yield Rejected(ctx.path, 1, exc.message)
+            return
         if has_bad_bytes(text):
             yield from _reject_bad_bytes(ctx, text)
             return
@@ -57,33 +74,57 @@ class ArxivAtomSource(Source):
         if nul >= 0:  # not allowed anywhere in XML; the parser library fails on it rather than reporting it
             yield Rejected(ctx.path, text.count("\n", 0, nul) + 1, "NUL character in the XML; the response is skipped")
             return
+        spans, nested = _entry_spans(text)
+        if nested is not None:  # never valid Atom, and costly for the XML parser when it repeats
+            inner, outer = nested
+            yield from self._entries_before(ctx, text, spans, inner)
+            yield Rejected(ctx.path, inner, f"malformed Atom: an <entry> starts inside the <entry> of line {outer}, "
+                                            "which has not closed; the rest is skipped")
+            return
+        deep = _too_deep(text, limit("PAPERLENS_MAX_XML_DEPTH"))
+        if deep is not None:  # the XML library takes its time over every element before it gives up
+            line, depth = deep
+            yield from self._entries_before(ctx, text, spans, line)
+            yield Rejected(ctx.path, line, f"XML nested more than {depth} elements deep (PAPERLENS_MAX_XML_DEPTH); "
+                                           "the rest is skipped")
+            return
         try:
-            feed = _parse(text)
+            raw = text.encode("utf-8")
+            feed = _parse(raw)
         except _PARSER_BUGS as exc:  # feedparser itself fails on some hostile XML instead of flagging it
             yield Rejected(ctx.path, _first_content_line(text),
                            f"cannot parse the XML ({type(exc).__name__}: {exc}); the response is skipped")
             return
-        spans = _entry_spans(text)
         error = getattr(feed, "bozo_exception", None) if feed.get("bozo") else None
         if error is not None and hasattr(error, "getLineNumber"):  # broken XML, not a mere encoding note
-            # Keep the entries that closed before the break: re-parse just them as a complete feed.
-            error_line = _our_line(text, max(1, int(error.getLineNumber() or 1)))
-            complete = [i for i, (_, end) in enumerate(spans) if end is not None and end < error_line]
-            entries = []
-            if complete:
-                cut = _ENTRY_CLOSE.search(text, _offset_of_line(text, spans[complete[-1]][1]))
-                try:
-                    prefix = _parse(text[: cut.end()] + "\n</feed>\n") if cut else None
-                except _PARSER_BUGS:
-                    prefix = None
-                if prefix is not None and not prefix.get("bozo") and len(prefix.entries) == len(complete):
-                    entries = prefix.entries
-            for index, entry in enumerate(entries):
-                yield self._safe_entry(ctx, entry, spans[index][0])
-            yield Rejected(ctx.path, error_line, f"malformed XML ({_sax_message(error)}); the rest is skipped")
+            error_line = _our_line(text, _unshifted(raw, max(1, int(error.getLineNumber() or 1))))
+            yield from self._entries_before(ctx, text, spans, error_line)
+            yield Rejected(ctx.path, min(error_line, _last_line(text)),
+                           f"malformed XML ({_sax_message(error)}); the rest is skipped")
             return
         for index, entry in enumerate(feed.entries):
             yield self._safe_entry(ctx, entry, spans[index][0] if index < len(spans) else 1)
+
+    def _entries_before(self, ctx: ReadContext, text: str, spans: list[tuple[int, int | None]],
+                        line: int) -> Iterator[Paper | Rejected]:
+        """The entries that closed before the break on `line`: the text up to them re-parsed as a complete feed."""
+        entries = []
+        # An entry closing on the break's own line may close before the break (the end of a file without a
+        # final newline) or after it: tried with it first, then without it.
+        for closed_by in (line, line - 1):
+            complete = [i for i, (_, end) in enumerate(spans) if end is not None and end <= closed_by]
+            if not complete:
+                break
+            cut = _ENTRY_CLOSE.search(text, _offset_of_line(text, spans[complete[-1]][1]))
+            try:
+                prefix = _parse(text[: cut.end()] + "\n</feed>\n") if cut else None
+            except _PARSER_BUGS:
+                prefix = None
+            if prefix is not None and not prefix.get("bozo") and len(prefix.entries) == len(complete):
+                entries = prefix.entries
+                break
+        for index, entry in enumerate(entries):
+            yield self._safe_entry(ctx, entry, spans[index][0])
 
     def _safe_entry(self, ctx: ReadContext, entry: Any, line: int) -> Paper | Rejected:
         try:
@@ -129,8 +170,36 @@ class ArxivAtomSource(Source):
         return finish_paper(paper, ctx, self.name, line, source_id=arxiv_id)
 
 
-def _parse(text: str) -> Any:
-    return feedparser.parse(text.encode("utf-8"), sanitize_html=False, resolve_relative_uris=False)
+def _parse(text: str | bytes) -> Any:
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    return feedparser.parse(data, sanitize_html=False, resolve_relative_uris=False)
+
+
+_FIRST_ELEMENT = re.compile(rb"<\w")
+
+
+def _unshifted(raw: bytes, xml_line: int) -> int:
+    """feedparser rewrites a DOCTYPE (and ENTITY declarations) before parsing, which can change the number
+    of lines before the root element; the line `xml_line` of its text in our file's terms."""
+    first = _FIRST_ELEMENT.search(raw)
+    if first is None or b"<!" not in raw[: first.start()]:
+        return xml_line
+    from feedparser.sanitizer import replace_doctype
+
+    _, replaced, _ = replace_doctype(raw)
+    start = first.start() or -1  # as replace_doctype splits the text
+    body = len(raw) - (start + 1)
+    old_head, new_head = raw[: start + 1].decode("utf-8", "replace"), replaced[: len(replaced) - body]
+    old_lines = len(_XML_NEWLINE.findall(old_head))
+    new_lines = len(_XML_NEWLINE.findall(new_head.decode("utf-8", "replace")))
+    if xml_line > new_lines:  # in the body, which feedparser leaves as it is
+        return xml_line + old_lines - new_lines
+    return min(xml_line, old_lines + 1)
+
+
+def _last_line(text: str) -> int:
+    """The last line with any content: an error 'at the end' is reported there, not on a line past it."""
+    return text.rstrip().count("\n") + 1
 
 
 def _offset_of_line(text: str, line: int) -> int:
@@ -154,9 +223,25 @@ def _our_line(text: str, xml_line: int) -> int:
 
 
 def _root_element(text: str) -> str | None:
-    body = re.sub(r"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>", "", text, flags=re.S)
-    match = _ROOT.search(body)
-    return match.group(2) if match else None
+    """The name of the first element, past any declarations, comments and DOCTYPE (one scan: linear even
+    when one of them never closes)."""
+    pos = 0
+    while True:
+        pos = text.find("<", pos)
+        if pos < 0:
+            return None
+        for opener, closer in (("<?", "?>"), ("<!--", "-->"), ("<!DOCTYPE", ">")):
+            if text.startswith(opener, pos):
+                end = text.find(closer, pos + len(opener))
+                if end < 0:
+                    return None
+                pos = end + len(closer)
+                break
+        else:
+            match = _ROOT.match(text, pos)
+            if match:
+                return match.group(2)
+            pos += 1
 
 
 def _first_content_line(text: str) -> int:
@@ -166,14 +251,50 @@ def _first_content_line(text: str) -> int:
     return 1
 
 
-def _entry_spans(text: str) -> list[tuple[int, int | None]]:
-    """(start line, end line or None when unclosed) of each <entry>, in document order."""
-    spans = []
-    for opened in _ENTRY_OPEN.finditer(text):
-        start = text.count("\n", 0, opened.start()) + 1
-        closed = _ENTRY_CLOSE.search(text, opened.end())
-        spans.append((start, text.count("\n", 0, closed.start()) + 1 if closed else None))
-    return spans
+_ENTRY_TAG = re.compile(rf"(?P<open>{_ENTRY_OPEN.pattern})|{_ENTRY_CLOSE.pattern}")
+
+
+def _entry_spans(text: str) -> tuple[list[tuple[int, int | None]], tuple[int, int] | None]:
+    """(start line, end line or None when unclosed) of each <entry>, in document order: each entry ends at
+    the first </entry> after its start; and (line, line of the open entry) of the first <entry> that starts
+    inside another, or None. One pass over the text, counting lines as it goes (linear, even for thousands
+    of entries that never close)."""
+    spans: list[tuple[int, int | None]] = []
+    waiting: list[int] = []  # indexes of entries whose end is not found yet
+    nested = None
+    line, counted = 1, 0
+    for tag in _ENTRY_TAG.finditer(text):
+        line += text.count("\n", counted, tag.start())
+        counted = tag.start()
+        if tag.group("open") is not None:
+            if waiting and nested is None:
+                nested = (line, spans[waiting[-1]][0])
+            waiting.append(len(spans))
+            spans.append((line, None))
+        else:
+            for index in waiting:
+                spans[index] = (spans[index][0], line)
+            waiting.clear()
+    return spans, nested
+
+
+_TAG = re.compile(r"<(/?)[A-Za-z_][^<>]*?(/?)>")
+
+
+def _too_deep(text: str, max_depth: int) -> tuple[int, int] | None:
+    """(line, limit) of the first element nested deeper than `max_depth` (counting unclosed ones too), or
+    None. One pass over the tags, and none for a text with fewer tags than the limit."""
+    if text.count("<") <= max_depth:
+        return None
+    depth = 0
+    for tag in _TAG.finditer(text):
+        if tag.group(1):
+            depth -= 1
+        elif not tag.group(2):
+            depth += 1
+            if depth > max_depth:
+                return text.count("\n", 0, tag.start()) + 1, max_depth
+    return None
 
 
 def _reject_bad_bytes(ctx: ReadContext, text: str) -> Iterator[Rejected]:

@@ -20,7 +20,17 @@ from ..clean import latex_to_text
 from ..ids import normalize_arxiv_id
 from ..models import Paper
 from . import register
-from .base import ReadContext, Rejected, Source, finish_paper, has_bad_bytes, open_text
+from .base import (
+    ReadContext,
+    Rejected,
+    Source,
+    finish_paper,
+    has_bad_bytes,
+    json_depth_error,
+    lone_surrogate_in,
+    numbered_lines,
+    open_text,
+)
 from .tabular import csv_header, csv_rows
 
 # Columns of the snapshot; a CSV must have at least these to be read as one.
@@ -173,8 +183,8 @@ def _iso_date(text: str) -> str | None:
         return None
 
 
-def _finish(paper: Paper, ctx: ReadContext, source: str, line: int) -> Paper:
-    return finish_paper(paper, ctx, source, line, source_id=paper.arxiv_id)
+def _finish(paper: Paper, ctx: ReadContext, source: str, line: int, record_chars: int | None = None) -> Paper | Rejected:
+    return finish_paper(paper, ctx, source, line, source_id=paper.arxiv_id, record_chars=record_chars)
 
 
 @register
@@ -189,8 +199,8 @@ class ArxivJsonlSource(Source):
         if not first.startswith("{"):
             return False
         try:
-            keys = set(json.loads(first))
-        except ValueError:  # a first line longer than the sniffed head
+            keys = set(json.loads(first)) if json_depth_error(first) is None else set()
+        except (ValueError, TypeError, RecursionError):  # a first line longer than the sniffed head
             return '"submitter"' in first or ('"versions"' in first and '"categories"' in first)
         return "id" in keys and len(keys & {"submitter", "versions", "authors_parsed", "update_date",
                                              "journal-ref"}) >= 2
@@ -198,26 +208,42 @@ class ArxivJsonlSource(Source):
     def read(self, ctx: ReadContext) -> Iterator[Paper | Rejected]:
         loads = _json_loads()
         with open_text(ctx.path) as handle:
-            for number, line in enumerate(handle, start=1):
-                if ctx.skips(number) or not line.strip():
+            for number, line in numbered_lines(handle, ctx.path):
+                if ctx.skips(number):
+                    continue
+                if type(line) is not str:  # a line past the length limit
+                    yield line
+                    continue
+                if not line.strip():
                     continue
                 if has_bad_bytes(line):
                     yield Rejected(ctx.path, number, "not valid UTF-8 text (is the file in another encoding?)")
+                    continue
+                too_deep = json_depth_error(line, ctx.json_depth)
+                if too_deep:
+                    yield Rejected(ctx.path, number, too_deep)
                     continue
                 try:
                     data = loads(line)
                 except ValueError as exc:
                     yield Rejected(ctx.path, number, f"invalid JSON ({_json_message(exc)})")
                     continue
+                except RecursionError:  # a safety net: the depth check above comes first
+                    yield Rejected(ctx.path, number, "JSON nested too deeply to read")
+                    continue
                 if not isinstance(data, dict):
                     yield Rejected(ctx.path, number, "expected a JSON object")
+                    continue
+                if lone_surrogate_in(line, data):
+                    yield Rejected(ctx.path, number, "a JSON string holds a lone surrogate escape (such as "
+                                                     "\\ud800): not valid Unicode text")
                     continue
                 try:
                     paper = paper_from_kaggle(data)
                 except KaggleRecordError as exc:
                     yield Rejected(ctx.path, number, str(exc))
                     continue
-                yield _finish(paper, ctx, self.name, number)
+                yield _finish(paper, ctx, self.name, number, len(line))
 
 
 def _json_loads():

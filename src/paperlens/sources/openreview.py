@@ -22,7 +22,17 @@ from typing import Any
 from ..ids import openreview_id_from
 from ..models import Paper, Topic
 from . import register
-from .base import ReadContext, Rejected, Source, finish_paper, has_bad_bytes, open_text
+from .base import (
+    InputLimitError,
+    ReadContext,
+    Rejected,
+    Source,
+    finish_paper,
+    has_surrogates,
+    json_depth_error,
+    open_text,
+    read_document,
+)
 from .tabular import csv_rows, table_header
 
 _NOTES_ARRAY = re.compile(r'"notes"\s*:\s*\[')
@@ -115,8 +125,13 @@ class OpenReviewJsonSource(Source):
         return bool(_CONTENT_OBJECT.search(head)) and ('"forum"' in head or '"invitation' in head)
 
     def read(self, ctx: ReadContext) -> Iterator[Paper | Rejected]:
-        with open_text(ctx.path) as handle:
-            text = handle.read()  # an API response is one JSON document; notes are decoded one by one
+        try:
+            with open_text(ctx.path) as handle:
+                # an API response is one JSON document; notes are decoded one by one
+                text = read_document(handle, ctx.path)
+        except InputLimitError as exc:
+            yield Rejected(ctx.path, 1, exc.message)
+            return
         body = text.lstrip("\ufeff \t\r\n")
         if body.startswith("["):
             yield from self._array(ctx, text, text.index("[") + 1)
@@ -130,34 +145,47 @@ class OpenReviewJsonSource(Source):
 
     def _array(self, ctx: ReadContext, text: str, pos: int) -> Iterator[Paper | Rejected]:
         decoder = json.JSONDecoder()
+        line_at = _LineCounter(text)  # counts on from the last position: linear over the whole file
         while True:
             pos = _WS.match(text, pos).end()
             if pos >= len(text):
-                yield Rejected(ctx.path, _line_at(text, pos), "JSON ends before the list of notes is closed")
+                # on the last line with any content: the end of the file is not a line of its own
+                yield Rejected(ctx.path, line_at(len(text.rstrip())), "JSON ends before the list of notes is closed")
                 return
             if text[pos] == "]":
                 return
-            line = _line_at(text, pos)
+            line = line_at(pos)
             try:
                 note, pos = decoder.raw_decode(text, pos)
             except json.JSONDecodeError as exc:
-                yield Rejected(ctx.path, exc.lineno, f"invalid JSON ({exc.msg} at column {exc.colno}); "
+                yield Rejected(ctx.path, min(exc.lineno, _line_at(text, len(text.rstrip()))),
+                               f"invalid JSON ({exc.msg} at column {exc.colno}); "
                                                      "the rest of the file is skipped")
+                return
+            except RecursionError:  # the decoder's own limit (Python's recursion limit, about 1,000 levels)
+                yield Rejected(ctx.path, line, "JSON nested too deeply to read; the rest of the file is skipped")
                 return
             yield self._note(ctx, note, line)
             pos = _WS.match(text, pos).end()
             if text.startswith(",", pos):
                 pos += 1
             elif not text.startswith("]", pos):
-                yield Rejected(ctx.path, _line_at(text, pos), "expected ',' or ']' after a note")
+                yield Rejected(ctx.path, line_at(pos), "expected ',' or ']' after a note")
                 return
 
     def _lines(self, ctx: ReadContext, text: str) -> Iterator[Paper | Rejected]:
         for number, line in enumerate(text.split("\n"), start=1):
             if not line.strip():
                 continue
+            too_deep = json_depth_error(line, ctx.json_depth)
+            if too_deep:
+                yield Rejected(ctx.path, number, too_deep)
+                continue
             try:
                 note = json.loads(line)
+            except RecursionError:  # a safety net: the depth check above comes first
+                yield Rejected(ctx.path, number, "JSON nested too deeply to read")
+                continue
             except ValueError as exc:
                 message = f"{exc.msg} at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else str(exc)
                 yield Rejected(ctx.path, number, f"invalid JSON ({message})")
@@ -167,8 +195,9 @@ class OpenReviewJsonSource(Source):
     def _note(self, ctx: ReadContext, note: Any, line: int) -> Paper | Rejected:
         if not isinstance(note, dict):
             return Rejected(ctx.path, line, "expected a note object")
-        if has_bad_bytes(json.dumps(note, ensure_ascii=False)):
-            return Rejected(ctx.path, line, "not valid UTF-8 text (is the file in another encoding?)")
+        if has_surrogates(json.dumps(note, ensure_ascii=False)):
+            return Rejected(ctx.path, line, "not valid UTF-8 text (is the file in another encoding?), or a lone "
+                                            "surrogate escape such as \\ud800")
         try:
             paper = paper_from_note(note)
         except (ValueError, TypeError) as exc:
@@ -207,15 +236,32 @@ def _literal_strings(value: str) -> list[str]:
 
 
 def _is_one_note(line: str) -> bool:
+    if json_depth_error(line):
+        return False
     try:
         data = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     return isinstance(data, dict) and "content" in data
 
 
 def _line_at(text: str, pos: int) -> int:
     return text.count("\n", 0, min(pos, len(text))) + 1
+
+
+class _LineCounter:
+    """line_at(pos) for positions that mostly go forward: counts only the newlines since the last call."""
+
+    def __init__(self, text: str):
+        self.text, self.pos, self.line = text, 0, 1
+
+    def __call__(self, pos: int) -> int:
+        pos = min(pos, len(self.text))
+        if pos < self.pos:
+            return _line_at(self.text, pos)
+        self.line += self.text.count("\n", self.pos, pos)
+        self.pos = pos
+        return self.line
 
 
 @register

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from ..clean import find_code_url, latex_to_text, repo_name
 from ..models import SUMMARY_FIELDS, SUMMARY_LABELS, Paper, Summary, Topic
-from .base import ReadContext, Rejected, Source, finish_paper, has_bad_bytes, open_text
+from .base import InputLimitError, ReadContext, Rejected, Source, finish_paper, has_bad_bytes, open_text
+from .base import numbered_lines as base_numbered_lines
 
 MONTHS = {m: i for i, m in enumerate(
     ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], start=1)}
@@ -25,7 +26,9 @@ _MONTH_RE = "|".join(MONTHS)
 def numbered_lines(ctx: ReadContext) -> Iterator[tuple[int, str | None]]:
     """(line number, text) with trailing newline removed; text is None for an undecodable line."""
     with open_text(ctx.path) as handle:
-        for number, line in enumerate(handle, start=1):
+        for number, line in base_numbered_lines(handle, ctx.path):
+            if type(line) is not str:  # past a limit: what was read stands (ingest reports this as a rejection)
+                raise InputLimitError(ctx.path, number, line.message + " (this format stops there)")
             line = line.rstrip("\r\n")
             yield number, (None if has_bad_bytes(line) else line)
 

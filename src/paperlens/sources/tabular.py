@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 
-from .base import ReadContext, Rejected, has_bad_bytes, open_text
+from .base import ReadContext, Rejected, has_bad_bytes, numbered_lines, open_text
 
 
 def csv_rows(ctx: ReadContext, required: set[str],
@@ -19,7 +19,8 @@ def csv_rows(ctx: ReadContext, required: set[str],
         if delimiter == "\t":
             yield from _tsv_rows(ctx, handle, required)
             return
-        reader = csv.reader(handle)
+        lines = _CsvLines(handle, ctx.path)
+        reader = csv.reader(lines)
         try:
             header = next(reader)
         except StopIteration:
@@ -27,19 +28,25 @@ def csv_rows(ctx: ReadContext, required: set[str],
         except csv.Error as exc:
             yield Rejected(ctx.path, 1, f"unreadable CSV header ({exc})")
             return
+        except _LineRejected as exc:
+            yield exc.rejected
+            return
         columns = [c.strip().lstrip("\ufeff") for c in header]
         missing = required - set(columns)
         if missing:
             yield Rejected(ctx.path, 1, "CSV header lacks column(s): " + ", ".join(sorted(missing)))
             return
         while True:
-            start = reader.line_num + 1
+            start = lines.number + 1
             try:
                 row = next(reader)
             except StopIteration:
                 return
             except csv.Error as exc:
                 yield Rejected(ctx.path, start, f"malformed CSV ({exc})")
+                continue
+            except _LineRejected as exc:  # a line past the length limit: the row it is in is skipped
+                yield exc.rejected
                 continue
             if not row or not any(cell.strip() for cell in row):
                 continue
@@ -105,6 +112,29 @@ def table_header(head: str) -> tuple[str, list[str]]:
     if not delimiter:
         return "", []
     return delimiter, [c.strip().strip('"').strip() for c in first.split(delimiter)]
+
+
+class _LineRejected(Exception):
+    def __init__(self, rejected: Rejected):
+        self.rejected = rejected
+
+
+class _CsvLines:
+    """The lines csv.reader reads, bounded like numbered_lines: a line past the limit raises _LineRejected
+    (csv.reader starts afresh at its next call, so the rows after it are read)."""
+
+    def __init__(self, handle, path: str):
+        self._lines = numbered_lines(handle, path)
+        self.number = 0  # of the last line read, a rejected one included (csv.reader's line_num skips those)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        self.number, line = next(self._lines)
+        if type(line) is not str:
+            raise _LineRejected(line)
+        return line
 
 
 def csv_header(head: str) -> set[str]:
