@@ -31,7 +31,8 @@ def _register_optional() -> None:
     import importlib
 
     for module in ("arxiv_bulk", "arxiv_rss", "arxiv_atom", "openreview", "bibtex", "jsonl", "daily_arxiv", "ris",
-                   "csl_json", "zotero_bbt", "semantic_scholar", "papercopilot", "generic"):
+                   "csl_json", "zotero_bbt", "semantic_scholar", "papercopilot", "crossref", "endnote", "isi",
+                   "mods", "zotero_rdf", "cff", "endnote_xml", "mathscinet", "generic"):
         try:
             importlib.import_module(f"{__name__}.{module}")
         except ModuleNotFoundError as exc:  # only a missing adapter module is tolerated
