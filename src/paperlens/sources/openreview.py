@@ -26,7 +26,15 @@ from .base import ReadContext, Rejected, Source, finish_paper, has_bad_bytes, op
 from .tabular import csv_rows, table_header
 
 _NOTES_ARRAY = re.compile(r'"notes"\s*:\s*\[')
+# The expertise API's input: {"notes": {"<invitation or user>": [notes], ...}, ...}.
+_NOTES_BY_KEY = re.compile(r'"notes"\s*:\s*\{')
 _CONTENT_OBJECT = re.compile(r'"content"\s*:\s*\{')
+# A note without forum / invitation (an expertise archive, a profile's publications): an id, an
+# OpenReview timestamp and a content object with a title.
+_NOTE_DATE = re.compile(r'"(?:cdate|mdate|tcdate|tmdate|pdate)"\s*:\s*\d')
+_CONTENT_TITLE = re.compile(r'"content"\s*:\s*\{\s*"title"\s*:')
+# Lists of notes inside a wrapper object (a crawler's {"venue", "year", "submissions": [...]}).
+_NOTE_LISTS = ("notes", "submissions", "publications")
 _YEAR = re.compile(r"\b(19|20)\d{2}\b")
 _LIST_SEP = re.compile(r"[,;]")
 _WS = re.compile(r"[ \t\n\r]*")
@@ -64,8 +72,11 @@ def _str_list(value: Any) -> list[str]:
 def _ms_date(value: Any) -> str | None:
     if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
         return None
+    # OpenReview writes milliseconds; some tools' note dumps write seconds (a millisecond value this
+    # small would be before 1974, years before OpenReview).
+    seconds = value if value < 1e11 else value / 1000
     try:
-        return datetime.fromtimestamp(value / 1000, tz=UTC).date().isoformat()
+        return datetime.fromtimestamp(seconds, tz=UTC).date().isoformat()
     except (OverflowError, OSError, ValueError):
         return None
 
@@ -112,7 +123,12 @@ class OpenReviewJsonSource(Source):
         start = head.lstrip("\ufeff \t\r\n")[:1]
         if start not in ("{", "["):
             return False
-        return bool(_CONTENT_OBJECT.search(head)) and ('"forum"' in head or '"invitation' in head)
+        if not _CONTENT_OBJECT.search(head):
+            return False
+        if '"forum"' in head or '"invitation' in head:
+            return True
+        return '"id"' in head and bool(_CONTENT_TITLE.search(head)) and (
+            bool(_NOTE_DATE.search(head)) or bool(_NOTES_BY_KEY.search(head)))
 
     def read(self, ctx: ReadContext) -> Iterator[Paper | Rejected]:
         with open_text(ctx.path) as handle:
@@ -126,31 +142,80 @@ class OpenReviewJsonSource(Source):
         if notes and not _is_one_note(first_line):
             yield from self._array(ctx, text, notes.end())
             return
+        by_key = _NOTES_BY_KEY.search(text)
+        if by_key and not _is_one_note(first_line):
+            yield from self._object(ctx, text, by_key.end() - 1, lists=None)
+            return
         yield from self._lines(ctx, text)
 
     def _array(self, ctx: ReadContext, text: str, pos: int) -> Iterator[Paper | Rejected]:
+        """The notes of the list whose '[' is before `pos`; returns the position after its ']' (None:
+        the rest of the file cannot be read). An item that is no note but holds lists of notes
+        (`submissions`, `notes`, `publications`) gives those notes."""
         decoder = json.JSONDecoder()
         while True:
             pos = _WS.match(text, pos).end()
             if pos >= len(text):
                 yield Rejected(ctx.path, _line_at(text, pos), "JSON ends before the list of notes is closed")
-                return
+                return None
             if text[pos] == "]":
-                return
-            line = _line_at(text, pos)
+                return pos + 1
+            line, start = _line_at(text, pos), pos
             try:
                 note, pos = decoder.raw_decode(text, pos)
             except json.JSONDecodeError as exc:
                 yield Rejected(ctx.path, exc.lineno, f"invalid JSON ({exc.msg} at column {exc.colno}); "
                                                      "the rest of the file is skipped")
-                return
-            yield self._note(ctx, note, line)
+                return None
+            if isinstance(note, dict) and "content" not in note and any(
+                    isinstance(note.get(k), list | dict) for k in _NOTE_LISTS):
+                end = yield from self._object(ctx, text, start, lists=_NOTE_LISTS)
+                if end is None:
+                    return None
+            else:
+                yield self._note(ctx, note, line)
             pos = _WS.match(text, pos).end()
             if text.startswith(",", pos):
                 pos += 1
             elif not text.startswith("]", pos):
                 yield Rejected(ctx.path, _line_at(text, pos), "expected ',' or ']' after a note")
-                return
+                return None
+
+    def _object(self, ctx: ReadContext, text: str, pos: int, lists: tuple[str, ...] | None) -> Iterator[Paper | Rejected]:
+        """The notes in the lists of the object at `pos`: those under the keys `lists`, or (None) under
+        every key, as in {"<invitation>": [notes]}; `notes` holding such an object is read the same way.
+        Returns the position after the object's '}' (None: the rest of the file cannot be read)."""
+        decoder = json.JSONDecoder()
+        pos = _WS.match(text, pos + 1).end()
+        while not text.startswith("}", pos):
+            try:
+                key, pos = decoder.raw_decode(text, pos)
+                pos = _WS.match(text, pos).end()
+                if not isinstance(key, str) or not text.startswith(":", pos):
+                    raise ValueError("expected a key and ':'")
+                pos = _WS.match(text, pos + 1).end()
+                if (lists is None or key in lists) and text.startswith("[", pos):
+                    pos = yield from self._array(ctx, text, pos + 1)
+                    if pos is None:
+                        return None
+                elif lists is not None and key == "notes" and text.startswith("{", pos):
+                    pos = yield from self._object(ctx, text, pos, lists=None)
+                    if pos is None:
+                        return None
+                else:
+                    pos = decoder.raw_decode(text, pos)[1]
+            except ValueError as exc:
+                message = f"{exc.msg} at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else str(exc)
+                yield Rejected(ctx.path, _line_at(text, pos), f"invalid JSON ({message}); the rest of the file is skipped")
+                return None
+            pos = _WS.match(text, pos).end()
+            if text.startswith(",", pos):
+                pos = _WS.match(text, pos + 1).end()
+            elif not text.startswith("}", pos):
+                yield Rejected(ctx.path, _line_at(text, pos), "invalid JSON: expected ',' or '}'; the rest of the file "
+                                                               "is skipped")
+                return None
+        return pos + 1
 
     def _lines(self, ctx: ReadContext, text: str) -> Iterator[Paper | Rejected]:
         for number, line in enumerate(text.split("\n"), start=1):
