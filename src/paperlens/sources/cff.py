@@ -61,6 +61,9 @@ class CffSource(Source):
             mark = getattr(exc, "problem_mark", None)
             yield Rejected(ctx.path, mark.line + 1 if mark else 1, f"broken YAML ({getattr(exc, 'problem', exc)})")
             return
+        except (ValueError, RecursionError) as exc:  # e.g. a date such as 2024-13-45; nesting too deep
+            yield Rejected(ctx.path, 1, f"broken YAML ({type(exc).__name__}: {exc})")
+            return
         if not isinstance(data, dict):
             yield Rejected(ctx.path, 1, "CITATION.cff is not a YAML mapping")
             return

@@ -44,7 +44,7 @@ _ENVELOPE = re.compile(r'"message-type"\s*:\s*"work(?:-list)?"')
 # Keys only Crossref's work objects carry (CSL-JSON and the others have none of them).
 _CROSSREF_KEYS = re.compile(r'"(?:is-referenced-by-count|reference-count|references-count|content-domain|'
                             r'short-container-title|published-print|published-online)"\s*:')
-_TAG = re.compile(r"<[^<>]*>")
+_TAG = re.compile(r"</?[A-Za-z][\w:.-]*(?:\s[^<>]*)?/?>")
 _JATS_TITLE = re.compile(r"<(?:jats:)?title\b[^<>]*>[^<]*</(?:jats:)?title\s*>", re.I)
 _PARAGRAPH = re.compile(r"</?(?:jats:)?(?:p|sec|title)\b[^<>]*>|<br\s*/?>", re.I)
 _WS = re.compile(r"[ \t\n\r]*")

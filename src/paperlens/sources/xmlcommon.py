@@ -116,7 +116,7 @@ def iter_records(ctx: ReadContext, is_record: Callable[[str, int], bool],
                     parser.close()
             except ParseError as exc:
                 yield from builder.done
-                line = exc.position[0] if getattr(exc, "position", None) else 0
+                line = max(exc.position[0], 1) if getattr(exc, "position", None) else 1
                 yield Rejected(ctx.path, line, f"broken {kind} XML ({_reason(exc)}); the rest of the file is skipped")
                 return
             except DefusedXmlException as exc:
