@@ -106,6 +106,19 @@ def test_crossref_work_list_and_single_work():
                            "10.5555/single.work", None, [], 1, "10.5555/single.work")
 
 
+def test_crossref_bare_list_of_works(tmp_path):
+    path = tmp_path / "works.json"
+    path.write_text('[\n{"DOI": "10.1/A", "type": "journal-article", "title": ["Listed Work"], "reference-count": 1,\n'
+                    ' "is-referenced-by-count": 0, "author": [{"given": "Jo", "family": "Doe"}],\n'
+                    ' "published-online": {"date-parts": [[2020, 2]]}},\n'
+                    '{"DOI": "10.1/B", "title": ["Second"], "reference-count": 0}\n]\n')
+    assert [n for n, cls in SOURCES.items() if cls.sniff(path, read_head(path)) and n != "generic"] == ["crossref-json"]
+    papers, bad = read(path)
+    assert bad == []
+    assert [(p.title, p.authors, p.date, p.doi, p.sources[0].line) for p in papers] == [
+        ("Listed Work", ["Jo Doe"], "2020-02", "10.1/a", 2), ("Second", [], None, "10.1/b", 5)]
+
+
 def test_crossref_abstract_markup_is_stripped_safely():
     from paperlens.sources.crossref import strip_markup
 

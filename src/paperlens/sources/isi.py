@@ -41,7 +41,8 @@ class IsiSource(Source):
         if not lines:
             return False
         first = lines[0].strip()
-        if first.startswith("FN ") and any(w in first for w in ("ISI", "Web of Science", "Clarivate")):
+        if first.startswith("FN ") and (any(w in first for w in ("ISI", "Web of", "Clarivate", "Thomson"))
+                                        or any(re.match(r"^(?:VR \d|PT [A-Z]$)", x) for x in lines[1:4])):
             return True
         # No header: a PT line, then more tags.
         return bool(re.match(r"^PT [A-Z]$", first)) and sum(bool(_TAG.match(x)) for x in lines[1:6]) >= 3
