@@ -429,3 +429,15 @@ def test_real_files_read_like_an_independent_reference(fmt):
         # LaTeX in a title ('$n$', '\\lambda') is turned into text by the reader
         clean = [(_norm(latex_to_text(e[0]) if "$" in e[0] or "\\" in e[0] else e[0]), *e[1:]) for e in expected]
         assert [(_norm(g[0]), *g[1:]) for g in got] == clean, path
+
+
+def test_papers_with_short_titles_and_no_abstract_keep_apart(tmp_path):
+    # 'testT' (a refer test record) and 'Second Paper' used to share the id of an empty hash, so the
+    # store merged them (and every other paper of a short title and no abstract) into one.
+    from paperlens.ids import paper_id
+
+    assert paper_id(None, None, None, "Test", "") != paper_id(None, None, None, "Second Paper", "")
+    assert paper_id(None, None, None, "Test", "") == paper_id(None, None, None, "test", "")
+    papers = [p for path in (FIXTURES / "refs.endnote.xml", FIXTURES / "refs.mods.xml") for p in read(path)[0]]
+    short = [p for p in papers if p.title in ("Second Paper", "Second Record")]
+    assert len({p.id for p in short}) == 2

@@ -82,6 +82,10 @@ def paper_id(arxiv_id: str | None, doi: str | None, openreview_id: str | None, t
     if doi:
         return f"doi:{doi}"
     basis = title_key(title) or normalize_key(abstract)[:400]
+    if not basis:
+        # A title too short to match on (under 12 characters once normalised) and no abstract: hash the
+        # title itself, or every such paper would share the hash of "" and be merged into one.
+        basis = "short-title\x1f" + normalize_key(title)
     return "h:" + short_hash(basis)
 
 
