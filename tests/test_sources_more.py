@@ -133,11 +133,13 @@ def test_crossref_abstract_markup_is_stripped_safely():
 def test_openreview_expertise_notes_keyed_by_invitation_and_archive_lines():
     papers, bad = read(FIXTURES / "openreview_expertise.json")
     assert bad == [(12, "note has neither title nor abstract")]
-    one, three = papers
+    one, three, four = papers  # the profile's copy of ExP3rt0003 is read once; its own publication too
     assert (one.title, one.abstract, one.openreview_id, one.date, one.year, one.sources[0].line) == (
         "Expertise Note One", "First abstract of an expertise note.", "ExP3rt0001", "2020-03-05", 2020, 4)
     assert (three.title, three.authors, three.openreview_id, three.date, three.sources[0].line) == (
         "Expertise Note Three", ["Ann Author", "Ben Writer"], "ExP3rt0003", "2020-03-31", 18)
+    assert (four.title, four.abstract, four.openreview_id, four.date, four.sources[0].line) == (
+        "A Profile Publication", "Fourth.", "ExP3rt0004", "2019-02-09", 37)
     papers, bad = read(FIXTURES / "openreview_archive.jsonl")
     assert [(p.title, p.abstract, p.openreview_id, p.sources[0].line) for p in papers] == [
         ("Archived Paper One", "An archived abstract.", "ArCh1ve001", 1),
@@ -317,8 +319,12 @@ def _notes_ref(path):
         notes = [json.loads(line) for line in text.splitlines() if line.strip()]
     else:
         data = json.loads(text)
-        if isinstance(data, dict):
+        if isinstance(data, dict):  # notes by invitation, then the profiles' submissions and publications
             notes = [n for group in data["notes"].values() for n in group]
+            notes += [n for profile in data.get("profiles", []) for key in ("submissions", "publications")
+                      for n in profile.get(key, [])]
+            seen: set = set()
+            notes = [n for n in notes if not (n["id"] in seen or seen.add(n["id"]))]  # first copy of each id
         else:  # a crawler's list of {venue, year, submissions: [notes]}
             notes = [n for wrapper in data for n in wrapper["submissions"]]
     return [(n["content"]["title"], (n["content"].get("authors") or [None])[0], None, None) for n in notes]

@@ -142,11 +142,15 @@ class OpenReviewJsonSource(Source):
         if notes and not _is_one_note(first_line):
             yield from self._array(ctx, text, notes.end())
             return
-        by_key = _NOTES_BY_KEY.search(text)
-        if by_key and not _is_one_note(first_line):
-            yield from self._object(ctx, text, by_key.end() - 1, lists=None)
+        if body.startswith("{") and _NOTES_BY_KEY.search(text) and not _is_one_note(first_line):
+            # An expertise-API input: the notes by invitation, and the reviewers' profiles with their
+            # submissions and publications; a note listed twice (as both) is read once.
+            self._seen = set()
+            yield from self._object(ctx, text, text.index("{"), lists=("notes", "profiles"))
             return
         yield from self._lines(ctx, text)
+
+    _seen: set[str] | None = None
 
     def _array(self, ctx: ReadContext, text: str, pos: int) -> Iterator[Paper | Rejected]:
         """The notes of the list whose '[' is before `pos`; returns the position after its ']' (None:
@@ -167,12 +171,13 @@ class OpenReviewJsonSource(Source):
                 yield Rejected(ctx.path, exc.lineno, f"invalid JSON ({exc.msg} at column {exc.colno}); "
                                                      "the rest of the file is skipped")
                 return None
-            if isinstance(note, dict) and "content" not in note and any(
-                    isinstance(note.get(k), list | dict) for k in _NOTE_LISTS):
+            if _is_wrapper(note):
                 end = yield from self._object(ctx, text, start, lists=_NOTE_LISTS)
                 if end is None:
                     return None
-            else:
+            elif self._seen is None or not isinstance(note, dict) or note.get("id") not in self._seen:
+                if self._seen is not None and isinstance(note, dict) and isinstance(note.get("id"), str):
+                    self._seen.add(note["id"])
                 yield self._note(ctx, note, line)
             pos = _WS.match(text, pos).end()
             if text.startswith(",", pos):
@@ -269,6 +274,15 @@ def _literal_strings(value: str) -> list[str]:
         return _str_list(value.strip().strip("[]"))
     return [item.strip() for item in parsed if isinstance(item, str) and item.strip()] if isinstance(parsed, list) \
         else []
+
+
+def _is_wrapper(item: Any) -> bool:
+    """An object that is no note but holds lists of notes: a crawler's {"venue", "submissions": [...]},
+    an expertise profile {"id": "~Name1", "content": {emails}, "publications": [...]}."""
+    if not isinstance(item, dict) or not any(isinstance(item.get(k), list | dict) for k in _NOTE_LISTS):
+        return False
+    content = item.get("content")
+    return not (isinstance(content, dict) and ("title" in content or "abstract" in content))
 
 
 def _is_one_note(line: str) -> bool:
