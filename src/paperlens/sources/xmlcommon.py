@@ -25,9 +25,17 @@ _XML_PROLOG = re.compile(r"^(?:\s|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)*", re.S)
 _ROOT = re.compile(r"<([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
 
 
+_LOCAL: dict[str, str] = {}
+
+
 def local(tag: str) -> str:
-    """'{namespace}name' -> 'name'."""
-    return tag.rsplit("}", 1)[-1]
+    """'{namespace}name' -> 'name' (memoised: a file has few distinct tags, each met many times)."""
+    name = _LOCAL.get(tag)
+    if name is None:
+        name = tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+        if len(_LOCAL) < 4096:
+            _LOCAL[tag] = name
+    return name
 
 
 def root_name(head: str) -> str | None:
