@@ -31,7 +31,8 @@ def _register_optional() -> None:
     import importlib
 
     for module in ("arxiv_bulk", "arxiv_rss", "arxiv_atom", "openreview", "bibtex", "jsonl", "daily_arxiv", "ris",
-                   "csl_json", "zotero_bbt", "semantic_scholar", "papercopilot", "generic"):
+                   "csl_json", "zotero_bbt", "semantic_scholar", "papercopilot", "crossref", "endnote", "isi",
+                   "mods", "zotero_rdf", "cff", "endnote_xml", "mathscinet", "generic"):
         try:
             importlib.import_module(f"{__name__}.{module}")
         except ModuleNotFoundError as exc:  # only a missing adapter module is tolerated
@@ -40,6 +41,15 @@ def _register_optional() -> None:
 
 
 _register_optional()
+
+
+def claims(cls: type[Source], path: Path, head: str) -> bool:
+    """Whether `cls` reads this file. A sniff that fails on a hostile head (JSON nested past the decoder's
+    limit, say) does not claim it, and never stops detection."""
+    try:
+        return bool(cls.sniff(path, head))
+    except (ValueError, RecursionError, MemoryError, UnicodeError):
+        return False
 
 
 def detect_format(path: str | Path) -> str:
@@ -52,7 +62,7 @@ def detect_format(path: str | Path) -> str:
         raise SourceError(str(path), 1, "file is empty")
     # Fallback readers (the generic table/JSON one) come after every specific format, whatever the order.
     for name, cls in sorted(SOURCES.items(), key=lambda item: getattr(item[1], "fallback", False)):
-        if cls.sniff(path, head):
+        if claims(cls, path, head):
             return name
     if "\x00" in head:  # UTF-16/32 text is decoded (base.sniff_encoding); this is binary or an odd encoding
         raise SourceError(str(path), 1, "unknown format: the file holds NUL bytes (binary, or text in an encoding "

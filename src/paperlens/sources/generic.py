@@ -80,9 +80,9 @@ class GenericSource(Source):
     def sniff(cls, path: Path, head: str) -> bool:
         if not looks_like_papers(_head_columns(head)):
             return False
-        from . import SOURCES
+        from . import SOURCES, claims
 
-        return not any(other.sniff(path, head) for name, other in SOURCES.items() if other is not cls)
+        return not any(claims(other, path, head) for name, other in SOURCES.items() if other is not cls)
 
     def read(self, ctx: ReadContext) -> Iterator[Paper | Rejected]:
         with open_text(ctx.path) as handle:

@@ -36,7 +36,15 @@ from .base import (
 from .tabular import csv_rows, table_header
 
 _NOTES_ARRAY = re.compile(r'"notes"\s*:\s*\[')
+# The expertise API's input: {"notes": {"<invitation or user>": [notes], ...}, ...}.
+_NOTES_BY_KEY = re.compile(r'"notes"\s*:\s*\{')
 _CONTENT_OBJECT = re.compile(r'"content"\s*:\s*\{')
+# A note without forum / invitation (an expertise archive, a profile's publications): an id, an
+# OpenReview timestamp and a content object with a title.
+_NOTE_DATE = re.compile(r'"(?:cdate|mdate|tcdate|tmdate|pdate)"\s*:\s*\d')
+_CONTENT_TITLE = re.compile(r'"content"\s*:\s*\{\s*"title"\s*:')
+# Lists of notes inside a wrapper object (a crawler's {"venue", "year", "submissions": [...]}).
+_NOTE_LISTS = ("notes", "submissions", "publications")
 _YEAR = re.compile(r"\b(19|20)\d{2}\b")
 _LIST_SEP = re.compile(r"[,;]")
 _WS = re.compile(r"[ \t\n\r]*")
@@ -74,8 +82,11 @@ def _str_list(value: Any) -> list[str]:
 def _ms_date(value: Any) -> str | None:
     if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
         return None
+    # OpenReview writes milliseconds; some tools' note dumps write seconds (a millisecond value this
+    # small would be before 1974, years before OpenReview).
+    seconds = value if value < 1e11 else value / 1000
     try:
-        return datetime.fromtimestamp(value / 1000, tz=UTC).date().isoformat()
+        return datetime.fromtimestamp(seconds, tz=UTC).date().isoformat()
     except (OverflowError, OSError, ValueError):
         return None
 
@@ -122,7 +133,12 @@ class OpenReviewJsonSource(Source):
         start = head.lstrip("\ufeff \t\r\n")[:1]
         if start not in ("{", "["):
             return False
-        return bool(_CONTENT_OBJECT.search(head)) and ('"forum"' in head or '"invitation' in head)
+        if not _CONTENT_OBJECT.search(head):
+            return False
+        if '"forum"' in head or '"invitation' in head:
+            return True
+        return '"id"' in head and bool(_CONTENT_TITLE.search(head)) and (
+            bool(_NOTE_DATE.search(head)) or bool(_NOTES_BY_KEY.search(head)))
 
     def read(self, ctx: ReadContext) -> Iterator[Paper | Rejected]:
         try:
@@ -141,9 +157,20 @@ class OpenReviewJsonSource(Source):
         if notes and not _is_one_note(first_line):
             yield from self._array(ctx, text, notes.end())
             return
+        if body.startswith("{") and _NOTES_BY_KEY.search(text) and not _is_one_note(first_line):
+            # An expertise-API input: the notes by invitation, and the reviewers' profiles with their
+            # submissions and publications; a note listed twice (as both) is read once.
+            self._seen = set()
+            yield from self._object(ctx, text, text.index("{"), lists=("notes", "profiles"))
+            return
         yield from self._lines(ctx, text)
 
+    _seen: set[str] | None = None
+
     def _array(self, ctx: ReadContext, text: str, pos: int) -> Iterator[Paper | Rejected]:
+        """The notes of the list whose '[' is before `pos`; returns the position after its ']' (None:
+        the rest of the file cannot be read). An item that is no note but holds lists of notes
+        (`submissions`, `notes`, `publications`) gives those notes."""
         decoder = json.JSONDecoder()
         line_at = _LineCounter(text)  # counts on from the last position: linear over the whole file
         while True:
@@ -151,27 +178,71 @@ class OpenReviewJsonSource(Source):
             if pos >= len(text):
                 # on the last line with any content: the end of the file is not a line of its own
                 yield Rejected(ctx.path, line_at(len(text.rstrip())), "JSON ends before the list of notes is closed")
-                return
+                return None
             if text[pos] == "]":
-                return
-            line = line_at(pos)
+                return pos + 1
+            line, start = line_at(pos), pos
             try:
                 note, pos = decoder.raw_decode(text, pos)
             except json.JSONDecodeError as exc:
                 yield Rejected(ctx.path, min(exc.lineno, _line_at(text, len(text.rstrip()))),
                                f"invalid JSON ({exc.msg} at column {exc.colno}); "
                                                      "the rest of the file is skipped")
-                return
+                return None
             except RecursionError:  # the decoder's own limit (Python's recursion limit, about 1,000 levels)
                 yield Rejected(ctx.path, line, "JSON nested too deeply to read; the rest of the file is skipped")
-                return
-            yield self._note(ctx, note, line)
+                return None
+            if _is_wrapper(note):
+                end = yield from self._object(ctx, text, start, lists=_NOTE_LISTS)
+                if end is None:
+                    return None
+            elif self._seen is None or not isinstance(note, dict) or note.get("id") not in self._seen:
+                if self._seen is not None and isinstance(note, dict) and isinstance(note.get("id"), str):
+                    self._seen.add(note["id"])
+                yield self._note(ctx, note, line)
             pos = _WS.match(text, pos).end()
             if text.startswith(",", pos):
                 pos += 1
             elif not text.startswith("]", pos):
                 yield Rejected(ctx.path, line_at(pos), "expected ',' or ']' after a note")
-                return
+                return None
+
+    def _object(self, ctx: ReadContext, text: str, pos: int, lists: tuple[str, ...] | None) -> Iterator[Paper | Rejected]:
+        """The notes in the lists of the object at `pos`: those under the keys `lists`, or (None) under
+        every key, as in {"<invitation>": [notes]}; `notes` holding such an object is read the same way.
+        Returns the position after the object's '}' (None: the rest of the file cannot be read)."""
+        decoder = json.JSONDecoder()
+        pos = _WS.match(text, pos + 1).end()
+        while not text.startswith("}", pos):
+            try:
+                key, pos = decoder.raw_decode(text, pos)
+                pos = _WS.match(text, pos).end()
+                if not isinstance(key, str) or not text.startswith(":", pos):
+                    raise ValueError("expected a key and ':'")
+                pos = _WS.match(text, pos + 1).end()
+                if (lists is None or key in lists) and text.startswith("[", pos):
+                    pos = yield from self._array(ctx, text, pos + 1)
+                    if pos is None:
+                        return None
+                elif lists is not None and key == "notes" and text.startswith("{", pos):
+                    pos = yield from self._object(ctx, text, pos, lists=None)
+                    if pos is None:
+                        return None
+                else:
+                    pos = decoder.raw_decode(text, pos)[1]
+            except (ValueError, RecursionError) as exc:  # RecursionError: nested past the decoder's limit
+                message = (f"{exc.msg} at column {exc.colno}" if isinstance(exc, json.JSONDecodeError)
+                           else "nested too deeply" if isinstance(exc, RecursionError) else str(exc))
+                yield Rejected(ctx.path, _line_at(text, pos), f"invalid JSON ({message}); the rest of the file is skipped")
+                return None
+            pos = _WS.match(text, pos).end()
+            if text.startswith(",", pos):
+                pos = _WS.match(text, pos + 1).end()
+            elif not text.startswith("}", pos):
+                yield Rejected(ctx.path, _line_at(text, pos), "invalid JSON: expected ',' or '}'; the rest of the file "
+                                                               "is skipped")
+                return None
+        return pos + 1
 
     def _lines(self, ctx: ReadContext, text: str) -> Iterator[Paper | Rejected]:
         for number, line in enumerate(text.split("\n"), start=1):
@@ -233,6 +304,15 @@ def _literal_strings(value: str) -> list[str]:
         return _str_list(value.strip().strip("[]"))
     return [item.strip() for item in parsed if isinstance(item, str) and item.strip()] if isinstance(parsed, list) \
         else []
+
+
+def _is_wrapper(item: Any) -> bool:
+    """An object that is no note but holds lists of notes: a crawler's {"venue", "submissions": [...]},
+    an expertise profile {"id": "~Name1", "content": {emails}, "publications": [...]}."""
+    if not isinstance(item, dict) or not any(isinstance(item.get(k), list | dict) for k in _NOTE_LISTS):
+        return False
+    content = item.get("content")
+    return not (isinstance(content, dict) and ("title" in content or "abstract" in content))
 
 
 def _is_one_note(line: str) -> bool:

@@ -1,0 +1,143 @@
+"""What the XML adapters share (MODS, Zotero RDF, EndNote XML): a safe, streaming reader of record
+elements with the line each starts on.
+
+Parsing is defusedxml's expat parser: entity declarations (the "billion laughs") and external
+entities or DTDs are refused, nothing is fetched. The file is fed as bytes, so the encoding its XML
+declaration names is honoured. A record element is handed out once it is closed and then dropped from
+the tree, so memory stays bounded by one record. Broken XML ends the file with one Rejected naming the
+line; the records before it are kept.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from xml.etree.ElementTree import Element, ParseError, TreeBuilder
+
+from .base import ReadContext, Rejected
+
+CHUNK = 1 << 16
+_XML_PROLOG = re.compile(r"^(?:\s|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)*", re.S)
+_ROOT = re.compile(r"<([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
+
+
+_LOCAL: dict[str, str] = {}
+
+
+def local(tag: str) -> str:
+    """'{namespace}name' -> 'name' (memoised: a file has few distinct tags, each met many times)."""
+    name = _LOCAL.get(tag)
+    if name is None:
+        name = tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+        if len(_LOCAL) < 4096:
+            _LOCAL[tag] = name
+    return name
+
+
+def root_name(head: str) -> str | None:
+    """Local name of the document's first element, from the first bytes of the file."""
+    body = head.lstrip("\ufeff")
+    match = _ROOT.match(body, _XML_PROLOG.match(body).end())
+    return match.group(2) if match else None
+
+
+def text_of(element: Element | None) -> str:
+    """All text inside the element, white space collapsed."""
+    if element is None:
+        return ""
+    return " ".join("".join(element.itertext()).split())
+
+
+def children(element: Element | None, name: str) -> list[Element]:
+    if element is None:
+        return []
+    return [child for child in element if local(child.tag) == name]
+
+
+def child(element: Element | None, name: str) -> Element | None:
+    if element is None:
+        return None
+    return next((c for c in element if local(c.tag) == name), None)
+
+
+class _Builder(TreeBuilder):
+    def __init__(self, is_record: Callable[[str, int], bool]):
+        super().__init__()
+        self.is_record = is_record
+        self.parser = None  # set once the parser exists; its expat object gives the current line
+        self.depth = 0
+        self.open_lines: list[int | None] = []  # per open element: its line when it is a record
+        self.stack: list[Element] = []
+        self.in_record = 0
+        self.done: list[tuple[Element, int]] = []
+
+    def start(self, tag, attrs):
+        element = super().start(tag, attrs)
+        line = None
+        if not self.in_record and self.is_record(local(tag), self.depth):
+            line = self.parser.parser.CurrentLineNumber if self.parser is not None else 1
+            self.in_record += 1
+        self.open_lines.append(line)
+        self.stack.append(element)
+        self.depth += 1
+        return element
+
+    def end(self, tag):
+        element = super().end(tag)
+        self.depth -= 1
+        line = self.open_lines.pop()
+        self.stack.pop()
+        if line is not None:
+            self.in_record -= 1
+            self.done.append((element, line))
+            if self.stack:
+                self.stack[-1].remove(element)  # handed out: the tree keeps no closed record
+        return element
+
+
+def _open_bytes(path: str):
+    opener = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}.get(Path(path).suffix)
+    return opener(path, "rb") if opener else open(path, "rb")  # noqa: SIM115
+
+
+def iter_records(ctx: ReadContext, is_record: Callable[[str, int], bool],
+                 kind: str) -> Iterator[tuple[Element, int] | Rejected]:
+    """(record element, line it starts on) for every element `is_record(local name, depth)` accepts
+    that is not inside another record; a Rejected for XML that cannot be read."""
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import DefusedXMLParser
+
+    builder = _Builder(is_record)
+    parser = DefusedXMLParser(target=builder, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+    builder.parser = parser
+    with _open_bytes(ctx.path) as handle:
+        while True:
+            chunk = handle.read(CHUNK)
+            try:
+                if chunk:
+                    parser.feed(chunk)
+                else:
+                    parser.close()
+            except ParseError as exc:
+                yield from builder.done
+                line = max(exc.position[0], 1) if getattr(exc, "position", None) else 1
+                yield Rejected(ctx.path, line, f"broken {kind} XML ({_reason(exc)}); the rest of the file is skipped")
+                return
+            except DefusedXmlException as exc:
+                yield from builder.done
+                yield Rejected(ctx.path, parser.parser.CurrentLineNumber,
+                               f"{kind} XML declares entities or a DTD ({type(exc).__name__}), which are not read; "
+                               "the rest of the file is skipped")
+                return
+            yield from builder.done
+            builder.done.clear()
+            if not chunk:
+                return
+
+
+def _reason(exc: ParseError) -> str:
+    return str(exc).split(":", 1)[0]
