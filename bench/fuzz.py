@@ -110,7 +110,14 @@ def _alarm(signum, frame):
 
 
 def _openreview_variants(data: bytes) -> list[bytes]:
-    notes = json.loads(data)["notes"]
+    """A `{"notes": [...]}` response as a list, one note per line, and v1 fields (other shapes: none)."""
+    try:
+        notes = json.loads(data)["notes"]
+    except (ValueError, KeyError, TypeError):
+        return []
+    if not isinstance(notes, list) or not all(isinstance(n, dict) and isinstance(n.get("content"), dict)
+                                              for n in notes):
+        return []
 
     def v1(note: dict) -> dict:
         note = json.loads(json.dumps(note))

@@ -20,7 +20,16 @@ from ..clean import detect_language
 from ..ids import normalize_arxiv_id
 from ..models import Paper, Summary
 from . import register
-from .base import ReadContext, Rejected, Source, finish_paper, has_bad_bytes, open_text
+from .base import (
+    ReadContext,
+    Rejected,
+    Source,
+    finish_paper,
+    has_bad_bytes,
+    json_depth_error,
+    numbered_lines,
+    open_text,
+)
 
 TOOL = "daily-arXiv-ai-enhanced"
 # AI key -> Summary field ('tldr' goes to Paper.tldr)
@@ -43,7 +52,7 @@ class DailyArxivSource(Source):
             return False
         try:
             data = json.loads(first)
-        except ValueError:  # a first line longer than the sniffed head
+        except (ValueError, RecursionError):  # a first line longer than the sniffed head, or absurdly deep
             return ('"AI": {' in first and '"summary"' in first) or ('"abs": "http' in first and '"pdf": "' in first)
         if not isinstance(data, dict) or "id" not in data or "summary" not in data:
             return False
@@ -52,16 +61,26 @@ class DailyArxivSource(Source):
 
     def read(self, ctx: ReadContext) -> Iterator[Paper | Rejected]:
         with open_text(ctx.path) as handle:
-            for number, line in enumerate(handle, start=1):
+            for number, line in numbered_lines(handle, ctx.path):
+                if isinstance(line, Rejected):  # a line past PAPERLENS_MAX_LINE_BYTES
+                    yield line
+                    continue
                 if ctx.skips(number) or not line.strip():
                     continue
                 if has_bad_bytes(line):
                     yield Rejected(ctx.path, number, "not valid UTF-8 text (is the file in another encoding?)")
                     continue
+                too_deep = json_depth_error(line, ctx.json_depth)
+                if too_deep:
+                    yield Rejected(ctx.path, number, too_deep)
+                    continue
                 try:
                     data = json.loads(line)
                 except json.JSONDecodeError as exc:
                     yield Rejected(ctx.path, number, f"invalid JSON ({exc.msg} at column {exc.colno})")
+                    continue
+                except RecursionError:  # a safety net: the depth check comes first
+                    yield Rejected(ctx.path, number, "JSON nested too deeply to read")
                     continue
                 if not isinstance(data, dict):
                     yield Rejected(ctx.path, number, "expected a JSON object")

@@ -24,7 +24,18 @@ from typing import Any
 from ..ids import normalize_arxiv_id, normalize_doi, openreview_id_from
 from ..models import Paper
 from . import register
-from .base import ReadContext, Rejected, Source, finish_paper, has_bad_bytes, open_text
+from .base import (
+    InputLimitError,
+    ReadContext,
+    Rejected,
+    Source,
+    finish_paper,
+    has_bad_bytes,
+    json_depth_error,
+    numbered_lines,
+    open_text,
+    read_document,
+)
 from .tabular import csv_rows, table_header
 
 # paperlens field -> accepted column names, normalised (lower case, runs of space/-/. as '_')
@@ -118,22 +129,36 @@ class GenericSource(Source):
 
     def _json_lines(self, ctx: ReadContext) -> Iterator[Paper | Rejected]:
         with open_text(ctx.path) as handle:
-            for number, line in enumerate(handle, start=1):
+            for number, line in numbered_lines(handle, ctx.path):
+                if isinstance(line, Rejected):  # a line past PAPERLENS_MAX_LINE_BYTES
+                    yield line
+                    continue
                 if not line.strip():
                     continue
                 if has_bad_bytes(line):
                     yield Rejected(ctx.path, number, "not valid UTF-8 text (is the file in another encoding?)")
+                    continue
+                too_deep = json_depth_error(line, ctx.json_depth)
+                if too_deep:
+                    yield Rejected(ctx.path, number, too_deep)
                     continue
                 try:
                     data = json.loads(line)
                 except json.JSONDecodeError as exc:
                     yield Rejected(ctx.path, number, f"invalid JSON ({exc.msg} at column {exc.colno})")
                     continue
+                except RecursionError:  # a safety net: the depth check comes first
+                    yield Rejected(ctx.path, number, "JSON nested too deeply to read")
+                    continue
                 yield self._record(ctx, data, number)
 
     def _json(self, ctx: ReadContext) -> Iterator[Paper | Rejected]:
-        with open_text(ctx.path) as handle:
-            text = handle.read()
+        try:
+            with open_text(ctx.path) as handle:
+                text = read_document(handle, ctx.path)  # bounded by PAPERLENS_MAX_DOCUMENT_BYTES
+        except InputLimitError as exc:
+            yield Rejected(ctx.path, 1, exc.message)
+            return
         if has_bad_bytes(text):
             bad = next(n for n, line in enumerate(text.split("\n"), start=1) if has_bad_bytes(line))
             yield Rejected(ctx.path, bad, "not valid UTF-8 text (is the file in another encoding?); the file is skipped")
@@ -146,6 +171,9 @@ class GenericSource(Source):
                     data = json.loads(text)
                 except json.JSONDecodeError as exc:
                     yield Rejected(ctx.path, exc.lineno, f"invalid JSON ({exc.msg} at column {exc.colno})")
+                    return
+                except RecursionError:
+                    yield Rejected(ctx.path, 1, "JSON nested too deeply to read")
                     return
                 yield self._record(ctx, data, text.count("\n", 0, pos) + 1)  # one paper object
                 return
@@ -170,6 +198,9 @@ class GenericSource(Source):
                 yield Rejected(ctx.path, exc.lineno, f"invalid JSON ({exc.msg} at column {exc.colno}); "
                                                      "the rest of the file is skipped")
                 return
+            except RecursionError:
+                yield Rejected(ctx.path, line, "JSON nested too deeply to read; the rest of the file is skipped")
+                return
             yield self._record(ctx, data, line)
             pos = _WS.match(text, pos).end()
             if text.startswith(",", pos):
@@ -183,7 +214,7 @@ class GenericSource(Source):
 def _is_json_lines(first: str) -> bool:
     try:
         return isinstance(json.loads(first), dict)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: one line nested past the decoder's limit
         return False
 
 
@@ -198,7 +229,7 @@ def _head_columns(head: str) -> list[str]:
     if first:
         try:
             data = json.loads(first)
-        except ValueError:
+        except (ValueError, RecursionError):
             data = None
         if isinstance(data, dict):
             return list(data)

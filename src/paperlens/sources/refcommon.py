@@ -450,6 +450,8 @@ def finish_or_reject(paper: Paper, ctx: ReadContext, source: str, line: int, sou
     """finish_paper, or a Rejected when cleaning left neither title nor abstract (a title of only LaTeX
     markup, say): such a record must not be stored under an id made of nothing."""
     finished = finish_paper(paper, ctx, source, line, source_id=source_id)
+    if isinstance(finished, Rejected):  # a field past its size limit
+        return finished
     if not finished.title and not finished.abstract:
         return Rejected(ctx.path, line, f"{label}: title and abstract are empty once cleaned")
     return finished

@@ -1,0 +1,52 @@
+"""The adapters added for real-world files (issue 13) under the hostile inputs of issue 14: JSON nested past
+the depth limit, lines past the line limit, fields past their size limit. Each is a rejection on its line;
+the valid records of the same file are still read. (Found by bench/fuzz.py over every format.)"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from paperlens.models import Paper
+from paperlens.sources import detect_format, read_records
+from paperlens.sources.base import Rejected
+
+DAE = {"id": "2506.00001", "title": "Walrus Tusks", "authors": ["Ann Walrus"], "summary": "Tusks, measured in the wild.",
+       "categories": ["cs.LG"], "AI": {"tldr": "Tusks.", "motivation": "Why tusks.", "method": "Rulers.",
+                                       "result": "Long.", "conclusion": "Tusks are long."}}
+
+
+def _deep(depth: int) -> str:
+    return '{"id": "x", "summary": ' + "[" * depth + "]" * depth + "}"
+
+
+@pytest.mark.parametrize("fmt, good", [
+    ("daily-arxiv-ai-enhanced", DAE),
+    ("generic", {"title": "Walrus Tusks", "abstract": "Tusks, measured in the wild.", "authors": "Ann Walrus"}),
+])
+def test_a_json_line_nested_past_the_limit_is_rejected_on_its_line(tmp_path, fmt, good):
+    path = tmp_path / "deep.jsonl"
+    path.write_text(json.dumps(good) + "\n" + _deep(5000) + "\n" + json.dumps(good | {"id": "2506.00002",
+                                                                                    "title": "Narwhal Tusks"}) + "\n")
+    records = list(read_records(path, fmt=fmt))
+    rejected = [r for r in records if isinstance(r, Rejected)]
+    assert [r.line for r in rejected] == [2] and "deep" in rejected[0].message
+    assert sum(isinstance(r, Paper) for r in records) == 2
+
+
+def test_a_generic_json_document_nested_past_the_decoder_is_rejected(tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text('{"title": "Walrus Tusks", "abstract": "x", "nested": ' + "[" * 5000 + "]" * 5000 + "}")
+    records = list(read_records(path, fmt="generic"))
+    assert records and all(isinstance(r, Rejected) for r in records)
+
+
+def test_a_title_past_its_limit_in_an_endnote_record_is_a_rejection_not_a_crash(tmp_path):
+    path = tmp_path / "big.enw"
+    path.write_text("%0 Journal Article\n%T " + "Walrus " * 1000 + "\n%A Walrus, Ann\n%D 2020\n\n"
+                    "%0 Journal Article\n%T Narwhal Tusks\n%A Narwhal, Ann\n%D 2021\n")
+    assert detect_format(path) == "endnote-refer"
+    records = list(read_records(path))
+    assert [type(r).__name__ for r in records] == ["Rejected", "Paper"]
+    assert records[0].line == 1 and "TITLE" in records[0].message.upper()
