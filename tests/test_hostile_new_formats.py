@@ -50,3 +50,32 @@ def test_a_title_past_its_limit_in_an_endnote_record_is_a_rejection_not_a_crash(
     records = list(read_records(path))
     assert [type(r).__name__ for r in records] == ["Rejected", "Paper"]
     assert records[0].line == 1 and "TITLE" in records[0].message.upper()
+
+
+def test_an_arxiv_listing_of_unclosed_items_is_cut_linear_and_keeps_the_items_before(tmp_path):
+    import time
+
+    good = ("<item><title>Walrus Tusks. (arXiv:2501.00001v1 [cs.CL])</title><link>http://arxiv.org/abs/2501.00001</link>"
+            "<description>arXiv:2501.00001v1 Announce Type: new \nAbstract: Tusks, measured.</description></item>\n")
+    path = tmp_path / "unclosed.xml"
+    path.write_text('<?xml version="1.0"?>\n<rss version="2.0"><channel><title>cs.CL updates on arXiv.org</title>\n'
+                    + good + "<item><title>t</title><link>http://arxiv.org/abs/2501.00002</link>\n" * 40000)
+    assert detect_format(path) == "arxiv-rss"
+    started = time.perf_counter()
+    records = list(read_records(path))
+    # (the description spans lines 3-4; the first open item is line 5, the one opened inside it line 6)
+    # a guard against feedparser chewing on 40,000 open tags (28 s before), not a benchmark
+    assert time.perf_counter() - started < 10
+    assert [type(r).__name__ for r in records] == ["Paper", "Rejected"]
+    assert records[0].arxiv_id == "2501.00001" and records[1].line == 6 and "not closed" in records[1].message
+
+
+def test_an_arxiv_listing_error_line_is_never_past_the_end_of_the_file(tmp_path):
+    path = tmp_path / "cut.xml"
+    path.write_text('<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/">\n'
+                    '<channel rdf:about="http://arxiv.org/">\n<title>cs.CL updates on arXiv.org</title>\n</channel>\n'
+                    '<item rdf:about="http://arxiv.org/abs/2311.10001">\n<title>Walrus Tusks. (arXiv:2311.10001v1 '
+                    '[cs.CL])</title>\n<li')
+    lines = path.read_text().count("\n") + 1
+    records = list(read_records(path, fmt="arxiv-rss"))
+    assert records and all(isinstance(r, Rejected) and 1 <= r.line <= lines for r in records)

@@ -26,7 +26,16 @@ import feedparser
 from ..ids import normalize_arxiv_id
 from ..models import Paper
 from . import register
-from .base import ReadContext, Rejected, Source, finish_paper, has_bad_bytes, open_text
+from .base import (
+    InputLimitError,
+    ReadContext,
+    Rejected,
+    Source,
+    finish_paper,
+    has_bad_bytes,
+    open_text,
+    read_document,
+)
 
 ARXIV_LISTING = "https://rss.arxiv.org/rss"
 ANNOUNCE_TYPES = ("new", "cross", "replace", "replace-cross")
@@ -85,8 +94,12 @@ class ArxivRssSource(Source):
         return False
 
     def read(self, ctx: ReadContext) -> Iterator[Paper | Rejected]:
-        with open_text(ctx.path) as handle:
-            text = handle.read()
+        try:
+            with open_text(ctx.path) as handle:
+                text = read_document(handle, ctx.path)  # bounded by PAPERLENS_MAX_DOCUMENT_BYTES
+        except InputLimitError as exc:
+            yield Rejected(ctx.path, 1, exc.message)
+            return
         if has_bad_bytes(text):
             for number, line in enumerate(text.split("\n"), start=1):
                 if has_bad_bytes(line):
@@ -101,30 +114,52 @@ class ArxivRssSource(Source):
             yield Rejected(ctx.path, text.count("\n", 0, text.index("\x00")) + 1, "NUL character in the XML; "
                                                                                    "the feed is skipped")
             return
+        # Where each item opens and where the first close after it is, in one pass over each (an item left
+        # open must not send a search to the end of the file per item: quadratic on hostile feeds).
+        opens = [(m.start(), m.end()) for m in _ITEM_OPEN.finditer(text)]
+        closes = [m.start() for m in _ITEM_CLOSE.finditer(text)]
+        start_line, end_line = _LineCounter(text), _LineCounter(text)
+        starts, ends, close_at, j = [], [], [], 0
+        for begin, after in opens:
+            starts.append(start_line(begin))
+            while j < len(closes) and closes[j] < after:
+                j += 1
+            ends.append(end_line(closes[j]) if j < len(closes) else None)
+            close_at.append(closes[j] if j < len(closes) else len(text))
+
+        nested = None  # the first item that opens before the one before it closed
+        for i in range(1, len(opens)):
+            if ends[i - 1] is None or close_at[i - 1] > opens[i][0]:
+                nested = i
+                break
+        if nested is not None:  # the feed is read up to there (feedparser is slow on piles of open tags)
+            nested_line = starts[nested]
+            text, starts, ends = text[:opens[nested][0]], starts[:nested], ends[:nested]
+            ends[-1] = None
         try:
             feed = feedparser.parse(text.encode("utf-8"), sanitize_html=False, resolve_relative_uris=False)
         except _PARSER_BUGS as exc:
             yield Rejected(ctx.path, 1, f"cannot parse the XML ({type(exc).__name__}: {exc}); the feed is skipped")
             return
         feed_date = _date(feed.feed.get("published")) or _date(feed.feed.get("updated"))
-        starts, ends = [], []
-        for opened in _ITEM_OPEN.finditer(text):
-            starts.append(text.count("\n", 0, opened.start()) + 1)
-            closed = _ITEM_CLOSE.search(text, opened.end())
-            ends.append(text.count("\n", 0, closed.start()) + 1 if closed else None)
         error = feed.get("bozo_exception") if feed.get("bozo") else None
         error_line = None
         if error is not None and hasattr(error, "getLineNumber"):
-            error_line = max(1, int(error.getLineNumber() or 1))
+            last_line = text.count("\n", 0, len(text.rstrip())) + 1  # the last line with any content
+            error_line = min(max(1, int(error.getLineNumber() or 1)), last_line)
         for index, entry in enumerate(feed.entries):
             line = starts[index] if index < len(starts) else 1
-            if error_line is not None and (index >= len(ends) or ends[index] is None or ends[index] >= error_line):
+            if (error_line is not None or nested is not None) and (
+                    index >= len(ends) or ends[index] is None or (error_line is not None and ends[index] >= error_line)):
                 break  # items from the break on are not trusted
             try:
                 yield self._entry(ctx, entry, line, feed_date)
             except _PARSER_BUGS as exc:
                 yield Rejected(ctx.path, line, f"cannot read item ({type(exc).__name__}: {exc})")
-        if error_line is not None:
+        if nested is not None:
+            yield Rejected(ctx.path, nested_line, "an item opens inside one that is not closed; the rest of the feed "
+                                                  "is skipped")
+        elif error_line is not None:
             message = error.getMessage() if hasattr(error, "getMessage") else str(error)
             yield Rejected(ctx.path, error_line, f"malformed XML ({message}); the rest is skipped")
 
@@ -282,3 +317,15 @@ def fetch_listing(categories: list[str], *, base_url: str = ARXIV_LISTING, save_
 
 
 __all__ = ["ANNOUNCE_TYPES", "ARXIV_LISTING", "ArxivRssSource", "fetch_listing", "html_text", "split_authors"]
+
+
+class _LineCounter:
+    """Line number (1-based) of positions asked in increasing order, counted on from the last one."""
+
+    def __init__(self, text: str):
+        self._text, self._pos, self._line = text, 0, 1
+
+    def __call__(self, pos: int) -> int:
+        self._line += self._text.count("\n", self._pos, pos)
+        self._pos = pos
+        return self._line
