@@ -79,3 +79,21 @@ def test_an_arxiv_listing_error_line_is_never_past_the_end_of_the_file(tmp_path)
     lines = path.read_text().count("\n") + 1
     records = list(read_records(path, fmt="arxiv-rss"))
     assert records and all(isinstance(r, Rejected) and 1 <= r.line <= lines for r in records)
+
+
+def test_an_arxiv_listing_item_with_an_absurd_author_list_is_rejected_quickly(tmp_path):
+    import time
+
+    item = ('<item><title>{t}. (arXiv:2501.0000{n}v1 [cs.CL])</title><link>http://arxiv.org/abs/2501.0000{n}</link>'
+            '<dc:creator>{a}</dc:creator><description>arXiv:2501.0000{n}v1 Announce Type: new Abstract: Tusks.'
+            '</description></item>\n')
+    path = tmp_path / "authors.xml"
+    path.write_text('<?xml version="1.0"?>\n<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>'
+                    '<title>cs.CL updates on arXiv.org</title>\n'
+                    + item.format(t="Walrus Tusks", n=1, a="Ann Walrus")
+                    + item.format(t="Narwhal Tusks", n=2, a="x" * 200_000))
+    started = time.perf_counter()
+    records = list(read_records(path, fmt="arxiv-rss"))
+    assert time.perf_counter() - started < 10  # feedparser alone: minutes (quadratic in the author's length)
+    assert [type(r).__name__ for r in records] == ["Paper", "Rejected"]
+    assert records[0].authors == ["Ann Walrus"] and records[1].line == 4 and "author list" in records[1].message

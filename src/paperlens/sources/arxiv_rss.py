@@ -40,6 +40,8 @@ from .base import (
 ARXIV_LISTING = "https://rss.arxiv.org/rss"
 ANNOUNCE_TYPES = ("new", "cross", "replace", "replace-cross")
 _ATOM_NS = "http://www.w3.org/2005/Atom"
+MAX_AUTHOR_CHARS = 20_000
+_LONG_AUTHOR = re.compile(r"<(?:dc:creator|author|name|dc:contributor)\b[^>]*>[^<]{" + str(MAX_AUTHOR_CHARS) + "}")
 _ITEM_OPEN = re.compile(r"<(?:[\w.-]+:)?(?:item|entry)[\s>/]")
 _ITEM_CLOSE = re.compile(r"</(?:[\w.-]+:)?(?:item|entry)\s*>")
 _ROOT = re.compile(r"<(?:[\w.-]+:)?([\w.-]+)[\s>/]")
@@ -127,15 +129,24 @@ class ArxivRssSource(Source):
             ends.append(end_line(closes[j]) if j < len(closes) else None)
             close_at.append(closes[j] if j < len(closes) else len(text))
 
-        nested = None  # the first item that opens before the one before it closed
+        # feedparser's author parsing is quadratic in an author element's length (50,000 characters: 19 s):
+        # the feed is read up to the item that holds a longer one, as for an item opened inside another.
+        long_author = _LONG_AUTHOR.search(text)
+        nested, nested_reason = None, "an item opens inside one that is not closed; the rest of the feed is skipped"
         for i in range(1, len(opens)):
             if ends[i - 1] is None or close_at[i - 1] > opens[i][0]:
                 nested = i
                 break
+        if long_author is not None:
+            cut = next((i for i, (begin, _) in enumerate(opens) if begin > long_author.start()), len(opens)) - 1
+            if cut >= 0 and (nested is None or cut < nested):
+                nested, nested_reason = cut, (f"an author list longer than {MAX_AUTHOR_CHARS:,} characters; the rest "
+                                              "of the feed is skipped")
         if nested is not None:  # the feed is read up to there (feedparser is slow on piles of open tags)
             nested_line = starts[nested]
             text, starts, ends = text[:opens[nested][0]], starts[:nested], ends[:nested]
-            ends[-1] = None
+            if ends and nested_reason.startswith("an item opens"):
+                ends[-1] = None  # the item left open
         try:
             feed = feedparser.parse(text.encode("utf-8"), sanitize_html=False, resolve_relative_uris=False)
         except _PARSER_BUGS as exc:
@@ -147,6 +158,8 @@ class ArxivRssSource(Source):
         if error is not None and hasattr(error, "getLineNumber"):
             last_line = text.count("\n", 0, len(text.rstrip())) + 1  # the last line with any content
             error_line = min(max(1, int(error.getLineNumber() or 1)), last_line)
+            if nested is not None and error_line >= last_line:
+                error_line = None  # the end of the text read, where it was cut: the items closed before it stand
         for index, entry in enumerate(feed.entries):
             line = starts[index] if index < len(starts) else 1
             if (error_line is not None or nested is not None) and (
@@ -157,8 +170,7 @@ class ArxivRssSource(Source):
             except _PARSER_BUGS as exc:
                 yield Rejected(ctx.path, line, f"cannot read item ({type(exc).__name__}: {exc})")
         if nested is not None:
-            yield Rejected(ctx.path, nested_line, "an item opens inside one that is not closed; the rest of the feed "
-                                                  "is skipped")
+            yield Rejected(ctx.path, nested_line, nested_reason)
         elif error_line is not None:
             message = error.getMessage() if hasattr(error, "getMessage") else str(error)
             yield Rejected(ctx.path, error_line, f"malformed XML ({message}); the rest is skipped")
