@@ -97,3 +97,12 @@ def test_an_arxiv_listing_item_with_an_absurd_author_list_is_rejected_quickly(tm
     assert time.perf_counter() - started < 10  # feedparser alone: minutes (quadratic in the author's length)
     assert [type(r).__name__ for r in records] == ["Paper", "Rejected"]
     assert records[0].authors == ["Ann Walrus"] and records[1].line == 4 and "author list" in records[1].message
+
+
+def test_an_openreview_note_whose_id_is_not_a_string_is_read_without_a_crash(tmp_path):
+    path = tmp_path / "expertise.json"
+    note = {"id": "abcDEF123", "content": {"title": "Walrus Tusks", "abstract": "Tusks, measured."}}
+    path.write_text(json.dumps({"notes": {"ICLR.cc/2026/Conference/-/Submission": [note | {"id": ["x"]}, note]},
+                                "profiles": [{"id": "~Ann_Walrus1", "publications": [note | {"id": {"a": 1}}]}]}))
+    records = list(read_records(path, fmt="openreview-json"))
+    assert any(isinstance(r, Paper) and r.title == "Walrus Tusks" for r in records)

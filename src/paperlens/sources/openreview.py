@@ -196,7 +196,8 @@ class OpenReviewJsonSource(Source):
                 end = yield from self._object(ctx, text, start, lists=_NOTE_LISTS)
                 if end is None:
                     return None
-            elif self._seen is None or not isinstance(note, dict) or note.get("id") not in self._seen:
+            elif (self._seen is None or not isinstance(note, dict) or not isinstance(note.get("id"), str)
+                  or note["id"] not in self._seen):
                 if self._seen is not None and isinstance(note, dict) and isinstance(note.get("id"), str):
                     self._seen.add(note["id"])
                 yield self._note(ctx, note, line)
