@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from paperlens.hybrid import HybridSearcher
+from paperlens.search.hybrid import HybridSearcher
 from paperlens.store import Store
 
 DEFAULT_QUERIES = "the,model,learning,model learning,the of,language models"

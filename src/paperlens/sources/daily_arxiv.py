@@ -16,11 +16,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..clean import detect_language
-from ..ids import normalize_arxiv_id
-from ..models import Paper, Summary
-from . import register
-from .base import ReadContext, Rejected, Source, finish_paper, has_bad_bytes, open_text
+from paperlens.core.clean import detect_language
+from paperlens.core.ids import normalize_arxiv_id
+from paperlens.core.models import Paper, Summary
+from paperlens.sources import register
+from paperlens.sources.base import ReadContext, Rejected, Source, finish_paper, has_bad_bytes, open_text
 
 TOOL = "daily-arXiv-ai-enhanced"
 # AI key -> Summary field ('tldr' goes to Paper.tldr)

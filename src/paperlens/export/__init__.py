@@ -1,0 +1,1 @@
+"""Export: JSONL, BibTeX and Markdown writers."""
