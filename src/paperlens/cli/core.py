@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from paperlens.cli import main
 from paperlens.core.merge import merge_note_lines
-from paperlens.export.formats import WRITERS
+from paperlens.export import WRITERS
 from paperlens.ingest.pipeline import ingest_paths
 from paperlens.sources import SOURCES
 
@@ -132,7 +132,7 @@ def show(obj, paper_id, as_json):
     if as_json:
         click.echo(json.dumps({**paper.export_dict(), "merge_notes": notes}, ensure_ascii=False, indent=2))
         return
-    from paperlens.export.formats import write_markdown
+    from paperlens.export.markdown import write_markdown
 
     write_markdown([paper], sys.stdout)
     if prov:

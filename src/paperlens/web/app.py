@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from paperlens.export.formats import write_bibtex
+from paperlens.export.bibtex import write_bibtex
 from paperlens.search.query import search as run_search
 from paperlens.search.query import searcher_for
 from paperlens.store import Store

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from paperlens.core.merge import merge_note_text
 from paperlens.core.models import Paper
-from paperlens.export.formats import paper_bibtex
+from paperlens.export.bibtex import paper_bibtex
 from paperlens.store import keyword_norm
 from paperlens.web import charts
 from paperlens.web.catalog import Catalog

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from paperlens.core.models import Paper
-from paperlens.export.formats import write_bibtex
+from paperlens.export.bibtex import write_bibtex
 from paperlens.store import Store
 from paperlens.web import pages
 from paperlens.web.brief import display_title
