@@ -28,12 +28,13 @@ run: install
 	$(VENV)/bin/paperlens --db $(DB) stats
 	$(VENV)/bin/paperlens --db $(DB) serve --host $(HOST) --port $(PORT)
 
-test: install
-	$(VENV)/bin/ruff check src tests bench scripts
+test: lint
 	$(VENV)/bin/python -m pytest -q -n 2 --dist loadfile
 
+# ruff, then the layer contract ([tool.importlinter] in pyproject.toml; see docs/architecture.md)
 lint: install
 	$(VENV)/bin/ruff check src tests bench scripts
+	PYTHONPATH=src $(VENV)/bin/lint-imports --no-cache
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

@@ -32,7 +32,7 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
-    from paperlens.embed import get_embedder, paper_text
+    from paperlens.enrich.models.embed import get_embedder, paper_text
     from paperlens.sources import read_records
 
     papers = [p for p in read_records(next((ROOT / "src/paperlens/sample").glob("002_*.txt")))
@@ -59,7 +59,7 @@ def quality(args) -> None:
     from sklearn.model_selection import cross_val_score
 
     from paperlens.cli.evaluate_topics import iclr_records
-    from paperlens.embed import get_embedder
+    from paperlens.enrich.models.embed import get_embedder
 
     records, labels = iclr_records()
     order = list(range(len(records)))

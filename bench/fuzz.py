@@ -33,8 +33,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from paperlens.clean import latex_to_text
-from paperlens.models import Paper
+from paperlens.core.clean import latex_to_text
+from paperlens.core.models import Paper
 from paperlens.sources import SOURCES, SourceError, read_records
 from paperlens.sources.base import Rejected
 

@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from paperlens.ingest import ingest_paths  # noqa: E402
+from paperlens.ingest.pipeline import ingest_paths  # noqa: E402
 from paperlens.store import Store  # noqa: E402
 
 DEFAULT_SAMPLE = ROOT.parent / "shared" / "data" / "arxiv-sample" / "kaggle_arxiv_2000.csv"

@@ -3,7 +3,7 @@
     PYTHONPATH=src python bench/keyword_backends.py DB [--queries the,model,...] [--repeat 3]
 
 Prints the first Tantivy sync (or catch-up), then per query the milliseconds of each repeat for each
-backend. Used to place TANTIVY_THRESHOLD (paperlens/textindex.py)."""
+backend. Used to place TANTIVY_THRESHOLD (paperlens/search/textindex.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from paperlens.hybrid import HybridSearcher
+from paperlens.search.hybrid import HybridSearcher
 from paperlens.store import Store
 
 DEFAULT_QUERIES = "the,model,learning,model learning,the of,language models"

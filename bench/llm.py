@@ -23,8 +23,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from llm_helpers import fake_settings, make_papers  # noqa: E402
 
+from paperlens.enrich.llm.step import LLMSummaryStep  # noqa: E402
 from paperlens.enrich.runner import run_step  # noqa: E402
-from paperlens.llm.step import LLMSummaryStep  # noqa: E402
 from paperlens.store import Store  # noqa: E402
 
 

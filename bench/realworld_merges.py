@@ -20,9 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.append(str(ROOT / "src"))  # after PYTHONPATH: PYTHONPATH=../main/src measures that version
 
-from paperlens.clean import normalize_key  # noqa: E402
-from paperlens.ingest import ingest_paths  # noqa: E402
-from paperlens.models import Paper  # noqa: E402
+from paperlens.core.clean import normalize_key  # noqa: E402
+from paperlens.core.models import Paper  # noqa: E402
+from paperlens.ingest.pipeline import ingest_paths  # noqa: E402
 from paperlens.sources import SourceError, read_records  # noqa: E402
 from paperlens.store import Store  # noqa: E402
 

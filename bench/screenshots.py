@@ -29,7 +29,7 @@ def free_port() -> int:
 
 
 def sample_db(path: Path) -> Path:
-    from paperlens.ingest import ingest_paths
+    from paperlens.ingest.pipeline import ingest_paths
     from paperlens.store import Store
 
     sample = Path(__file__).resolve().parents[1] / "src" / "paperlens" / "sample"

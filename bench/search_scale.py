@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from paperlens.hybrid import HybridSearcher
-from paperlens.ingest import ingest_paths
+from paperlens.ingest.pipeline import ingest_paths
+from paperlens.search.hybrid import HybridSearcher
 from paperlens.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,7 +92,7 @@ class FixedModelEmbedder:
     """The real query embedder, answering under the synthetic model's name."""
 
     def __init__(self):
-        from paperlens.embed import get_embedder
+        from paperlens.enrich.models.embed import get_embedder
 
         self.inner = get_embedder()
         if self.inner.dim != DIM:

@@ -19,11 +19,11 @@ import time
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from paperlens.models import Paper, Topic
-from paperlens.site import SiteWriter, build_search_index, export_site
+from paperlens.core.models import Paper, Topic
 from paperlens.store import Store
 from paperlens.web.catalog import Catalog
 from paperlens.web.render import STATIC, StaticLinks, make_env, safe_segment
+from paperlens.web.site import SiteWriter, build_search_index, export_site
 
 CHROMIUM = "/usr/bin/chromium"
 

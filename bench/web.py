@@ -24,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-from paperlens.models import Paper, SourceRef, Topic
+from paperlens.core.models import Paper, SourceRef, Topic
 from paperlens.store import Store
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "iclr2026"

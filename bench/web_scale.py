@@ -26,9 +26,9 @@ from pathlib import Path
 
 import httpx
 
-from paperlens.hybrid import HybridSearcher
-from paperlens.ingest import ingest_paths
-from paperlens.models import Paper
+from paperlens.core.models import Paper
+from paperlens.ingest.pipeline import ingest_paths
+from paperlens.search.hybrid import HybridSearcher
 from paperlens.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -149,7 +149,7 @@ def main() -> int:
     report["stored_papers"] = store.count()
     report["db_size_mib"] = round(db.stat().st_size / 2**20)
     if args.vectors:
-        from paperlens.embed import get_embedder
+        from paperlens.enrich.models.embed import get_embedder
 
         embedder = get_embedder()
         start = time.perf_counter()

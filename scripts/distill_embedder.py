@@ -45,7 +45,7 @@ def main() -> None:
     from sklearn.decomposition import PCA
     from transformers import AutoModel
 
-    from paperlens.embed import minilm_path, minilm_tokenizer
+    from paperlens.enrich.models.embed import minilm_path, minilm_tokenizer
 
     torch.manual_seed(0)
     tokenizer = minilm_tokenizer()

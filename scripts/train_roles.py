@@ -19,7 +19,7 @@ import numpy as np
 from scipy.sparse import csr_matrix, hstack
 from sklearn.linear_model import LogisticRegression
 
-from paperlens.roles import (
+from paperlens.enrich.models.roles import (
     MODEL_DIR,
     ROLES,
     CueTagger,
@@ -58,7 +58,7 @@ def embeddings_for(records: list[dict], cache: Path | None) -> np.ndarray:
     path = cache / f"emb_{key}.npy" if cache else None
     if path and path.exists():
         return np.load(path)
-    from paperlens.embed import get_embedder
+    from paperlens.enrich.models.embed import get_embedder
 
     vectors = get_embedder(EMBEDDER).encode(sentences)
     if path:

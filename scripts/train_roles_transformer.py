@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from paperlens.roles import ROLES, viterbi
+from paperlens.enrich.models.roles import ROLES, viterbi
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = Path("/tmp/paperlens-roles-transformer")
@@ -85,7 +85,7 @@ class SentenceRoleTransformer:
         from transformers import BertModel
         from transformers.utils import logging as hf_logging
 
-        from paperlens.embed import minilm_path, minilm_tokenizer
+        from paperlens.enrich.models.embed import minilm_path, minilm_tokenizer
 
         verbosity, bar = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
         hf_logging.set_verbosity_error()  # the base checkpoint's unused pooler weights are expected

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from paperlens.llm.settings import LLMSettings
-from paperlens.models import Paper, SourceRef
+from paperlens.core.models import Paper, SourceRef
+from paperlens.enrich.llm.settings import LLMSettings
 
 
 def make_papers(titles: list[str], prefix: str = "p", **fields) -> list[Paper]:

@@ -8,7 +8,7 @@ import bibtexparser
 from click.testing import CliRunner
 
 from paperlens.cli import main
-from paperlens.export import bib_title
+from paperlens.export.bibtex import bib_title
 
 from .conftest import FIXTURES, SAMPLE
 

@@ -1,5 +1,5 @@
-from paperlens.clean import detect_language, find_code_url, latex_to_text
-from paperlens.ids import normalize_arxiv_id, normalize_category
+from paperlens.core.clean import detect_language, find_code_url, latex_to_text
+from paperlens.core.ids import normalize_arxiv_id, normalize_category
 
 
 def test_latex_markup_becomes_text():
@@ -61,7 +61,7 @@ def test_biblatex_markup_does_not_leak():
 
 
 def test_hostile_latex_sends_little_to_the_library_converter(monkeypatch):
-    import paperlens.clean as clean
+    import paperlens.core.clean as clean
 
     calls = []
     real = clean._converter.latex_to_text

@@ -8,7 +8,7 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paperlens.clean import (
+from paperlens.core.clean import (
     detect_language,
     latex_to_text,
     normalize_key,
@@ -78,7 +78,7 @@ def test_braced_accents_as_bibtex_writes_them():
 
 
 def test_code_links_and_bad_bytes_fast_paths():
-    from paperlens.clean import find_code_url
+    from paperlens.core.clean import find_code_url
     from paperlens.sources.base import has_bad_bytes
 
     assert find_code_url("no link here", "see HTTPS://GitHub.com/a/b.") == "HTTPS://GitHub.com/a/b"
@@ -105,7 +105,7 @@ def test_content_hash_is_the_hash_of_the_json_dump(title, abstract, keywords, la
     import hashlib
     import json
 
-    from paperlens.models import Paper
+    from paperlens.core.models import Paper
 
     paper = Paper(title=title, abstract=abstract, keywords=keywords, language=language)
     payload = json.dumps([title, abstract, keywords, language], ensure_ascii=False, sort_keys=True)

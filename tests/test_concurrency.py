@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 import pytest
 
-from paperlens.llm import client as llm_client
+from paperlens.enrich.llm import client as llm_client
 from paperlens.store import Store
 
 from .fake_llm import FakeLLM
@@ -195,7 +195,7 @@ def test_readers_see_no_errors_and_no_torn_pages_while_ingest_and_enrich_write(t
 
 
 def _late_paper(pid: str):
-    from paperlens.models import Paper, Topic
+    from paperlens.core.models import Paper, Topic
 
     return Paper(id=pid, title="A Late Paper About Walruses", abstract="Walruses arrive late, we measure how late.",
                  topic=Topic(area="Late area", label="Late topic"))
@@ -260,8 +260,8 @@ def test_catalog_is_built_from_one_database_snapshot(tmp_path, monkeypatch):
 
 
 def test_an_update_in_the_same_second_as_the_last_one_is_not_missed(tmp_path, monkeypatch):
-    import paperlens.store as store_module
-    from paperlens.models import Topic
+    import paperlens.store.store as store_module
+    from paperlens.core.models import Topic
     from paperlens.web.catalog import Catalog
 
     from .web_corpus import build_web_db

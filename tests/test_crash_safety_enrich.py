@@ -20,8 +20,8 @@ import pytest
 from click.testing import CliRunner
 
 from paperlens.cli import main
+from paperlens.enrich.llm import client as llm_client
 from paperlens.enrich.registry import load_steps
-from paperlens.llm import client as llm_client
 from paperlens.store import Store
 
 from .fake_llm import FakeLLM

@@ -8,9 +8,9 @@ import re
 from click.testing import CliRunner
 
 from paperlens.cli import main
-from paperlens.digest import build_digest, trim_tldr
-from paperlens.models import SUMMARY_FIELDS
-from paperlens.roles import split_sentences
+from paperlens.core.models import SUMMARY_FIELDS
+from paperlens.enrich.models.digest import build_digest, trim_tldr
+from paperlens.enrich.models.roles import split_sentences
 from paperlens.sources import read_records
 
 from .conftest import sample

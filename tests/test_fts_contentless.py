@@ -3,8 +3,8 @@ before migration 3 are converted with their search results intact."""
 
 from __future__ import annotations
 
-import paperlens.store as store_module
-from paperlens.models import Paper, SourceRef
+import paperlens.store.store as store_module
+from paperlens.core.models import Paper, SourceRef
 from paperlens.store import Store
 
 

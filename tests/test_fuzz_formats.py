@@ -13,7 +13,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from paperlens.models import Paper
+from paperlens.core.models import Paper
 from paperlens.sources import SourceError, read_records
 from paperlens.sources.base import Rejected
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from paperlens.clean import latex_to_text
-from paperlens.models import Paper
+from paperlens.core.clean import latex_to_text
+from paperlens.core.models import Paper
 from paperlens.sources import SOURCES, SourceError, read_records
 from paperlens.sources.base import Rejected
 
@@ -88,6 +88,6 @@ def test_latex_cleaner_never_fails_and_balanced_commands_leave_no_trace(raw):
 @given(st.text(alphabet=st.characters(blacklist_characters="\\$~`{}", blacklist_categories=("Cs",)), max_size=300))
 @settings(max_examples=200, deadline=1000)
 def test_text_without_latex_is_only_whitespace_normalised(raw):
-    from paperlens.clean import normalize_space
+    from paperlens.core.clean import normalize_space
 
     assert latex_to_text(raw) == normalize_space(raw)

@@ -11,11 +11,11 @@ import tracemalloc
 
 import pytest
 
-from paperlens.clean import abstract_keys, normalize_key, title_key
+from paperlens.core.clean import abstract_keys, normalize_key, title_key
+from paperlens.core.models import Paper, SourceRef
 from paperlens.enrich.base import Step, StepResult
 from paperlens.enrich.runner import run_step
-from paperlens.ingest import ingest_paths
-from paperlens.models import Paper, SourceRef
+from paperlens.ingest.pipeline import ingest_paths
 from paperlens.sources import SourceError, read_records, resolve_format
 from paperlens.sources.base import Rejected
 from paperlens.store import Store

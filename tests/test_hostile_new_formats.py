@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from paperlens.models import Paper
+from paperlens.core.models import Paper
 from paperlens.sources import detect_format, read_records
 from paperlens.sources.base import Rejected
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from paperlens.ingest import prefetch
+from paperlens.ingest.pipeline import prefetch
 
 
 def test_same_items_in_order():

@@ -8,7 +8,7 @@ import re
 from click.testing import CliRunner
 
 from paperlens.cli import main
-from paperlens.keywords import clean_style, extract_keywords, phrase_key, seed_papers
+from paperlens.enrich.models.keywords import clean_style, extract_keywords, phrase_key, seed_papers
 from paperlens.sources import read_records
 
 from .conftest import sample

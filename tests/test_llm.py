@@ -14,15 +14,21 @@ import pytest
 from click.testing import CliRunner
 
 from paperlens.cli import main
-from paperlens.enrich.base import Step
-from paperlens.enrich.registry import STEPS, load_steps, register_step
+from paperlens.core.models import SUMMARY_FIELDS, Summary, Topic
+from paperlens.enrich.base import STEPS, Step, register_step
+from paperlens.enrich.llm import client as llm_client
+from paperlens.enrich.llm.schema import (
+    LLM_2026_AREA,
+    LLM_2026_LABELS,
+    NO_TOPIC,
+    is_placeholder,
+    taxonomy_labels,
+)
+from paperlens.enrich.llm.step import LLMSummaryStep
+from paperlens.enrich.registry import load_steps
 from paperlens.enrich.runner import pending_papers, run_step
-from paperlens.llm import client as llm_client
-from paperlens.llm.schema import LLM_2026_AREA, LLM_2026_LABELS, NO_TOPIC, is_placeholder, taxonomy_labels
-from paperlens.llm.step import LLMSummaryStep
-from paperlens.models import SUMMARY_FIELDS, Summary, Topic
+from paperlens.enrich.views import resolved_paper
 from paperlens.store import Store
-from paperlens.views import resolved_paper
 
 from .fake_llm import FakeLLM
 from .llm_helpers import fake_env, fake_settings, make_papers
@@ -237,7 +243,7 @@ def test_llm_beats_local_digest_but_not_source_values(store, fake):
 def test_validation_rejects_placeholders_and_unknown_topics():
     assert all(is_placeholder(t) for t in ["N/A", "  none. ", "未提及", "[method]", "<fill in>", "TBD", "…"])
     assert not any(is_placeholder(t) for t in ["We propose X.", "无监督学习方法", "N/A-free decoding"])
-    from paperlens.llm.schema import parse_digest
+    from paperlens.enrich.llm.schema import parse_digest
 
     good = {"tldr": "t", "motivation": "m", "problem": "p", "observation": "o", "method": "x", "experiments": "e",
             "contribution": "c", "keywords": ["k"], "topic": "agent与工具使用"}
@@ -355,7 +361,7 @@ def test_answers_from_a_batch_job_are_cached_and_used(store, fake):
 
 
 def test_settings_from_environment(monkeypatch):
-    from paperlens.llm.settings import LLMSettings
+    from paperlens.enrich.llm.settings import LLMSettings
 
     for name in list(os.environ):
         if name.startswith(("PAPERLENS_LLM_", "OPENAI_")):

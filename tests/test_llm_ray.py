@@ -6,9 +6,9 @@ from collections import Counter
 
 import pytest
 
+from paperlens.enrich.llm import client as llm_client
+from paperlens.enrich.llm.step import LLMSummaryStep
 from paperlens.enrich.runner import run_step
-from paperlens.llm import client as llm_client
-from paperlens.llm.step import LLMSummaryStep
 from paperlens.store import Store
 
 from .fake_llm import FakeLLM
@@ -36,7 +36,7 @@ def _comparable(store: Store) -> dict[str, tuple]:
 @pytest.mark.slow
 def test_ray_engine_matches_local_engine(tmp_path, monkeypatch):
     ray = pytest.importorskip("ray")
-    from paperlens.scale import run_steps_ray
+    from paperlens.enrich.ray_engine import run_steps_ray
 
     llm_client.PLAIN_JSON_ENDPOINTS.clear()
     with FakeLLM() as fake:

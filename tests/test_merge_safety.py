@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from paperlens.clean import normalize_key, short_hash
 from paperlens.cli import main
-from paperlens.ids import EMPTY_HASH_ID, paper_id, parse_any_id
-from paperlens.ingest import ingest_paths
-from paperlens.models import Paper, SourceRef
+from paperlens.core.clean import normalize_key, short_hash
+from paperlens.core.ids import EMPTY_HASH_ID, paper_id, parse_any_id
+from paperlens.core.models import Paper, SourceRef
+from paperlens.ingest.pipeline import ingest_paths
 from paperlens.sources import SOURCES
 from paperlens.sources.base import ReadContext
 from paperlens.store import Store

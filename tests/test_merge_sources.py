@@ -9,7 +9,7 @@ import sqlite3
 from click.testing import CliRunner
 
 from paperlens.cli import main
-from paperlens.ingest import ingest_paths
+from paperlens.ingest.pipeline import ingest_paths
 from paperlens.store import Store
 
 from .conftest import FIXTURES, sample, shared_data

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from paperlens.ingest import ingest_paths
-from paperlens.parser_process import read_in_child
+from paperlens.ingest.parser_process import read_in_child
+from paperlens.ingest.pipeline import ingest_paths
 from paperlens.sources import read_records
 from paperlens.store import Store
 

@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from paperlens.roles import (
+from paperlens.enrich.models.roles import (
     MODEL_DIR,
     ROLES,
     RoleModel,

@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from paperlens.cli import main
-from paperlens.hybrid import HybridSearcher, SearchFilters, fts_expression, highlight, query_terms
-from paperlens.ingest import ingest_paths
+from paperlens.ingest.pipeline import ingest_paths
+from paperlens.search.hybrid import HybridSearcher, SearchFilters, fts_expression, highlight, query_terms
 
 from .conftest import SAMPLE
 
@@ -106,7 +106,7 @@ def test_tantivy_leaves_out_stopwords_only_when_other_words_remain(seeded, monke
 
 
 def test_an_unusable_keyword_index_falls_back_to_fts5(seeded, monkeypatch):
-    import paperlens.hybrid as hybrid_module
+    import paperlens.search.hybrid as hybrid_module
 
     class Unwritable:
         def __init__(self, store):

@@ -9,9 +9,9 @@ from datetime import date
 import numpy as np
 import pytest
 
-import paperlens.hybrid as hybrid_module
-from paperlens.hybrid import HybridSearcher
-from paperlens.ingest import ingest_paths
+import paperlens.search.hybrid as hybrid_module
+from paperlens.ingest.pipeline import ingest_paths
+from paperlens.search.hybrid import HybridSearcher
 from paperlens.store import Store
 
 from .conftest import sample

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from paperlens.models import SUMMARY_FIELDS
+from paperlens.core.models import SUMMARY_FIELDS
 from paperlens.sources import detect_format, read_records
 from paperlens.sources.base import Rejected
 from paperlens.sources.seeds import split_title_authors

@@ -15,8 +15,8 @@ from datetime import date
 import pytest
 from click.testing import CliRunner
 
-from paperlens.clean import latex_to_text
 from paperlens.cli import main
+from paperlens.core.clean import latex_to_text
 from paperlens.sources import SOURCES, detect_format, read_records
 from paperlens.sources.base import Rejected, read_head
 

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 import pytest
 import yaml
 
-from paperlens.clean import latex_to_text
+from paperlens.core.clean import latex_to_text
 from paperlens.sources import SOURCES, SourceError, detect_format, read_records
 from paperlens.sources.base import Rejected, read_head
 from paperlens.sources.refcommon import inverted_name
@@ -453,7 +453,7 @@ def test_real_files_read_like_an_independent_reference(fmt):
 def test_papers_with_short_titles_and_no_abstract_keep_apart(tmp_path):
     # 'testT' (a refer test record) and 'Second Paper' used to share the id of an empty hash, so the
     # store merged them (and every other paper of a short title and no abstract) into one.
-    from paperlens.ids import paper_id
+    from paperlens.core.ids import paper_id
 
     assert paper_id(None, None, None, "Test", "") != paper_id(None, None, None, "Second Paper", "")
     assert paper_id(None, None, None, "Test", "") == paper_id(None, None, None, "test", "")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from paperlens.ingest import ingest_paths
+from paperlens.ingest.pipeline import ingest_paths
 from paperlens.store import Store
 
 from .conftest import FIXTURES, SAMPLE

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import random
 
-from paperlens import textindex
-from paperlens.models import Paper, SourceRef
+from paperlens.core.models import Paper, SourceRef
+from paperlens.search import textindex
+from paperlens.search.textindex import TantivyIndex
 from paperlens.store import Store
-from paperlens.textindex import TantivyIndex
 
 
 def test_head_term_results_equal_running_the_query(tmp_path, monkeypatch):

@@ -9,10 +9,10 @@ import random
 
 import pytest
 
-from paperlens import textindex
-from paperlens.models import Paper, SourceRef
+from paperlens.core.models import Paper, SourceRef
+from paperlens.search import textindex
+from paperlens.search.textindex import TantivyIndex
 from paperlens.store import Store
-from paperlens.textindex import TantivyIndex
 
 WORDS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"]
 

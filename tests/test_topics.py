@@ -11,12 +11,12 @@ import pytest
 from click.testing import CliRunner
 
 from paperlens.cli import main
-from paperlens.embed import get_embedder
+from paperlens.enrich.models.embed import get_embedder
+from paperlens.enrich.models.taxonomy import TopicClassifier, load_taxonomy, read_jsonl_records
 from paperlens.enrich.registry import load_steps
 from paperlens.enrich.runner import run_step
 from paperlens.sources import read_records
 from paperlens.store import Store
-from paperlens.taxonomy import TopicClassifier, load_taxonomy, read_jsonl_records
 
 from .conftest import sample
 
@@ -126,7 +126,7 @@ def test_train_cli_then_classify(tmp_path, seed_papers, monkeypatch):
 def test_labelled_reader_names_file_and_line(tmp_path):
     path = tmp_path / "l.jsonl"
     path.write_text('{"abstract": "a", "label": "x"}\n{"abstract": "b"}\n', encoding="utf-8")
-    from paperlens.taxonomy import TaxonomyError
+    from paperlens.enrich.models.taxonomy import TaxonomyError
 
     with pytest.raises(TaxonomyError, match=rf"{path}:2: missing 'label'"):
         read_jsonl_records(path, need_label=True)
@@ -168,7 +168,7 @@ def test_embed_and_topic_steps(seed_db, tmp_path):
 
     report = run_step(store, steps["topic"].create())
     assert report.done == store.count() and report.failed == 0
-    from paperlens.views import export_papers
+    from paperlens.enrich.views import export_papers
 
     papers = list(export_papers(store))
     outputs = [store.enrichments_for(p.id)["topic"]["output"] for p in papers]

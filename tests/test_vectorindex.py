@@ -1,6 +1,6 @@
 import numpy as np
 
-from paperlens.vectorindex import VectorIndex, batched
+from paperlens.search.vectorindex import VectorIndex, batched
 
 
 def _data(n=3000, dim=64, seed=0):

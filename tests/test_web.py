@@ -11,10 +11,10 @@ import feedparser
 import pytest
 from fastapi.testclient import TestClient
 
-from paperlens.site import SiteWriter, bucket, export_site, tokens
 from paperlens.store import Store
 from paperlens.web.app import create_app
 from paperlens.web.render import highlight, safe_segment
+from paperlens.web.site import SiteWriter, bucket, export_site, tokens
 
 from .web_corpus import BILINGUAL, HOSTILE, build_web_db
 
@@ -160,7 +160,7 @@ def test_search_never_fails(client, query):
 
 
 def test_search_terms_are_safe(db):
-    from paperlens.hybrid import HybridSearcher, fts_expression, query_terms
+    from paperlens.search.hybrid import HybridSearcher, fts_expression, query_terms
 
     searcher = HybridSearcher(Store(db, readonly=True))
     for query in NASTY_QUERIES:
@@ -280,7 +280,7 @@ def test_static_export_writes_only_inside(tmp_path):
 
 
 def test_pages_follow_database_changes(tmp_path):
-    from paperlens.models import Paper
+    from paperlens.core.models import Paper
 
     small = build_web_db(tmp_path, seeds=("000",))
     with TestClient(create_app(str(small))) as c:

@@ -14,9 +14,9 @@ from urllib.parse import quote
 
 import pytest
 
-from paperlens.site import export_site
 from paperlens.store import Store
 from paperlens.web.render import safe_segment
+from paperlens.web.site import export_site
 
 from .web_corpus import BILINGUAL, HOSTILE, build_web_db
 

@@ -18,11 +18,11 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from paperlens.site import export_site
 from paperlens.store import Store
 from paperlens.web import pages
 from paperlens.web.app import create_app
 from paperlens.web.guard import check_write_token, write_token_from_env
+from paperlens.web.site import export_site
 from paperlens.web.write import upload_name
 
 from .web_corpus import build_web_db
@@ -247,7 +247,7 @@ HOSTILE_NAMES = ["../../x", "/etc/passwd", "..", "a/../../b", "C:\\evil", "\x00n
 
 
 def _hostile_db(tmp_path: Path) -> Path:
-    from paperlens.models import Paper, Topic
+    from paperlens.core.models import Paper, Topic
 
     db = tmp_path / "hostile.db"
     store = Store(db)

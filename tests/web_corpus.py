@@ -8,7 +8,7 @@ import json
 from datetime import date
 from pathlib import Path
 
-from paperlens.ingest import ingest_paths
+from paperlens.ingest.pipeline import ingest_paths
 from paperlens.store import Store
 
 from .conftest import SAMPLE

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
-from .. import __version__
-from ..store import DEFAULT_DB, DatabaseNotWritable, Store, db_error_message
+from paperlens import __version__
+from paperlens.store import DEFAULT_DB, DatabaseNotWritable, Store, db_error_message
 
 
 class Context:

@@ -11,11 +11,11 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ..export import WRITERS
-from ..ingest import ingest_paths
-from ..merge import merge_note_lines
-from ..sources import SOURCES
-from . import main
+from paperlens.cli import main
+from paperlens.core.merge import merge_note_lines
+from paperlens.export import WRITERS
+from paperlens.ingest.pipeline import ingest_paths
+from paperlens.sources import SOURCES
 
 err = Console(stderr=True)
 
@@ -78,14 +78,14 @@ def print_report(report) -> None:
 def export(obj, fmt, output):
     """Write every paper as JSONL, BibTeX or Markdown (or a static site)."""
     if fmt == "site":
-        from ..site import export_site  # the static site lives with the web layer
+        from paperlens.web.site import export_site  # the static site lives with the web layer
 
         if output is None:
             raise click.UsageError("--format site needs -o DIR")
         n = export_site(obj.reader, output)
         click.echo(f"wrote {n} papers to {output}", err=True)
         return
-    from ..views import export_papers
+    from paperlens.enrich.views import export_papers
 
     writer = WRITERS[fmt]
     if output:
@@ -122,7 +122,7 @@ def stats(obj, as_json):
 @click.pass_obj
 def show(obj, paper_id, as_json):
     """Everything known about one paper (id from the export, or any alias)."""
-    from ..views import resolved_paper
+    from paperlens.enrich.views import resolved_paper
 
     paper = resolved_paper(obj.reader, paper_id)
     if paper is None:
@@ -132,7 +132,7 @@ def show(obj, paper_id, as_json):
     if as_json:
         click.echo(json.dumps({**paper.export_dict(), "merge_notes": notes}, ensure_ascii=False, indent=2))
         return
-    from ..export import write_markdown
+    from paperlens.export.markdown import write_markdown
 
     write_markdown([paper], sys.stdout)
     if prov:

@@ -8,9 +8,9 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ..enrich.registry import load_steps
-from ..enrich.runner import run_step
-from . import main
+from paperlens.cli import main
+from paperlens.enrich.registry import load_steps
+from paperlens.enrich.runner import run_step
 
 
 @main.command()
@@ -39,7 +39,7 @@ def enrich(obj, steps, limit, batch_size, retry_failed, engine, lang, list_steps
         names = [n for n, cls in sorted(registry.items(), key=lambda kv: kv[1].order) if cls.default]
     options = {"lang": lang}
     if engine == "ray":
-        from ..scale import run_steps_ray  # Ray is an optional extra
+        from paperlens.enrich.ray_engine import run_steps_ray  # Ray is an optional extra
 
         try:
             reports = run_steps_ray(obj.db, names, limit=limit, batch_size=batch_size, retry_failed=retry_failed,

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import click
 
-from . import eval_group
+from paperlens.cli import eval_group
 
 DEFAULT_ICLR = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "iclr2026"
 
 
 def iclr_papers(folder: Path):
-    from ..keywords import LabeledPaper
+    from paperlens.enrich.models.keywords import LabeledPaper
 
     papers = []
     for path in sorted(folder.glob("*.csv")):
@@ -31,7 +31,7 @@ def held_out_evaluation(folds: int = 5, use_folds: int = 1, seed: int = 13) -> d
     """Train on the other folds of a fixed split of the 002 seeds, score the held-out fold(s)."""
     import numpy as np
 
-    from ..keywords import evaluate, seed_papers, train
+    from paperlens.enrich.models.keywords import evaluate, seed_papers, train
 
     papers = seed_papers()
     fold_of = np.random.default_rng(seed).permutation(len(papers)) % folds
@@ -54,7 +54,7 @@ def held_out_evaluation(folds: int = 5, use_folds: int = 1, seed: int = 13) -> d
 @click.option("--json", "as_json", is_flag=True)
 def eval_keywords(cv: bool, iclr: bool, iclr_data: Path, as_json: bool) -> None:
     """hit@5 (>= 1 exact author keyword in the top 5), precision@5 and recall@5."""
-    from ..keywords import default_model, evaluate
+    from paperlens.enrich.models.keywords import default_model, evaluate
 
     report = {"seeds_held_out": held_out_evaluation(use_folds=5 if cv else 1)}
     if iclr:

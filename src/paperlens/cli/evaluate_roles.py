@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from . import eval_group
+from paperlens.cli import eval_group
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 SHARED_CSABSTRUCT = REPO_ROOT.parent / "shared" / "data" / "csabstruct"
@@ -16,7 +16,7 @@ SHARED_CSABSTRUCT = REPO_ROOT.parent / "shared" / "data" / "csabstruct"
 
 def read_csabstruct(path: Path) -> list[dict]:
     """Records with `sentences` and `labels`; a bad line is an error naming file and line."""
-    from ..roles import ROLES
+    from paperlens.enrich.models.roles import ROLES
 
     records = []
     with open(path, encoding="utf-8") as handle:
@@ -40,7 +40,7 @@ def read_csabstruct(path: Path) -> list[dict]:
 
 
 def evaluate(records: list[dict]) -> dict:
-    from ..roles import ROLES, embed_sentences, load_model
+    from paperlens.enrich.models.roles import ROLES, embed_sentences, load_model
 
     def label_all(embeddings, cue_weight=None) -> list[str]:
         out, offset = [], 0
@@ -97,7 +97,7 @@ def evaluate(records: list[dict]) -> dict:
 @click.option("--json", "as_json", is_flag=True)
 def eval_roles(split: str, limit: int | None, as_json: bool) -> None:
     """Sentence-role accuracy, macro-F1, per-label F1 and confusion matrix."""
-    from ..roles import model_version
+    from paperlens.enrich.models.roles import model_version
 
     if split in ("dev", "train"):
         path = SHARED_CSABSTRUCT / f"{split}.jsonl"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from . import eval_group
+from paperlens.cli import eval_group
 
 DEFAULT_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "iclr2026"
 
@@ -24,11 +24,11 @@ DEFAULT_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data" / 
 @click.option("--json", "as_json", is_flag=True)
 def eval_search(data, workdir, samples, keyword_queries, modes, as_json):
     """Title -> MRR, abstract sentence -> recall@10, author keyword -> precision@10."""
-    from ..enrich.registry import load_steps
-    from ..enrich.runner import run_step
-    from ..evaluation_search import evaluate_search
-    from ..ingest import ingest_paths
-    from ..store import Store
+    from paperlens.enrich.registry import load_steps
+    from paperlens.enrich.runner import run_step
+    from paperlens.eval.search import evaluate_search
+    from paperlens.ingest.pipeline import ingest_paths
+    from paperlens.store import Store
 
     if not data.exists():
         raise click.ClickException(f"{data}: not found (the ICLR 2026 set lives in ../shared/data/iclr2026)")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from ..taxonomy import TaxonomyError, cross_validate, load_taxonomy, read_jsonl_records
-from . import eval_group
+from paperlens.cli import eval_group
+from paperlens.enrich.models.taxonomy import TaxonomyError, cross_validate, load_taxonomy, read_jsonl_records
 
 ROOT = Path(__file__).resolve().parents[3]
 ICLR_DIR = ROOT.parent / "shared" / "data" / "iclr2026"
@@ -19,7 +19,7 @@ ICLR_DIR = ROOT.parent / "shared" / "data" / "iclr2026"
 
 def seed_records() -> tuple[list[dict], list[str]]:
     """The 651 papers of the bundled 002 digest, with the digest's topic labels."""
-    from ..sources import read_records
+    from paperlens.sources import read_records
 
     sample = Path(__file__).resolve().parents[1] / "sample"
     path = next(sample.glob("002_*.txt"))

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
-from ..ingest import ingest_paths
-from ..sources.arxiv_atom import ARXIV_API, FetchError, fetch_arxiv
-from ..sources.arxiv_rss import ARXIV_LISTING, fetch_listing
-from . import main
+from paperlens.cli import main
+from paperlens.ingest.pipeline import ingest_paths
+from paperlens.sources.arxiv_atom import ARXIV_API, FetchError, fetch_arxiv
+from paperlens.sources.arxiv_rss import ARXIV_LISTING, fetch_listing
 
 # What `--new` keeps of a listing feed: papers new to the category (submitted to it, or cross-listed).
 NEW_ANNOUNCEMENTS = ("new", "cross")

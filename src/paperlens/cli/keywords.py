@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from . import main
+from paperlens.cli import main
 
 
 @main.command("keywords")
@@ -18,7 +18,7 @@ from . import main
 @click.option("-k", default=5, show_default=True, help="Keywords per paper.")
 def keywords_command(input_path: Path, output_path: Path, k: int) -> None:
     """Add "keywords_pred" to each line of IN.jsonl (lines need "abstract", optionally "title")."""
-    from ..keywords import default_model
+    from paperlens.enrich.models.keywords import default_model
 
     from_stdin = str(input_path) == "-"
     if not from_stdin and not input_path.is_file():

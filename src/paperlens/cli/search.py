@@ -6,8 +6,8 @@ import json
 
 import click
 
-from ..hybrid import HybridSearcher, SearchFilters
-from . import main
+from paperlens.cli import main
+from paperlens.search.hybrid import HybridSearcher, SearchFilters
 
 
 @main.command()

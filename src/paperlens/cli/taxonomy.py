@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from ..taxonomy import (
+from paperlens.cli import main
+from paperlens.enrich.models.taxonomy import (
     TaxonomyError,
     active_taxonomy_name,
     discover,
@@ -18,7 +19,6 @@ from ..taxonomy import (
     train_taxonomy,
     user_dir,
 )
-from . import main
 
 DIR_OPTION = click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
                           help="Taxonomy directory (default $PAPERLENS_HOME/taxonomies, "
@@ -95,8 +95,8 @@ def train_command(name, source, directory, embedder, description):
 @click.pass_obj
 def discover_command(obj, k, taxonomy_name, topic, all_papers, seed, as_json, directory):
     """Propose sub-topics: k-means over paper embeddings, clusters named by distinctive terms."""
-    from ..embed import get_embedder, paper_text
-    from ..views import export_papers
+    from paperlens.enrich.models.embed import get_embedder, paper_text
+    from paperlens.enrich.views import export_papers
 
     if topic and all_papers:
         raise click.UsageError("use --topic or --all, not both")

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import click
 
-from ..web.guard import (
+from paperlens.cli import main
+from paperlens.web.guard import (
     DEFAULT_MAX_BODY,
     DEFAULT_MAX_HEADER,
     DEFAULT_TIME_LIMIT,
     http_protocol,
     write_token_from_env,
 )
-from . import main
 
 
 @main.command()
@@ -37,7 +37,7 @@ def serve(obj, host, port, db_override, write_token_env, max_body, request_timeo
     """Serve the digest, JSON API (/docs) and Atom feeds over HTTP (read-only unless a write token is set)."""
     import uvicorn
 
-    from ..web.app import create_app
+    from paperlens.web.app import create_app
 
     db = db_override or obj.db
     if not Path(db).exists():

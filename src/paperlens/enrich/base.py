@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..models import Paper
+from paperlens.core.models import Paper
 
 
 @dataclass
@@ -49,3 +49,12 @@ class Step:
     @classmethod
     def apply(cls, paper: Paper, output: dict[str, Any]) -> None:
         """Fill the paper's fields from this step's output, leaving values already set alone."""
+
+
+# Every step class, by name: each step module registers its own (paperlens.enrich.registry loads them all).
+STEPS: dict[str, type[Step]] = {}
+
+
+def register_step(cls: type[Step]) -> type[Step]:
+    STEPS[cls.name] = cls
+    return cls

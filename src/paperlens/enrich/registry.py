@@ -1,35 +1,30 @@
-"""Which steps exist, and how their stored outputs fill a paper's view."""
+"""Which steps exist (loading every step module once), and how their stored outputs fill a paper's view.
+
+A step module registers its class with `paperlens.enrich.base.register_step`."""
 
 from __future__ import annotations
 
 import importlib
 from typing import Any
 
-from ..models import Paper
-from .base import Step
+from paperlens.core.models import Paper
+from paperlens.enrich.base import STEPS, Step
 
-STEPS: dict[str, type[Step]] = {}
 _LOADED = False
 
 
-def register_step(cls: type[Step]) -> type[Step]:
-    STEPS[cls.name] = cls
-    return cls
-
-
 def load_steps() -> dict[str, type[Step]]:
-    """Import every `paperlens.enrich.step_*` module (and the LLM step); each registers its steps."""
+    """Import every `paperlens.enrich.steps.*` module (and the LLM step); each registers its steps."""
     global _LOADED
     if not _LOADED:
         _LOADED = True
         import pkgutil
 
-        from .. import enrich
+        from paperlens.enrich import steps
 
-        for info in sorted(pkgutil.iter_modules(enrich.__path__), key=lambda m: m.name):
-            if info.name.startswith("step_"):
-                importlib.import_module(f"paperlens.enrich.{info.name}")
-        for module in ("paperlens.llm.step",):
+        for info in sorted(pkgutil.iter_modules(steps.__path__), key=lambda m: m.name):
+            importlib.import_module(f"paperlens.enrich.steps.{info.name}")
+        for module in ("paperlens.enrich.llm.step",):
             try:
                 importlib.import_module(module)
             except ModuleNotFoundError as exc:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..models import Paper
-from ..store import Store
-from .base import Step, StepResult
+from paperlens.core.models import Paper
+from paperlens.enrich.base import Step, StepResult
+from paperlens.store import Store
 
 
 @dataclass

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-from ..models import Paper
-from .base import ReadContext, Rejected, Source, SourceError, read_head
-from .seeds import AbstractListSource, AuthorPageSource, DigestSource, FeedSource
+from paperlens.core.models import Paper
+from paperlens.sources.base import ReadContext, Rejected, Source, SourceError, read_head
+from paperlens.sources.seeds import AbstractListSource, AuthorPageSource, DigestSource, FeedSource
 
 # Order matters for detection: specific layouts before generic ones.
 SOURCES: dict[str, type[Source]] = {}

@@ -21,10 +21,10 @@ from typing import Any
 
 import feedparser
 
-from ..ids import normalize_arxiv_id
-from ..models import Paper
-from . import register
-from .base import (
+from paperlens.core.ids import normalize_arxiv_id
+from paperlens.core.models import Paper
+from paperlens.sources import register
+from paperlens.sources.base import (
     InputLimitError,
     ReadContext,
     Rejected,

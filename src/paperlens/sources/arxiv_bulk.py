@@ -16,11 +16,11 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
-from ..clean import latex_to_text
-from ..ids import normalize_arxiv_id
-from ..models import Paper
-from . import register
-from .base import (
+from paperlens.core.clean import latex_to_text
+from paperlens.core.ids import normalize_arxiv_id
+from paperlens.core.models import Paper
+from paperlens.sources import register
+from paperlens.sources.base import (
     ReadContext,
     Rejected,
     Source,
@@ -31,7 +31,7 @@ from .base import (
     numbered_lines,
     open_text,
 )
-from .tabular import csv_header, csv_rows
+from paperlens.sources.tabular import csv_header, csv_rows
 
 # Columns of the snapshot; a CSV must have at least these to be read as one.
 KAGGLE_FIELDS = ("id", "submitter", "authors", "title", "comments", "journal-ref", "doi", "report-no",

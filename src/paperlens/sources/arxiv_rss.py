@@ -23,10 +23,10 @@ from typing import Any
 
 import feedparser
 
-from ..ids import normalize_arxiv_id
-from ..models import Paper
-from . import register
-from .base import (
+from paperlens.core.ids import normalize_arxiv_id
+from paperlens.core.models import Paper
+from paperlens.sources import register
+from paperlens.sources.base import (
     InputLimitError,
     ReadContext,
     Rejected,
@@ -303,7 +303,7 @@ def fetch_listing(categories: list[str], *, base_url: str = ARXIV_LISTING, save_
     """Download the listing feed of `categories` (rss.arxiv.org/rss/cs.CL+cs.AI) and save it; returns the file."""
     import httpx
 
-    from .arxiv_atom import FetchError
+    from paperlens.sources.arxiv_atom import FetchError
 
     names = [c.strip() for c in categories if c and c.strip()]
     if not names:

@@ -17,9 +17,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar
 
-from ..clean import detect_language, find_code_url, latex_to_text, repo_name
-from ..ids import match_keys, normalize_arxiv_id, normalize_doi, paper_id
-from ..models import Paper, SourceRef
+from paperlens.core.clean import detect_language, find_code_url, latex_to_text, repo_name
+from paperlens.core.ids import normalize_arxiv_id, normalize_doi, paper_id
+from paperlens.core.models import Paper, SourceRef
 
 
 @dataclass(frozen=True)
@@ -379,13 +379,6 @@ def finish_paper(paper: Paper, ctx: ReadContext, source: str, line: int | None,
     paper.__dict__.update(values)
     paper.__pydantic_fields_set__.update(values)
     return paper
-
-
-def record_keys(paper: Paper) -> list[str]:
-    keys = match_keys(paper.arxiv_id, paper.doi, paper.openreview_id, paper.title, paper.abstract)
-    if paper.id and paper.id not in keys:
-        keys.insert(0, paper.id)
-    return keys
 
 
 def _dedupe(items: list[str]) -> list[str]:

@@ -31,11 +31,11 @@ from bibtexparser.middlewares.middleware import LibraryMiddleware
 from bibtexparser.middlewares.names import parse_single_name_into_parts, split_multiple_persons_names
 from bibtexparser.model import DuplicateBlockKeyBlock, Entry, ParsingFailedBlock, String
 
-from ..clean import CODE_HOSTS, latex_to_text
-from ..ids import normalize_arxiv_id, normalize_doi, openreview_id_from
-from ..models import Paper
-from . import register
-from .base import ReadContext, Rejected, Source, finish_paper, has_bad_bytes, open_text
+from paperlens.core.clean import CODE_HOSTS, latex_to_text
+from paperlens.core.ids import normalize_arxiv_id, normalize_doi, openreview_id_from
+from paperlens.core.models import Paper
+from paperlens.sources import register
+from paperlens.sources.base import ReadContext, Rejected, Source, finish_paper, has_bad_bytes, open_text
 
 _ENTRY_START = re.compile(r"(?m)^[ \t]*@[A-Za-z]+[ \t]*[{(]")
 _ENTRY_LINE = re.compile(r"[ \t]*@")

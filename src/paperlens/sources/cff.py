@@ -15,10 +15,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from ..models import Paper
-from . import register
-from .base import ReadContext, Rejected, Source, has_bad_bytes, open_text
-from .refcommon import (
+from paperlens.core.models import Paper
+from paperlens.sources import register
+from paperlens.sources.base import ReadContext, Rejected, Source, has_bad_bytes, open_text
+from paperlens.sources.refcommon import (
     DateParts,
     abstract_of,
     date_parts,

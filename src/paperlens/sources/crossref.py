@@ -17,11 +17,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..models import Paper
-from . import register
-from .base import ReadContext, Rejected, Source
-from .csl_json import csl_date
-from .refcommon import (
+from paperlens.core.models import Paper
+from paperlens.sources import register
+from paperlens.sources.base import ReadContext, Rejected, Source
+from paperlens.sources.csl_json import csl_date
+from paperlens.sources.refcommon import (
     DateParts,
     JsonRecord,
     _decode,

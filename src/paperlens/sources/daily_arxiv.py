@@ -16,11 +16,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..clean import detect_language
-from ..ids import normalize_arxiv_id
-from ..models import Paper, Summary
-from . import register
-from .base import (
+from paperlens.core.clean import detect_language
+from paperlens.core.ids import normalize_arxiv_id
+from paperlens.core.models import Paper, Summary
+from paperlens.sources import register
+from paperlens.sources.base import (
     ReadContext,
     Rejected,
     Source,

@@ -11,11 +11,11 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..ids import openreview_id_from
-from ..models import Paper
-from . import register
-from .base import ReadContext, Rejected, Source, has_bad_bytes, open_text
-from .refcommon import (
+from paperlens.core.ids import openreview_id_from
+from paperlens.core.models import Paper
+from paperlens.sources import register
+from paperlens.sources.base import ReadContext, Rejected, Source, has_bad_bytes, open_text
+from paperlens.sources.refcommon import (
     abstract_of,
     find_arxiv_id,
     find_doi,

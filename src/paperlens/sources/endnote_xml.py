@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
-from ..models import Paper
-from . import register
-from .base import ReadContext, Rejected, Source
-from .refcommon import (
+from paperlens.core.models import Paper
+from paperlens.sources import register
+from paperlens.sources.base import ReadContext, Rejected, Source
+from paperlens.sources.refcommon import (
     abstract_of,
     find_arxiv_id,
     find_doi,
@@ -25,7 +25,7 @@ from .refcommon import (
     inverted_name,
     parse_date,
 )
-from .xmlcommon import child, children, iter_records, root_name, text_of
+from paperlens.sources.xmlcommon import child, children, iter_records, root_name, text_of
 
 _FULL_YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
 

@@ -21,10 +21,10 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
-from ..ids import normalize_arxiv_id, normalize_doi, openreview_id_from
-from ..models import Paper
-from . import register
-from .base import (
+from paperlens.core.ids import normalize_arxiv_id, normalize_doi, openreview_id_from
+from paperlens.core.models import Paper
+from paperlens.sources import register
+from paperlens.sources.base import (
     InputLimitError,
     ReadContext,
     Rejected,
@@ -36,7 +36,7 @@ from .base import (
     open_text,
     read_document,
 )
-from .tabular import csv_rows, table_header
+from paperlens.sources.tabular import csv_rows, table_header
 
 # paperlens field -> accepted column names, normalised (lower case, runs of space/-/. as '_')
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -91,7 +91,7 @@ class GenericSource(Source):
     def sniff(cls, path: Path, head: str) -> bool:
         if not looks_like_papers(_head_columns(head)):
             return False
-        from . import SOURCES, claims
+        from paperlens.sources import SOURCES, claims
 
         return not any(claims(other, path, head) for name, other in SOURCES.items() if other is not cls)
 

@@ -11,10 +11,10 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..models import Paper
-from . import register
-from .base import ReadContext, Rejected, Source, has_bad_bytes, open_text
-from .refcommon import (
+from paperlens.core.models import Paper
+from paperlens.sources import register
+from paperlens.sources.base import ReadContext, Rejected, Source, has_bad_bytes, open_text
+from paperlens.sources.refcommon import (
     abstract_of,
     find_arxiv_id,
     find_doi,

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from ..models import Paper, Summary, Topic
-from . import register
-from .base import (
+from paperlens.core.models import Paper, Summary, Topic
+from paperlens.sources import register
+from paperlens.sources.base import (
     ReadContext,
     Rejected,
     Source,
@@ -100,7 +100,7 @@ def paper_from_export(data: dict) -> Paper:
     if not paper.abstract_raw:
         paper.abstract_raw = paper.abstract
     if not paper.id:
-        from ..ids import paper_id
+        from paperlens.core.ids import paper_id
 
         paper.id = paper_id(paper.arxiv_id, paper.doi, paper.openreview_id, paper.title, paper.abstract,
                             authors=paper.authors, year=paper.year, venue=paper.venue)

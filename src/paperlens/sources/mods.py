@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
-from ..models import Paper
-from . import register
-from .base import ReadContext, Rejected, Source
-from .refcommon import (
+from paperlens.core.models import Paper
+from paperlens.sources import register
+from paperlens.sources.base import ReadContext, Rejected, Source
+from paperlens.sources.refcommon import (
     DateParts,
     abstract_of,
     find_arxiv_id,
@@ -25,7 +25,7 @@ from .refcommon import (
     inverted_name,
     parse_date,
 )
-from .xmlcommon import child, children, iter_records, local, root_name, text_of
+from paperlens.sources.xmlcommon import child, children, iter_records, local, root_name, text_of
 
 
 @register

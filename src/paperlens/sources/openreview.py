@@ -19,10 +19,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..ids import openreview_id_from
-from ..models import Paper, Topic
-from . import register
-from .base import (
+from paperlens.core.ids import openreview_id_from
+from paperlens.core.models import Paper, Topic
+from paperlens.sources import register
+from paperlens.sources.base import (
     InputLimitError,
     ReadContext,
     Rejected,
@@ -33,7 +33,7 @@ from .base import (
     open_text,
     read_document,
 )
-from .tabular import csv_rows, table_header
+from paperlens.sources.tabular import csv_rows, table_header
 
 _NOTES_ARRAY = re.compile(r'"notes"\s*:\s*\[')
 # The expertise API's input: {"notes": {"<invitation or user>": [notes], ...}, ...}.

@@ -17,11 +17,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..ids import openreview_id_from
-from ..models import Paper, Topic
-from . import register
-from .base import ReadContext, Rejected, Source
-from .refcommon import (
+from paperlens.core.ids import openreview_id_from
+from paperlens.core.models import Paper, Topic
+from paperlens.sources import register
+from paperlens.sources.base import ReadContext, Rejected, Source
+from paperlens.sources.refcommon import (
     JsonRecord,
     abstract_of,
     bad_bytes_in,

@@ -14,8 +14,8 @@ from datetime import date
 from itertools import islice
 from pathlib import Path
 
-from ..models import Paper
-from .base import SourceError
+from paperlens.core.models import Paper
+from paperlens.sources.base import SourceError
 
 SAMPLE = 20
 # A serialised list / dict / tuple, or a quoted string: "['Yining Hong'", "'Rui Sun'", "{'name': ...}"
@@ -38,7 +38,7 @@ def implausible(papers: list[Paper]) -> str | None:
 
 def check_forced(path: str | Path, fmt: str, as_of: date | None = None) -> None:
     """Raise SourceError when `fmt`, forced, reads implausible records from `path`."""
-    from . import detect_format, read_records
+    from paperlens.sources import detect_format, read_records
 
     records = read_records(path, fmt=fmt, as_of=as_of)
     try:

@@ -20,9 +20,9 @@ from datetime import date as _date
 from typing import Any
 from urllib.parse import unquote
 
-from ..ids import normalize_arxiv_id, normalize_doi
-from ..models import Paper
-from .base import ReadContext, Rejected, finish_paper, has_bad_bytes, open_text
+from paperlens.core.ids import normalize_arxiv_id, normalize_doi
+from paperlens.core.models import Paper
+from paperlens.sources.base import ReadContext, Rejected, finish_paper, has_bad_bytes, open_text
 
 DEFAULT_MAX_JSON_MB = 256
 

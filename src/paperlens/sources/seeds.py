@@ -13,10 +13,18 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-from ..clean import find_code_url, latex_to_text, repo_name
-from ..models import SUMMARY_FIELDS, SUMMARY_LABELS, Paper, Summary, Topic
-from .base import InputLimitError, ReadContext, Rejected, Source, finish_paper, has_bad_bytes, open_text
-from .base import numbered_lines as base_numbered_lines
+from paperlens.core.clean import find_code_url, latex_to_text, repo_name
+from paperlens.core.models import SUMMARY_FIELDS, SUMMARY_LABELS, Paper, Summary, Topic
+from paperlens.sources.base import (
+    InputLimitError,
+    ReadContext,
+    Rejected,
+    Source,
+    finish_paper,
+    has_bad_bytes,
+    open_text,
+)
+from paperlens.sources.base import numbered_lines as base_numbered_lines
 
 MONTHS = {m: i for i, m in enumerate(
     ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], start=1)}
@@ -170,7 +178,7 @@ class FeedSource(Source):
         except ValueError as exc:  # 'Feb 30': the header has the right shape but no such day
             return Rejected(ctx.path, start, f"bad date {header.group('date')!r} ({exc})")
         abstract = " ".join(text for _, text in lines[2:])
-        from ..ids import normalize_category
+        from paperlens.core.ids import normalize_category
 
         paper = Paper(
             title=title, authors=authors, authors_truncated=truncated, org=org, date=iso,

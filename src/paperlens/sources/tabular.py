@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 
-from .base import ReadContext, Rejected, has_bad_bytes, numbered_lines, open_text
+from paperlens.sources.base import ReadContext, Rejected, has_bad_bytes, numbered_lines, open_text
 
 
 def csv_rows(ctx: ReadContext, required: set[str],

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 
-from .base import ReadContext, Rejected
+from paperlens.sources.base import ReadContext, Rejected
 
 CHUNK = 1 << 16
 _XML_PROLOG = re.compile(r"^(?:\s|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)*", re.S)

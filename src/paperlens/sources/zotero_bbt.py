@@ -16,11 +16,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..ids import normalize_category, openreview_id_from
-from ..models import Paper
-from . import register
-from .base import ReadContext, Rejected, Source
-from .refcommon import (
+from paperlens.core.ids import normalize_category, openreview_id_from
+from paperlens.core.models import Paper
+from paperlens.sources import register
+from paperlens.sources.base import ReadContext, Rejected, Source
+from paperlens.sources.refcommon import (
     JsonRecord,
     abstract_of,
     bad_bytes_in,

@@ -14,11 +14,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
-from ..models import Paper
-from . import register
-from .base import ReadContext, Rejected, Source
-from .refcommon import abstract_of, find_arxiv_id, find_doi, finish_or_reject, first_url, parse_date
-from .xmlcommon import child, children, iter_records, local, root_name, text_of
+from paperlens.core.models import Paper
+from paperlens.sources import register
+from paperlens.sources.base import ReadContext, Rejected, Source
+from paperlens.sources.refcommon import (
+    abstract_of,
+    find_arxiv_id,
+    find_doi,
+    finish_or_reject,
+    first_url,
+    parse_date,
+)
+from paperlens.sources.xmlcommon import child, children, iter_records, local, root_name, text_of
 
 RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
 _NOT_PAPERS = {"attachment", "note"}

@@ -19,17 +19,24 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..export import write_bibtex
-from ..search import search as run_search
-from ..search import searcher_for
-from ..store import Store
-from . import pages
-from .catalog import Catalog, display_title, topic_key
-from .feeds import atom_feed
-from .guard import DEFAULT_MAX_BODY, DEFAULT_TIME_LIMIT, BodyLimit, TimeLimit, write_token_from_env
-from .i18n import LANGS, labels, pick_lang
-from .render import STATIC, Links, make_env
-from .write import add_write_routes
+from paperlens.export.bibtex import write_bibtex
+from paperlens.search.query import search as run_search
+from paperlens.search.query import searcher_for
+from paperlens.store import Store
+from paperlens.web import pages
+from paperlens.web.brief import display_title, topic_key
+from paperlens.web.catalog import Catalog
+from paperlens.web.feeds import atom_feed
+from paperlens.web.guard import (
+    DEFAULT_MAX_BODY,
+    DEFAULT_TIME_LIMIT,
+    BodyLimit,
+    TimeLimit,
+    write_token_from_env,
+)
+from paperlens.web.i18n import LANGS, labels, pick_lang
+from paperlens.web.render import STATIC, Links, make_env
+from paperlens.web.write import add_write_routes
 
 SECURITY_HEADERS = [
     (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "

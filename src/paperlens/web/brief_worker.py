@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from multiprocessing.connection import Connection
 
-from ..parser_process import child_environment
+from paperlens.ingest.parser_process import child_environment
 
 RawBatch = tuple[list[tuple[int, str, str]], list[tuple]]
 
@@ -124,9 +124,9 @@ class _Child:
 
 
 def _work(receiver: Connection, sender: Connection) -> None:
-    from ..store import parse_paper_rows
-    from ..views import apply_enrichments
-    from .catalog import brief_fields
+    from paperlens.enrich.views import apply_enrichments
+    from paperlens.store import parse_paper_rows
+    from paperlens.web.brief import brief_fields
 
     while True:
         try:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import gc
 import heapq
 import logging
-import re
 import sys
 import threading
 import time
@@ -28,12 +27,13 @@ from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from ..clean import slugify
-from ..enrich.registry import load_steps
-from ..models import SUMMARY_FIELDS, Paper
-from ..store import Store, keyword_norm
-from ..views import apply_enrichments
-from .brief_worker import BriefWorkers, worker_count
+from paperlens.core.clean import slugify
+from paperlens.core.models import SUMMARY_FIELDS, Paper
+from paperlens.enrich.registry import load_steps
+from paperlens.enrich.views import apply_enrichments
+from paperlens.store import Store
+from paperlens.web.brief import brief_fields
+from paperlens.web.brief_worker import BriefWorkers, worker_count
 
 # A write can commit a few seconds after the time it stamped on its rows; re-reading rows stamped this
 # long before the last version's newest stamp means such a write is never missed.
@@ -78,46 +78,7 @@ class KeywordInfo:
     ids: list[str] = field(default_factory=list)
 
 
-def topic_key(paper: Paper) -> tuple[str | None, str] | None:
-    if paper.topic is None:
-        return None
-    label = paper.topic.label or paper.topic.area
-    return (paper.topic.area, label) if label else None
-
-
-def display_title(paper: Paper) -> str:
-    """The title, or for untitled records (digests often give none) the abstract's first sentence."""
-    if paper.title:
-        return paper.title
-    text = paper.abstract or paper.tldr or paper.id
-    first = re.split(r"(?<=[.!?])\s+|(?<=[。！？])", text, maxsplit=1)[0]
-    return first if len(first) <= 160 else first[:157].rstrip() + "…"
-
-
-def rating(paper: Paper) -> float | None:
-    extra = paper.extra
-    if not extra:
-        return None
-    for key in ("rating", "avg_rating"):
-        value = extra.get(key)
-        if isinstance(value, int | float):
-            return float(value)
-        if isinstance(value, str):
-            try:
-                return float(value)
-            except ValueError:
-                continue
-    return None
-
-
-def sort_date(paper: Paper) -> str:
-    if paper.date:
-        return paper.date
-    return f"{paper.year:04d}" if paper.year else ""
-
-
 _intern = sys.intern
-_NORMS: dict[str, str] = {}  # keyword as written -> its norm (keyword_norm is the costly part)
 _SHARED: dict = {}  # equal small values (dates, topic keys, keyword pairs) stored once
 
 
@@ -136,25 +97,6 @@ def _shared_strings(pair: tuple) -> tuple:
     if found is None:
         found = _shared(tuple(_intern(v) if v else None for v in pair))
     return found
-
-
-def brief_fields(rowid: int, paper: Paper) -> tuple:
-    """What a Brief holds of an (effective) paper, as plain values: another process can work them out
-    (see brief_worker) and this one turns them into a Brief (Brief.from_fields)."""
-    # (norm, as written) per keyword, norms unique, first spelling kept.
-    pairs: dict[str, tuple[str, str]] = {}
-    for keyword in paper.keywords:
-        norm = _NORMS.get(keyword)
-        if norm is None:
-            if len(_NORMS) > 1_000_000:  # bounded: keywords repeat, but a corpus may have many
-                _NORMS.clear()
-            norm = _NORMS[keyword] = keyword_norm(keyword)
-        if norm and norm not in pairs:
-            pairs[norm] = (norm, keyword.strip())
-    return (rowid, paper.id, display_title(paper), paper.year, sort_date(paper), paper.venue or None,
-            bool(paper.code_url or paper.extra.get("code_badge")), rating(paper), topic_key(paper),
-            tuple(pairs.values()), tuple(dict.fromkeys(paper.authors)),
-            any(not s.is_empty() for s in paper.summary.values()))
 
 
 class Brief:
@@ -702,9 +644,9 @@ class Catalog:
         return [(self.authors[s], n) for s, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 
     def similar(self, pid: str, k: int = 6) -> tuple[str, str | None, list[dict]]:
-        """(method, model, [{id, score, why}]) from paperlens.hybrid: embedding neighbours when vectors are
+        """(method, model, [{id, score, why}]) from paperlens.search.hybrid: embedding neighbours when vectors are
         stored, else shared words; each with a short reason."""
-        from ..search import searcher_for
+        from paperlens.search.query import searcher_for
 
         items = [item for item in searcher_for(self.store).similar(pid, k=k) if item["id"] in self.briefs]
         model, _vector = self.store.embedding_of(pid)

@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from urllib.parse import quote
 
-from ..models import Paper
-from .catalog import display_title
+from paperlens.core.models import Paper
+from paperlens.web.brief import display_title
 
 ATOM = "http://www.w3.org/2005/Atom"
 

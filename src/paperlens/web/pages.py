@@ -7,12 +7,12 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from ..export import paper_bibtex
-from ..merge import merge_note_text
-from ..models import Paper
-from ..store import keyword_norm
-from . import charts
-from .catalog import Catalog
+from paperlens.core.merge import merge_note_text
+from paperlens.core.models import Paper
+from paperlens.export.bibtex import paper_bibtex
+from paperlens.store import keyword_norm
+from paperlens.web import charts
+from paperlens.web.catalog import Catalog
 
 SORTS = ("", "date", "title", "rating")
 

@@ -15,10 +15,10 @@ from urllib.parse import quote, urlencode, urlsplit
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from ..clean import repo_name, slugify
-from ..models import SUMMARY_FIELDS, SUMMARY_LABELS, Paper
-from ..store import keyword_norm
-from .catalog import display_title, rating
+from paperlens.core.clean import repo_name, slugify
+from paperlens.core.models import SUMMARY_FIELDS, SUMMARY_LABELS, Paper
+from paperlens.store import keyword_norm
+from paperlens.web.brief import display_title, rating
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"

@@ -16,10 +16,10 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from ..ingest import ingest_paths
-from ..sources import SOURCES
-from ..store import Store, db_error_message
-from .guard import check_write_token
+from paperlens.ingest.pipeline import ingest_paths
+from paperlens.sources import SOURCES
+from paperlens.store import Store, db_error_message
+from paperlens.web.guard import check_write_token
 
 _SUFFIXES = (".jsonl", ".json", ".csv", ".xml", ".atom", ".bib", ".txt", ".gz", ".bz2", ".xz")
 MAX_REJECTIONS = 100

@@ -1,4 +1,4 @@
-// Client-side search of the static site over a sharded prebuilt index (see paperlens/site.py).
+// Client-side search of the static site over a sharded prebuilt index (see paperlens/web/site.py).
 // Term shards are grouped by the first three characters of a term, so a query loads only the shards
 // of its own words; document shards load only for the results shown. Everything renders as text.
 (function () {

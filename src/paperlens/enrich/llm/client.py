@@ -1,0 +1,260 @@
+"""Requests to an OpenAI-compatible chat endpoint: bounded concurrency, a requests-per-minute limiter,
+retries with exponential backoff and jitter (honouring Retry-After), JSON-schema output with a remembered
+fallback to plain JSON instructions, and one repair request for an invalid answer."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import openai
+from openai import AsyncOpenAI
+
+from paperlens.enrich.llm.schema import Digest, json_schema, parse_digest
+from paperlens.enrich.llm.settings import LLMSettings
+
+# Endpoints (base URL, model) that rejected `response_format` with a JSON schema: later requests use plain
+# JSON instructions straight away.
+PLAIN_JSON_ENDPOINTS: set[tuple[str, str]] = set()
+_PLAIN_LOCK = threading.Lock()
+
+PLAIN_JSON_HINT = ("Reply with the JSON object only: no Markdown fences, no text before or after it. "
+                   "Keys: tldr, motivation, problem, observation, method, experiments, contribution (strings), "
+                   "keywords (array of strings), topic (one of the given labels).")
+
+
+class RequestFailed(Exception):
+    """A request that cannot succeed (bad request, auth) or that kept failing after every retry."""
+
+
+@dataclass
+class Usage:
+    requests: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    def add(self, other: Usage) -> None:
+        self.requests += other.requests
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+
+
+@dataclass
+class Attempt:
+    """One request that reached the endpoint, for the usage ledger."""
+
+    kind: str  # "summary" or "repair"
+    status: str  # "ok", "invalid" or "error"
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+@dataclass
+class DigestOutcome:
+    lang: str
+    digest: Digest | None = None
+    error: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    attempts: list[Attempt] = field(default_factory=list)
+    truncated: bool = False  # an answer stopped at max_output_tokens
+
+
+class RateLimiter:
+    """Spaces request starts evenly so at most `per_minute` start in any minute (0: no limit)."""
+
+    def __init__(self, per_minute: float):
+        self.interval = 60.0 / per_minute if per_minute else 0.0
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    async def wait(self) -> None:
+        if not self.interval:
+            return
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next)
+            self._next = slot + self.interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+
+def retry_after_seconds(exc: Exception) -> float | None:
+    response = getattr(exc, "response", None)
+    if response is None:
+        return None
+    headers = response.headers
+    if headers.get("retry-after-ms"):
+        try:
+            return float(headers["retry-after-ms"]) / 1000
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        when = email.utils.parsedate_to_datetime(value) if value else None
+        return max(0.0, when.timestamp() - time.time()) if when else None
+
+
+def _transient(exc: Exception) -> bool:
+    if isinstance(exc, openai.APITimeoutError | openai.APIConnectionError):
+        return True
+    if isinstance(exc, openai.APIStatusError):
+        return exc.status_code in (408, 409, 429) or exc.status_code >= 500
+    return False
+
+
+def _rejects_schema(exc: openai.BadRequestError) -> bool:
+    text = f"{exc.message} {exc.body}".lower()
+    return any(word in text for word in ("response_format", "json_schema", "json schema", "structured output"))
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, openai.APIStatusError):
+        return f"HTTP {exc.status_code}: {exc.message}"[:300]
+    if isinstance(exc, openai.APITimeoutError):
+        return "request timed out"
+    return f"{type(exc).__name__}: {exc}"[:300]
+
+
+class DigestClient:
+    """Asks one endpoint for digests. Use inside one event loop: `async with DigestClient(...) as c`."""
+
+    def __init__(self, settings: LLMSettings, labels: list[str], limiter: RateLimiter | None = None):
+        self.settings = settings
+        self.labels = labels
+        self.schema = json_schema(labels)
+        self.limiter = limiter or RateLimiter(settings.requests_per_minute)
+        self.endpoint = (settings.base_url.rstrip("/"), settings.model)
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._client: AsyncOpenAI | None = None
+        self._semaphore: asyncio.Semaphore | None = None
+
+    async def __aenter__(self) -> DigestClient:
+        # Our own retry loop (below) does backoff and Retry-After; the SDK's would double it.
+        self._client = AsyncOpenAI(base_url=self.settings.base_url, api_key=self.settings.key_value(),
+                                   timeout=self.settings.timeout, max_retries=0)
+        self._semaphore = asyncio.Semaphore(self.settings.concurrency)
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        if self._client is not None:
+            await self._client.close()
+
+    def uses_schema(self) -> bool:
+        mode = self.settings.json_mode
+        if mode == "auto":
+            with _PLAIN_LOCK:
+                return self.endpoint not in PLAIN_JSON_ENDPOINTS
+        return mode == "schema"
+
+    async def digest(self, system: str, user: str, lang: str) -> DigestOutcome:
+        """A validated digest, after at most one repair request; or the reason there is none."""
+        outcome = DigestOutcome(lang)
+
+        def messages(plain: bool) -> list[dict[str, str]]:
+            return [{"role": "system", "content": system},
+                    {"role": "user", "content": f"{user}\n\n{PLAIN_JSON_HINT}" if plain else user}]
+
+        try:
+            text = await self._complete(messages, outcome, "summary")
+        except RequestFailed as exc:
+            outcome.error = str(exc)
+            return outcome
+        try:
+            outcome.digest = parse_digest(text, self.labels, lang)
+            outcome.attempts[-1].status = "ok"
+            return outcome
+        except ValueError as exc:
+            outcome.attempts[-1].status = "invalid"
+            first_problem = str(exc)
+
+        def repair(plain: bool) -> list[dict[str, str]]:
+            return [*messages(plain), {"role": "assistant", "content": text or ""},
+                    {"role": "user", "content": f"That answer is invalid: {first_problem}. Reply again with the "
+                                                f"corrected JSON object only, every field a real answer."}]
+
+        try:
+            fixed = await self._complete(repair, outcome, "repair")
+        except RequestFailed as exc:
+            outcome.error = f"invalid output ({first_problem}); repair request failed: {exc}"
+            return outcome
+        try:
+            outcome.digest = parse_digest(fixed, self.labels, lang)
+            outcome.attempts[-1].status = "ok"
+        except ValueError as exc:
+            outcome.attempts[-1].status = "invalid"
+            cut = f" (answers cut off at max_output_tokens={self.settings.max_output_tokens})" \
+                if outcome.truncated else ""
+            outcome.error = f"invalid output after one repair request{cut}: {exc}"
+        return outcome
+
+    async def _complete(self, build: Callable[[bool], list[dict[str, str]]], outcome: DigestOutcome,
+                        kind: str) -> str | None:
+        assert self._client is not None and self._semaphore is not None, "use `async with DigestClient(...)`"
+        retries = 0
+        while True:
+            use_schema = False
+            try:
+                async with self._semaphore:
+                    # decided once a slot is free, so waiting requests see a fallback learnt meanwhile
+                    use_schema = self.uses_schema()
+                    extra: dict[str, Any] = {}
+                    if use_schema:
+                        extra["response_format"] = {"type": "json_schema", "json_schema": {
+                            "name": "paper_digest", "strict": True, "schema": self.schema}}
+                    await self.limiter.wait()
+                    self.in_flight += 1
+                    self.max_in_flight = max(self.max_in_flight, self.in_flight)
+                    outcome.usage.requests += 1
+                    try:
+                        response = await self._client.chat.completions.create(
+                            model=self.settings.model, messages=build(not use_schema),
+                            temperature=self.settings.temperature, max_tokens=self.settings.max_output_tokens,
+                            **extra)
+                    finally:
+                        self.in_flight -= 1
+            except openai.BadRequestError as exc:
+                if use_schema and self.settings.json_mode == "auto" and _rejects_schema(exc):
+                    with _PLAIN_LOCK:
+                        PLAIN_JSON_ENDPOINTS.add(self.endpoint)
+                    outcome.attempts.append(Attempt(kind, "error"))
+                    continue
+                outcome.attempts.append(Attempt(kind, "error"))
+                raise RequestFailed(_describe(exc)) from None
+            except Exception as exc:
+                outcome.attempts.append(Attempt(kind, "error"))
+                if not _transient(exc):
+                    if isinstance(exc, openai.OpenAIError):
+                        raise RequestFailed(_describe(exc)) from None
+                    raise
+                retries += 1
+                if retries > self.settings.max_retries:
+                    raise RequestFailed(f"gave up after {retries} attempts: {_describe(exc)}") from None
+                wait = retry_after_seconds(exc)
+                if wait is None:
+                    base = min(self.settings.backoff_max, self.settings.backoff_base * 2 ** (retries - 1))
+                    wait = base * (0.5 + random.random() / 2)  # jitter spreads out clients that failed together
+                await asyncio.sleep(min(wait, max(self.settings.backoff_max, 1.0) * 10))
+                continue
+            usage = response.usage
+            attempt = Attempt(kind, "ok", getattr(usage, "prompt_tokens", 0) or 0,
+                              getattr(usage, "completion_tokens", 0) or 0)
+            outcome.attempts.append(attempt)
+            outcome.usage.input_tokens += attempt.input_tokens
+            outcome.usage.output_tokens += attempt.output_tokens
+            if not response.choices:
+                return None
+            choice = response.choices[0]
+            if choice.finish_reason == "length":  # say why the JSON is broken, not just that it is
+                outcome.truncated = True
+            return choice.message.content

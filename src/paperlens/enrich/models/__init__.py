@@ -1,0 +1,1 @@
+"""The local models the steps run: roles, digest, keywords, taxonomy (topics), embedders."""

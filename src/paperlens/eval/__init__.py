@@ -1,0 +1,1 @@
+"""Evaluation: how well topics, keywords, roles and search do against labelled data."""
