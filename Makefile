@@ -9,7 +9,7 @@ PORT ?= 8000
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test install lint bench clean
+.PHONY: run test test-fast install lint bench clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ run: install
 
 test: lint
 	$(VENV)/bin/python -m pytest -q -n 2 --dist loadfile
+
+# the suite less the slow and browser tests, for the edit-test loop (CI runs `make test`)
+test-fast: lint
+	$(VENV)/bin/python -m pytest -q -n 2 --dist loadfile -m "not slow and not browser"
 
 # ruff, then the layer contract ([tool.importlinter] in pyproject.toml; see docs/architecture.md)
 lint: install
