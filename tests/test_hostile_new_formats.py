@@ -106,3 +106,48 @@ def test_an_openreview_note_whose_id_is_not_a_string_is_read_without_a_crash(tmp
                                 "profiles": [{"id": "~Ann_Walrus1", "publications": [note | {"id": {"a": 1}}]}]}))
     records = list(read_records(path, fmt="openreview-json"))
     assert any(isinstance(r, Paper) and r.title == "Walrus Tusks" for r in records)
+
+
+# ---- fuzz bench seed 11 findings (issue 14)
+
+def test_fuzz_ris_author_of_only_commas_does_not_crash(tmp_path):
+    from paperlens.sources import read_records
+    from paperlens.sources.refcommon import inverted_name
+
+    assert inverted_name(",") == "" and inverted_name(" , , ") == ""
+    path = tmp_path / "x.ris"
+    path.write_text("TY  - JOUR\nTI  - A title\nAU  - ,\nAU  - Doe, Jane\nER  - \n")
+    records = list(read_records(path, fmt="ris"))
+    assert len(records) == 1 and records[0].authors == ["Jane Doe"]
+
+
+@pytest.mark.parametrize("fmt,body", [
+    ("mods-xml", '<modsCollection xmlns="http://www.loc.gov/mods/v3"><mods><titleInfo><title>T</title>'
+                 '</titleInfo></mods></modsCollection>'),
+    ("endnote-xml", "<xml><records><record><titles><title>T</title></titles></record></records></xml>"),
+])
+def test_fuzz_xml_unknown_encoding_is_a_rejection(tmp_path, fmt, body):
+    from paperlens.sources import read_records
+    from paperlens.sources.base import Rejected
+
+    path = tmp_path / "x.xml"
+    path.write_bytes(b'<?xml version="1.0" encoding="UT8"?>\n' + body.encode())
+    records = list(read_records(path, fmt=fmt))
+    assert records and isinstance(records[-1], Rejected) and records[-1].line == 1
+
+
+@pytest.mark.parametrize("fmt,body", [
+    ("mods-xml", '<modsCollection xmlns="http://www.loc.gov/mods/v3">\r\r\r\r<mods><titleInfo>'),
+    ("endnote-xml", "<xml><records>\r\r\r\r<record><titles>"),
+    ("zotero-rdf", '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\r\r\r\r<rdf:Desc'),
+])
+def test_fuzz_xml_error_line_counts_newlines_not_lone_cr(tmp_path, fmt, body):
+    from paperlens.sources import read_records
+    from paperlens.sources.base import Rejected
+
+    path = tmp_path / "x.xml"
+    path.write_bytes(b'<?xml version="1.0"?>\n' + body.encode())
+    records = list(read_records(path, fmt=fmt))
+    n_lines = path.read_bytes().count(b"\n") + 1
+    assert records and isinstance(records[-1], Rejected)
+    assert all(1 <= r.line <= n_lines for r in records if isinstance(r, Rejected))

@@ -99,6 +99,8 @@ def inverted_name(name: str) -> str:
         return name
     parts = [p.strip() for p in name.split(",")]
     parts = [p for p in parts if p]
+    if not parts:  # only commas, e.g. "," or ", ,"
+        return ""
     if len(parts) == 1:
         return parts[0]
     if len(parts) == 2:

@@ -114,29 +114,43 @@ def iter_records(ctx: ReadContext, is_record: Callable[[str, int], bool],
     builder = _Builder(is_record)
     parser = DefusedXMLParser(target=builder, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     builder.parser = parser
+    # expat also counts a lone CR as a line break; the file's lines are its "\n"s, so every line given
+    # out is bounded by the lines read so far (a rejection never names a line past the last one)
+    newlines = 0
     with _open_bytes(ctx.path) as handle:
         while True:
             chunk = handle.read(CHUNK)
+            newlines += chunk.count(b"\n")
             try:
                 if chunk:
                     parser.feed(chunk)
                 else:
                     parser.close()
+            except LookupError as exc:  # an encoding name that Python does not know, e.g. encoding="UT8"
+                yield from _bounded(builder.done, newlines + 1)
+                yield Rejected(ctx.path, 1, f"{kind} XML declares an unknown encoding ({exc}); not read")
+                return
             except ParseError as exc:
-                yield from builder.done
+                yield from _bounded(builder.done, newlines + 1)
                 line = max(exc.position[0], 1) if getattr(exc, "position", None) else 1
+                line = min(line, newlines + 1)
                 yield Rejected(ctx.path, line, f"broken {kind} XML ({_reason(exc)}); the rest of the file is skipped")
                 return
             except DefusedXmlException as exc:
-                yield from builder.done
-                yield Rejected(ctx.path, parser.parser.CurrentLineNumber,
+                yield from _bounded(builder.done, newlines + 1)
+                yield Rejected(ctx.path, min(parser.parser.CurrentLineNumber, newlines + 1),
                                f"{kind} XML declares entities or a DTD ({type(exc).__name__}), which are not read; "
                                "the rest of the file is skipped")
                 return
-            yield from builder.done
+            yield from _bounded(builder.done, newlines + 1)
             builder.done.clear()
             if not chunk:
                 return
+
+
+def _bounded(done: list[tuple[Element, int]], last: int) -> Iterator[tuple[Element, int]]:
+    for element, line in done:
+        yield element, min(line, last)
 
 
 def _reason(exc: ParseError) -> str:
