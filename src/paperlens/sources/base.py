@@ -390,3 +390,30 @@ def _dedupe(items: list[str]) -> list[str]:
             seen.add(key)
             out.append(item)
     return out
+
+
+def json_lines(ctx: ReadContext, bad_bytes: str = "not valid UTF-8 text (is the file in another encoding?)"
+               ) -> Iterator[tuple[int, Any] | Rejected]:
+    """(line number, decoded value) for every non-empty line of a JSON Lines file, or a Rejected on its line:
+    a line past the length limit, bytes that are not UTF-8 (`bad_bytes`), nesting past the depth limit, or
+    invalid JSON. Lines of other shards (ctx.shard) are skipped."""
+    with open_text(ctx.path) as handle:
+        for number, line in numbered_lines(handle, ctx.path):
+            if isinstance(line, Rejected):  # a line past PAPERLENS_MAX_LINE_BYTES
+                yield line
+                continue
+            if ctx.skips(number) or not line.strip():
+                continue
+            if has_bad_bytes(line):
+                yield Rejected(ctx.path, number, bad_bytes)
+                continue
+            too_deep = json_depth_error(line, ctx.json_depth)
+            if too_deep:
+                yield Rejected(ctx.path, number, too_deep)
+                continue
+            try:
+                yield number, json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield Rejected(ctx.path, number, f"invalid JSON ({exc.msg} at column {exc.colno})")
+            except RecursionError:  # a safety net: the depth check comes first
+                yield Rejected(ctx.path, number, "JSON nested too deeply to read")

@@ -25,10 +25,7 @@ from paperlens.sources.base import (
     Rejected,
     Source,
     finish_paper,
-    has_bad_bytes,
-    json_depth_error,
-    numbered_lines,
-    open_text,
+    json_lines,
 )
 
 TOOL = "daily-arXiv-ai-enhanced"
@@ -60,37 +57,20 @@ class DailyArxivSource(Source):
                                                                                                    list))
 
     def read(self, ctx: ReadContext) -> Iterator[Paper | Rejected]:
-        with open_text(ctx.path) as handle:
-            for number, line in numbered_lines(handle, ctx.path):
-                if isinstance(line, Rejected):  # a line past PAPERLENS_MAX_LINE_BYTES
-                    yield line
-                    continue
-                if ctx.skips(number) or not line.strip():
-                    continue
-                if has_bad_bytes(line):
-                    yield Rejected(ctx.path, number, "not valid UTF-8 text (is the file in another encoding?)")
-                    continue
-                too_deep = json_depth_error(line, ctx.json_depth)
-                if too_deep:
-                    yield Rejected(ctx.path, number, too_deep)
-                    continue
-                try:
-                    data = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    yield Rejected(ctx.path, number, f"invalid JSON ({exc.msg} at column {exc.colno})")
-                    continue
-                except RecursionError:  # a safety net: the depth check comes first
-                    yield Rejected(ctx.path, number, "JSON nested too deeply to read")
-                    continue
-                if not isinstance(data, dict):
-                    yield Rejected(ctx.path, number, "expected a JSON object")
-                    continue
-                try:
-                    paper = paper_from_dae(data)
-                except ValueError as exc:
-                    yield Rejected(ctx.path, number, str(exc))
-                    continue
-                yield finish_paper(paper, ctx, self.name, number, source_id=paper.arxiv_id)
+        for item in json_lines(ctx):
+            if isinstance(item, Rejected):
+                yield item
+                continue
+            number, data = item
+            if not isinstance(data, dict):
+                yield Rejected(ctx.path, number, "expected a JSON object")
+                continue
+            try:
+                paper = paper_from_dae(data)
+            except ValueError as exc:
+                yield Rejected(ctx.path, number, str(exc))
+                continue
+            yield finish_paper(paper, ctx, self.name, number, source_id=paper.arxiv_id)
 
 
 def _text(value: Any) -> str:

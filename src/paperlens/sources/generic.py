@@ -31,8 +31,7 @@ from paperlens.sources.base import (
     Source,
     finish_paper,
     has_bad_bytes,
-    json_depth_error,
-    numbered_lines,
+    json_lines,
     open_text,
     read_document,
 )
@@ -128,29 +127,12 @@ class GenericSource(Source):
         return finish_paper(paper, ctx, self.name, line, source_id=source_id)
 
     def _json_lines(self, ctx: ReadContext) -> Iterator[Paper | Rejected]:
-        with open_text(ctx.path) as handle:
-            for number, line in numbered_lines(handle, ctx.path):
-                if isinstance(line, Rejected):  # a line past PAPERLENS_MAX_LINE_BYTES
-                    yield line
-                    continue
-                if not line.strip():
-                    continue
-                if has_bad_bytes(line):
-                    yield Rejected(ctx.path, number, "not valid UTF-8 text (is the file in another encoding?)")
-                    continue
-                too_deep = json_depth_error(line, ctx.json_depth)
-                if too_deep:
-                    yield Rejected(ctx.path, number, too_deep)
-                    continue
-                try:
-                    data = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    yield Rejected(ctx.path, number, f"invalid JSON ({exc.msg} at column {exc.colno})")
-                    continue
-                except RecursionError:  # a safety net: the depth check comes first
-                    yield Rejected(ctx.path, number, "JSON nested too deeply to read")
-                    continue
-                yield self._record(ctx, data, number)
+        for item in json_lines(ctx):
+            if isinstance(item, Rejected):
+                yield item
+                continue
+            number, data = item
+            yield self._record(ctx, data, number)
 
     def _json(self, ctx: ReadContext) -> Iterator[Paper | Rejected]:
         try:
