@@ -28,7 +28,8 @@ FRAGMENTS = [
 ]
 lines = st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=120))
 documents = st.lists(lines, max_size=25).map("\n".join)
-SETTINGS = settings(max_examples=60, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+# no deadline: a timed test flakes on shared CI cores; slow and hanging parsers are bench/fuzz.py's job (per-case timeout)
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _check(path: Path, fmt: str, text_lines: int) -> None:

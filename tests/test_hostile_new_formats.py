@@ -151,3 +151,29 @@ def test_fuzz_xml_error_line_counts_newlines_not_lone_cr(tmp_path, fmt, body):
     n_lines = path.read_bytes().count(b"\n") + 1
     assert records and isinstance(records[-1], Rejected)
     assert all(1 <= r.line <= n_lines for r in records if isinstance(r, Rejected))
+
+
+@pytest.mark.parametrize("c_loader", [True, False])
+def test_fuzz_cff_nested_thousands_deep_is_rejected_before_the_slow_loader(tmp_path, monkeypatch, c_loader):
+    """CI found 3,000 `[` taking 3.4 s in PyYAML's pure-Python scanner (quadratic in the flow depth): such a
+    file goes to libyaml, or is refused by the nesting check before the pure-Python loader sees it."""
+    import yaml
+
+    used = []
+    real_load = yaml.load
+    monkeypatch.setattr(yaml, "load", lambda text, Loader: used.append(Loader) or real_load(text, Loader=Loader))
+    if not c_loader:
+        monkeypatch.delattr(yaml, "CSafeLoader", raising=False)
+    elif not hasattr(yaml, "CSafeLoader"):
+        pytest.skip("PyYAML without libyaml")
+    path = tmp_path / "CITATION.cff"
+    path.write_text("cff-version: 1.2.0\ntitle: " + "[" * 3000 + "\n")
+    records = list(read_records(path, fmt="citation-cff"))
+    assert len(records) == 1 and isinstance(records[0], Rejected)
+    assert 1 <= records[0].line <= 2
+    assert used == ([yaml.CSafeLoader] if c_loader else [])
+    # a normal file with brackets still reads on both loaders
+    path.write_text("cff-version: 1.2.0\ntitle: 'Walrus [tusks] {long}'\nkeywords: [a, [b, c]]\n"
+                    "authors:\n  - family-names: Walrus\n    given-names: Ann\n")
+    (paper,) = read_records(path, fmt="citation-cff")
+    assert isinstance(paper, Paper) and paper.title == "Walrus [tusks] {long}"
