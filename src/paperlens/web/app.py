@@ -136,8 +136,9 @@ class PageCache:
     recently used first out; a page larger than an eighth of the budget is not kept. The query is the
     canonical one (see CanonicalQuery), so junk parameters make no new entries.
 
-    Pure ASGI in front of the routes: a hit never reaches FastAPI's routing. Routes opt in by
-    sending the internal `x-pl-cacheable` header on a 200 response."""
+    Pure ASGI, the outermost layer: a hit never reaches the guards or FastAPI's routing (the stored
+    headers include the security headers). Routes opt in by sending the internal `x-pl-cacheable`
+    header on a 200 response."""
 
     def __init__(self, app, catalog: Catalog, size: int, max_bytes: int = DEFAULT_CACHE_BYTES, state=None):
         if state is not None:
@@ -179,6 +180,8 @@ class PageCache:
     async def __call__(self, scope, receive, send):
         if self.size <= 0 or self.max_bytes <= 0 or scope["type"] != "http" or scope["method"] != "GET":
             return await self.app(scope, receive, send)
+        if self.catalog.due():  # as PinCatalog does: a hit must not outlive a change of the database
+            await anyio.to_thread.run_sync(self.catalog.refresh)
         key, lang_query = self.key(scope)
         with self.lock:
             if self.version != self.catalog.version:
@@ -276,6 +279,17 @@ def list_filters(request: Request) -> pages.ListFilters:
 _FROM_ENV = object()
 
 
+def telemetry_options() -> dict:
+    """FastAPI >= 0.160 asks OpenTelemetry on every request whether anyone listens (several environment
+    reads and provider lookups: a third of a cached page's cost, bench/limits.py). Off unless
+    PAPERLENS_OTEL=1, which keeps FastAPI's own defaults."""
+    import inspect
+
+    if os.environ.get("PAPERLENS_OTEL") == "1" or "telemetry" not in inspect.signature(FastAPI.__init__).parameters:
+        return {}
+    return {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+
+
 def create_app(db_path: str, *, cache_size: int | None = None, write_token: str | None | object = _FROM_ENV,
                max_body: int = DEFAULT_MAX_BODY, request_timeout: float = DEFAULT_TIME_LIMIT,
                cache_bytes: int | None = None, base_url: str | None = None) -> FastAPI:
@@ -309,13 +323,15 @@ def create_app(db_path: str, *, cache_size: int | None = None, write_token: str 
     searcher_for(store, background=True).warm()
     env = make_env()
     app = FastAPI(title="paperlens", version="1", docs_url=None, redoc_url=None,
-                  description="Read-only JSON API of a paperlens digest.")
+                  description="Read-only JSON API of a paperlens digest.", **telemetry_options())
+    # Outermost last. A cache hit is answered by PageCache alone, before the guards: its stored headers
+    # already carry the security headers, and it has no body to limit and no time to run out of.
     app.add_middleware(CanonicalQuery)
-    app.add_middleware(PageCache, catalog=catalog, size=cache_size, max_bytes=cache_bytes, state=app.state)
     app.add_middleware(PinCatalog, catalog=catalog)
     app.add_middleware(BodyLimit, max_bytes=max_body)
     app.add_middleware(TimeLimit, seconds=request_timeout)
-    app.add_middleware(SecurityHeaders)  # outermost: its headers also reach the guards' own answers
+    app.add_middleware(SecurityHeaders)  # its headers also reach the guards' own answers
+    app.add_middleware(PageCache, catalog=catalog, size=cache_size, max_bytes=cache_bytes, state=app.state)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.state.catalog = catalog
 

@@ -95,7 +95,9 @@ class TimeLimit:
                 await send(message)
 
         try:
-            await asyncio.wait_for(self.app(scope, tracked_receive, tracked_send), self.seconds)
+            # a deadline on this task (no new task per request, unlike wait_for)
+            async with asyncio.timeout(self.seconds):
+                await self.app(scope, tracked_receive, tracked_send)
         except TimeoutError:
             if state["started"]:
                 raise  # uvicorn closes the connection: the client sees a cut response, not a wrong one
