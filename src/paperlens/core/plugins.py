@@ -18,6 +18,7 @@ import os
 import threading
 from collections.abc import Iterator, Mapping
 from importlib import metadata
+from types import MappingProxyType
 from typing import Any
 
 import pluggy
@@ -66,6 +67,7 @@ _LOCK = threading.RLock()
 _PENDING: list[str] = []  # default plugin modules named by the stages imported so far, not yet registered
 DEFAULTS: list[str] = []  # the default plugins registered, in order
 _ENTRY_POINTS_LOADED = False
+_LOADING: list[bool] = []  # non-empty while the entry-point plugins are being imported
 DISTRIBUTIONS: dict[str, str] = {}  # entry-point plugin name -> "distribution version"
 _COMMANDS: dict[str, str] = {}  # command name -> the plugin that added it (see load_commands)
 
@@ -76,6 +78,7 @@ def add_default_plugins(*modules: str) -> None:
         for module in modules:
             if module not in _PENDING and module not in DEFAULTS:
                 _PENDING.append(module)
+                pm.generation += 1  # the views rebuild (and register it) on their next read
 
 
 def _load_entry_points() -> None:
@@ -112,9 +115,13 @@ def manager() -> pluggy.PluginManager:
                 pm.register(module, name=name)
             _PENDING.remove(name)
             DEFAULTS.append(name)
-        if not _ENTRY_POINTS_LOADED:
+        if not _ENTRY_POINTS_LOADED and not _LOADING:  # (a plugin's module may look something up on import)
+            _LOADING.append(True)
+            try:
+                _load_entry_points()  # a plugin that fails to load raises, here and on every later lookup
+            finally:
+                _LOADING.clear()
             _ENTRY_POINTS_LOADED = True
-            _load_entry_points()
     return pm
 
 
@@ -165,18 +172,24 @@ class Registry(Mapping):
             raise ValueError(f"no registry of {kind!r}; kinds: {', '.join(k for k in KINDS if k != 'commands')}")
         self.kind = kind
         self._table: dict[str, tuple[Any, str]] | None = None
+        self._plain: Mapping[str, Any] = MappingProxyType({})
         self._generation = -1
 
     def _items(self) -> dict[str, tuple[Any, str]]:
-        table = self._table
-        if table is not None and self._generation == pm.generation and not _PENDING:
-            return table
+        if self._generation == pm.generation:  # nothing (un)registered or named since the last build
+            return self._table  # type: ignore[return-value]
         manager()
         with _LOCK:
             generation = pm.generation
             table = _collect(self.kind)
+            self._plain = MappingProxyType({name: item for name, (item, _) in table.items()})
             self._table, self._generation = table, generation
         return table
+
+    def snapshot(self) -> Mapping[str, Any]:
+        """The registry as it is now, as a plain read-only mapping: for a loop that looks up many times."""
+        self._items()
+        return self._plain
 
     def __getitem__(self, name: str) -> Any:
         return self._items()[name][0]
@@ -214,7 +227,7 @@ def load_commands(cli, owner: str = "paperlens.cli") -> None:
         _COMMANDS.setdefault(name, owner)
     for impl in _impls("register_commands"):
         before = _flatten(cli)
-        impl.function(cli=cli)
+        impl.function(*[{"cli": cli}[arg] for arg in impl.argnames])  # pluggy lets an impl take fewer arguments
         for name, command in _flatten(cli).items():
             if before.get(name) is command or (name in _COMMANDS and name not in before):
                 continue

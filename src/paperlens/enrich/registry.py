@@ -17,7 +17,7 @@ def load_steps() -> Registry:
 
 
 def apply_outputs(paper: Paper, enrichments: dict[str, dict[str, Any]], copy: bool = True) -> Paper:
-    steps = load_steps()
+    steps = STEPS.snapshot()  # called once per paper shown: a plain mapping, not a registry lookup each time
     ordered = sorted(
         (e for e in enrichments.values() if e["status"] == "ok" and e["step"] in steps and e.get("output")),
         key=lambda e: steps[e["step"]].priority,
