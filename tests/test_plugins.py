@@ -146,6 +146,22 @@ def test_a_plugin_package_adds_a_source_a_step_and_a_command(plugin_path, tmp_pa
         store.close()
 
 
+def test_child_parser_processes_find_the_plugin_source(plugin_path, tmp_path):
+    """Big files are parsed in fresh interpreters (ingest/parser_process.py): they load the entry points too."""
+    papers = tmp_path / "big.tiny"
+    papers.write_text("".join(f"{t} :: We study {t.lower()}.\n" for t in TITLES), encoding="utf-8")
+    script = ("import sys; from paperlens.ingest.pipeline import ingest_paths; from paperlens.store import Store; "
+              "r = ingest_paths(Store(sys.argv[1]), [sys.argv[2]], parallel=True); "
+              "print(r.valid, r.files[0].how)")
+    env = {k: v for k, v in os.environ.items() if k != "PAPERLENS_LOAD_PLUGINS"}
+    env["PYTHONPATH"] = os.pathsep.join([str(plugin_path), str(ROOT / "src")])
+    result = subprocess.run([sys.executable, "-c", script, str(tmp_path / "big.db"), str(papers)], env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    valid, how = result.stdout.split(" ", 1)
+    assert int(valid) == len(TITLES) and "tiny-lines" in how
+
+
 def test_paperlens_load_plugins_chooses_which_plugins_load(plugin_path, tmp_path):
     db = tmp_path / "papers.db"
     none = json.loads(_paperlens(plugin_path, db, "plugins", "--json", PAPERLENS_LOAD_PLUGINS="").stdout)
