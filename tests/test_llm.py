@@ -15,16 +15,12 @@ from click.testing import CliRunner
 
 from paperlens.cli import main
 from paperlens.core.models import SUMMARY_FIELDS, Summary, Topic
-from paperlens.enrich.base import STEPS, Step, register_step
+from paperlens.core.plugins import hookimpl, pm
+from paperlens.enrich.base import STEPS, Step
 from paperlens.enrich.llm import client as llm_client
-from paperlens.enrich.llm.schema import (
-    LLM_2026_AREA,
-    LLM_2026_LABELS,
-    NO_TOPIC,
-    is_placeholder,
-    taxonomy_labels,
-)
+from paperlens.enrich.llm.schema import NO_TOPIC, is_placeholder, taxonomy_labels
 from paperlens.enrich.llm.step import LLMSummaryStep
+from paperlens.enrich.models.taxonomy import load_taxonomy
 from paperlens.enrich.registry import load_steps
 from paperlens.enrich.runner import pending_papers, run_step
 from paperlens.enrich.views import resolved_paper
@@ -34,6 +30,9 @@ from .fake_llm import FakeLLM
 from .llm_helpers import fake_env, fake_settings, make_papers
 
 ROOT = Path(__file__).resolve().parents[1]
+# the built-in taxonomy, read from its data file (the LLM step offers the active taxonomy's labels)
+LLM_2026 = load_taxonomy("llm-2026")
+LLM_2026_LABELS, LLM_2026_AREA = LLM_2026.label_ids, LLM_2026.area_label
 
 OUTCOME_TITLES = ["Sparse Attention Routing", "Beta Repair [[malformed-once]]", "Gamma Throttled [[429]]",
                   "Delta Placeholder [[placeholder]]", "Epsilon Flaky [[500]]", "Zeta Slow [[slow]]",
@@ -207,7 +206,6 @@ def test_changed_prompt_marks_summaries_stale(store, fake, tmp_path):
 
 
 def test_llm_beats_local_digest_but_not_source_values(store, fake):
-    @register_step
     class LocalDigest(Step):  # stands in for a local extractive summary step
         name = "test-local-digest"
         priority = 200
@@ -226,7 +224,14 @@ def test_llm_beats_local_digest_but_not_source_values(store, fake):
             if paper.topic is None:
                 paper.topic = Topic(label=output["topic"])
 
+    class Plugin:  # registered like any plugin, so views know its priority
+        @hookimpl
+        def register_steps(self):
+            return [LocalDigest]
+
+    pm.register(Plugin(), name="test-local-digest-plugin")
     try:
+        assert "test-local-digest" in STEPS
         papers = make_papers(["Alpha Model", "Beta Model"])
         papers[1].summary["en"] = Summary(method="method the source wrote")
         store.ingest(papers)
@@ -237,7 +242,8 @@ def test_llm_beats_local_digest_but_not_source_values(store, fake):
         assert beta.summary["en"].method == "method the source wrote"
         assert beta.summary["en"].problem == "Existing methods struggle with Beta Model."
     finally:
-        STEPS.pop("test-local-digest", None)
+        pm.unregister(name="test-local-digest-plugin")
+    assert "test-local-digest" not in STEPS
 
 
 def test_validation_rejects_placeholders_and_unknown_topics():
@@ -258,6 +264,38 @@ def test_validation_rejects_placeholders_and_unknown_topics():
     with pytest.raises(ValueError, match="must be written in Chinese"):
         parse_digest(json.dumps(good), LLM_2026_LABELS, "zh")
     assert taxonomy_labels() == LLM_2026_LABELS
+
+
+def test_labels_come_from_the_active_taxonomy(store, fake, tmp_path, monkeypatch):
+    """No copy of the labels in the code: another taxonomy (PAPERLENS_TAXONOMY) is what the model is offered,
+    in the prompt, the JSON schema and the step version, and what the paper's topic is checked against."""
+    home = tmp_path / "home"
+    (home / "taxonomies" / "tiny").mkdir(parents=True)
+    (home / "taxonomies" / "tiny" / "taxonomy.json").write_text(json.dumps({
+        "name": "tiny", "area": {"zh": "测试", "en": "Test area"},
+        "labels": [{"id": "Graphs", "zh": "图", "en": "Graphs"}, {"id": "Robots", "zh": "机器人", "en": "Robots"}]}),
+        encoding="utf-8")
+    default_step = LLMSummaryStep(fake_settings(fake.base_url), ["en"])
+    monkeypatch.setenv("PAPERLENS_HOME", str(home))
+    monkeypatch.setenv("PAPERLENS_TAXONOMY", "tiny")
+    step = LLMSummaryStep(fake_settings(fake.base_url), ["en"])
+    assert step.labels == ["Graphs", "Robots"] and step.topic_area == "测试"
+    assert step.version != default_step.version  # other labels, other answers
+    store.ingest(make_papers(["Alpha Model"]))
+    run_step(store, step)
+    # the fake server answers with one of the labels it was offered (schema enum or prompt)
+    assert store.enrichments_for("p000")["llm-summary"]["output"]["topic"] in ("Graphs", "Robots")
+    view = resolved_paper(store, "p000")
+    assert view.topic.label in ("Graphs", "Robots") and view.topic.area == "测试"
+    monkeypatch.setenv("PAPERLENS_TAXONOMY", "no-such-taxonomy")
+    with pytest.raises(ValueError, match="unknown taxonomy 'no-such-taxonomy'"):
+        LLMSummaryStep(fake_settings(fake.base_url), ["en"])
+
+
+def test_an_unknown_llm_client_is_a_configuration_error(fake, monkeypatch):
+    monkeypatch.setenv("PAPERLENS_LLM_CLIENT", "carrier-pigeon")
+    with pytest.raises(ValueError, match="unknown LLM client 'carrier-pigeon'.*known: openai"):
+        LLMSummaryStep(fake_settings(fake.base_url), ["en"])
 
 
 def test_a_reply_with_a_null_or_unknown_topic_keeps_its_summary(store, fake):

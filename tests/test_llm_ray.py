@@ -6,6 +6,7 @@ from collections import Counter
 
 import pytest
 
+from paperlens.enrich.base import Step
 from paperlens.enrich.llm import client as llm_client
 from paperlens.enrich.llm.step import LLMSummaryStep
 from paperlens.enrich.runner import run_step
@@ -73,5 +74,17 @@ def test_ray_engine_matches_local_engine(tmp_path, monkeypatch):
             before = len(fake.requests)
             (again,) = run_steps_ray(str(ray_db), ["llm-summary"], options={"lang": "zh,en"}, actors=2)
             assert len(fake.requests) == before and again.skipped == len(TITLES) and again.done == 0
+
+            # a step that keeps only its output uses Step's default Ray hooks (nothing to ship, nothing back)
+            from paperlens.enrich.registry import load_steps
+
+            keywords = load_steps()["keywords"]
+            assert keywords.remote_hints is Step.remote_hints and keywords.take_remote_state is Step.take_remote_state
+            local_kw = run_step(Store(local_db), keywords.create())
+            (ray_kw,) = run_steps_ray(str(ray_db), ["keywords"], batch_size=4, options={"lang": None}, actors=2)
+            assert (ray_kw.done, ray_kw.failed) == (local_kw.done, local_kw.failed) == (len(TITLES), 0)
+            for paper in Store(local_db).iter_papers():
+                mine, theirs = (Store(db).enrichments_for(paper.id)["keywords"] for db in (ray_db, local_db))
+                assert (mine["output"], mine["version"]) == (theirs["output"], theirs["version"])
         finally:
             ray.shutdown()

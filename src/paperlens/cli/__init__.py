@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import sqlite3
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import click
 
 from paperlens import __version__
+from paperlens.core.plugins import add_default_plugins, load_commands
 from paperlens.store import DEFAULT_DB, DatabaseNotWritable, Store, db_error_message
 
 
@@ -74,12 +74,7 @@ def eval_group() -> None:
     """Measure quality on data the models did not train on."""
 
 
-def _load_command_modules() -> None:
-    # Every module in this package adds its commands to `main` on import.
-    import pkgutil
-
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        importlib.import_module(f"{__name__}.{info.name}")
-
-
-_load_command_modules()
+# Commands are plugins (`register_commands`, docs/plugins.md): paperlens' own are the modules of this package
+# (cli/default_plugins.py imports them), a plugin's come through the `paperlens` entry-point group.
+add_default_plugins("paperlens.cli.default_plugins")
+load_commands(main)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from paperlens.core.models import Paper
+from paperlens.core.plugins import Registry
 
 
 @dataclass
@@ -50,11 +51,29 @@ class Step:
     def apply(cls, paper: Paper, output: dict[str, Any]) -> None:
         """Fill the paper's fields from this step's output, leaving values already set alone."""
 
+    # -- Ray (`enrich --engine ray`, enrich/ray_engine.py) -------------------------------------------------
+    # Workers cannot reach SQLite: only the driver holds the store. A step that keeps work beside its output
+    # (the LLM step's response cache) overrides these; the defaults suit a step whose output is all it keeps.
+    def remote_options(self, options: dict[str, Any], workers: int = 1) -> dict[str, Any]:
+        """The options each worker builds its copy of this step from (`create(**options)`); by default
+        the options the driver was given. `workers`: how many actors share the work."""
+        return options
 
-# Every step class, by name: each step module registers its own (paperlens.enrich.registry loads them all).
-STEPS: dict[str, type[Step]] = {}
+    def remote_hints(self, papers: list[Paper]) -> dict[str, Any]:
+        """On the driver: per-paper JSON (paper id -> value) shipped to the workers with each paper."""
+        return {}
+
+    def accept_hints(self, hints: dict[str, Any]) -> None:
+        """On a worker, before each batch: the hints `remote_hints` made for the batch's papers."""
+
+    def take_remote_state(self) -> dict[str, Any]:
+        """On a worker, after each batch: per-paper JSON (paper id -> value) to bring back to the driver."""
+        return {}
+
+    def absorb_remote_state(self, store, state: dict[str, Any]) -> None:
+        """On the driver: write what the workers' `take_remote_state` brought back into the store."""
 
 
-def register_step(cls: type[Step]) -> type[Step]:
-    STEPS[cls.name] = cls
-    return cls
+# Every step class by name, from the plugin registry (`register_steps`): paperlens' own steps are registered
+# by paperlens/enrich/default_plugins.py, a plugin's through the `paperlens` entry-point group.
+STEPS: Registry = Registry("steps")

@@ -4,10 +4,11 @@ The driver picks the pending papers (same rules as the local runner), Ray Data m
 a pool of actors (each builds the step once: clients, models), and the driver streams the results back
 and writes them with Store.save_enrichments, batch by batch. Only the driver touches SQLite, so the
 cluster may be remote (`RAY_ADDRESS=ray://head:10001`); saving is an upsert, so rerunning after a crash
-repeats nothing that was saved. Steps may implement three optional hooks for work they keep beside
-their output (the LLM step's response cache): `remote_hints(papers)` -> per-paper JSON the driver ships
-with each paper, `accept_hints(hints)` on the worker, and `take_remote_state()` / `absorb_remote_state()`
-to bring per-paper state back to the driver's store."""
+repeats nothing that was saved. `Step` declares the hooks (with defaults that do nothing) for work a
+step keeps beside its output (the LLM step's response cache): `remote_options()` -> what each worker
+builds its step from, `remote_hints(papers)` -> per-paper JSON the driver ships with each paper,
+`accept_hints(hints)` on the worker, and `take_remote_state()` / `absorb_remote_state()` to bring
+per-paper state back to the driver's store."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import sys
 from typing import Any
 
 from paperlens.core.models import Paper
-from paperlens.enrich.base import StepResult
+from paperlens.enrich.base import Step, StepResult
 from paperlens.enrich.registry import load_steps
 from paperlens.enrich.runner import StepReport, pending_papers
 from paperlens.store import Store
@@ -46,13 +47,12 @@ class StepWorker:
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list]:
         papers = [Paper.model_validate_json(raw) for raw in batch["paper"]]
-        if hasattr(self.step, "accept_hints"):
-            self.step.accept_hints({p.id: json.loads(h) for p, h in zip(papers, batch["hint"], strict=True) if h})
+        self.step.accept_hints({p.id: json.loads(h) for p, h in zip(papers, batch["hint"], strict=True) if h})
         try:
             results = {r.paper_id: r for r in self.step.run(papers)}
         except Exception as exc:  # like the local runner: the batch fails visibly, the run goes on
             results = {p.id: StepResult(p.id, error=f"{type(exc).__name__}: {exc}") for p in papers}
-        state = self.step.take_remote_state() if hasattr(self.step, "take_remote_state") else {}
+        state = self.step.take_remote_state()
         out: dict[str, list] = {"paper_id": [], "output": [], "error": [], "model": [], "state": []}
         for paper in papers:
             result = results.get(paper.id) or StepResult(paper.id, error="step returned no result")
@@ -83,10 +83,10 @@ def run_steps_ray(db: str, names: list[str], *, limit: int | None = None, batch_
         if not todo:
             continue
         ray = ray or _init_ray()
-        hints = step.remote_hints(todo) if hasattr(step, "remote_hints") else {}
+        hints = step.remote_hints(todo)
         items = [{"paper": p.model_dump_json(), "hint": json.dumps(hints[p.id]) if p.id in hints else ""}
                  for p in todo]
-        worker_options = step.remote_options(workers=actors) if hasattr(step, "remote_options") else options
+        worker_options = step.remote_options(options, workers=actors)
         dataset = ray.data.from_items(items).map_batches(
             StepWorker, fn_constructor_kwargs={"name": name, "options": worker_options},
             batch_size=batch_size, batch_format="numpy", compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=1)
@@ -96,7 +96,7 @@ def run_steps_ray(db: str, names: list[str], *, limit: int | None = None, batch_
     return reports
 
 
-def _save_batch(store: Store, step, report: StepReport, by_id: dict[str, Paper], batch: dict[str, Any]) -> None:
+def _save_batch(store: Store, step: Step, report: StepReport, by_id: dict[str, Paper], batch: dict[str, Any]) -> None:
     rows, papers, ok_results, states = [], [], [], {}
     for pid, output, error, model, state in zip(batch["paper_id"], batch["output"], batch["error"],
                                                 batch["model"], batch["state"], strict=True):
@@ -118,7 +118,7 @@ def _save_batch(store: Store, step, report: StepReport, by_id: dict[str, Paper],
                 report.errors.append(f"{paper.id}: {result.error}")
         if state and state != "{}":
             states[paper.id] = json.loads(state)
-    if states and hasattr(step, "absorb_remote_state"):
+    if states:
         step.absorb_remote_state(store, states)
     step.after_batch(store, papers, ok_results)
     store.save_enrichments(rows)

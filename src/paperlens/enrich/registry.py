@@ -1,40 +1,23 @@
-"""Which steps exist (loading every step module once), and how their stored outputs fill a paper's view.
+"""Which steps exist, and how their stored outputs fill a paper's view.
 
-A step module registers its class with `paperlens.enrich.base.register_step`."""
+Steps are plugins (`register_steps`, docs/plugins.md): paperlens' own come from enrich/default_plugins.py."""
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from paperlens.core.models import Paper
-from paperlens.enrich.base import STEPS, Step
+from paperlens.core.plugins import Registry
+from paperlens.enrich.base import STEPS
 
-_LOADED = False
 
-
-def load_steps() -> dict[str, type[Step]]:
-    """Import every `paperlens.enrich.steps.*` module (and the LLM step); each registers its steps."""
-    global _LOADED
-    if not _LOADED:
-        _LOADED = True
-        import pkgutil
-
-        from paperlens.enrich import steps
-
-        for info in sorted(pkgutil.iter_modules(steps.__path__), key=lambda m: m.name):
-            importlib.import_module(f"paperlens.enrich.steps.{info.name}")
-        for module in ("paperlens.enrich.llm.step",):
-            try:
-                importlib.import_module(module)
-            except ModuleNotFoundError as exc:
-                if exc.name is None or not module.startswith(exc.name):
-                    raise
+def load_steps() -> Registry:
+    """Every registered step class by name (a read-only view over the plugin registry)."""
     return STEPS
 
 
 def apply_outputs(paper: Paper, enrichments: dict[str, dict[str, Any]], copy: bool = True) -> Paper:
-    steps = load_steps()
+    steps = STEPS.snapshot()  # called once per paper shown: a plain mapping, not a registry lookup each time
     ordered = sorted(
         (e for e in enrichments.values() if e["status"] == "ok" and e["step"] in steps and e.get("output")),
         key=lambda e: steps[e["step"]].priority,

@@ -1,7 +1,8 @@
-"""Exports: JSONL (lossless, re-ingestable), BibTeX and Markdown; WRITERS maps a format name to its writer."""
+"""Exports: JSONL (lossless, re-ingestable), BibTeX and Markdown. WRITERS maps a format name to its writer,
+from the plugin registry (`register_exporters`, docs/plugins.md): these three are registered by
+export/default_plugins.py, a plugin's through the `paperlens` entry-point group."""
 
-from paperlens.export.bibtex import write_bibtex
-from paperlens.export.jsonl import write_jsonl
-from paperlens.export.markdown import write_markdown
+from paperlens.core.plugins import Registry, add_default_plugins
 
-WRITERS = {"jsonl": write_jsonl, "bibtex": write_bibtex, "markdown": write_markdown}
+add_default_plugins("paperlens.export.default_plugins")
+WRITERS: Registry = Registry("exporters")

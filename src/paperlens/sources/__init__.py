@@ -1,6 +1,7 @@
 """Source adapters. Each reads one format and yields Paper or Rejected; none writes the database.
 
-Adapters register here by format name; `detect_format` picks one from a file's name and first bytes.
+Adapters are plugins (`register_sources`, docs/plugins.md), looked up by format name in SOURCES;
+`detect_format` picks one from a file's name and first bytes.
 """
 
 from __future__ import annotations
@@ -10,37 +11,13 @@ from datetime import date
 from pathlib import Path
 
 from paperlens.core.models import Paper
+from paperlens.core.plugins import Registry, add_default_plugins
 from paperlens.sources.base import ReadContext, Rejected, Source, SourceError, read_head
-from paperlens.sources.seeds import AbstractListSource, AuthorPageSource, DigestSource, FeedSource
 
-# Order matters for detection: specific layouts before generic ones.
-SOURCES: dict[str, type[Source]] = {}
-
-
-def register(source: type[Source]) -> type[Source]:
-    SOURCES[source.name] = source
-    return source
-
-
-for _cls in (DigestSource, FeedSource, AbstractListSource, AuthorPageSource):
-    register(_cls)
-
-
-def _register_optional() -> None:
-    # Adapters that live in their own modules register themselves on import.
-    import importlib
-
-    for module in ("arxiv_bulk", "arxiv_rss", "arxiv_atom", "openreview", "bibtex", "jsonl", "daily_arxiv", "ris",
-                   "csl_json", "zotero_bbt", "semantic_scholar", "papercopilot", "crossref", "endnote", "isi",
-                   "mods", "zotero_rdf", "cff", "endnote_xml", "mathscinet", "generic"):
-        try:
-            importlib.import_module(f"{__name__}.{module}")
-        except ModuleNotFoundError as exc:  # only a missing adapter module is tolerated
-            if exc.name != f"{__name__}.{module}":
-                raise
-
-
-_register_optional()
+# Every source class by name, from the plugin registry: paperlens' own (sources/default_plugins.py) first, in
+# detection order, then those of plugins in the `paperlens` entry-point group.
+add_default_plugins("paperlens.sources.default_plugins")
+SOURCES: Registry = Registry("sources")
 
 
 def claims(cls: type[Source], path: Path, head: str) -> bool:
@@ -92,5 +69,5 @@ def read_records(path: str | Path, fmt: str = "auto", as_of: date | None = None,
     return SOURCES[name]().read(ctx)
 
 
-__all__ = ["SOURCES", "ReadContext", "Rejected", "Source", "SourceError", "detect_format", "read_records", "register",
+__all__ = ["SOURCES", "ReadContext", "Rejected", "Source", "SourceError", "detect_format", "read_records",
            "resolve_format"]

@@ -23,7 +23,6 @@ import feedparser
 
 from paperlens.core.ids import normalize_arxiv_id
 from paperlens.core.models import Paper
-from paperlens.sources import register
 from paperlens.sources.base import (
     InputLimitError,
     ReadContext,
@@ -45,7 +44,6 @@ _VERSION = re.compile(r"v(\d+)$")
 _PARSER_BUGS = (ValueError, TypeError, AttributeError, KeyError, IndexError)
 
 
-@register
 class ArxivAtomSource(Source):
     name = "arxiv-atom"
     description = "arXiv API response (Atom XML)"

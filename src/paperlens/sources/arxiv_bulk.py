@@ -19,7 +19,6 @@ from typing import Any
 from paperlens.core.clean import latex_to_text
 from paperlens.core.ids import normalize_arxiv_id
 from paperlens.core.models import Paper
-from paperlens.sources import register
 from paperlens.sources.base import (
     ReadContext,
     Rejected,
@@ -187,7 +186,6 @@ def _finish(paper: Paper, ctx: ReadContext, source: str, line: int, record_chars
     return finish_paper(paper, ctx, source, line, source_id=paper.arxiv_id, record_chars=record_chars)
 
 
-@register
 class ArxivJsonlSource(Source):
     name = "arxiv-jsonl"
     description = "arXiv bulk metadata snapshot (Kaggle), JSON lines"
@@ -262,7 +260,6 @@ def _json_message(exc: ValueError) -> str:
     return text.split(": line")[0] if ": line" in text else text
 
 
-@register
 class ArxivCsvSource(Source):
     name = "arxiv-csv"
     description = "arXiv bulk metadata snapshot (Kaggle) as CSV"

@@ -25,7 +25,6 @@ import feedparser
 
 from paperlens.core.ids import normalize_arxiv_id
 from paperlens.core.models import Paper
-from paperlens.sources import register
 from paperlens.sources.base import (
     InputLimitError,
     ReadContext,
@@ -81,7 +80,6 @@ def split_authors(value: str) -> list[str]:
     return [part.strip() for part in _AUTHOR_SPLIT.split(value) if part.strip()]
 
 
-@register
 class ArxivRssSource(Source):
     name = "arxiv-rss"
     description = "arXiv listing feed (rss.arxiv.org RSS/Atom, or another RSS feed of arXiv papers)"

@@ -34,7 +34,6 @@ from bibtexparser.model import DuplicateBlockKeyBlock, Entry, ParsingFailedBlock
 from paperlens.core.clean import CODE_HOSTS, latex_to_text
 from paperlens.core.ids import normalize_arxiv_id, normalize_doi, openreview_id_from
 from paperlens.core.models import Paper
-from paperlens.sources import register
 from paperlens.sources.base import ReadContext, Rejected, Source, finish_paper, has_bad_bytes, open_text
 
 _ENTRY_START = re.compile(r"(?m)^[ \t]*@[A-Za-z]+[ \t]*[{(]")
@@ -133,7 +132,6 @@ def resolve_value(raw: str, strings: dict[str, str]) -> str:
     return "".join(out)
 
 
-@register
 class BibtexSource(Source):
     name = "bibtex"
     description = "BibTeX / biblatex bibliography (.bib)"

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from paperlens.core.models import Paper
-from paperlens.sources import register
 from paperlens.sources.base import ReadContext, Rejected, Source, has_bad_bytes, open_text
 from paperlens.sources.refcommon import (
     DateParts,
@@ -65,7 +64,6 @@ def _load_yaml(text: str) -> Any:
     return yaml.load(text, Loader=loader)  # both loaders are safe loaders
 
 
-@register
 class CffSource(Source):
     name = "citation-cff"
     description = "CITATION.cff (Citation File Format YAML): its preferred-citation, else the software itself"

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from paperlens.core.models import Paper
-from paperlens.sources import register
 from paperlens.sources.base import ReadContext, Rejected, Source
 from paperlens.sources.csl_json import csl_date
 from paperlens.sources.refcommon import (
@@ -64,7 +63,6 @@ def strip_markup(text: str) -> str:
     return "\n".join(p for p in paragraphs if p)
 
 
-@register
 class CrossrefSource(Source):
     name = "crossref-json"
     description = 'Crossref REST API works: {"message-type": "work" | "work-list", "message": {...}} or a list of works'

@@ -15,7 +15,6 @@ from typing import Any
 
 from paperlens.core.ids import openreview_id_from
 from paperlens.core.models import Paper
-from paperlens.sources import register
 from paperlens.sources.base import ReadContext, Rejected, Source
 from paperlens.sources.refcommon import (
     DateParts,
@@ -53,7 +52,6 @@ _WRAPPER = re.compile(r'"(?:items|references)"\s*:\s*\[')
 _NOT_CSL = re.compile(r'"(?:itemType|paperId|creators|message-type)"\s*:')
 
 
-@register
 class CslJsonSource(Source):
     name = "csl-json"
     description = "CSL-JSON items (Zotero, Better BibTeX, Pandoc, Mendeley): a list of {type, title, author, issued, ...}"

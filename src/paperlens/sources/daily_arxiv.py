@@ -19,7 +19,6 @@ from typing import Any
 from paperlens.core.clean import detect_language
 from paperlens.core.ids import normalize_arxiv_id
 from paperlens.core.models import Paper, Summary
-from paperlens.sources import register
 from paperlens.sources.base import (
     ReadContext,
     Rejected,
@@ -36,7 +35,6 @@ _VERSION = re.compile(r"v(\d+)$")
 _NEW_ID = re.compile(r"^(\d{2})(\d{2})\.\d{4,5}$")
 
 
-@register
 class DailyArxivSource(Source):
     name = "daily-arxiv-ai-enhanced"
     description = f"{TOOL} JSONL (arXiv papers with its AI summary: tldr, motivation, method, result, conclusion)"

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from paperlens.core.ids import openreview_id_from
 from paperlens.core.models import Paper
-from paperlens.sources import register
 from paperlens.sources.base import ReadContext, Rejected, Source, has_bad_bytes, open_text
 from paperlens.sources.refcommon import (
     abstract_of,
@@ -30,7 +29,6 @@ _TAG = re.compile(r"^%([0-9A-Z@!#$&()*+^~<>?\]|])(?: (.*)|)$")
 MAX_RECORD_LINES = 20_000
 
 
-@register
 class EndnoteReferSource(Source):
     name = "endnote-refer"
     description = "EndNote / refer tagged records (%0 type, %T title, %A author, %D year, ...), .enw files"

@@ -14,7 +14,6 @@ from pathlib import Path
 from xml.etree.ElementTree import Element
 
 from paperlens.core.models import Paper
-from paperlens.sources import register
 from paperlens.sources.base import ReadContext, Rejected, Source
 from paperlens.sources.refcommon import (
     abstract_of,
@@ -30,7 +29,6 @@ from paperlens.sources.xmlcommon import child, children, iter_records, root_name
 _FULL_YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
 
 
-@register
 class EndnoteXmlSource(Source):
     name = "endnote-xml"
     description = "EndNote XML export (<xml><records><record>...)"

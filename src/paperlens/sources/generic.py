@@ -23,7 +23,6 @@ from typing import Any
 
 from paperlens.core.ids import normalize_arxiv_id, normalize_doi, openreview_id_from
 from paperlens.core.models import Paper
-from paperlens.sources import register
 from paperlens.sources.base import (
     InputLimitError,
     ReadContext,
@@ -80,7 +79,6 @@ def looks_like_papers(columns: list[str]) -> bool:
     return "title" in fields and bool(fields & {"abstract", "authors"})
 
 
-@register
 class GenericSource(Source):
     name = "generic"
     description = "a CSV / TSV / JSON / JSONL of papers, read by its column names (title, abstract, authors, ...)"

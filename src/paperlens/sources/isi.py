@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from paperlens.core.models import Paper
-from paperlens.sources import register
 from paperlens.sources.base import ReadContext, Rejected, Source, has_bad_bytes, open_text
 from paperlens.sources.refcommon import (
     abstract_of,
@@ -29,7 +28,6 @@ _LIST_TAGS = {"AU", "AF", "CR", "C1", "BE", "CA", "GP"}  # one item a line
 MAX_RECORD_LINES = 20_000
 
 
-@register
 class IsiSource(Source):
     name = "isi-wos"
     description = "ISI / Web of Science tagged export (FN ..., PT J, AU, TI, SO, PY, ..., ER)"

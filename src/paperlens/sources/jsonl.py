@@ -9,7 +9,6 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from paperlens.core.models import Paper, Summary, Topic
-from paperlens.sources import register
 from paperlens.sources.base import (
     ReadContext,
     Rejected,
@@ -26,7 +25,6 @@ from paperlens.sources.base import (
 _OUR_KEYS = {"id", "abstract", "sources", "summary", "topic"}
 
 
-@register
 class PaperlensJsonlSource(Source):
     name = "jsonl"
     description = "paperlens JSONL export (one paper object per line)"

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from paperlens.core.models import Paper
-from paperlens.sources import register
 from paperlens.sources.base import ReadContext, Rejected, Source
 from paperlens.sources.refcommon import (
     JsonRecord,
@@ -33,7 +32,6 @@ _MRNUMBER = re.compile(r'"mrnumber"\s*:\s*\d')
 _MATHSCINET_KEYS = re.compile(r'"(?:titles|entryType|primaryClass|paging|prePubl)"\s*:')
 
 
-@register
 class MathSciNetSource(Source):
     name = "mathscinet-json"
     description = 'MathSciNet API results: {"results": [{mrnumber, titles, authors, issue, ...}], "total": N}'

@@ -13,7 +13,6 @@ from pathlib import Path
 from xml.etree.ElementTree import Element
 
 from paperlens.core.models import Paper
-from paperlens.sources import register
 from paperlens.sources.base import ReadContext, Rejected, Source
 from paperlens.sources.refcommon import (
     DateParts,
@@ -28,7 +27,6 @@ from paperlens.sources.refcommon import (
 from paperlens.sources.xmlcommon import child, children, iter_records, local, root_name, text_of
 
 
-@register
 class ModsSource(Source):
     name = "mods-xml"
     description = "MODS XML records (<modsCollection><mods>...), as library catalogues and Zotero export them"

@@ -21,7 +21,6 @@ from typing import Any
 
 from paperlens.core.ids import openreview_id_from
 from paperlens.core.models import Paper, Topic
-from paperlens.sources import register
 from paperlens.sources.base import (
     InputLimitError,
     ReadContext,
@@ -123,7 +122,6 @@ def paper_from_note(note: dict[str, Any]) -> Paper:
     )
 
 
-@register
 class OpenReviewJsonSource(Source):
     name = "openreview-json"
     description = 'OpenReview API notes: {"notes": [...]}, a list of notes, or one note per line'
@@ -345,7 +343,6 @@ class _LineCounter:
         return self.line
 
 
-@register
 class IclrCsvSource(Source):
     name = "iclr-csv"
     description = "ICLR-style OpenReview paper CSV (openreview_url, venue, title, abstract, keywords, primary_area, ...)"

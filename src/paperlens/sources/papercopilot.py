@@ -19,7 +19,6 @@ from typing import Any
 
 from paperlens.core.ids import openreview_id_from
 from paperlens.core.models import Paper, Topic
-from paperlens.sources import register
 from paperlens.sources.base import ReadContext, Rejected, Source
 from paperlens.sources.refcommon import (
     JsonRecord,
@@ -50,7 +49,6 @@ CONFERENCE_NAMES = {
 }
 
 
-@register
 class PaperCopilotSource(Source):
     name = "papercopilot-json"
     description = "paper-copilot / paperlists conference JSON (a list of {title, author: 'A;B', status, track, site, ...})"

@@ -15,7 +15,6 @@ from typing import Any
 
 from paperlens.core.ids import openreview_id_from
 from paperlens.core.models import Paper
-from paperlens.sources import register
 from paperlens.sources.base import ReadContext, Rejected, Source, has_bad_bytes, open_text
 from paperlens.sources.refcommon import (
     abstract_of,
@@ -38,7 +37,6 @@ MAX_RECORD_LINES = 20_000
 _T2_IS_SERIES = {"BOOK", "EBOOK", "EDBOOK", "WHOLE", "THES"}
 
 
-@register
 class RisSource(Source):
     name = "ris"
     description = "RIS reference records (TY  - ... ER  -), as reference managers and publishers export them"

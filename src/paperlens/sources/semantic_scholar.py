@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from paperlens.core.models import Paper
-from paperlens.sources import register
 from paperlens.sources.base import ReadContext, Rejected, Source
 from paperlens.sources.refcommon import (
     JsonRecord,
@@ -42,7 +41,6 @@ _PAPER_ID = re.compile(r'"paperId"\s*:\s*(?:"[0-9a-f]{40}"|null)')
 _WRAPPED = ("citedPaper", "citingPaper", "paper")
 
 
-@register
 class SemanticScholarSource(Source):
     name = "s2-json"
     description = 'Semantic Scholar Graph API papers: a paper, a list (batch), {"data": [...]}, or an author with papers'

@@ -18,7 +18,6 @@ from typing import Any
 
 from paperlens.core.ids import normalize_category, openreview_id_from
 from paperlens.core.models import Paper
-from paperlens.sources import register
 from paperlens.sources.base import ReadContext, Rejected, Source
 from paperlens.sources.refcommon import (
     JsonRecord,
@@ -46,7 +45,6 @@ _NOT_AUTHORS = {"editor", "seriesEditor", "translator", "contributor", "reviewed
                 "commenter", "cosponsor", "wordsBy", "castMember", "guest"}
 
 
-@register
 class ZoteroBbtJsonSource(Source):
     name = "zotero-bbt-json"
     description = 'Zotero Better BibTeX JSON export: {"config": ..., "items": [{"itemType": ...}, ...]}'

@@ -15,7 +15,6 @@ from pathlib import Path
 from xml.etree.ElementTree import Element
 
 from paperlens.core.models import Paper
-from paperlens.sources import register
 from paperlens.sources.base import ReadContext, Rejected, Source
 from paperlens.sources.refcommon import (
     abstract_of,
@@ -33,7 +32,6 @@ _GIVEN = ("givenName", "givenname", "firstName", "firstname")
 _FAMILY = ("surname", "familyName", "lastName", "family_name")
 
 
-@register
 class ZoteroRdfSource(Source):
     name = "zotero-rdf"
     description = "Zotero RDF export (<rdf:RDF> of bib:Article, bib:Book, ... with z:itemType)"

@@ -16,6 +16,7 @@ from typing import Any
 import openai
 from openai import AsyncOpenAI
 
+from paperlens.core.plugins import Registry
 from paperlens.enrich.llm.schema import Digest, json_schema, parse_digest
 from paperlens.enrich.llm.settings import LLMSettings
 
@@ -27,6 +28,18 @@ _PLAIN_LOCK = threading.Lock()
 PLAIN_JSON_HINT = ("Reply with the JSON object only: no Markdown fences, no text before or after it. "
                    "Keys: tldr, motivation, problem, observation, method, experiments, contribution (strings), "
                    "keywords (array of strings), topic (one of the given labels).")
+
+
+# LLM client classes by name, from the plugin registry (`register_llm_clients`, docs/plugins.md): "openai"
+# (DigestClient, below) is registered by enrich/default_plugins.py; PAPERLENS_LLM_CLIENT picks one.
+LLM_CLIENTS: Registry = Registry("llm_clients")
+
+
+def client_class(name: str) -> type:
+    """The registered client class called `name`, or ValueError naming the known ones."""
+    if name not in LLM_CLIENTS:
+        raise ValueError(f"unknown LLM client {name!r} (PAPERLENS_LLM_CLIENT); known: {', '.join(LLM_CLIENTS)}")
+    return LLM_CLIENTS[name]
 
 
 class RequestFailed(Exception):

@@ -23,11 +23,6 @@ from paperlens.core.models import SUMMARY_FIELDS
 
 TEXT_FIELDS = ("tldr", *SUMMARY_FIELDS)
 
-# Built-in labels of the `llm-2026` taxonomy (the topic digest's sections), all in this area.
-LLM_2026_AREA = "基础/前沿模型 (含LLM)"
-LLM_2026_LABELS = ["指令微调与对齐", "推理与思维链", "效率与压缩", "Agent 与工具使用", "多模态基础模型", "模型架构",
-                   "LLM 预训练"]
-
 # The topic recorded when a reply's topic is null, missing or not one of the offered labels: a paper outside
 # the taxonomy is normal, so the rest of the answer is kept and the paper gets no topic label from it.
 NO_TOPIC = "none of these"
@@ -41,19 +36,24 @@ _TEMPLATE_LIKE = re.compile(r"^(\[[^\]]*\]|<[^>]*>|\{[^}]*\}|lorem ipsum.*)$", r
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-def taxonomy_labels(settings=None) -> list[str]:
-    """Topic labels the model chooses from: the settings' list, else the built-in llm-2026 taxonomy.
-    (The topics step can replace this with the active taxonomy's labels.)"""
+def taxonomy_labels(settings=None, taxonomy: str | None = None) -> list[str]:
+    """Topic labels the model chooses from: the settings' list (PAPERLENS_LLM_TOPICS), else the label ids
+    of the active taxonomy (`taxonomy`, or PAPERLENS_TAXONOMY, default llm-2026), the ones the topic step
+    classifies into."""
     if settings is not None and getattr(settings, "topics", None):
         return list(settings.topics)
-    return list(LLM_2026_LABELS)
+    from paperlens.enrich.models.taxonomy import load_taxonomy
+
+    return load_taxonomy(taxonomy).label_ids
 
 
-def taxonomy_area(settings=None) -> str | None:
-    """The area the labels belong to: the built-in taxonomy's, or none for labels from settings."""
+def taxonomy_area(settings=None, taxonomy: str | None = None) -> str | None:
+    """The area the labels belong to: the active taxonomy's, or none for labels from settings."""
     if settings is not None and getattr(settings, "topics", None):
         return None
-    return LLM_2026_AREA
+    from paperlens.enrich.models.taxonomy import load_taxonomy
+
+    return load_taxonomy(taxonomy).area_label
 
 
 def is_placeholder(text: str) -> bool:

@@ -24,6 +24,8 @@ def _split(value):
 class LLMSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
+    # Which registered LLM client sends the requests (`register_llm_clients`, docs/plugins.md).
+    client: str = Field("openai", validation_alias=_env("CLIENT", "client"))
     base_url: str = Field(DEFAULT_BASE_URL, validation_alias=_env("BASE_URL", "OPENAI_BASE_URL", "base_url"))
     model: str = Field("gpt-4o-mini", validation_alias=_env("MODEL", "OPENAI_MODEL", "model"))
     api_key: SecretStr | None = Field(None, validation_alias=_env("API_KEY", "OPENAI_API_KEY", "api_key"))

@@ -14,11 +14,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from paperlens.core.models import SUMMARY_FIELDS, Paper, Summary, Topic
-from paperlens.enrich.base import Step, StepResult, register_step
-from paperlens.enrich.llm.client import Attempt, DigestClient, DigestOutcome, RateLimiter, Usage
+from paperlens.enrich.base import Step, StepResult
+from paperlens.enrich.llm.client import Attempt, DigestClient, DigestOutcome, RateLimiter, Usage, client_class
 from paperlens.enrich.llm.prompts import load_prompt
 from paperlens.enrich.llm.schema import NO_TOPIC, Digest, parse_digest, taxonomy_area, taxonomy_labels
 from paperlens.enrich.llm.settings import LANGUAGE_NAMES, LLMSettings
+from paperlens.enrich.models.taxonomy import TaxonomyError
 
 PROMPT_NAME = "llm-summary"
 
@@ -38,7 +39,6 @@ def parse_languages(value: str | list[str] | None) -> list[str] | None:
     return langs
 
 
-@register_step
 class LLMSummaryStep(Step):
     name = "llm-summary"
     version = "1"
@@ -46,18 +46,25 @@ class LLMSummaryStep(Step):
     default = False  # sends data to an endpoint and may cost money: opt-in
     order = 500
 
-    def __init__(self, settings: LLMSettings | None = None, languages: list[str] | None = None):
+    def __init__(self, settings: LLMSettings | None = None, languages: list[str] | None = None,
+                 topic_area: str | None = None):
         self.settings = settings or LLMSettings()
         self.settings.key_value()  # a missing key is a configuration error, said before any paper fails
         self.languages = languages or list(self.settings.languages)
-        self.labels = taxonomy_labels(self.settings)
-        self.topic_area = taxonomy_area(self.settings)
+        # the labels: PAPERLENS_LLM_TOPICS, else the active taxonomy's (an unknown taxonomy is a configuration
+        # error, said now); a Ray worker is sent the driver's labels and area (remote_options)
+        try:
+            self.labels = taxonomy_labels(self.settings)
+            self.topic_area = topic_area or taxonomy_area(self.settings)
+        except TaxonomyError as exc:
+            raise ValueError(str(exc)) from None
         self.prompt = load_prompt(PROMPT_NAME, self.settings.prompt_dir)
         labels_hash = hashlib.sha256("\n".join(self.labels).encode("utf-8")).hexdigest()[:6]
         # What the answers depend on besides the paper: the prompt text and the labels offered.
         self.prompt_version = f"{self.prompt.version}-t{labels_hash}"
         self.version = f"{type(self).version}+{self.prompt_version}+{','.join(self.languages)}"
         self.model = self.settings.model
+        self.client_class = client_class(self.settings.client)  # an unknown client is a configuration error
         self.limiter = RateLimiter(self.settings.requests_per_minute)
         self.store = None
         self.last_client: DigestClient | None = None
@@ -66,10 +73,10 @@ class LLMSummaryStep(Step):
 
     @classmethod
     def create(cls, lang: str | list[str] | None = None, settings: LLMSettings | dict | None = None,
-               **_options) -> LLMSummaryStep:
+               topic_area: str | None = None, **_options) -> LLMSummaryStep:
         if isinstance(settings, dict):
             settings = LLMSettings.model_validate(settings)
-        return cls(settings, parse_languages(lang))
+        return cls(settings, parse_languages(lang), topic_area)
 
     def bind_store(self, store) -> None:
         self.store = store
@@ -133,7 +140,7 @@ class LLMSummaryStep(Step):
         errors: dict[tuple[str, str], str] = {}
         todo = [(p, lang) for p in papers for lang in self.languages if (p.id, lang) not in entries]
         if todo:
-            async with DigestClient(self.settings, self.labels, self.limiter) as client:
+            async with self.client_class(self.settings, self.labels, self.limiter) as client:
                 self.last_client = client
 
                 async def one(paper: Paper, lang: str) -> None:
@@ -195,11 +202,13 @@ class LLMSummaryStep(Step):
             paper.extra.setdefault("llm_summary", output["provenance"])
 
     # -- Ray: workers cannot reach SQLite, so the driver ships cached answers and writes results ----------
-    def remote_options(self, workers: int = 1) -> dict[str, Any]:
+    def remote_options(self, options: dict[str, Any], workers: int = 1) -> dict[str, Any]:
         settings = self.settings.remote_dict()
         # each worker gets its share of the rate limit, so the cluster as a whole keeps to it
         settings["requests_per_minute"] = self.settings.requests_per_minute / max(1, workers)
-        return {"settings": settings, "lang": list(self.languages)}
+        # the labels go with the settings: a worker on another machine may not have the driver's taxonomy
+        settings["topics"] = list(self.labels)
+        return {"settings": settings, "lang": list(self.languages), "topic_area": self.topic_area}
 
     def remote_hints(self, papers: list[Paper]) -> dict[str, Any]:
         hints: dict[str, dict[str, Any]] = {}

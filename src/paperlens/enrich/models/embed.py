@@ -8,7 +8,8 @@ Two embedders:
   scripts/distill_embedder.py. Hundreds of times faster on CPU; a bit weaker on short-query retrieval
   (figures in docs/benchmarks.md, "## Embeddings").
 - `all-MiniLM-L6-v2@256`: the transformer itself, via sentence-transformers.
-Choose with `get_embedder(name)` or env PAPERLENS_EMBEDDER (`static` / `minilm`, or a full name)."""
+Choose with `get_embedder(name)` or env PAPERLENS_EMBEDDER (`static` / `minilm`, or a full name); a plugin
+adds more (`register_embedders`, docs/plugins.md)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from paperlens.core.paths import PACKAGE_DATA
+from paperlens.core.plugins import Registry
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 STATIC_DIR = PACKAGE_DATA / "embedders" / "minilm-static"
@@ -103,7 +105,9 @@ class MiniLMEmbedder(Embedder):
         return vectors.astype(np.float32)
 
 
-EMBEDDERS = {"static": StaticEmbedder, "minilm": MiniLMEmbedder}
+# Embedder factories by short name, from the plugin registry (`register_embedders`): these two are registered
+# by paperlens/enrich/default_plugins.py, a plugin's through the `paperlens` entry-point group.
+EMBEDDERS: Registry = Registry("embedders")
 
 
 def embedder_names() -> list[str]:

@@ -1,1 +1,1 @@
-"""The built-in enrichment steps (each module registers its steps with enrich.base.register_step)."""
+"""The built-in enrichment steps (enrich/default_plugins.py registers them)."""

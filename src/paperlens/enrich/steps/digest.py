@@ -9,7 +9,7 @@ from collections import OrderedDict
 from typing import Any
 
 from paperlens.core.models import SUMMARY_FIELDS, Paper, Summary
-from paperlens.enrich.base import Step, StepResult, register_step
+from paperlens.enrich.base import Step, StepResult
 from paperlens.enrich.models.digest import Digest, build_digest
 from paperlens.enrich.models.roles import label_abstracts, model_version, split_sentences
 
@@ -61,7 +61,6 @@ def _error(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-@register_step
 class DigestStep(Step):
     name = "digest"
     version = STEP_VERSION
@@ -91,7 +90,6 @@ class DigestStep(Step):
             paper.summary[paper.language] = current
 
 
-@register_step
 class TldrStep(Step):
     name = "tldr"
     version = STEP_VERSION

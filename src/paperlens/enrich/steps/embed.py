@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from paperlens.core.models import Paper
-from paperlens.enrich.base import Step, StepResult, register_step
+from paperlens.enrich.base import Step, StepResult
 from paperlens.enrich.models.embed import get_embedder, paper_text
 
 
-@register_step
 class EmbedStep(Step):
     name = "embed"
     version = "1"

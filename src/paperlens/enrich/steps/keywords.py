@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from paperlens.core.models import Paper
-from paperlens.enrich.base import Step, StepResult, register_step
+from paperlens.enrich.base import Step, StepResult
 
 
-@register_step
 class KeywordsStep(Step):
     name = "keywords"
     version = "1"

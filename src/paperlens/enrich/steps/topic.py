@@ -8,11 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from paperlens.core.models import Paper, Topic
-from paperlens.enrich.base import Step, StepResult, register_step
+from paperlens.enrich.base import Step, StepResult
 from paperlens.enrich.models.taxonomy import active_taxonomy_name, load_taxonomy
 
 
-@register_step
 class TopicStep(Step):
     name = "topic"
     version = "1"

@@ -1,0 +1,36 @@
+"""paperlens' own enrichment steps, embedders and LLM clients, registered like any plugin's (docs/plugins.md).
+
+Each hook imports its modules when it is first called, so looking up an embedder does not load every step."""
+
+from __future__ import annotations
+
+from paperlens.core.plugins import hookimpl
+
+
+@hookimpl
+def register_steps():
+    from paperlens.enrich.steps import digest, embed, keywords, topic
+
+    steps = [digest.DigestStep, digest.TldrStep, embed.EmbedStep, keywords.KeywordsStep, topic.TopicStep]
+    try:
+        from paperlens.enrich.llm import step as llm_step
+    except ModuleNotFoundError as exc:  # the LLM step needs the openai package; the local steps do not
+        if exc.name != "openai" and not (exc.name or "").startswith("openai."):
+            raise
+    else:
+        steps.append(llm_step.LLMSummaryStep)
+    return steps
+
+
+@hookimpl
+def register_embedders():
+    from paperlens.enrich.models.embed import MiniLMEmbedder, StaticEmbedder
+
+    return {"static": StaticEmbedder, "minilm": MiniLMEmbedder}
+
+
+@hookimpl
+def register_llm_clients():
+    from paperlens.enrich.llm.client import DigestClient
+
+    return {"openai": DigestClient}
