@@ -93,7 +93,7 @@ def paper_row(paper: Paper, provenance: dict[str, Any]) -> tuple[Any, ...]:
             int(bool(paper.code_url or paper.extra.get("code_badge"))))
 
 
-_json_string = json.encoder.encode_basestring  # type: ignore[attr-defined]  # str -> JSON string literal
+_json_string = json.encoder.encode_basestring  # str -> JSON string literal, non-ASCII kept
 
 
 def explain_merge(provenance: dict[str, Any], paper: Paper, decision: Decision) -> None:
