@@ -35,10 +35,12 @@ test: lint
 test-fast: lint
 	$(VENV)/bin/python -m pytest -q -n 2 --dist loadfile -m "not slow and not browser"
 
-# ruff, then the layer contract ([tool.importlinter] in pyproject.toml; see docs/architecture.md)
+# ruff, the layer contract ([tool.importlinter] in pyproject.toml; see docs/architecture.md), then the
+# type checker on core/ and store/ ([tool.mypy])
 lint: install
 	$(VENV)/bin/ruff check src tests bench scripts
 	PYTHONPATH=src $(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

@@ -44,7 +44,7 @@ def _hash_paper(title: str, abstract: str, **fields) -> Paper:
 
 @pytest.fixture
 def web_db(tmp_path, monkeypatch):
-    import paperlens.store.store as store_module
+    import paperlens.store.connection as store_module
 
     # The corpus is stamped a week back and one last paper a day later: a catch-up re-reads the rows of
     # the last stamp it saw (a write may commit late), so it reads that paper and what a test writes now.
@@ -144,7 +144,7 @@ def test_page_papers_are_read_from_the_store_not_held_in_memory(web_db, monkeypa
 
 
 def test_a_write_committed_late_within_the_margin_is_not_missed(web_db, monkeypatch):
-    import paperlens.store.store as store_module
+    import paperlens.store.connection as store_module
 
     catalog = Catalog(Store(web_db, readonly=True))
     stamp = catalog.stamps[0]

@@ -260,7 +260,7 @@ def test_catalog_is_built_from_one_database_snapshot(tmp_path, monkeypatch):
 
 
 def test_an_update_in_the_same_second_as_the_last_one_is_not_missed(tmp_path, monkeypatch):
-    import paperlens.store.store as store_module
+    import paperlens.store.connection as store_module
     from paperlens.core.models import Topic
     from paperlens.web.catalog import Catalog
 

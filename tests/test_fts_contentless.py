@@ -3,7 +3,7 @@ before migration 3 are converted with their search results intact."""
 
 from __future__ import annotations
 
-import paperlens.store.store as store_module
+import paperlens.store.migrations as store_module
 from paperlens.core.models import Paper, SourceRef
 from paperlens.store import Store
 

@@ -308,7 +308,7 @@ def _digest(path: Path) -> str:
 def test_readonly_uri_is_immutable_only_without_a_wal_file_in_a_directory_that_cannot_be_written(tmp_path, monkeypatch):
     db = build_web_db(tmp_path, seeds=("000",))
     assert "&immutable=1" not in readonly_uri(db)  # a writable directory: a writer may come, so mode=ro only
-    monkeypatch.setattr("paperlens.store.store.os.access", lambda path, mode: False)
+    monkeypatch.setattr("paperlens.store.connection.os.access", lambda path, mode: False)
     assert readonly_uri(db).endswith("?mode=ro&immutable=1")
     (tmp_path / (db.name + "-wal")).write_bytes(b"")
     assert "&immutable=1" not in readonly_uri(db)  # a -wal file: a writer may be using it
@@ -323,7 +323,7 @@ def test_reading_without_write_access_creates_no_wal_or_shm_and_changes_nothing(
     db = build_web_db(tmp_path, seeds=("000",))
     assert not (tmp_path / (db.name + "-wal")).exists()
     before = _digest(db)
-    monkeypatch.setattr("paperlens.store.store.os.access", lambda path, mode: False)  # as in a read-only directory
+    monkeypatch.setattr("paperlens.store.connection.os.access", lambda path, mode: False)  # as in a read-only directory
     with TestClient(create_app(str(db))) as client:
         for url in ("/", "/search?q=attention", "/feed", "/api/topics", "/feeds/search.atom?q=attention", "/trends"):
             assert client.get(url).status_code == 200, url

@@ -12,6 +12,7 @@ import hashlib
 import logging
 import re
 import unicodedata
+from collections.abc import Callable
 
 from pylatexenc.latex2text import LatexNodes2Text, get_default_latex_context_db
 from pylatexenc.latex2text._defaultspecs import unicode_accents_list
@@ -124,7 +125,7 @@ def _braced_symbol(match: re.Match[str]) -> str:
     return _SYMBOLS[name] if name in _SYMBOLS and name not in PLACEHOLDER_MACROS else match.group(0)
 
 
-def _apply_until_stable(pattern: re.Pattern[str], repl, text: str, limit: int = 12) -> str:
+def _apply_until_stable(pattern: re.Pattern[str], repl: str | Callable[[re.Match[str]], str], text: str, limit: int = 12) -> str:
     # Nested commands (\textbf{\texttt{x}}) unwrap one level per pass.
     for _ in range(limit):
         new = pattern.sub(repl, text)

@@ -12,6 +12,7 @@ from typing import Any
 import pluggy
 
 hookspec = pluggy.HookspecMarker("paperlens")
+# The specs below have only a docstring (pluggy calls the implementations, never these).
 
 
 @hookspec

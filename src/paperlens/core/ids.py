@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from paperlens.core.clean import abstract_keys, normalize_key, short_hash, title_key
 from paperlens.core.models import Paper
@@ -79,7 +80,7 @@ EMPTY_HASH_ID = "h:" + short_hash("")  # what old versions gave every paper with
 
 def paper_id(arxiv_id: str | None, doi: str | None, openreview_id: str | None, title: str, abstract: str,
              *, authors: list[str] | tuple[str, ...] = (), year: int | None = None, venue: str | None = None,
-             origin: str | tuple = "") -> str:
+             origin: str | tuple[str, str | None, int | None, str | None] = "") -> str:
     """Stable id: arXiv id, then OpenReview id, then DOI, else a hash of the normalised title/abstract.
 
     A paper with none of these (no id, a title key shorter than 12 letters, no abstract: "Deep Blue",
@@ -106,7 +107,7 @@ def record_origin(source: str, path: str | None, line: int | None, source_id: st
     return f"{source}\x1f{base}\x1f{line or ''}\x1f{source_id or ''}"
 
 
-def content_hash_basis(title: str, authors, year: int | None, venue: str | None, origin: str) -> str:
+def content_hash_basis(title: str, authors: Iterable[str], year: int | None, venue: str | None, origin: str) -> str:
     """The hash of a record too thin for a title or abstract key (see paper_id)."""
     parts = ["t:" + normalize_key(title), "a:" + ";".join(normalize_key(a) for a in authors),
              "y:" + (str(year) if year else ""), "v:" + normalize_key(venue or "")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 from paperlens.core.clean import normalize_key, short_hash
 from paperlens.core.ids import arxiv_of_doi, content_hash_basis, paper_id, record_origin
@@ -26,7 +27,7 @@ def merge_papers(old: Paper, new: Paper, provenance: dict[str, str]) -> Paper:
     merged = old.model_copy(deep=True)
     origin = source_label(new)
 
-    def take(field: str, value) -> None:
+    def take(field: str, value: Any) -> None:
         setattr(merged, field, value)
         provenance[field] = origin
 
@@ -83,7 +84,7 @@ def merge_papers(old: Paper, new: Paper, provenance: dict[str, str]) -> Paper:
 
 _PROVENANCE_FIELDS = ("title", "authors", "org", "date", "year", "categories", "venue", "abstract", "abstract_raw",
                       "keywords", "tldr", "code_url", "topic", "arxiv_id", "doi", "openreview_id")
-_EMPTY = (None, "", [], {})
+_EMPTY: tuple[Any, ...] = (None, "", [], {})
 
 
 def initial_provenance(paper: Paper) -> dict[str, str]:
@@ -245,7 +246,7 @@ def _year(paper: Paper) -> int | None:
     return None
 
 
-def ref_key(ref: SourceRef) -> tuple:
+def ref_key(ref: SourceRef) -> tuple[str, str | None, int | None, str | None]:
     """What makes two source refs the same record (the file by name: a moved file is the same file)."""
     return (ref.source, _base(ref.path), ref.line, ref.source_id)
 
@@ -267,7 +268,7 @@ def split_id(paper: Paper) -> str:
     return "h:" + short_hash("apart", paper.id, *parts)
 
 
-def merge_note_lines(notes: dict) -> list[str]:
+def merge_note_lines(notes: dict[str, Any]) -> list[str]:
     """Store.merge_notes as text lines for `paperlens show`."""
     lines = []
     if notes.get("merges"):
@@ -296,7 +297,7 @@ def thin_id(paper: Paper) -> str:
     return "h:" + content_hash_basis(paper.title, paper.authors, _year(paper), paper.venue, "")
 
 
-def merge_note_text(key: str, value) -> str:
+def merge_note_text(key: str, value: Any) -> str:
     """One provenance merge note (`merges`, `kept_apart`) as one line of text, for tables."""
     lines = [line.strip() for line in merge_note_lines({key: value})]
     return "; ".join(lines[1:] if len(lines) > 1 else lines) or str(value)

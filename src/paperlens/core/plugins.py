@@ -49,12 +49,12 @@ class _Manager(pluggy.PluginManager):
 
     generation = 0
 
-    def register(self, plugin, name=None):
+    def register(self, plugin: object, name: str | None = None) -> str | None:
         result = super().register(plugin, name)
         self.generation += 1
         return result
 
-    def unregister(self, plugin=None, name=None):
+    def unregister(self, plugin: object | None = None, name: str | None = None) -> Any:
         result = super().unregister(plugin, name)
         self.generation += 1
         return result
@@ -163,7 +163,7 @@ def _collect(kind: str) -> dict[str, tuple[Any, str]]:
     return table
 
 
-class Registry(Mapping):
+class Registry(Mapping[str, Any]):
     """A read-only mapping name -> object over one kind of registered item, in registration order. It is
     rebuilt when a plugin is registered or unregistered."""
 
@@ -211,7 +211,7 @@ class Registry(Mapping):
         return self._items()[name][1]
 
 
-def _flatten(group, prefix: str = "") -> dict[str, Any]:
+def _flatten(group: Any, prefix: str = "") -> dict[str, Any]:
     """'name' / 'group name' -> command, for a click group and the groups inside it."""
     out: dict[str, Any] = {}
     for name, command in getattr(group, "commands", {}).items():
@@ -220,7 +220,7 @@ def _flatten(group, prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def load_commands(cli, owner: str = "paperlens.cli") -> None:
+def load_commands(cli: Any, owner: str = "paperlens.cli") -> None:
     """Call every plugin's register_commands(cli), noting which plugin added which command (subcommands of a
     group as 'group name'). Commands `cli` had before are `owner`'s. A plugin may not replace a command."""
     for name in _flatten(cli):

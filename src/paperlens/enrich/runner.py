@@ -22,11 +22,7 @@ class StepReport:
 
 def pending_papers(store: Store, step: Step, limit: int | None = None, retry_failed: bool = True) -> list[Paper]:
     done = store.enrichment_done(step.name, step.version)
-    failed: set[str] = set()
-    if not retry_failed:
-        failed = {r[0] for r in store.conn.execute(
-            "SELECT paper_id FROM enrichments WHERE step = ? AND version = ? AND status = 'failed'",
-            (step.name, step.version))}
+    failed = set() if retry_failed else store.enrichment_failed(step.name, step.version)
     out = []
     for paper in store.iter_papers():
         if done.get(paper.id) == paper.content_hash() or paper.id in failed:

@@ -1,0 +1,152 @@
+"""A database of the oldest schema (migration 1 only), with data in it as that schema held it, opened by
+today's Store: every migration runs over real rows, nothing is lost, and what the later migrations added
+(the LLM ledger, the contentless full-text index, the updated_at indexes, merge_suspects) works on it."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+
+from paperlens.core.clean import slugify
+from paperlens.core.ids import EMPTY_HASH_ID
+from paperlens.core.models import Paper, SourceRef, Topic
+from paperlens.search.hybrid import HybridSearcher
+from paperlens.store import Store
+from paperlens.store.migrations import MIGRATIONS, statements
+
+OLD = "2025-06-01T00:00:00Z"
+
+
+def _papers() -> list[Paper]:
+    walrus = Paper(
+        id="arxiv:2401.00001", arxiv_id="2401.00001", doi="10.1234/walrus.1", title="Walrus tusk growth rings",
+        abstract="We count growth rings in walrus tusks to date Arctic haul-outs.",
+        abstract_raw="We count growth rings in walrus tusks to date \\emph{Arctic} haul-outs.",
+        authors=["Ada Lovelace", "Émile Borel"], year=2024, date="2024-01-02", venue="Polar Biology",
+        keywords=["walrus", "growth rings"], topic=Topic(area="Biology", label="Marine mammals"),
+        code_url="https://example.org/walrus", categories=["q-bio.PE"],
+        sources=[SourceRef(source="arxiv", path="a.jsonl", line=1)])
+    penguin = Paper(
+        id="doi:10.5555/penguin", doi="10.5555/penguin", title="Penguin huddles in the Antarctic wind",
+        abstract="Emperor penguins huddle; we model the huddle as a fluid.", authors=["Bo Chen"], year=2023,
+        language="en", sources=[SourceRef(source="bibtex", path="b.bib", line=3, source_id="chen23")])
+    # what versions before migration 5 made of two unrelated records with no id, title key or abstract
+    merged = Paper(
+        id=EMPTY_HASH_ID, title="Fast R-CNN", authors=["Ross Girshick"], year=2015,
+        sources=[SourceRef(source="bibtex", path="c.bib", line=1, source_id="deepblue"),
+                 SourceRef(source="bibtex", path="c.bib", line=2, source_id="fastrcnn")])
+    return [walrus, penguin, merged]
+
+
+def oldest_database(path: Path, papers: list[Paper]) -> None:
+    """Migration 1's schema, made with its own SQL, and rows written as that schema held them: the paper
+    JSON, provenance, the key/author/keyword tables, a full-text row holding its own copy of the text,
+    enrichment records and an embedding."""
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)")
+    for statement in statements(MIGRATIONS[0][1]):
+        conn.execute(statement)
+    conn.execute("INSERT INTO schema_migrations VALUES (1, ?)", (OLD,))
+    for rowid, paper in enumerate(papers, start=1):
+        provenance = {"title": f"{paper.sources[0].source} {paper.sources[0].path}:{paper.sources[0].line}"}
+        conn.execute(
+            "INSERT INTO papers (rowid, id, data, provenance, content_hash, title, year, date, language, venue, "
+            "topic_area, topic_label, has_code, added_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (rowid, paper.id, paper.model_dump_json(), json.dumps(provenance), paper.content_hash(), paper.title,
+             paper.year, paper.date, paper.language, paper.venue, paper.topic.area if paper.topic else None,
+             paper.topic.label if paper.topic else None, int(bool(paper.code_url)), OLD, OLD))
+        keys = [paper.id] + ([f"doi:{paper.doi}"] if paper.doi and paper.id != f"doi:{paper.doi}" else [])
+        conn.executemany("INSERT OR IGNORE INTO paper_keys VALUES (?, ?)", [(k, paper.id) for k in keys])
+        conn.executemany("INSERT INTO paper_authors VALUES (?,?,?,?)",
+                         [(paper.id, i, a, slugify(a)) for i, a in enumerate(paper.authors)])
+        conn.executemany("INSERT INTO paper_keywords VALUES (?,?, 'source', ?)",
+                         [(paper.id, kw.lower(), kw) for kw in paper.keywords])
+        conn.execute("INSERT INTO papers_fts (rowid, title, abstract, keywords, authors) VALUES (?,?,?,?,?)",
+                     (rowid, paper.title, paper.abstract, " ; ".join(paper.keywords), " ; ".join(paper.authors)))
+    walrus, penguin = papers[0], papers[1]
+    conn.executemany("INSERT INTO enrichments VALUES (?,?,?,?,?,?,?,?,?)", [
+        (walrus.id, "topic", "3", walrus.content_hash(), "ok", json.dumps({"label": "Marine mammals"}), None,
+         "tfidf", OLD),
+        (penguin.id, "topic", "3", penguin.content_hash(), "failed", None, "too short", None, OLD),
+    ])
+    vector = np.arange(4, dtype="<f4") / 4
+    conn.execute("INSERT INTO embeddings VALUES (?, 'mini', 4, ?, ?)", (walrus.id, vector.tobytes(),
+                                                                      walrus.content_hash()))
+    conn.commit()
+    conn.close()
+
+
+def test_a_database_of_the_oldest_schema_upgrades_through_every_migration_with_its_data(tmp_path):
+    db = tmp_path / "oldest.db"
+    papers = _papers()
+    walrus, penguin, merged = papers
+    oldest_database(db, papers)
+
+    store = Store(db)  # runs migrations 2..n
+    assert store.schema_version() == len(MIGRATIONS)
+    assert [r[0] for r in store.conn.execute("SELECT version FROM schema_migrations ORDER BY 1")] == \
+        list(range(1, len(MIGRATIONS) + 1))
+    assert store.integrity_check() == "ok"
+
+    # the data survived, field for field
+    assert store.count() == 3
+    assert store.get(walrus.id) == walrus and store.get(penguin.id) == penguin
+    assert store.get("10.1234/WALRUS.1") == walrus  # through paper_keys, a DOI in any case
+    assert store.provenance(walrus.id) == {"title": "arxiv a.jsonl:1"}
+    assert store.enrichments_for(walrus.id)["topic"]["output"] == {"label": "Marine mammals"}
+    assert store.enrichment_done("topic", "3") == {walrus.id: walrus.content_hash()}
+    assert store.enrichment_failed("topic", "3") == {penguin.id}
+    ids, matrix = store.load_embeddings("mini")
+    assert ids == [walrus.id] and matrix.tolist() == [[0.0, 0.25, 0.5, 0.75]]
+
+    # migration 3: the full-text index kept its hits and no longer holds a copy of the text
+    assert store.conn.execute("SELECT title FROM papers_fts").fetchone()[0] is None
+    assert [pid for pid, _ in store.fts_search('"huddle"', 10)] == [penguin.id]
+    assert [pid for pid, _ in store.fts_search('"lovelace"', 10)] == [walrus.id]
+    hits = HybridSearcher(store, index_dir=tmp_path / "index").search("walrus tusks", mode="keyword")
+    assert hits and hits[0].id == walrus.id
+
+    # migration 5: the paper merged by the id of empty content is flagged, to be split on re-reading
+    assert store.suspect_count() == 1
+    assert "merged by an id of empty content" in store.merge_notes(EMPTY_HASH_ID)["suspect"]["reason"]
+
+    # migration 4 and after: new writes work on the upgraded file and readers see them
+    stamps = store.update_stamps()
+    assert stamps == (OLD, OLD)
+    longer = walrus.model_copy(update={"title": "Walrus tusk growth rings, with narwhal horns for comparison",
+                                       "sources": [SourceRef(source="arxiv", path="new.jsonl", line=1)]})
+    fresh = Paper(id="arxiv:2402.00002", arxiv_id="2402.00002", title="Seal pup weaning times",
+                  abstract="Grey seal pups are weaned in eighteen days.", authors=["Cy Dorn"], year=2024,
+                  sources=[SourceRef(source="arxiv", path="new.jsonl", line=2)])
+    result = store.ingest([longer, fresh])
+    assert (result.new, result.merged) == (1, 1) and store.count() == 4
+    assert [pid for pid, _ in store.fts_search('"narwhal"', 10)] == [walrus.id]
+    assert [pid for pid, _ in store.fts_search('"weaned"', 10)] == [fresh.id]
+    assert store.get(walrus.id).title == longer.title
+    assert store.changed_rowids(*stamps) >= {1, 4}
+    store.save_enrichments([{"paper_id": fresh.id, "step": "topic", "version": "3",
+                             "content_hash": store.get(fresh.id).content_hash(), "status": "ok",
+                             "output": {"label": "Seals"}}])
+    assert store.enrichments_for(fresh.id)["topic"]["output"] == {"label": "Seals"}
+    # migration 2: the LLM cache and usage ledger
+    store.llm_record([{"key": "k1", "paper_id": fresh.id, "content_hash": "c", "prompt_version": "1",
+                       "model": "m", "lang": "en", "response": {"tldr": "Seals."}, "requests": 1,
+                       "input_tokens": 10, "output_tokens": 3, "cost": 0.001, "created_at": OLD}],
+                     [{"paper_id": fresh.id, "model": "m", "lang": "en", "kind": "summary", "status": "ok",
+                       "input_tokens": 10, "output_tokens": 3, "cost": 0.001}])
+    assert store.llm_cache_get(["k1"])["k1"]["response"] == {"tldr": "Seals."}
+    assert store.llm_stats()["requests"] == 1 and store.stats()["llm"]["cached_responses"] == 1
+    assert store.integrity_check() == "ok"
+    store.close()
+
+    # opening it again runs nothing more
+    again = Store(db)
+    assert again.migrate() == 0 and again.count() == 4
+    again.close()
+
+
+def test_migrations_are_numbered_one_to_n():
+    assert [version for version, _ in MIGRATIONS] == list(range(1, len(MIGRATIONS) + 1))
