@@ -15,7 +15,7 @@ DEFAULT_ICLR = ICLR_2026
 
 def iclr_papers(folder: Path):
     """ICLR 2026 rows with author keywords and an abstract, as LabeledPaper."""
-    from paperlens.enrich.models.keywords import LabeledPaper
+    from paperlens.enrich.models.keywords_train import LabeledPaper
 
     papers = []
     for path in sorted(folder.glob("*.csv")):
@@ -31,7 +31,7 @@ def held_out_evaluation(folds: int = 5, use_folds: int = 1, seed: int = 13) -> d
     """Train on the other folds of a fixed split of the 002 seeds, score the held-out fold(s)."""
     import numpy as np
 
-    from paperlens.enrich.models.keywords import evaluate, seed_papers, train
+    from paperlens.enrich.models.keywords_train import evaluate, seed_papers, train
 
     papers = seed_papers()
     fold_of = np.random.default_rng(seed).permutation(len(papers)) % folds
@@ -48,7 +48,8 @@ def held_out_evaluation(folds: int = 5, use_folds: int = 1, seed: int = 13) -> d
 
 def iclr_evaluation(folder: Path = DEFAULT_ICLR) -> dict:
     """The shipped model on ICLR 2026 author keywords (out of domain), with its speed."""
-    from paperlens.enrich.models.keywords import default_model, evaluate
+    from paperlens.enrich.models.keywords import default_model
+    from paperlens.enrich.models.keywords_train import evaluate
 
     if not folder.is_dir():
         raise EvalError(f"{folder}: ICLR 2026 data not found (pass --iclr-data)")
