@@ -9,7 +9,6 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import UTC, datetime
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import anyio
@@ -19,6 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from paperlens.core.clock import utcnow
 from paperlens.export.bibtex import write_bibtex
 from paperlens.search.query import search as run_search
 from paperlens.search.query import searcher_for
@@ -467,7 +467,7 @@ def create_app(db_path: str, *, cache_size: int | None = None, write_token: str 
     # -- feeds and exports ------------------------------------------------------------------------
     def updated_stamp() -> str:
         stamp = catalog.signature[1] if catalog.signature and catalog.signature[1] else None
-        return stamp or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return stamp or utcnow()
 
     def atom(request: Request, title: str, papers, page_path: str) -> Response:
         base = feed_base(request, base_url)

@@ -26,6 +26,7 @@ from contextvars import ContextVar, Token
 from datetime import datetime, timedelta
 
 from paperlens.core.clean import slugify
+from paperlens.core.clock import STAMP_FORMAT
 from paperlens.core.models import SUMMARY_FIELDS, Paper
 from paperlens.enrich.registry import load_steps
 from paperlens.enrich.views import apply_enrichments
@@ -518,8 +519,8 @@ def _earlier(stamp: str, seconds: int) -> str:
     if not stamp:
         return ""
     try:
-        moment = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ")
+        moment = datetime.strptime(stamp, STAMP_FORMAT)
     except ValueError:
         return ""
-    return (moment - timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (moment - timedelta(seconds=seconds)).strftime(STAMP_FORMAT)
 
