@@ -9,11 +9,11 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from paperlens.core.clean import slugify
+from paperlens.core.clock import utcnow
 from paperlens.core.ids import EMPTY_HASH_ID, paper_id, parse_any_id, record_keys, record_origin
 from paperlens.core.merge import (
     SAME_RECORD,
@@ -153,9 +153,6 @@ MIGRATIONS: list[tuple[int, str]] = [
 # Python steps run right after a migration's SQL, in its transaction: version -> Store method name.
 MIGRATION_STEPS: dict[int, str] = {5: "flag_suspect_merges"}
 
-
-def utcnow() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 
