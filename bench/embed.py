@@ -58,8 +58,8 @@ def quality(args) -> None:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import cross_val_score
 
-    from paperlens.cli.evaluate_topics import iclr_records
     from paperlens.enrich.models.embed import get_embedder
+    from paperlens.eval.topics import iclr_records
 
     records, labels = iclr_records()
     order = list(range(len(records)))

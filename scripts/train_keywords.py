@@ -13,7 +13,7 @@ import json
 import time
 from pathlib import Path
 
-from paperlens.enrich.models import keywords as kw
+from paperlens.enrich.models import keywords_train as kw
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -7,8 +7,8 @@ Held-out figures come from `paperlens eval topics` (k-fold, models trained witho
 
 from __future__ import annotations
 
-from paperlens.cli.evaluate_topics import seed_records
 from paperlens.enrich.models.taxonomy import BUILTIN_DIR, TopicClassifier
+from paperlens.eval.topics import seed_records
 
 
 def main() -> None:

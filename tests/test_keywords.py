@@ -8,7 +8,8 @@ import re
 from click.testing import CliRunner
 
 from paperlens.cli import main
-from paperlens.enrich.models.keywords import clean_style, extract_keywords, phrase_key, seed_papers
+from paperlens.enrich.models.keywords import clean_style, extract_keywords, phrase_key
+from paperlens.enrich.models.keywords_train import seed_papers
 from paperlens.sources import read_records
 
 from .conftest import sample

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 
 import click
 
 from paperlens.cli import eval_group
-
-DEFAULT_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "iclr2026"
+from paperlens.eval import EvalError
+from paperlens.eval.search import DEFAULT_DATA, evaluate_search_on, report_lines
 
 
 @eval_group.command("search")
@@ -24,38 +23,15 @@ DEFAULT_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data" / 
 @click.option("--json", "as_json", is_flag=True)
 def eval_search(data, workdir, samples, keyword_queries, modes, as_json):
     """Title -> MRR, abstract sentence -> recall@10, author keyword -> precision@10."""
-    from paperlens.enrich.registry import load_steps
-    from paperlens.enrich.runner import run_step
-    from paperlens.eval.search import evaluate_search
-    from paperlens.ingest.pipeline import ingest_paths
-    from paperlens.store import Store
-
-    if not data.exists():
-        raise click.ClickException(f"{data}: not found (the ICLR 2026 set lives in ../shared/data/iclr2026)")
-    files = sorted(data.glob("*.csv")) if data.is_dir() else [data]
-    tmp = None
-    if workdir is None:
-        tmp = tempfile.TemporaryDirectory()
-        workdir = Path(tmp.name)
-    workdir.mkdir(parents=True, exist_ok=True)
-    store = Store(workdir / "eval-search.db")
-    if store.count() == 0:
-        report = ingest_paths(store, files)
-        click.echo(f"ingested {report.valid} papers ({report.rejected} rejected)", err=True)
-    step = load_steps()["embed"].create()
-    embedded = run_step(store, step, batch_size=128)
-    click.echo(f"embedded {embedded.done} papers ({embedded.skipped} already done)", err=True)
-    results = evaluate_search(store, samples=samples, keyword_queries=keyword_queries,
-                              modes=tuple(m.strip() for m in modes.split(",") if m.strip()))
+    try:
+        papers, results = evaluate_search_on(
+            data, workdir, samples=samples, keyword_queries=keyword_queries,
+            modes=tuple(m.strip() for m in modes.split(",") if m.strip()),
+            progress=lambda message: click.echo(message, err=True))
+    except EvalError as exc:
+        raise click.ClickException(str(exc)) from exc
     if as_json:
-        click.echo(json.dumps({"papers": store.count(), "results": [r.as_dict() for r in results]}, indent=2))
-    else:
-        click.echo(f"papers: {store.count()}")
-        click.echo(f"{'mode':10s} {'title MRR':>10s} {'title R@10':>11s} {'sent. R@10':>11s} {'sent. MRR':>10s} "
-                   f"{'kw P@10':>8s} {'ms/query':>9s}")
-        for r in results:
-            click.echo(f"{r.mode:10s} {r.title_mrr:10.3f} {r.title_recall10:11.3f} {r.sentence_recall10:11.3f} "
-                       f"{r.sentence_mrr:10.3f} {r.keyword_p10:8.3f} {r.ms_per_query:9.1f}")
-    store.close()
-    if tmp is not None:
-        tmp.cleanup()
+        click.echo(json.dumps({"papers": papers, "results": [r.as_dict() for r in results]}, indent=2))
+        return
+    for line in report_lines(papers, results):
+        click.echo(line)

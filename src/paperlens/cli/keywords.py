@@ -18,6 +18,7 @@ from paperlens.cli import main
 @click.option("-k", default=5, show_default=True, help="Keywords per paper.")
 def keywords_command(input_path: Path, output_path: Path, k: int) -> None:
     """Add "keywords_pred" to each line of IN.jsonl (lines need "abstract", optionally "title")."""
+    from paperlens.enrich.keyword_lines import tag_lines
     from paperlens.enrich.models.keywords import default_model
 
     from_stdin = str(input_path) == "-"
@@ -29,16 +30,11 @@ def keywords_command(input_path: Path, output_path: Path, k: int) -> None:
     try:
         with (click.open_file("-", encoding="utf-8") if from_stdin
               else input_path.open(encoding="utf-8", errors="replace")) as lines:
-            for number, line in enumerate(lines, 1):
-                if not line.strip():
-                    continue
-                problem, record = _parse(line)
+            for number, problem, record in tag_lines(lines, k, model):
                 if problem:
                     bad += 1
                     click.echo(f"{input_path}:{number}: {problem}", err=True)
                     continue
-                picked = model.extract(record.get("title") or "", record["abstract"], k)
-                record["keywords_pred"] = [phrase for phrase, _ in picked]
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
                 written += 1
     finally:
@@ -47,19 +43,3 @@ def keywords_command(input_path: Path, output_path: Path, k: int) -> None:
     click.echo(f"keywords: {written} written, {bad} bad", err=True)
     if written == 0:
         raise SystemExit(1)
-
-
-def _parse(line: str) -> tuple[str | None, dict]:
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as exc:
-        return f"not valid JSON ({exc.msg} at column {exc.colno})", {}
-    if not isinstance(record, dict):
-        return "expected a JSON object", {}
-    abstract = record.get("abstract")
-    if not isinstance(abstract, str) or not abstract.strip():
-        return 'missing or empty "abstract"', {}
-    title = record.get("title")
-    if title is not None and not isinstance(title, str):
-        return '"title" must be a string', {}
-    return None, record

@@ -11,11 +11,9 @@ from paperlens.cli import main
 from paperlens.enrich.models.taxonomy import (
     TaxonomyError,
     active_taxonomy_name,
-    discover,
     list_taxonomies,
     load_taxonomy,
     read_jsonl_records,
-    record_text,
     train_taxonomy,
     user_dir,
 )
@@ -95,50 +93,20 @@ def train_command(name, source, directory, embedder, description):
 @click.pass_obj
 def discover_command(obj, k, taxonomy_name, topic, all_papers, seed, as_json, directory):
     """Propose sub-topics: k-means over paper embeddings, clusters named by distinctive terms."""
-    from paperlens.enrich.models.embed import get_embedder, paper_text
-    from paperlens.enrich.views import export_papers
+    from paperlens.enrich.subtopics import discover_in_store
 
     if topic and all_papers:
         raise click.UsageError("use --topic or --all, not both")
-    if topic and taxonomy_name:
-        try:
-            known = load_taxonomy(taxonomy_name, _extra(directory))
-        except TaxonomyError as exc:
-            raise click.ClickException(str(exc)) from exc
-        matches = {topic} | {lab.id for lab in known.labels if topic in (lab.zh, lab.en)}
-    else:
-        matches = {topic} if topic else set()
-    selected = []
-    for paper in export_papers(obj.store):
-        label = paper.topic.label if paper.topic else None
-        if all_papers or (topic and label in matches) or (not topic and not label):
-            selected.append(paper)
-    if not selected:
-        what = "every paper" if all_papers else (f"topic {topic!r}" if topic else "papers without a topic")
-        raise click.ClickException(f"no papers selected ({what}) in {obj.db}")
-    embedder = get_embedder()
-    stored_ids, stored = obj.store.load_embeddings(embedder.name, [p.id for p in selected])
-    by_id = dict(zip(stored_ids, stored, strict=True))
-    missing = [p for p in selected if p.id not in by_id]
-    if missing:
-        for paper, vector in zip(missing, embedder.encode([paper_text(p.title, p.abstract) for p in missing]),
-                                 strict=True):
-            by_id[paper.id] = vector
-    import numpy as np
-
-    vectors = np.stack([by_id[p.id] for p in selected])
-    texts = [record_text(p.title, p.abstract, p.keywords) for p in selected]
     try:
-        clusters = discover([p.id for p in selected], texts, vectors, k, seed=seed)
+        found = discover_in_store(obj.store, k, topic=topic, taxonomy_name=taxonomy_name, all_papers=all_papers,
+                                  seed=seed, extra=_extra(directory))
     except TaxonomyError as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
-        click.echo(json.dumps({"papers": len(selected), "k": k, "embedder": embedder.name, "clusters": [
-            {"name": c.name, "terms": c.terms, "count": c.count, "paper_ids": c.paper_ids} for c in clusters]},
-            ensure_ascii=False, indent=2))
+        click.echo(json.dumps(found.as_dict(), ensure_ascii=False, indent=2))
         return
-    click.echo(f"{len(selected)} papers, {k} clusters ({embedder.name})")
-    for c in clusters:
+    click.echo(f"{found.papers} papers, {k} clusters ({found.embedder})")
+    for c in found.clusters:
         click.echo(f"{c.count:6d}  {c.name}")
 
 

@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import random
 import re
+import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
+from paperlens.eval import ICLR_2026, EvalError
 from paperlens.search.hybrid import HybridSearcher
 from paperlens.store import Store, keyword_norm
+
+DEFAULT_DATA = ICLR_2026
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 
@@ -88,3 +94,45 @@ def _rank(hits, pid: str) -> int | None:
 def _mean(values) -> float:
     values = list(values)
     return round(sum(values) / len(values), 4) if values else 0.0
+
+
+def evaluate_search_on(data: Path = DEFAULT_DATA, workdir: Path | None = None, *, samples: int = 300,
+                       keyword_queries: int = 150, modes: tuple[str, ...] = ("keyword", "semantic", "hybrid"),
+                       progress: Callable[[str], None] = lambda message: None) -> tuple[int, list[SearchEval]]:
+    """Build the collection from `data` (a folder of ICLR-style CSV files, or one file) in `workdir`
+    (a temporary folder when None; an existing database there is reused), embed it with the default
+    `embed` step, and evaluate. Returns the number of papers and one SearchEval per mode; `progress`
+    gets a line after the ingest and after the embedding."""
+    from paperlens.enrich.registry import load_steps
+    from paperlens.enrich.runner import run_step
+    from paperlens.ingest.pipeline import ingest_paths
+
+    if not data.exists():
+        raise EvalError(f"{data}: not found (the ICLR 2026 set lives in ../shared/data/iclr2026)")
+    files = sorted(data.glob("*.csv")) if data.is_dir() else [data]
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp) if workdir is None else workdir
+        workdir.mkdir(parents=True, exist_ok=True)
+        store = Store(workdir / "eval-search.db")
+        try:
+            if store.count() == 0:
+                report = ingest_paths(store, files)
+                progress(f"ingested {report.valid} papers ({report.rejected} rejected)")
+            step = load_steps()["embed"].create()
+            embedded = run_step(store, step, batch_size=128)
+            progress(f"embedded {embedded.done} papers ({embedded.skipped} already done)")
+            results = evaluate_search(store, samples=samples, keyword_queries=keyword_queries, modes=modes)
+            return store.count(), results
+        finally:
+            store.close()
+
+
+def report_lines(papers: int, results: list[SearchEval]) -> list[str]:
+    """The table `paperlens eval search` prints."""
+    lines = [f"papers: {papers}",
+             f"{'mode':10s} {'title MRR':>10s} {'title R@10':>11s} {'sent. R@10':>11s} {'sent. MRR':>10s} "
+             f"{'kw P@10':>8s} {'ms/query':>9s}"]
+    for r in results:
+        lines.append(f"{r.mode:10s} {r.title_mrr:10.3f} {r.title_recall10:11.3f} {r.sentence_recall10:11.3f} "
+                     f"{r.sentence_mrr:10.3f} {r.keyword_p10:8.3f} {r.ms_per_query:9.1f}")
+    return lines

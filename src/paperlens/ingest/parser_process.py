@@ -2,18 +2,14 @@
 
 On a bulk snapshot parsing and preparing a paper costs a little more CPU than storing it, so the parsing
 runs in other processes: two for formats with one record per line (each takes every other block of
-lines), one for the rest. The children are fresh interpreters (`python -m paperlens.ingest.parser_process`),
-not multiprocessing forks or spawns: forking a threaded server is unsafe, and spawn re-runs the caller's
-main script. Each child sends prepared rows a block at a time over a pipe that holds about one block, so
+lines), one for the rest. The children are fresh interpreters (`python -m paperlens.ingest.parser_process`,
+started by core/child.py). Each child sends prepared rows a block at a time over a pipe that holds about one block, so
 memory stays flat; if the parent dies, a child's next write fails and it exits.
 """
 
 from __future__ import annotations
 
-import gc
 import os
-import signal
-import subprocess
 import sys
 import traceback
 from collections.abc import Iterator
@@ -21,16 +17,11 @@ from datetime import date
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from paperlens.core.child import Child, child_started
 from paperlens.sources import SOURCES, Rejected, SourceError, read_records, resolve_format
 from paperlens.store import PreparedPaper, prepare
 
 Batch = list[PreparedPaper | Rejected]
-
-
-def child_environment() -> dict[str, str]:
-    """The environment of a `python -m paperlens...` child: it imports this same paperlens."""
-    package_root = str(Path(__file__).resolve().parents[2])
-    return dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
 
 
 def parser_processes(path: str | Path, fmt: str = "auto") -> int:
@@ -81,19 +72,10 @@ class _Child:
         self.path = path
         self.finished = False
         self._next: tuple[int | None, Batch] | None = None
-        read_fd, write_fd = os.pipe()
-        try:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "paperlens.ingest.parser_process", str(write_fd), os.fspath(path), fmt,
-                 as_of.isoformat() if as_of else "", str(batch_size), str(index), str(count)],
-                pass_fds=(write_fd,), stdin=subprocess.DEVNULL, env=child_environment(),
-            )
-        except BaseException:
-            os.close(read_fd)
-            raise
-        finally:
-            os.close(write_fd)
-        self.receiver = Connection(read_fd, writable=False)
+        self.child = Child("paperlens.ingest.parser_process",
+                           [os.fspath(path), fmt, as_of.isoformat() if as_of else "", str(batch_size), str(index),
+                            str(count)], from_child=True)
+        self.process = self.child.process
 
     def peek(self) -> tuple[int | None, Batch]:
         if self._next is None:
@@ -105,7 +87,7 @@ class _Child:
 
     def _receive(self) -> tuple[int | None, Batch]:
         try:
-            kind, block, payload = self.receiver.recv()
+            kind, block, payload = self.child.recv()
         except EOFError:
             code = self.process.wait()
             raise RuntimeError(f"{self.path}: the parser process stopped (exit code {code})") from None
@@ -118,12 +100,7 @@ class _Child:
         raise RuntimeError(f"{self.path}: the parser process failed:\n{payload}")
 
     def stop(self) -> None:
-        self.receiver.close()  # a child still sending gets a broken pipe and exits
-        try:
-            self.process.wait(5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        self.child.stop()  # a child still sending gets a broken pipe and exits
 
 
 def _work(sender: Connection, path: str, fmt: str, as_of: date | None, batch_size: int, index: int,
@@ -171,9 +148,7 @@ def _send_quietly(sender: Connection, message) -> None:
 
 
 def main(argv: list[str]) -> int:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops us
-    gc.freeze()  # the modules just imported never need scanning again; collections stay cheap
-    os.nice(5)  # the single writer is the pipeline's limit: it gets a core first when all are busy
+    child_started(nice=5)  # the single writer is the pipeline's limit: it gets a core first when all are busy
     fd, path, fmt, as_of, batch_size, index, count = argv
     sender = Connection(int(fd), readable=False)
     try:

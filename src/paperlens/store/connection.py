@@ -8,17 +8,19 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
+
+from paperlens.core import clock
 
 DEFAULT_DB = "paperlens.db"
 
 
 def utcnow() -> str:
-    """The time every write is stamped with. Callers use `connection.utcnow()` so tests can fix it."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The time every write is stamped with (core.clock's stamp). Callers use `connection.utcnow()` so
+    tests can fix it."""
+    return clock.utcnow()
 
 
 class DatabaseNotWritable(sqlite3.OperationalError):

@@ -9,7 +9,6 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import UTC, datetime
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import anyio
@@ -19,12 +18,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from paperlens.core.clock import utcnow
 from paperlens.export.bibtex import write_bibtex
 from paperlens.search.query import search as run_search
 from paperlens.search.query import searcher_for
 from paperlens.store import Store
-from paperlens.web import pages
-from paperlens.web.brief import display_title, topic_key
+from paperlens.web import api, pages
 from paperlens.web.catalog import Catalog
 from paperlens.web.feeds import atom_feed
 from paperlens.web.guard import (
@@ -362,25 +361,25 @@ def create_app(db_path: str, *, cache_size: int | None = None, write_token: str 
         return HTMLResponse(body, status_code=status)
 
     @app.exception_handler(BadRequest)
-    async def _bad(request: Request, exc: BadRequest):
+    def _bad(request: Request, exc: BadRequest):
         return error_page(request, 400, str(exc))
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError):
+    def _invalid(request: Request, exc: RequestValidationError):
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(x) for x in first.get("loc", ()))
         return error_page(request, 400, f"{where}: {first.get('msg', 'invalid value')}")
 
     @app.exception_handler(pages.NotFound)
-    async def _missing(request: Request, exc: pages.NotFound):
+    def _missing(request: Request, exc: pages.NotFound):
         return error_page(request, 404, str(exc))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException):
+    def _http(request: Request, exc: StarletteHTTPException):
         return error_page(request, exc.status_code, str(exc.detail))
 
     @app.exception_handler(Exception)
-    async def _crash(request: Request, exc: Exception):  # a bug; still no stack trace out
+    def _crash(request: Request, exc: Exception):  # a bug; still no stack trace out
         # Starlette answers this one outside every middleware, so the security headers are set here.
         response = error_page(request, 500, "internal error")
         for name, value in SECURITY_HEADERS:
@@ -484,7 +483,7 @@ def create_app(db_path: str, *, cache_size: int | None = None, write_token: str 
     # -- feeds and exports ------------------------------------------------------------------------
     def updated_stamp() -> str:
         stamp = catalog.signature[1] if catalog.signature and catalog.signature[1] else None
-        return stamp or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return stamp or utcnow()
 
     def atom(request: Request, title: str, papers, page_path: str) -> Response:
         base = feed_base(request, base_url)
@@ -538,78 +537,59 @@ def create_app(db_path: str, *, cache_size: int | None = None, write_token: str 
             raise pages.NotFound(f"nothing to export at {kind}/{name}")
         return bibtex_response(catalog.papers.many(ids), name)
 
-    # -- JSON API ---------------------------------------------------------------------------------
-    def paper_brief(p) -> dict:
-        key = topic_key(p)
-        return {"id": p.id, "title": p.title, "display_title": display_title(p), "authors": p.authors,
-                "year": p.year, "date": p.date, "venue": p.venue, "topic": key[1] if key else None,
-                "area": key[0] if key else None, "keywords": p.keywords, "code_url": p.code_url,
-                "url": f"/papers/{quote(p.id, safe=':')}"}
-
-    @app.get("/api/papers", tags=["papers"], summary="List papers, newest first")
+    # -- JSON API (what each route answers is in web/api.py) ----------------------------------------
+    @app.get("/api/papers", tags=["papers"], summary="List papers, newest first", response_model=api.PaperList,
+             responses=api.ERRORS)
     def api_papers(request: Request, limit: int = 50, offset: int = 0, topic: str | None = None,
                    year: int | None = None):
         catalog.refresh()
-        limit = int_param(request, "limit", 50, 1, MAX_LIMIT)
-        offset = int_param(request, "offset", 0, 0, MAX_OFFSET)
-        ids = catalog.newest
-        if topic:
-            info = catalog.topics.get(topic)
-            if info is None:
-                raise pages.NotFound(f"no topic {topic!r}")
-            wanted = set(info.ids)
-            ids = [pid for pid in ids if pid in wanted]
-        if year is not None:
-            briefs = catalog.briefs
-            ids = [pid for pid in ids if briefs[pid].year == year]
-        return {"total": len(ids), "limit": limit, "offset": offset,
-                "papers": [paper_brief(p) for p in catalog.papers.many(ids[offset:offset + limit])]}
+        return api.list_papers(catalog, limit=int_param(request, "limit", 50, 1, MAX_LIMIT),
+                               offset=int_param(request, "offset", 0, 0, MAX_OFFSET), topic=topic, year=year)
 
-    @app.get("/api/papers/{pid:path}", tags=["papers"], summary="One paper, everything known (effective view)")
+    @app.get("/api/papers/{pid:path}", tags=["papers"], summary="One paper, everything known (effective view)",
+             response_model=api.PaperDetail, responses=api.NOT_FOUND)
     def api_paper(pid: str):
         catalog.refresh()
-        real = pid if pid in catalog.papers else catalog.canonical_id(pid)
-        if real is None or real not in catalog.papers:
-            raise pages.NotFound(f"no paper with id {pid[:200]!r}")
-        paper = catalog.papers.get(real)
-        if paper is None:
-            raise pages.NotFound(f"no paper with id {pid[:200]!r}")
-        data = paper.export_dict()
-        data["provenance"] = store.provenance(real)
-        return data
+        return api.paper_detail(catalog, store, pid)
 
-    @app.get("/api/topics", tags=["topics"], summary="Areas and topics with paper counts")
+    @app.get("/api/topics", tags=["topics"], summary="Areas and topics with paper counts",
+             response_model=api.TopicList)
     def api_topics():
         catalog.refresh()
-        return {"topics": [{"slug": t.slug, "area": t.area, "label": t.label, "papers": len(t.ids)}
-                           for area in catalog.areas.values() for t in area],
-                "without_topic": len(catalog.no_topic), "papers": len(catalog.papers)}
+        return api.list_topics(catalog)
 
-    @app.get("/api/authors/{slug}", tags=["authors"], summary="An author's papers and co-authors")
+    @app.get("/api/authors/{slug}", tags=["authors"], summary="An author's papers and co-authors",
+             response_model=api.AuthorPapers, responses=api.NOT_FOUND)
     def api_author(slug: str):
         catalog.refresh()
-        ctx = pages.author_context(catalog, slug)
-        return {"slug": slug, "name": ctx["author"].name,
-                "papers": [paper_brief(p) for _, group in ctx["groups"] for p in group],
-                "coauthors": [{"slug": a.slug, "name": a.name, "shared": n} for a, n in ctx["coauthors"]]}
+        return api.author_papers(catalog, slug)
 
-    @app.get("/api/search", tags=["search"], summary="Ranked full-text search")
-    def api_search(request: Request, q: str = "", limit: int = 20, offset: int = 0, year: int | None = None):
+    @app.get("/api/search", tags=["search"], summary="Ranked full-text search", response_model=api.SearchResults,
+             responses=api.BAD_REQUEST)
+    def api_search(request: Request, response: Response, q: str = "", limit: int = 20, offset: int = 0,
+                   year: int | None = None):
         catalog.refresh()
         limit = int_param(request, "limit", 20, 1, MAX_LIMIT)
         offset = int_param(request, "offset", 0, 0, MAX_OFFSET)
         found = run_search(store, q, limit=limit, offset=offset, filters=search_filters(request))
-        shown = {p.id: p for p in catalog.papers.many([h.id for h in found.hits])}
-        results = [{**paper_brief(shown[h.id]), "score": h.score} for h in found.hits if h.id in shown]
         # The same query gives the same answer until the catalog changes: the page cache may keep it.
-        return JSONResponse({"query": q, "total": found.total, "results": results},
-                            headers={"x-pl-cacheable": "1"})
+        response.headers["x-pl-cacheable"] = "1"
+        return api.search_results(catalog, q, found)
 
     @app.api_route("/docs", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
     def docs(request: Request):
         # A self-hosted docs page (the stock Swagger UI loads from a CDN, which CSP and offline use forbid).
         spec = app.openapi()
-        return html(request, "docs.html", lambda: {"spec": spec, "spec_json": json.dumps(spec, indent=2)})
+        return html(request, "docs.html", lambda: {"spec": spec, "spec_json": json.dumps(spec, indent=2),
+                                                   "api_view": api.docs_view(spec)})
 
     add_write_routes(app, db_path, token)
+    stock_openapi = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            app.openapi_schema = api.without_validation_errors(stock_openapi())
+        return app.openapi_schema
+
+    app.openapi = openapi
     return app

@@ -3,24 +3,21 @@
 A full catalog build spends most of its time turning stored rows into briefs: parsing each paper's
 JSON, applying its enrichments and deriving the brief's fields. That part runs in children; the reading
 stays here, inside the catalog's one SQLite snapshot, so a build never mixes two committed states.
-The children are fresh interpreters (`python -m paperlens.web.brief_worker`), as for parsing at ingest
-(`parser_process`): forking a threaded server is unsafe. Each child has at most one batch in hand, so
+The children are fresh interpreters (`python -m paperlens.web.brief_worker`, started by core/child.py,
+as for parsing at ingest): forking a threaded server is unsafe. Each child has at most one batch in hand, so
 neither side can block the other on a full pipe; if the parent dies, the child's next read ends it.
 """
 
 from __future__ import annotations
 
-import gc
 import os
-import signal
-import subprocess
 import sys
 import traceback
 from collections import deque
 from collections.abc import Iterable, Iterator
 from multiprocessing.connection import Connection
 
-from paperlens.ingest.parser_process import child_environment
+from paperlens.core.child import Child, child_started
 
 RawBatch = tuple[list[tuple[int, str, str]], list[tuple]]
 
@@ -81,32 +78,18 @@ class BriefWorkers:
 
 class _Child:
     def __init__(self):
-        to_child_read, to_child_write = os.pipe()
-        from_child_read, from_child_write = os.pipe()
-        try:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "paperlens.web.brief_worker", str(to_child_read), str(from_child_write)],
-                pass_fds=(to_child_read, from_child_write), stdin=subprocess.DEVNULL,
-                env=child_environment())
-        except BaseException:
-            os.close(to_child_write)
-            os.close(from_child_read)
-            raise
-        finally:
-            os.close(to_child_read)
-            os.close(from_child_write)
-        self.sender = Connection(to_child_write, readable=False)
-        self.receiver = Connection(from_child_read, writable=False)
+        self.child = Child("paperlens.web.brief_worker", to_child=True, from_child=True)
+        self.process = self.child.process
 
     def send(self, batch: RawBatch) -> None:
         try:
-            self.sender.send(batch)
+            self.child.send(batch)
         except OSError:
             raise RuntimeError(f"the brief worker stopped (exit code {self.process.poll()})") from None
 
     def receive(self) -> list[tuple]:
         try:
-            kind, payload = self.receiver.recv()
+            kind, payload = self.child.recv()
         except EOFError:
             raise RuntimeError(f"the brief worker stopped (exit code {self.process.wait()})") from None
         if kind != "briefs":
@@ -114,13 +97,7 @@ class _Child:
         return payload
 
     def stop(self) -> None:
-        self.sender.close()  # the child's next read ends, and it exits
-        self.receiver.close()
-        try:
-            self.process.wait(5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        self.child.stop()  # the child's next read ends, and it exits
 
 
 def _work(receiver: Connection, sender: Connection) -> None:
@@ -143,10 +120,9 @@ def _work(receiver: Connection, sender: Connection) -> None:
 
 
 def main(argv: list[str]) -> int:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops us
+    child_started()
     receiver = Connection(int(argv[0]), writable=False)
     sender = Connection(int(argv[1]), readable=False)
-    gc.freeze()  # the modules just imported never need scanning again
     try:
         _work(receiver, sender)
     except (BrokenPipeError, ConnectionResetError):

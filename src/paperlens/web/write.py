@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from paperlens.ingest.pipeline import ingest_paths
 from paperlens.sources import SOURCES
 from paperlens.store import Store, db_error_message
+from paperlens.web.api import ApiError, IngestReport
 from paperlens.web.guard import check_write_token
 
 _SUFFIXES = (".jsonl", ".json", ".csv", ".xml", ".atom", ".bib", ".txt", ".gz", ".bz2", ".xz")
@@ -50,7 +51,14 @@ def add_write_routes(app: FastAPI, db_path: str, token: str | None) -> None:
         headers = {"www-authenticate": 'Bearer realm="paperlens"'} if status == 401 else None
         return JSONResponse({"error": reason, "status": status}, status_code=status, headers=headers)
 
-    @app.post("/api/ingest", tags=["write"], summary="Ingest one uploaded source file (needs the write token)")
+    @app.post("/api/ingest", tags=["write"], summary="Ingest one uploaded source file (needs the write token)",
+              response_model=IngestReport, responses={
+                  400: {"model": ApiError | IngestReport,
+                        "description": "An unknown format, an empty body, or a file that could not be read"},
+                  401: {"model": ApiError, "description": "No or a wrong bearer token"},
+                  403: {"model": ApiError, "description": "Writing is off (no write token configured)"},
+                  422: {"model": IngestReport, "description": "Every record was rejected"},
+                  507: {"model": ApiError, "description": "The database cannot be written (read-only or full)"}})
     async def api_ingest(request: Request, name: str = "upload", format: str = "auto"):
         refused = denied(request)
         if refused is not None:

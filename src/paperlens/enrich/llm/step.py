@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from paperlens.core.clock import utcnow
 from paperlens.core.models import SUMMARY_FIELDS, Paper, Summary, Topic
 from paperlens.enrich.base import Step, StepResult
 from paperlens.enrich.llm.client import Attempt, DigestClient, DigestOutcome, RateLimiter, Usage, client_class
@@ -22,10 +22,6 @@ from paperlens.enrich.llm.settings import LANGUAGE_NAMES, LLMSettings
 from paperlens.enrich.models.taxonomy import TaxonomyError
 
 PROMPT_NAME = "llm-summary"
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_languages(value: str | list[str] | None) -> list[str] | None:
@@ -111,7 +107,7 @@ class LLMSummaryStep(Step):
                      "model": s.model, "lang": outcome.lang, "response": outcome.digest.model_dump(),
                      "requests": outcome.usage.requests, "input_tokens": outcome.usage.input_tokens,
                      "output_tokens": outcome.usage.output_tokens,
-                     "cost": s.cost(outcome.usage.input_tokens, outcome.usage.output_tokens), "created_at": _now()}
+                     "cost": s.cost(outcome.usage.input_tokens, outcome.usage.output_tokens), "created_at": utcnow()}
         if self.store is not None:
             self.store.llm_record([entry] if entry else [], usage)
         else:
