@@ -27,6 +27,7 @@ from paperlens.core.merge import (
     split_id,
 )
 from paperlens.core.models import Paper, SourceRef
+from paperlens.store.profiles import PROFILES_MIGRATION, ProfilesMixin
 
 DEFAULT_DB = "paperlens.db"
 
@@ -147,6 +148,8 @@ MIGRATIONS: list[tuple[int, str]] = [
     );
     CREATE UNIQUE INDEX merge_suspects_open ON merge_suspects(paper_id) WHERE resolved_at IS NULL;
     """),
+    # Reader profiles, their labelled papers, daily runs and digests (store/profiles.py, issue 17).
+    (6, PROFILES_MIGRATION),
 ]
 
 
@@ -245,7 +248,7 @@ def db_error_message(exc: BaseException, path: str | os.PathLike[str]) -> str | 
     return None
 
 
-class Store:
+class Store(ProfilesMixin):
     """A paperlens database. Thread-safe for readers; one writer at a time (SQLite's rule)."""
 
     def __init__(self, path: str | os.PathLike[str] = DEFAULT_DB, *, readonly: bool = False):
