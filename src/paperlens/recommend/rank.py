@@ -39,7 +39,7 @@ class Weights:
     knn: float = 0.35  # mean similarity (embeddings and tf-idf) to the nearest library papers
     knn_k: int = 3
     include: float = 1.0  # per matched include keyword
-    author: float = 1.5  # a followed author
+    author: float = 10.0  # a followed author: pinned to the top (issue 17)
     recency: float = 0.5  # at age 0; halves every `half_life` days
     half_life: float = 7.0
     svm_c: float = 0.01
