@@ -260,3 +260,37 @@ def test_smtp_settings_from_the_environment():
     assert SmtpSettings.parse("127.0.0.1:2525", {}).security == "none"
     with pytest.raises(Exception, match="PAPERLENS_SMTP_SECURITY"):
         SmtpSettings.parse("smtp.example.org:25", {"PAPERLENS_SMTP_SECURITY": "tls1"})
+
+
+def test_profile_page_feed_and_feedback_in_the_web_app(setup, arxiv, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from paperlens.store import Store
+    from paperlens.web.app import create_app
+
+    db, _, _ = setup
+    assert daily(db, arxiv, "--date", TUESDAY, "--limit", "3").exit_code == 0
+    with TestClient(create_app(str(db), write_token="s3cret")) as client:
+        page = client.get("/profiles/ana/")
+        assert page.status_code == 200 and page.text.count("<li data-paper=") == 3
+        feed = client.get("/feeds/profiles/ana.atom")
+        assert feed.status_code == 200 and feed.text.count("<entry>") == 3, feed.text[-600:]
+        assert client.get("/profiles/nobody/").status_code == 404
+        first = page.text.split('data-paper="', 1)[1].split('"', 1)[0]
+        body = {"paper": first, "label": "down"}
+        assert client.post("/api/profiles/ana/feedback", json=body).status_code == 401
+        wrong = client.post("/api/profiles/ana/feedback", json=body, headers={"authorization": "Bearer nope"})
+        assert wrong.status_code == 401
+        done = client.post("/api/profiles/ana/feedback", json=body, headers={"authorization": "Bearer s3cret"})
+        assert done.status_code == 200, done.text
+        bad = client.post("/api/profiles/ana/feedback", json={"paper": first, "label": "meh"},
+                          headers={"authorization": "Bearer s3cret"})
+        assert bad.status_code == 400
+    with TestClient(create_app(str(db), write_token=None)) as client:  # read-only deployment: no writes
+        assert client.post("/api/profiles/ana/feedback", json=body).status_code == 403
+    store = Store(db)
+    assert store.profile_counts("ana")["disliked"] == 1
+    store.close()
+    site = tmp_path / "site"
+    assert CliRunner().invoke(main, ["--db", str(db), "export", "--format", "site", "-o", str(site)]).exit_code == 0
+    assert (site / "profiles" / "ana" / "index.html").exists() and (site / "feeds" / "profiles" / "ana.atom").exists()

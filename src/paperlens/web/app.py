@@ -35,6 +35,7 @@ from paperlens.web.guard import (
     write_token_from_env,
 )
 from paperlens.web.i18n import LANGS, labels, pick_lang
+from paperlens.web.profiles import add_profile_routes
 from paperlens.web.render import STATIC, Links, make_env
 from paperlens.web.write import add_write_routes
 
@@ -596,4 +597,5 @@ def create_app(db_path: str, *, cache_size: int | None = None, write_token: str 
         return html(request, "docs.html", lambda: {"spec": spec, "spec_json": json.dumps(spec, indent=2)})
 
     add_write_routes(app, db_path, token)
+    add_profile_routes(app, store, db_path, token, lambda request: feed_base(request, base_url))
     return app

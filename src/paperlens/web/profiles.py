@@ -4,13 +4,21 @@ as static files by `paperlens daily --site DIR` (DIR/profiles/NAME/index.html, D
 
 from __future__ import annotations
 
+import re
+import sqlite3
+import threading
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 from urllib.parse import quote
 
-from paperlens.store import Store
+from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from paperlens.store import Store, db_error_message
 from paperlens.web.feeds import atom_feed
+from paperlens.web.guard import check_write_token
 
 MAX_DIGESTS = 30
 
@@ -49,7 +57,7 @@ def profile_page(store: Store, name: str, feed_href: str, home_href: str = "/") 
              "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
              f"<title>paperlens · {escape(name)}</title>",
              f"<link rel=\"alternate\" type=\"application/atom+xml\" href=\"{escape(feed_href, quote=True)}\">",
-             "</head><body style=\"font-family:system-ui,sans-serif;max-width:50em;margin:auto;line-height:1.45\">",
+             "</head><body>",
              f"<p><a href=\"{escape(home_href, quote=True)}\">paperlens</a> · "
              f"<a href=\"{escape(feed_href, quote=True)}\">Atom feed</a></p>",
              f"<h1>Daily digest: {escape(name)}</h1>"]
@@ -71,20 +79,98 @@ def profile_page(store: Store, name: str, feed_href: str, home_href: str = "/") 
     return "".join(parts)
 
 
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")  # what profile names may be (recommend.profiles)
+
+
 def write_profile_site(store: Store, out_dir: str | Path, names: list[str] | None = None,
                        base_url: str = "") -> list[Path]:
     """DIR/profiles/NAME/index.html and DIR/feeds/profiles/NAME.atom for each profile; the files written."""
-    from paperlens.web.site import SiteWriter
-
-    writer = SiteWriter(out_dir)
+    root = Path(out_dir)
     written = []
-    for name in names or store.profile_names():
+    if names is None:
+        try:
+            names = store.profile_names()
+        except sqlite3.OperationalError:  # a read-only database from before profiles (migration 6)
+            names = []
+    for name in names:
+        if not _SAFE_NAME.match(name) or ".." in name:
+            raise ValueError(f"unsafe profile name {name!r}")
         page = profile_page(store, name, feed_href=f"../../feeds/profiles/{quote(name)}.atom", home_href="../../")
-        writer.write(["profiles", name, "index.html"], page)
-        written.append(writer.path("profiles", name, "index.html"))
         paper_url = (lambda pid: f"{base_url.rstrip('/')}/papers/{quote(pid, safe=':')}/") if base_url else \
             (lambda pid: f"https://arxiv.org/abs/{pid.split(':', 1)[1]}" if pid.startswith("arxiv:")
              else f"urn:paperlens:{quote(pid, safe=':')}")
-        writer.write(["feeds", "profiles", f"{name}.atom"], profile_feed(store, name, base_url or ".", paper_url))
-        written.append(writer.path("feeds", "profiles", f"{name}.atom"))
+        for target, content in ((root / "profiles" / name / "index.html", page.encode("utf-8")),
+                                (root / "feeds" / "profiles" / f"{name}.atom",
+                                 profile_feed(store, name, base_url or ".", paper_url))):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+            written.append(target)
     return written
+
+
+def add_profile_routes(app, store: Store, db_path: str, token: str | None, base_of) -> None:
+    """GET /profiles/NAME/ and /feeds/profiles/NAME.atom (read-only, like every page); POST
+    /api/profiles/NAME/feedback {"paper": ID, "label": "up"|"down"|"clear"} behind the write token (👍/👎)."""
+    lock = threading.Lock()
+    state: dict[str, Store] = {}
+
+    def known(name: str) -> bool:
+        try:
+            return store.profile_get(name) is not None
+        except sqlite3.OperationalError:  # a database made before profiles (migration 6): none yet
+            return False
+
+    def missing(name: str) -> Response:
+        return HTMLResponse(f"<!doctype html><title>not found</title><p>no profile {escape(name)!s}</p>",
+                            status_code=404)
+
+    @app.api_route("/profiles/{name}/", methods=["GET", "HEAD"], response_class=HTMLResponse,
+                   include_in_schema=False)
+    def profile_html(name: str):
+        if not known(name):
+            return missing(name)
+        return HTMLResponse(profile_page(store, name, feed_href=f"/feeds/profiles/{quote(name)}.atom"))
+
+    @app.api_route("/feeds/profiles/{name}.atom", methods=["GET", "HEAD"], include_in_schema=False)
+    def profile_atom(request: Request, name: str):
+        if not known(name):
+            return missing(name)
+        return Response(profile_feed(store, name, base_of(request)), media_type="application/atom+xml; charset=utf-8")
+
+    @app.post("/api/profiles/{name}/feedback", tags=["write"],
+              summary="Mark a paper 👍/👎 for a profile (needs the write token)")
+    async def profile_feedback(request: Request, name: str):
+        problem = check_write_token(request.headers.get("authorization"), token)
+        if problem is not None:
+            status, reason = problem
+            headers = {"www-authenticate": 'Bearer realm="paperlens"'} if status == 401 else None
+            return JSONResponse({"error": reason, "status": status}, status_code=status, headers=headers)
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or not isinstance(body.get("paper"), str) \
+                or body.get("label") not in ("up", "down", "clear"):
+            return JSONResponse({"error": 'send {"paper": ID, "label": "up" | "down" | "clear"}', "status": 400},
+                                status_code=400)
+
+        def run() -> JSONResponse:
+            from paperlens.recommend.profiles import ProfileError, mark
+
+            with lock:
+                if "store" not in state:
+                    state["store"] = Store(db_path)
+                try:
+                    done = mark(state["store"], name, body["paper"], 1 if body["label"] == "up" else -1,
+                                clear=body["label"] == "clear")
+                except ProfileError as exc:
+                    return JSONResponse({"error": str(exc), "status": 404}, status_code=404)
+            return JSONResponse({"profile": name, "paper": body["paper"], "label": body["label"], "done": done})
+
+        try:
+            return await run_in_threadpool(run)
+        except sqlite3.DatabaseError as exc:
+            message = db_error_message(exc, Path(db_path).name)
+            if message is None:
+                raise
+            return JSONResponse({"error": message, "status": 507}, status_code=507)
