@@ -294,3 +294,37 @@ def test_profile_page_feed_and_feedback_in_the_web_app(setup, arxiv, tmp_path):
     site = tmp_path / "site"
     assert CliRunner().invoke(main, ["--db", str(db), "export", "--format", "site", "-o", str(site)]).exit_code == 0
     assert (site / "profiles" / "ana" / "index.html").exists() and (site / "feeds" / "profiles" / "ana.atom").exists()
+
+
+def test_llm_summaries_and_a_failed_llm_call_in_the_footer(tmp_path, arxiv, smtp, monkeypatch):
+    """--llm: the digest carries the LLM's structured summary; a paper the LLM fails on is reported in the
+    footer and the exit code, and a rerun retries it without sending the digest again."""
+    from tests.fake_llm import FakeLLM
+    from tests.llm_helpers import fake_env
+
+    inbox, address = smtp
+    db = tmp_path / "llm.db"
+    runner = CliRunner()
+    library = write_bibtex(tmp_path / "library.bib", made_up("graphs", 6, 3, start=100))
+    assert runner.invoke(main, ["--db", str(db), "profile", "add", "ana", str(library), "--category", "cs.LG",
+                                "--email", "ana@example.org"]).exit_code == 0
+    day = made_up("graphs", 4, 4, start=200)
+    day[1]["title"] += " [[down]]"  # the fake LLM answers 503 for this one, always
+    arxiv.days[announce_window(__import__("datetime").date.fromisoformat(TUESDAY))[0]] = atom_feed(
+        [atom_entry(f"2511.{20000 + n}", p, "cs.LG") for n, p in enumerate(day)])
+    with FakeLLM() as llm:
+        for key, value in fake_env(llm.base_url, PAPERLENS_LLM_MAX_RETRIES="1", PAPERLENS_LLM_BACKOFF_BASE="0.01",
+                                   PAPERLENS_LLM_BACKOFF_MAX="0.02").items():
+            monkeypatch.setenv(key, value)
+        args = ["--date", TUESDAY, "--smtp", address, "--llm", "--lang", "en"]
+        first = daily(db, arxiv, *args)
+        assert first.exit_code == 1, first.output
+        assert "problem: llm-summary: 1 paper(s) failed" in first.output and len(inbox.messages) == 1
+        text = inbox.messages[0].get_body(("plain",)).get_content()
+        assert text.count("Method: ") == 3  # the three the LLM summarised
+        assert "Problems in this run" in text and "llm-summary: 1 paper(s) failed" in text
+        asked = len(llm.requests)
+        rerun = daily(db, arxiv, *args)
+        assert "the 2025-11-25 digest was sent at" in rerun.output and len(inbox.messages) == 1
+        again = llm.requests[asked:]
+        assert again and {r["title"] for r in again} == {day[1]["title"]}  # only the failed one is tried again

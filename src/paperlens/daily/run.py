@@ -120,11 +120,10 @@ def fetch_day(store: Store, categories: list[str], config: DailyConfig, today: d
 def enrich(store: Store, config: DailyConfig, on_progress: Progress | None = None) -> list[str]:
     """Run the enrichment steps over what is new; the problems (failed papers per step)."""
     registry = load_steps()
-    names = config.steps
-    if names is None:
-        names = [n for n, cls in sorted(registry.items(), key=lambda kv: kv[1].order) if cls.default]
-        if config.llm and "llm-summary" in registry:
-            names.append("llm-summary")
+    names = list(config.steps) if config.steps is not None else \
+        [n for n, cls in sorted(registry.items(), key=lambda kv: kv[1].order) if cls.default]
+    if config.llm and "llm-summary" not in names:
+        names.append("llm-summary")
     problems = []
     for name in names:
         if name not in registry:
