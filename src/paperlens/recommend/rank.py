@@ -36,8 +36,8 @@ class Doc:
 @dataclass
 class Weights:
     svm: float = 1.0  # tf-idf linear model
-    knn: float = 0.35  # mean similarity (embeddings and tf-idf) to the nearest library papers
-    knn_k: int = 3
+    knn: float = 0.7  # mean similarity (embeddings and tf-idf) to the nearest library papers
+    knn_k: int = 10
     include: float = 1.0  # per matched include keyword
     author: float = 10.0  # a followed author: pinned to the top (issue 17)
     recency: float = 0.5  # at age 0; halves every `half_life` days
