@@ -113,3 +113,17 @@ def test_cli_profile_and_recommend_json(corpus, db_path, tmp_path):
     assert runner.invoke(main, ["--db", str(db_path), "profile", "remove", "ana"]).exit_code == 0
     gone = runner.invoke(main, ["--db", str(db_path), "recommend", "ana"])
     assert gone.exit_code == 1 and "no profile 'ana'" in gone.output
+
+
+@pytest.mark.parametrize("name", ["papers.bib", "refs.ris", "refs.csl.json", "papers_variants.jsonl"])
+def test_profile_from_each_library_format(store, name):
+    from paperlens.sources import Rejected, read_records
+    from tests.conftest import FIXTURES
+
+    path = FIXTURES / name
+    report = add_profile(store, "lib", [path], {})
+    papers = [r for r in read_records(path) if not isinstance(r, Rejected)]
+    # every paper of the file is a positive (records of one paper merge into one)
+    assert 0 < len(report.ids) <= len(papers)
+    assert store.profile_counts("lib")["library"] == len(set(report.ids)) == len(report.ids)
+    assert all(store.get(pid) is not None for pid in report.ids)
