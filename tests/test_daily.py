@@ -328,3 +328,21 @@ def test_llm_summaries_and_a_failed_llm_call_in_the_footer(tmp_path, arxiv, smtp
         assert "the 2025-11-25 digest was sent at" in rerun.output and len(inbox.messages) == 1
         again = llm.requests[asked:]
         assert again and {r["title"] for r in again} == {day[1]["title"]}  # only the failed one is tried again
+
+
+def test_two_profiles_share_one_fetch_and_get_their_own_ranking(setup, arxiv, smtp, tmp_path):
+    db, topics, _ = setup
+    inbox, address = smtp
+    library = write_bibtex(tmp_path / "speech.bib", made_up("speech", 8, 6, start=500))
+    added = CliRunner().invoke(main, ["--db", str(db), "profile", "add", "bo", str(library), "--category", "cs.LG",
+                                      "--email", "bo@example.org"])
+    assert added.exit_code == 0, added.output
+    result = daily(db, arxiv, "--date", TUESDAY, "--smtp", address, "--limit", "4")
+    assert result.exit_code == 0, result.output
+    assert len([r for r in arxiv.requests if r.startswith("/api/query")]) == 1  # one request for both
+    by_rcpt = {rcpts[0]: message for (_, rcpts), message in zip(inbox.envelopes, inbox.messages, strict=True)}
+    for who, topic in (("ana@example.org", "graphs"), ("bo@example.org", "speech")):
+        text = by_rcpt[who].get_body(("plain",)).get_content()
+        ids = [line.split("abs/", 1)[1].strip() for line in text.splitlines() if "https://arxiv.org/abs/" in line]
+        ranked = [topics[f"arxiv:{i}"] for i in ids]
+        assert ranked.count(topic) >= 3, (who, ranked)

@@ -201,6 +201,8 @@ def _prepare(store: Store, name: str, config: DailyConfig, fetched: dict[tuple, 
         if key not in fetched:
             if on_progress:
                 on_progress(f"fetch {'+'.join(key)}", 0, None)
+            if fetched and config.delay:  # arXiv's terms: one request every 3 s, across profiles too
+                time.sleep(config.delay)
             try:
                 fetched[key] = fetch_day(store, list(key), config, today)
             except FetchError as exc:
