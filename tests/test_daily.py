@@ -276,6 +276,7 @@ def test_profile_page_feed_and_feedback_in_the_web_app(setup, arxiv, tmp_path):
         feed = client.get("/feeds/profiles/ana.atom")
         assert feed.status_code == 200 and feed.text.count("<entry>") == 3, feed.text[-600:]
         assert client.get("/profiles/nobody/").status_code == 404
+        assert 'href="ana/"' in client.get("/profiles/").text
         first = page.text.split('data-paper="', 1)[1].split('"', 1)[0]
         body = {"paper": first, "label": "down"}
         assert client.post("/api/profiles/ana/feedback", json=body).status_code == 401
@@ -293,6 +294,7 @@ def test_profile_page_feed_and_feedback_in_the_web_app(setup, arxiv, tmp_path):
     store.close()
     site = tmp_path / "site"
     assert CliRunner().invoke(main, ["--db", str(db), "export", "--format", "site", "-o", str(site)]).exit_code == 0
+    assert 'href="ana/index.html"' in (site / "profiles" / "index.html").read_text(encoding="utf-8")
     assert (site / "profiles" / "ana" / "index.html").exists() and (site / "feeds" / "profiles" / "ana.atom").exists()
 
 

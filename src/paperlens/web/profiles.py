@@ -79,6 +79,17 @@ def profile_page(store: Store, name: str, feed_href: str, home_href: str = "/") 
     return "".join(parts)
 
 
+def profiles_index(store: Store, href=lambda name: f"{quote(name)}/") -> str:
+    try:
+        names = store.profile_names()
+    except sqlite3.OperationalError:  # a database from before profiles
+        names = []
+    rows = "".join(f"<li><a href=\"{escape(href(n), quote=True)}\">{escape(n)}</a></li>" for n in names)
+    return ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>paperlens · profiles</title>"
+            "</head><body><h1>Reader profiles</h1>" + (f"<ul>{rows}</ul>" if rows else "<p>No profiles.</p>")
+            + "</body></html>")
+
+
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")  # what profile names may be (recommend.profiles)
 
 
@@ -92,6 +103,10 @@ def write_profile_site(store: Store, out_dir: str | Path, names: list[str] | Non
             names = store.profile_names()
         except sqlite3.OperationalError:  # a read-only database from before profiles (migration 6)
             names = []
+    if names:
+        (root / "profiles").mkdir(parents=True, exist_ok=True)
+        (root / "profiles" / "index.html").write_text(profiles_index(store, lambda n: f"{quote(n)}/index.html"),
+                                                      encoding="utf-8")
     for name in names:
         if not _SAFE_NAME.match(name) or ".." in name:
             raise ValueError(f"unsafe profile name {name!r}")
@@ -123,6 +138,10 @@ def add_profile_routes(app, store: Store, db_path: str, token: str | None, base_
     def missing(name: str) -> Response:
         return HTMLResponse(f"<!doctype html><title>not found</title><p>no profile {escape(name)!s}</p>",
                             status_code=404)
+
+    @app.api_route("/profiles/", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
+    def profiles_html():
+        return HTMLResponse(profiles_index(store))
 
     @app.api_route("/profiles/{name}/", methods=["GET", "HEAD"], response_class=HTMLResponse,
                    include_in_schema=False)
