@@ -64,12 +64,14 @@ def ingest_paths(store: Store, paths: Iterable[str | Path], *, fmt: str = "auto"
                  on_record: Callable[[int], None] | None = None,
                  on_rejected: Callable[[Rejected], None] | None = None,
                  parallel: bool | None = None, keep: Callable[[Paper], bool] | None = None,
-                 check_format: bool = True, shown_as: dict[str, str] | None = None) -> IngestReport:
+                 check_format: bool = True, shown_as: dict[str, str] | None = None,
+                 on_batch: Callable[[IngestResult], None] | None = None) -> IngestReport:
     """`parallel`: parse in a second process (None: when the file is big and there is a second core).
     `keep`: store only the papers it accepts (the others count as `skipped`; files are then parsed here).
     `check_format`: check that a forced `fmt` reads plausible records (off for files this program fetched).
     `shown_as`: path -> the name its records, provenance and rejections give instead (an upload's own
-    file name, not the server's temporary copy)."""
+    file name, not the server's temporary copy). `on_batch`: called with each stored batch's result (its
+    `ids`: the stored id of every paper, in file order)."""
     report = IngestReport()
     for path in paths:
         shown = (shown_as or {}).get(str(path))
@@ -85,20 +87,21 @@ def ingest_paths(store: Store, paths: Iterable[str | Path], *, fmt: str = "auto"
         report.files.append(done)
         valid, rejected = report.valid, report.rejected
         _ingest_file(store, path, name, report, as_of, strict, batch_size, on_record, on_rejected,
-                     False if keep or shown is not None else parallel, keep, shown)
+                     False if keep or shown is not None else parallel, keep, shown, on_batch)
         done.valid, done.rejected = report.valid - valid, report.rejected - rejected
     return report
 
 
 def _ingest_file(store: Store, path: str | Path, fmt: str, report: IngestReport, as_of: date | None, strict: bool,
                  batch_size: int, on_record, on_rejected, parallel: bool | None,
-                 keep: Callable[[Paper], bool] | None = None, shown: str | None = None) -> None:
+                 keep: Callable[[Paper], bool] | None = None, shown: str | None = None,
+                 on_batch: Callable[[IngestResult], None] | None = None) -> None:
     try:
         if not strict and _use_parallel(path, parallel):
             # Up to two batches wait here, so the child keeps parsing while this process writes.
             batches = prefetch(read_in_child(path, fmt, as_of, batch_size), size=2)
             items = _counted(batches, report, on_record, on_rejected)
-            _count(report, store.ingest_prepared(items, batch_size=batch_size))
+            _count(report, store.ingest_prepared(items, batch_size=batch_size, on_batch=on_batch))
             return
         records = read_records(path, fmt=fmt, as_of=as_of)
         if shown is not None:
@@ -116,7 +119,7 @@ def _ingest_file(store: Store, path: str | Path, fmt: str, report: IngestReport,
         if keep is not None:
             records = _kept(records, keep, report)
         papers = _papers(records, report, on_record, on_rejected)
-        result = store.ingest(prefetch(papers, size=2 * batch_size), batch_size=batch_size)
+        result = store.ingest(prefetch(papers, size=2 * batch_size), batch_size=batch_size, on_batch=on_batch)
     except SourceError as exc:
         report.file_errors.append((str(path), str(exc)))
         return

@@ -13,6 +13,7 @@ from typing import Any
 
 from paperlens.store import connection
 from paperlens.store.connection import Database
+from paperlens.store.profiles import PROFILES_MIGRATION
 from paperlens.store.suspects import flag_suspect_merges
 
 # Each migration runs once, in order, inside a transaction; never edit a shipped one, add a new one.
@@ -132,6 +133,8 @@ MIGRATIONS: list[tuple[int, str]] = [
     );
     CREATE UNIQUE INDEX merge_suspects_open ON merge_suspects(paper_id) WHERE resolved_at IS NULL;
     """),
+    # Reader profiles, their labelled papers, daily runs and digests (store/profiles.py, issue 17).
+    (6, PROFILES_MIGRATION),
 ]
 
 

@@ -37,6 +37,7 @@ from paperlens.store.enrichments import EnrichmentRepository, RawBatch
 from paperlens.store.llm_ledger import LlmLedger
 from paperlens.store.migrations import MIGRATIONS
 from paperlens.store.papers import Filters, PaperReader
+from paperlens.store.profiles import ProfilesMixin
 from paperlens.store.rows import (
     ENRICHMENT_COLUMNS,
     IngestResult,
@@ -56,7 +57,7 @@ __all__ = [
 ]
 
 
-class Store:
+class Store(ProfilesMixin):
     """A paperlens database. Thread-safe for readers; one writer at a time (SQLite's rule)."""
 
     def __init__(self, path: str | os.PathLike[str] = DEFAULT_DB, *, readonly: bool = False):

@@ -34,6 +34,7 @@ from paperlens.web.guard import (
     write_token_from_env,
 )
 from paperlens.web.i18n import LANGS, labels, pick_lang
+from paperlens.web.profiles import add_profile_routes
 from paperlens.web.render import STATIC, Links, make_env
 from paperlens.web.write import add_write_routes
 
@@ -584,6 +585,7 @@ def create_app(db_path: str, *, cache_size: int | None = None, write_token: str 
                                                    "api_view": api.docs_view(spec)})
 
     add_write_routes(app, db_path, token)
+    add_profile_routes(app, store, db_path, token, lambda request: feed_base(request, base_url))
     stock_openapi = app.openapi
 
     def openapi() -> dict:

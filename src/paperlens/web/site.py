@@ -24,6 +24,7 @@ from paperlens.web import pages
 from paperlens.web.brief import display_title
 from paperlens.web.catalog import Catalog
 from paperlens.web.i18n import labels
+from paperlens.web.profiles import write_profile_site
 from paperlens.web.render import STATIC, StaticLinks, make_env, safe_segment
 
 BUCKETS = 512
@@ -200,6 +201,7 @@ def export_site(store: Store, out_dir: str | os.PathLike[str], *, lang: str = "e
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
     writer.write([".nojekyll"], "")
+    write_profile_site(store, writer.root)  # reader profiles: their digest pages and Atom feeds (issue 17)
     if on_progress:
         on_progress(f"{writer.files} files, {writer.bytes / 1e6:.1f} MB in {time.perf_counter() - started:.1f}s")
     return len(catalog.papers)

@@ -1,0 +1,195 @@
+"""Reader profiles on the web: a page per profile (its digests, newest first) and an Atom feed of the
+papers its digests published. Served by the app (/profiles/NAME/, /feeds/profiles/NAME.atom) and written
+as static files by `paperlens daily --site DIR` (DIR/profiles/NAME/index.html, DIR/feeds/profiles/NAME.atom)."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from datetime import UTC, datetime
+from html import escape
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from paperlens.store import Store, db_error_message
+from paperlens.web.feeds import atom_feed
+from paperlens.web.guard import check_write_token
+
+MAX_DIGESTS = 30
+
+
+def _updated(digests: list[dict]) -> str:
+    stamps = [d["sent_at"] for d in digests if d.get("sent_at")]
+    return max(stamps) if stamps else datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def published_ids(store: Store, name: str, limit: int = 100) -> list[str]:
+    out: list[str] = []
+    for digest in store.profile_digests(name, limit=MAX_DIGESTS):
+        if digest["status"] == "sent":
+            out += [pid for pid in digest["papers"] if pid not in out]
+    return out[:limit]
+
+
+def profile_feed(store: Store, name: str, base_url: str, paper_url=None) -> bytes:
+    """The Atom feed of what the profile's digests published (newest digest first)."""
+    from paperlens.enrich.views import apply_enrichments
+
+    base = base_url.rstrip("/")
+    ids = published_ids(store, name)
+    papers = {p.id: p for p in store.get_many(ids)}
+    enrichments = store.enrichments_for_many(list(papers))
+    ordered = [apply_enrichments(papers[i], enrichments.get(i, {})) for i in ids if i in papers]
+    paper_url = paper_url or (lambda pid: f"{base}/papers/{quote(pid, safe=':')}")
+    return atom_feed(f"paperlens · {name}", f"{base}/feeds/profiles/{quote(name)}.atom",
+                     f"{base}/profiles/{quote(name)}/", ordered, _updated(store.profile_digests(name)), paper_url)
+
+
+def profile_page(store: Store, name: str, feed_href: str, home_href: str = "/") -> str:
+    """One page: every sent digest of the profile, newest first, each paper with its reasons."""
+    digests = [d for d in store.profile_digests(name, limit=MAX_DIGESTS) if d["status"] == "sent"]
+    parts = ["<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">",
+             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
+             f"<title>paperlens · {escape(name)}</title>",
+             f"<link rel=\"alternate\" type=\"application/atom+xml\" href=\"{escape(feed_href, quote=True)}\">",
+             "</head><body>",
+             f"<p><a href=\"{escape(home_href, quote=True)}\">paperlens</a> · "
+             f"<a href=\"{escape(feed_href, quote=True)}\">Atom feed</a></p>",
+             f"<h1>Daily digest: {escape(name)}</h1>"]
+    if not digests:
+        parts.append("<p>No digest yet.</p>")
+    for digest in digests:
+        record = store.digest_get(name, digest["day"], digest["channel"], digest["recipient"]) or {}
+        items = (record.get("body") or {}).get("items", [])
+        parts.append(f"<section><h2>{escape(digest['day'])}</h2><ol>")
+        for item in items:
+            parts.append(f"<li data-paper=\"{escape(item['id'], quote=True)}\"><strong>{escape(item['title'])}</strong>"
+                         f"<br><small>{escape('; '.join(item['reasons']))}</small></li>")
+        parts.append("</ol>")
+        problems = (record.get("body") or {}).get("problems") or []
+        if problems:
+            parts.append("<p><small>Problems in this run: " + escape("; ".join(problems)) + "</small></p>")
+        parts.append("</section>")
+    parts.append("</body></html>")
+    return "".join(parts)
+
+
+def profiles_index(store: Store, href=lambda name: f"{quote(name)}/") -> str:
+    try:
+        names = store.profile_names()
+    except sqlite3.OperationalError:  # a database from before profiles
+        names = []
+    rows = "".join(f"<li><a href=\"{escape(href(n), quote=True)}\">{escape(n)}</a></li>" for n in names)
+    return ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>paperlens · profiles</title>"
+            "</head><body><h1>Reader profiles</h1>" + (f"<ul>{rows}</ul>" if rows else "<p>No profiles.</p>")
+            + "</body></html>")
+
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")  # what profile names may be (recommend.profiles)
+
+
+def write_profile_site(store: Store, out_dir: str | Path, names: list[str] | None = None,
+                       base_url: str = "") -> list[Path]:
+    """DIR/profiles/NAME/index.html and DIR/feeds/profiles/NAME.atom for each profile; the files written."""
+    root = Path(out_dir)
+    written = []
+    if names is None:
+        try:
+            names = store.profile_names()
+        except sqlite3.OperationalError:  # a read-only database from before profiles (migration 6)
+            names = []
+    if names:
+        (root / "profiles").mkdir(parents=True, exist_ok=True)
+        (root / "profiles" / "index.html").write_text(profiles_index(store, lambda n: f"{quote(n)}/index.html"),
+                                                      encoding="utf-8")
+    for name in names:
+        if not _SAFE_NAME.match(name) or ".." in name:
+            raise ValueError(f"unsafe profile name {name!r}")
+        page = profile_page(store, name, feed_href=f"../../feeds/profiles/{quote(name)}.atom", home_href="../../")
+        paper_url = (lambda pid: f"{base_url.rstrip('/')}/papers/{quote(pid, safe=':')}/") if base_url else \
+            (lambda pid: f"https://arxiv.org/abs/{pid.split(':', 1)[1]}" if pid.startswith("arxiv:")
+             else f"urn:paperlens:{quote(pid, safe=':')}")
+        for target, content in ((root / "profiles" / name / "index.html", page.encode("utf-8")),
+                                (root / "feeds" / "profiles" / f"{name}.atom",
+                                 profile_feed(store, name, base_url or ".", paper_url))):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+            written.append(target)
+    return written
+
+
+def add_profile_routes(app, store: Store, db_path: str, token: str | None, base_of) -> None:
+    """GET /profiles/NAME/ and /feeds/profiles/NAME.atom (read-only, like every page); POST
+    /api/profiles/NAME/feedback {"paper": ID, "label": "up"|"down"|"clear"} behind the write token (👍/👎)."""
+    lock = threading.Lock()
+    state: dict[str, Store] = {}
+
+    def known(name: str) -> bool:
+        try:
+            return store.profile_get(name) is not None
+        except sqlite3.OperationalError:  # a database made before profiles (migration 6): none yet
+            return False
+
+    def missing(name: str) -> Response:
+        return HTMLResponse(f"<!doctype html><title>not found</title><p>no profile {escape(name)!s}</p>",
+                            status_code=404)
+
+    @app.api_route("/profiles/", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
+    def profiles_html():
+        return HTMLResponse(profiles_index(store))
+
+    @app.api_route("/profiles/{name}/", methods=["GET", "HEAD"], response_class=HTMLResponse,
+                   include_in_schema=False)
+    def profile_html(name: str):
+        if not known(name):
+            return missing(name)
+        return HTMLResponse(profile_page(store, name, feed_href=f"/feeds/profiles/{quote(name)}.atom"))
+
+    @app.api_route("/feeds/profiles/{name}.atom", methods=["GET", "HEAD"], include_in_schema=False)
+    def profile_atom(request: Request, name: str):
+        if not known(name):
+            return missing(name)
+        return Response(profile_feed(store, name, base_of(request)), media_type="application/atom+xml; charset=utf-8")
+
+    @app.post("/api/profiles/{name}/feedback", tags=["write"],
+              summary="Mark a paper 👍/👎 for a profile (needs the write token)")
+    async def profile_feedback(request: Request, name: str):
+        problem = check_write_token(request.headers.get("authorization"), token)
+        if problem is not None:
+            status, reason = problem
+            headers = {"www-authenticate": 'Bearer realm="paperlens"'} if status == 401 else None
+            return JSONResponse({"error": reason, "status": status}, status_code=status, headers=headers)
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or not isinstance(body.get("paper"), str) \
+                or body.get("label") not in ("up", "down", "clear"):
+            return JSONResponse({"error": 'send {"paper": ID, "label": "up" | "down" | "clear"}', "status": 400},
+                                status_code=400)
+
+        def run() -> JSONResponse:
+            from paperlens.recommend.profiles import ProfileError, mark
+
+            with lock:
+                if "store" not in state:
+                    state["store"] = Store(db_path)
+                try:
+                    done = mark(state["store"], name, body["paper"], 1 if body["label"] == "up" else -1,
+                                clear=body["label"] == "clear")
+                except ProfileError as exc:
+                    return JSONResponse({"error": str(exc), "status": 404}, status_code=404)
+            return JSONResponse({"profile": name, "paper": body["paper"], "label": body["label"], "done": done})
+
+        try:
+            return await run_in_threadpool(run)
+        except sqlite3.DatabaseError as exc:
+            message = db_error_message(exc, Path(db_path).name)
+            if message is None:
+                raise
+            return JSONResponse({"error": message, "status": 507}, status_code=507)
