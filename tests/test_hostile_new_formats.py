@@ -177,3 +177,28 @@ def test_fuzz_cff_nested_thousands_deep_is_rejected_before_the_slow_loader(tmp_p
                     "authors:\n  - family-names: Walrus\n    given-names: Ann\n")
     (paper,) = read_records(path, fmt="citation-cff")
     assert isinstance(paper, Paper) and paper.title == "Walrus [tusks] {long}"
+
+
+@pytest.mark.parametrize("c_loader", [True, False])
+@pytest.mark.parametrize("text, line", [
+    ("cff-version: 1.2.0\ntitle: [Walrus", 2),  # libyaml names the line after the end of the stream
+    ("cff-version: 1.2.0\ntitle: [Walrus\n\n", 2),
+    ("cff-version: 1.2.0\ntitle: Walrus\u2028Tusks\nabstract: a: b\n", 3),  # YAML counts U+2028 as a line break
+    ("cff-version: 1.2.0\ntitle: Walrus\x85Tusks\rabstract: a: b\n", 2),  # so are NEL and a lone CR
+])
+def test_fuzz_cff_error_names_a_line_that_exists(tmp_path, monkeypatch, c_loader, text, line):
+    """Found by bench/fuzz.py (seed 11): with libyaml an error at the end of the stream was reported on a line
+    past the end of the file, and both loaders count U+2028, NEL and a lone CR as line breaks. The line is
+    taken from the error's character offset, counting newlines only, and is never past the last line with
+    content."""
+    import yaml
+
+    if not c_loader:
+        monkeypatch.delattr(yaml, "CSafeLoader", raising=False)
+    elif not hasattr(yaml, "CSafeLoader"):
+        pytest.skip("PyYAML without libyaml")
+    path = tmp_path / "CITATION.cff"
+    path.write_text(text, newline="")
+    (record,) = read_records(path, fmt="citation-cff")
+    assert isinstance(record, Rejected) and record.message.startswith("broken YAML")
+    assert record.line == line
