@@ -433,3 +433,32 @@ def test_atom_author_with_an_absurdly_long_word_is_rejected_before_feedparser_se
     path.write_text("\n".join(lines))
     papers, rejected = _split(read_records(path, fmt="arxiv-atom"))
     assert len(papers) == 3 and rejected == []
+
+
+def test_atom_nesting_on_the_line_an_entry_closes_is_never_given_to_feedparser(tmp_path, monkeypatch):
+    """Found by bench/fuzz.py (seed 11): 30,000 `<b>` just before an entry's `</entry>`, on the same line. The
+    entries before the cut were re-parsed with that entry included (it closes on the cut's line), so feedparser
+    chewed through the 30,000 tags twice (1.4 CPU-s for 96 kB). The re-parse stops before the deep tag.
+    Checked by what feedparser is given, not by time."""
+    import feedparser
+
+    from paperlens.sources import arxiv_atom
+
+    given = []
+    real_parse = feedparser.parse
+    monkeypatch.setattr(arxiv_atom.feedparser, "parse", lambda data, **kw: given.append(data) or real_parse(data, **kw))
+    path = write_atom(tmp_path / "deep.xml", 3)
+    lines = path.read_text().split("\n")
+    last = len(lines) - 3  # the third entry's </entry>
+    assert lines[last] == "</entry>"
+    lines[last] = "<b>" * 30000 + "</entry>"
+    path.write_text("\n".join(lines))
+    papers, rejected = _split(read_records(path, fmt="arxiv-atom"))
+    assert [p.arxiv_id for p in papers] == ["2401.00000", "2401.00001"]
+    assert [r.line for r in rejected] == [last + 1] and "PAPERLENS_MAX_XML_DEPTH" in rejected[0].message
+    assert given and not any(b"<b>" * 101 in data for data in given)
+    # an entry closing on the line before the deep tag is still kept
+    lines[last] = "</entry><b>" + "<b>" * 30000
+    path.write_text("\n".join(lines))
+    papers, rejected = _split(read_records(path, fmt="arxiv-atom"))
+    assert [p.arxiv_id for p in papers] == ["2401.00000", "2401.00001", "2401.00002"]

@@ -49,10 +49,10 @@ _PARSER_BUGS = (ValueError, TypeError, AttributeError, KeyError, IndexError)
 # e-mail address has a word this long (an address is at most 254 characters), so an author that holds one
 # rejects its entry before feedparser sees it; the cost is then at most this many steps a character.
 MAX_NAME_WORD = 300
-_LONG_WORD = re.compile(r"[^\s<>]{" + str(MAX_NAME_WORD + 1) + ",}")
+_LONG_WORD = re.compile(r"(?<![^\s<>])[^\s<>]{" + str(MAX_NAME_WORD + 1) + ",}")  # from a word's start only: linear
 # the elements feedparser treats as a person (Atom, Dublin Core, RSS, iTunes); a self-closing one is empty
 _PERSON_TAG = re.compile(r"<(/?)(?:[\w.-]+:)?(?:author|contributor|creator|publisher|managingEditor|webMaster|owner)"
-                         r"(?=[\s>/])(?:[^<>]{0,2000}?(/)>)?", re.I)
+                         r"(?=[\s>/])(?:[^<>]{0,200}?(/)>)?", re.I)
 
 
 @register
@@ -102,8 +102,8 @@ class ArxivAtomSource(Source):
             return
         deep = _too_deep(text, limit("PAPERLENS_MAX_XML_DEPTH"))
         if deep is not None:  # the XML library takes its time over every element before it gives up
-            line, depth = deep
-            yield from self._entries_before(ctx, text, spans, line)
+            line, depth, offset = deep
+            yield from self._entries_before(ctx, text, spans, line, before=offset)
             yield Rejected(ctx.path, line, f"XML nested more than {depth} elements deep (PAPERLENS_MAX_XML_DEPTH); "
                                            "the rest is skipped")
             return
@@ -125,8 +125,9 @@ class ArxivAtomSource(Source):
             yield self._safe_entry(ctx, entry, spans[index][0] if index < len(spans) else 1)
 
     def _entries_before(self, ctx: ReadContext, text: str, spans: list[tuple[int, int | None]],
-                        line: int) -> Iterator[Paper | Rejected]:
-        """The entries that closed before the break on `line`: the text up to them re-parsed as a complete feed."""
+                        line: int, before: int | None = None) -> Iterator[Paper | Rejected]:
+        """The entries that closed before the break on `line` (at offset `before`, when known): the text up to
+        them re-parsed as a complete feed."""
         entries = []
         # An entry closing on the break's own line may close before the break (the end of a file without a
         # final newline) or after it: tried with it first, then without it.
@@ -135,6 +136,8 @@ class ArxivAtomSource(Source):
             if not complete:
                 break
             cut = _ENTRY_CLOSE.search(text, _offset_of_line(text, spans[complete[-1]][1]))
+            if cut is not None and before is not None and cut.end() > before:
+                continue  # that entry closes after the break: never parse what broke (30,000 tags: seconds)
             try:
                 prefix = _parse(text[: cut.end()] + "\n</feed>\n") if cut else None
             except _PARSER_BUGS:
@@ -338,12 +341,14 @@ def _drop_long_names(text: str) -> tuple[str, list[int], int | None]:
         else:
             cut = opens[person]
             break
-    pieces, dropped, at = [], [], 0
+    pieces, dropped, at, line = [], [], 0, 1
     for start, end in drop:
         if start < at:  # inside an entry dropped already (nested entries share their end)
             continue
+        line += text.count("\n", at, start)
         pieces += [text[at:start], _newlines(text[start:end])]
-        dropped.append(text.count("\n", 0, start) + 1)
+        dropped.append(line)
+        line += text.count("\n", start, end)
         at = end
     cut_line = None
     if cut is not None:
@@ -363,8 +368,8 @@ def _newlines(text: str) -> str:
 _TAG = re.compile(r"<(/?)[A-Za-z_][^<>]*?(/?)>")
 
 
-def _too_deep(text: str, max_depth: int) -> tuple[int, int] | None:
-    """(line, limit) of the first element nested deeper than `max_depth` (counting unclosed ones too), or
+def _too_deep(text: str, max_depth: int) -> tuple[int, int, int] | None:
+    """(line, limit, offset) of the first element nested deeper than `max_depth` (counting unclosed ones too), or
     None. One pass over the tags, and none for a text with fewer tags than the limit."""
     if text.count("<") <= max_depth:
         return None
@@ -375,7 +380,7 @@ def _too_deep(text: str, max_depth: int) -> tuple[int, int] | None:
         elif not tag.group(2):
             depth += 1
             if depth > max_depth:
-                return text.count("\n", 0, tag.start()) + 1, max_depth
+                return text.count("\n", 0, tag.start()) + 1, max_depth, tag.start()
     return None
 
 
