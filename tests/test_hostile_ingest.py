@@ -462,3 +462,18 @@ def test_atom_nesting_on_the_line_an_entry_closes_is_never_given_to_feedparser(t
     path.write_text("\n".join(lines))
     papers, rejected = _split(read_records(path, fmt="arxiv-atom"))
     assert [p.arxiv_id for p in papers] == ["2401.00000", "2401.00001", "2401.00002"]
+
+
+@pytest.mark.parametrize("fields", [{"abstract": " "}, {"title": "\\emph{ }", "abstract": "\\textbf{ }"},
+                                    {"title": "\t", "abstract": "\u2028"}])
+def test_a_record_whose_title_and_abstract_are_only_blanks_or_markup_is_rejected(tmp_path, fields):
+    """Found by bench/fuzz.py (seed 11): a snapshot record with no title and a blank abstract became a paper
+    with neither (the reader tested the raw text, not the text after cleaning). Every reader's papers go
+    through finish_paper, which now rejects such a record on its line."""
+    record = kaggle_record(2)
+    del record["title"]
+    path = write_jsonl(tmp_path / "blank.jsonl", [json.dumps(kaggle_record(1)), json.dumps(record | fields),
+                                                  json.dumps(kaggle_record(3))])
+    papers, rejected = _split(read_records(path, fmt="arxiv-jsonl"))
+    assert [p.arxiv_id for p in papers] == ["2401.00001", "2401.00003"]
+    assert [r.line for r in rejected] == [2] and "title and abstract are empty once cleaned" in rejected[0].message
