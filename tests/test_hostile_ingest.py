@@ -395,3 +395,85 @@ def test_atom_nested_30000_elements_deep_is_cut_quickly_and_keeps_the_entries_be
     assert time.perf_counter() - start < 3
     assert [p.arxiv_id for p in papers] == ["2401.00000", "2401.00001"]
     assert [r.line for r in rejected] == [15] and "PAPERLENS_MAX_XML_DEPTH" in rejected[0].message
+
+
+@pytest.mark.parametrize("where", ["name", "email", "feed"])
+def test_atom_author_with_an_absurdly_long_word_is_rejected_before_feedparser_sees_it(tmp_path, monkeypatch, where):
+    """Found by bench/fuzz.py (seed 11, 3 hangs in 10,000 cases): feedparser looks for an e-mail address in
+    each author with a regular expression that is quadratic in the length of a word (20,001 letters: 3 s,
+    250,001: many minutes), far below the field limit. An entry whose author holds a word of more than
+    MAX_NAME_WORD characters is rejected on its line and removed before the XML is parsed; the other entries
+    are read. Checked by what feedparser is given, not by time."""
+    import feedparser
+
+    from paperlens.sources import arxiv_atom
+
+    given = []
+    real_parse = feedparser.parse
+    monkeypatch.setattr(arxiv_atom.feedparser, "parse", lambda data, **kw: given.append(data) or real_parse(data, **kw))
+    word = "w" * (arxiv_atom.MAX_NAME_WORD + 1)
+    path = write_atom(tmp_path / "long-name.xml", 3)
+    lines = path.read_text().split("\n")
+    second = lines.index("<id>http://arxiv.org/abs/2401.00001v1</id>")  # 0-based: the line after its <entry>
+    author = {"name": f"<author><name>Jonas B{word}erg</name></author>",
+              "email": f"<author>\n<name>Jonas Berg</name>\n<email>jonas@{word}.org</email>\n</author>",
+              "feed": f"<author><name>{word}</name></author>"}[where]
+    lines.insert(second + 1 if where != "feed" else lines.index("<entry>"), author)
+    path.write_text("\n".join(lines))
+    papers, rejected = _split(read_records(path, fmt="arxiv-atom"))
+    assert (given or where == "feed") and not any(word.encode() in data for data in given)
+    if where == "feed":  # the feed's own author: nothing after it is read
+        assert papers == [] and rejected and rejected[0].line == lines.index(author) + 1
+    else:
+        assert [p.arxiv_id for p in papers] == ["2401.00000", "2401.00002"]
+        assert [r.line for r in rejected] == [second] and "author" in rejected[0].message
+    assert str(arxiv_atom.MAX_NAME_WORD) in rejected[0].message
+    # a long name made of ordinary words is still a name (only a word past the limit is refused)
+    lines[lines.index(author)] = "<author><name>" + " ".join(["Berg"] * 2000) + "</name></author>"
+    path.write_text("\n".join(lines))
+    papers, rejected = _split(read_records(path, fmt="arxiv-atom"))
+    assert len(papers) == 3 and rejected == []
+
+
+def test_atom_nesting_on_the_line_an_entry_closes_is_never_given_to_feedparser(tmp_path, monkeypatch):
+    """Found by bench/fuzz.py (seed 11): 30,000 `<b>` just before an entry's `</entry>`, on the same line. The
+    entries before the cut were re-parsed with that entry included (it closes on the cut's line), so feedparser
+    chewed through the 30,000 tags twice (1.4 CPU-s for 96 kB). The re-parse stops before the deep tag.
+    Checked by what feedparser is given, not by time."""
+    import feedparser
+
+    from paperlens.sources import arxiv_atom
+
+    given = []
+    real_parse = feedparser.parse
+    monkeypatch.setattr(arxiv_atom.feedparser, "parse", lambda data, **kw: given.append(data) or real_parse(data, **kw))
+    path = write_atom(tmp_path / "deep.xml", 3)
+    lines = path.read_text().split("\n")
+    last = len(lines) - 3  # the third entry's </entry>
+    assert lines[last] == "</entry>"
+    lines[last] = "<b>" * 30000 + "</entry>"
+    path.write_text("\n".join(lines))
+    papers, rejected = _split(read_records(path, fmt="arxiv-atom"))
+    assert [p.arxiv_id for p in papers] == ["2401.00000", "2401.00001"]
+    assert [r.line for r in rejected] == [last + 1] and "PAPERLENS_MAX_XML_DEPTH" in rejected[0].message
+    assert given and not any(b"<b>" * 101 in data for data in given)
+    # an entry closing on the line before the deep tag is still kept
+    lines[last] = "</entry><b>" + "<b>" * 30000
+    path.write_text("\n".join(lines))
+    papers, rejected = _split(read_records(path, fmt="arxiv-atom"))
+    assert [p.arxiv_id for p in papers] == ["2401.00000", "2401.00001", "2401.00002"]
+
+
+@pytest.mark.parametrize("fields", [{"abstract": " "}, {"title": "\\emph{ }", "abstract": "\\textbf{ }"},
+                                    {"title": "\t", "abstract": "\u2028"}])
+def test_a_record_whose_title_and_abstract_are_only_blanks_or_markup_is_rejected(tmp_path, fields):
+    """Found by bench/fuzz.py (seed 11): a snapshot record with no title and a blank abstract became a paper
+    with neither (the reader tested the raw text, not the text after cleaning). Every reader's papers go
+    through finish_paper, which now rejects such a record on its line."""
+    record = kaggle_record(2)
+    del record["title"]
+    path = write_jsonl(tmp_path / "blank.jsonl", [json.dumps(kaggle_record(1)), json.dumps(record | fields),
+                                                  json.dumps(kaggle_record(3))])
+    papers, rejected = _split(read_records(path, fmt="arxiv-jsonl"))
+    assert [p.arxiv_id for p in papers] == ["2401.00001", "2401.00003"]
+    assert [r.line for r in rejected] == [2] and "title and abstract are empty once cleaned" in rejected[0].message

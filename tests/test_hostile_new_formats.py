@@ -177,3 +177,59 @@ def test_fuzz_cff_nested_thousands_deep_is_rejected_before_the_slow_loader(tmp_p
                     "authors:\n  - family-names: Walrus\n    given-names: Ann\n")
     (paper,) = read_records(path, fmt="citation-cff")
     assert isinstance(paper, Paper) and paper.title == "Walrus [tusks] {long}"
+
+
+@pytest.mark.parametrize("c_loader", [True, False])
+@pytest.mark.parametrize("text, line", [
+    ("cff-version: 1.2.0\ntitle: [Walrus", 2),  # libyaml names the line after the end of the stream
+    ("cff-version: 1.2.0\ntitle: [Walrus\n\n", 2),
+    ("cff-version: 1.2.0\ntitle: Walrus\u2028Tusks\nabstract: a: b\n", 3),  # YAML counts U+2028 as a line break
+    ("cff-version: 1.2.0\ntitle: Walrus\x85Tusks\rabstract: a: b\n", 2),  # so are NEL and a lone CR
+])
+def test_fuzz_cff_error_names_a_line_that_exists(tmp_path, monkeypatch, c_loader, text, line):
+    """Found by bench/fuzz.py (seed 11): with libyaml an error at the end of the stream was reported on a line
+    past the end of the file, and both loaders count U+2028, NEL and a lone CR as line breaks. The line is
+    taken from the error's character offset, counting newlines only, and is never past the last line with
+    content."""
+    import yaml
+
+    if not c_loader:
+        monkeypatch.delattr(yaml, "CSafeLoader", raising=False)
+    elif not hasattr(yaml, "CSafeLoader"):
+        pytest.skip("PyYAML without libyaml")
+    path = tmp_path / "CITATION.cff"
+    path.write_text(text, newline="")
+    (record,) = read_records(path, fmt="citation-cff")
+    assert isinstance(record, Rejected) and record.message.startswith("broken YAML")
+    assert record.line == line
+
+
+@pytest.mark.parametrize("creator", ["w" * 5000, "Ann <![CDATA[" + "w" * 5000 + "]]>", "x" * 200_000])
+def test_fuzz_an_arxiv_listing_author_with_an_absurdly_long_word_never_reaches_feedparser(tmp_path, monkeypatch,
+                                                                                          creator):
+    """feedparser's e-mail regex is quadratic in the length of a word: a 19,999-letter creator (under the
+    20,000-character author limit) took 7 s. An author holding a word of more than MAX_NAME_WORD characters
+    cuts the feed at its item, like an absurd author list. Checked by what feedparser is given, not by time."""
+    import feedparser
+
+    from paperlens.sources import arxiv_rss
+    from paperlens.sources.arxiv_atom import MAX_NAME_WORD
+
+    given = []
+    real_parse = feedparser.parse
+    monkeypatch.setattr(arxiv_rss.feedparser, "parse", lambda data, **kw: given.append(data) or real_parse(data, **kw))
+    item = ('<item><title>{t}. (arXiv:2501.0000{n}v1 [cs.CL])</title><link>http://arxiv.org/abs/2501.0000{n}</link>'
+            '<dc:creator>{a}</dc:creator><description>arXiv:2501.0000{n}v1 Announce Type: new Abstract: Tusks.'
+            '</description></item>\n')
+    path = tmp_path / "authors.xml"
+    path.write_text('<?xml version="1.0"?>\n<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>'
+                    '<title>cs.CL updates on arXiv.org</title>\n'
+                    + item.format(t="Walrus Tusks", n=1, a="Ann Walrus")
+                    + item.format(t="Narwhal Tusks", n=2, a=creator) + "</channel></rss>\n")
+    records = list(read_records(path, fmt="arxiv-rss"))
+    assert given and not any(b"w" * (MAX_NAME_WORD + 1) in data or b"x" * 20_000 in data for data in given)
+    assert [type(r).__name__ for r in records] == ["Paper", "Rejected"]
+    assert records[0].authors == ["Ann Walrus"] and records[1].line == 4 and "author" in records[1].message
+    # many ordinary words are still an author list
+    path.write_text(path.read_text().replace(creator, ", ".join(["Ann Walrus"] * 500)))
+    assert [type(r).__name__ for r in read_records(path, fmt="arxiv-rss")] == ["Paper", "Paper"]

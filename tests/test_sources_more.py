@@ -223,7 +223,7 @@ def test_citation_cff_preferred_citation_and_software(tmp_path):
     broken = tmp_path / "broken.cff"
     broken.write_text("cff-version: 1.2.0\ntitle: [unclosed\n")
     papers, bad = read(broken)
-    assert papers == [] and bad[0][0] == 3 and "broken YAML" in bad[0][1]
+    assert papers == [] and bad[0][0] == 2 and "broken YAML" in bad[0][1]  # the last line with content
     broken.write_text("cff-version: 1.2.0\ntitle: t\ndate-released: 2024-13-45\n")
     papers, bad = read(broken)
     assert papers == [] and bad == [(1, "broken YAML (ValueError: month must be in 1..12)")]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from bisect import bisect_right
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,6 +43,15 @@ _ENTRY_CLOSE = re.compile(r"</(?:[\w.-]+:)?entry\s*>")
 _ROOT = re.compile(r"<([\w.-]+:)?([\w.-]+)[\s>/]")
 _VERSION = re.compile(r"v(\d+)$")
 _PARSER_BUGS = (ValueError, TypeError, AttributeError, KeyError, IndexError)
+# feedparser looks for an e-mail address in every author with a regular expression that is quadratic in the
+# length of a word (20,001 letters: 3 s; 250,001: many minutes), whatever the field limits say. No name or
+# e-mail address has a word this long (an address is at most 254 characters), so an author that holds one
+# rejects its entry before feedparser sees it; the cost is then at most this many steps a character.
+MAX_NAME_WORD = 300
+_LONG_WORD = re.compile(r"(?<![^\s<>])[^\s<>]{" + str(MAX_NAME_WORD + 1) + ",}")  # from a word's start only: linear
+# the elements feedparser treats as a person (Atom, Dublin Core, RSS, iTunes); a self-closing one is empty
+_PERSON_TAG = re.compile(r"<(/?)(?:[\w.-]+:)?(?:author|contributor|creator|publisher|managingEditor|webMaster|owner)"
+                         r"(?=[\s>/])(?:[^<>]{0,200}?(/)>)?", re.I)
 
 
 class ArxivAtomSource(Source):
@@ -72,7 +82,16 @@ class ArxivAtomSource(Source):
         if nul >= 0:  # not allowed anywhere in XML; the parser library fails on it rather than reporting it
             yield Rejected(ctx.path, text.count("\n", 0, nul) + 1, "NUL character in the XML; the response is skipped")
             return
+        text, dropped, cut = _drop_long_names(text)
+        for line in dropped:
+            yield Rejected(ctx.path, line, f"an author holds a word of more than {MAX_NAME_WORD} characters (not a "
+                                           "name or an e-mail address); the entry is skipped")
         spans, nested = _entry_spans(text)
+        if cut is not None:  # outside any closed entry: the text from that author on was removed
+            yield from self._entries_before(ctx, text, spans, cut)
+            yield Rejected(ctx.path, cut, f"an author holds a word of more than {MAX_NAME_WORD} characters (not a "
+                                          "name or an e-mail address); the rest of the response is skipped")
+            return
         if nested is not None:  # never valid Atom, and costly for the XML parser when it repeats
             inner, outer = nested
             yield from self._entries_before(ctx, text, spans, inner)
@@ -81,8 +100,8 @@ class ArxivAtomSource(Source):
             return
         deep = _too_deep(text, limit("PAPERLENS_MAX_XML_DEPTH"))
         if deep is not None:  # the XML library takes its time over every element before it gives up
-            line, depth = deep
-            yield from self._entries_before(ctx, text, spans, line)
+            line, depth, offset = deep
+            yield from self._entries_before(ctx, text, spans, line, before=offset)
             yield Rejected(ctx.path, line, f"XML nested more than {depth} elements deep (PAPERLENS_MAX_XML_DEPTH); "
                                            "the rest is skipped")
             return
@@ -104,8 +123,9 @@ class ArxivAtomSource(Source):
             yield self._safe_entry(ctx, entry, spans[index][0] if index < len(spans) else 1)
 
     def _entries_before(self, ctx: ReadContext, text: str, spans: list[tuple[int, int | None]],
-                        line: int) -> Iterator[Paper | Rejected]:
-        """The entries that closed before the break on `line`: the text up to them re-parsed as a complete feed."""
+                        line: int, before: int | None = None) -> Iterator[Paper | Rejected]:
+        """The entries that closed before the break on `line` (at offset `before`, when known): the text up to
+        them re-parsed as a complete feed."""
         entries = []
         # An entry closing on the break's own line may close before the break (the end of a file without a
         # final newline) or after it: tried with it first, then without it.
@@ -114,6 +134,8 @@ class ArxivAtomSource(Source):
             if not complete:
                 break
             cut = _ENTRY_CLOSE.search(text, _offset_of_line(text, spans[complete[-1]][1]))
+            if cut is not None and before is not None and cut.end() > before:
+                continue  # that entry closes after the break: never parse what broke (30,000 tags: seconds)
             try:
                 prefix = _parse(text[: cut.end()] + "\n</feed>\n") if cut else None
             except _PARSER_BUGS:
@@ -276,11 +298,76 @@ def _entry_spans(text: str) -> tuple[list[tuple[int, int | None]], tuple[int, in
     return spans, nested
 
 
+def _drop_long_names(text: str) -> tuple[str, list[int], int | None]:
+    """The text without the entries whose author holds a word longer than MAX_NAME_WORD (their lines kept
+    as empty lines, so every line number stands), the start lines of those entries, and the line of such an
+    author outside any closed entry (the text is cut there: the rest removed), or None. Linear: one pass for
+    long words (usually none), one for person elements and entries."""
+    words = [m.start() for m in _LONG_WORD.finditer(text)]
+    if not words:
+        return text, [], None
+    opens, closes = [], []
+    for tag in _PERSON_TAG.finditer(text):
+        if tag.group(1):
+            closes.append(tag.start())
+        elif not tag.group(2):
+            opens.append(tag.start())
+    entries: list[list[int]] = []  # [start, end] of each <entry>, ending at the first </entry> after it
+    waiting: list[list[int]] = []
+    for tag in _ENTRY_TAG.finditer(text):
+        if tag.group("open") is not None:
+            waiting.append([tag.start(), -1])
+            entries.append(waiting[-1])
+        else:
+            for entry in waiting:
+                entry[1] = tag.end()
+            waiting.clear()
+    starts = [start for start, _ in entries]
+    drop: list[tuple[int, int]] = []
+    cut = None
+    for word in words:
+        person = bisect_right(opens, word) - 1
+        if person < 0:
+            continue
+        close = bisect_right(closes, opens[person])
+        if close < len(closes) and closes[close] < word:
+            continue  # not inside a person element
+        index = bisect_right(starts, word) - 1
+        if index >= 0 and entries[index][1] > word:
+            if not drop or drop[-1][0] != entries[index][0]:
+                drop.append((entries[index][0], entries[index][1]))
+        else:
+            cut = opens[person]
+            break
+    pieces, dropped, at, line = [], [], 0, 1
+    for start, end in drop:
+        if start < at:  # inside an entry dropped already (nested entries share their end)
+            continue
+        line += text.count("\n", at, start)
+        pieces += [text[at:start], _newlines(text[start:end])]
+        dropped.append(line)
+        line += text.count("\n", start, end)
+        at = end
+    cut_line = None
+    if cut is not None:
+        cut = max(cut, at)  # a person element left open in a dropped entry: cut after that entry
+        pieces += [text[at:cut], _newlines(text[cut:])]
+        cut_line = text.count("\n", 0, cut) + 1
+    else:
+        pieces.append(text[at:])
+    return "".join(pieces), dropped, cut_line
+
+
+def _newlines(text: str) -> str:
+    """Only the line breaks of `text` (also a lone CR, which the XML parser counts)."""
+    return "".join(_XML_NEWLINE.findall(text))
+
+
 _TAG = re.compile(r"<(/?)[A-Za-z_][^<>]*?(/?)>")
 
 
-def _too_deep(text: str, max_depth: int) -> tuple[int, int] | None:
-    """(line, limit) of the first element nested deeper than `max_depth` (counting unclosed ones too), or
+def _too_deep(text: str, max_depth: int) -> tuple[int, int, int] | None:
+    """(line, limit, offset) of the first element nested deeper than `max_depth` (counting unclosed ones too), or
     None. One pass over the tags, and none for a text with fewer tags than the limit."""
     if text.count("<") <= max_depth:
         return None
@@ -291,7 +378,7 @@ def _too_deep(text: str, max_depth: int) -> tuple[int, int] | None:
         elif not tag.group(2):
             depth += 1
             if depth > max_depth:
-                return text.count("\n", 0, tag.start()) + 1, max_depth
+                return text.count("\n", 0, tag.start()) + 1, max_depth, tag.start()
     return None
 
 

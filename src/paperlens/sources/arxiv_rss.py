@@ -25,6 +25,7 @@ import feedparser
 
 from paperlens.core.ids import normalize_arxiv_id
 from paperlens.core.models import Paper
+from paperlens.sources.arxiv_atom import MAX_NAME_WORD
 from paperlens.sources.base import (
     InputLimitError,
     ReadContext,
@@ -40,7 +41,12 @@ ARXIV_LISTING = "https://rss.arxiv.org/rss"
 ANNOUNCE_TYPES = ("new", "cross", "replace", "replace-cross")
 _ATOM_NS = "http://www.w3.org/2005/Atom"
 MAX_AUTHOR_CHARS = 20_000
-_LONG_AUTHOR = re.compile(r"<(?:dc:creator|author|name|dc:contributor)\b[^>]*>[^<]{" + str(MAX_AUTHOR_CHARS) + "}")
+# an author list this long, or one with a word longer than MAX_NAME_WORD (feedparser's e-mail regex is
+# quadratic in a word's length: see arxiv_atom), also through a CDATA section. The attributes are bounded:
+# `[^>]*` went to the end of the text for each of 20,000 `<dc:creator ` without a `>` (240 kB: 9.5 s).
+_LONG_AUTHOR = re.compile(r"<(?:dc:creator|author|name|email|dc:contributor)(?:\s[^<>]{0,2000})?>(?:(?:[^<]|<!\[CDATA\[){"
+                          + str(MAX_AUTHOR_CHARS) + r"}|(?:[^<]|<!\[CDATA\[)*?(?:(?<![^\s<>])|(?<=<!\[CDATA\[))[^\s<>]{" + str(MAX_NAME_WORD + 1)
+                          + "})")
 _ITEM_OPEN = re.compile(r"<(?:[\w.-]+:)?(?:item|entry)[\s>/]")
 _ITEM_CLOSE = re.compile(r"</(?:[\w.-]+:)?(?:item|entry)\s*>")
 _ROOT = re.compile(r"<(?:[\w.-]+:)?([\w.-]+)[\s>/]")
@@ -127,7 +133,7 @@ class ArxivRssSource(Source):
             ends.append(end_line(closes[j]) if j < len(closes) else None)
             close_at.append(closes[j] if j < len(closes) else len(text))
 
-        # feedparser's author parsing is quadratic in an author element's length (50,000 characters: 19 s):
+        # feedparser's author parsing is quadratic in the length of a word in an author (50,000 characters: 19 s):
         # the feed is read up to the item that holds a longer one, as for an item opened inside another.
         long_author = _LONG_AUTHOR.search(text)
         nested, nested_reason = None, "an item opens inside one that is not closed; the rest of the feed is skipped"
@@ -138,8 +144,9 @@ class ArxivRssSource(Source):
         if long_author is not None:
             cut = next((i for i, (begin, _) in enumerate(opens) if begin > long_author.start()), len(opens)) - 1
             if cut >= 0 and (nested is None or cut < nested):
-                nested, nested_reason = cut, (f"an author list longer than {MAX_AUTHOR_CHARS:,} characters; the rest "
-                                              "of the feed is skipped")
+                nested, nested_reason = cut, (f"an author list longer than {MAX_AUTHOR_CHARS:,} characters or with a "
+                                              f"word of more than {MAX_NAME_WORD} characters; the rest of the "
+                                              "feed is skipped")
         if nested is not None:  # the feed is read up to there (feedparser is slow on piles of open tags)
             nested_line = starts[nested]
             text, starts, ends = text[:opens[nested][0]], starts[:nested], ends[:nested]

@@ -343,6 +343,9 @@ def oversized_field(paper: Paper, limits: tuple[int, int, int, int], record_char
     return f"the short fields together exceed {max_field:,} characters (PAPERLENS_MAX_FIELD_CHARS); the record is skipped"
 
 
+EMPTY_ONCE_CLEANED = "title and abstract are empty once cleaned"
+
+
 def finish_paper(paper: Paper, ctx: ReadContext, source: str, line: int | None,
                  source_id: str | None = None, record_chars: int | None = None) -> Paper | Rejected:
     """Fill what every source derives the same way: clean abstract, code link, language, ids. A record
@@ -355,6 +358,8 @@ def finish_paper(paper: Paper, ctx: ReadContext, source: str, line: int | None,
     raw = paper.abstract_raw or paper.abstract
     code_url = paper.code_url or find_code_url(raw)
     abstract = latex_to_text(raw, placeholder=repo_name(code_url))
+    if not title.strip() and not abstract.strip():  # blanks or markup only: the reader saw text, none is left
+        return Rejected(ctx.path, line or 1, EMPTY_ONCE_CLEANED)
     language = paper.language
     if not language or language == "en":
         language = detect_language(abstract or title)

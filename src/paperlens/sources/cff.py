@@ -64,6 +64,16 @@ def _load_yaml(text: str) -> Any:
     return yaml.load(text, Loader=loader)  # both loaders are safe loaders
 
 
+def _error_line(text: str, mark: Any) -> int:
+    """Our line (newlines only) of a YAML error mark. The mark's own line counts U+2028, U+2029, NEL and a
+    lone CR as breaks too, and libyaml puts an error at the end of the stream on the line after the last:
+    the mark's character offset is used instead, and never past the last line with content."""
+    index = getattr(mark, "index", None)
+    if not isinstance(index, int) or index < 0:
+        return 1
+    return min(text.count("\n", 0, index) + 1, text.rstrip().count("\n") + 1)
+
+
 class CffSource(Source):
     name = "citation-cff"
     description = "CITATION.cff (Citation File Format YAML): its preferred-citation, else the software itself"
@@ -88,7 +98,7 @@ class CffSource(Source):
             data = _load_yaml(text)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
-            yield Rejected(ctx.path, mark.line + 1 if mark else 1, f"broken YAML ({getattr(exc, 'problem', exc)})")
+            yield Rejected(ctx.path, _error_line(text, mark), f"broken YAML ({getattr(exc, 'problem', exc)})")
             return
         except (ValueError, RecursionError) as exc:  # e.g. a date such as 2024-13-45; nesting too deep
             yield Rejected(ctx.path, 1, f"broken YAML ({type(exc).__name__}: {exc})")

@@ -22,7 +22,14 @@ from urllib.parse import unquote
 
 from paperlens.core.ids import normalize_arxiv_id, normalize_doi
 from paperlens.core.models import Paper
-from paperlens.sources.base import ReadContext, Rejected, finish_paper, has_bad_bytes, open_text
+from paperlens.sources.base import (
+    EMPTY_ONCE_CLEANED,
+    ReadContext,
+    Rejected,
+    finish_paper,
+    has_bad_bytes,
+    open_text,
+)
 
 DEFAULT_MAX_JSON_MB = 256
 
@@ -452,11 +459,9 @@ def finish_or_reject(paper: Paper, ctx: ReadContext, source: str, line: int, sou
     """finish_paper, or a Rejected when cleaning left neither title nor abstract (a title of only LaTeX
     markup, say): such a record must not be stored under an id made of nothing."""
     finished = finish_paper(paper, ctx, source, line, source_id=source_id)
-    if isinstance(finished, Rejected):  # a field past its size limit
-        return finished
-    if not finished.title and not finished.abstract:
-        return Rejected(ctx.path, line, f"{label}: title and abstract are empty once cleaned")
-    return finished
+    if isinstance(finished, Rejected) and finished.message == EMPTY_ONCE_CLEANED:
+        return Rejected(ctx.path, line, f"{label}: {EMPTY_ONCE_CLEANED}")
+    return finished  # a paper, or a field past its size limit
 
 
 def head_start(head: str) -> str:
