@@ -82,15 +82,26 @@ def export(obj, fmt, output):
 
         if output is None:
             raise click.UsageError("--format site needs -o DIR")
-        n = export_site(obj.reader, output)
+        if output.exists() and not output.is_dir():
+            raise click.UsageError(f"{output} is a file; --format site writes a folder of pages: give -o DIR")
+        try:
+            n = export_site(obj.reader, output)
+        except OSError as exc:
+            raise click.ClickException(f"{exc.filename or output}: cannot write the site ({exc.strerror or exc})") \
+                from None
         click.echo(f"wrote {n} papers to {output}", err=True)
         return
     from paperlens.enrich.views import export_papers
 
     writer = WRITERS[fmt]
     if output:
-        with open(output, "w", encoding="utf-8") as handle:
-            n = writer(export_papers(obj.reader), handle)
+        papers = export_papers(obj.reader)  # a missing --db is reported before the output file is made
+        try:
+            handle = open(output, "w", encoding="utf-8")  # noqa: SIM115 (closed below)
+        except OSError as exc:
+            raise click.ClickException(f"{output}: cannot write ({exc.strerror or exc})") from None
+        with handle:
+            n = writer(papers, handle)
         click.echo(f"wrote {n} papers to {output}", err=True)
     else:
         writer(export_papers(obj.reader), sys.stdout)

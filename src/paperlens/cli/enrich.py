@@ -27,8 +27,9 @@ def enrich(obj, steps, limit, batch_size, retry_failed, engine, lang, list_steps
     """Add topics, keywords, summaries and embeddings; skips work already done."""
     registry = load_steps()
     if list_steps:
+        click.echo("step\tversion\truns")
         for name, cls in sorted(registry.items(), key=lambda kv: kv[1].order):
-            click.echo(f"{name}\tv{cls.version}\t{'default' if cls.default else 'opt-in'}")
+            click.echo(f"{name}\t{cls.version}\t{'by default' if cls.default else 'opt-in'}")
         return
     if steps:
         names = [s.strip() for s in steps.split(",") if s.strip()]

@@ -57,7 +57,8 @@ class SourceError(Exception):
     """The whole file cannot be read (e.g. unknown format); names the file and line."""
 
     def __init__(self, path: str, line: int, message: str):
-        super().__init__(f"{path}:{line}: {message}")
+        # line 0: the problem is the file itself (missing, a directory), not a place in it
+        super().__init__(f"{path}:{line}: {message}" if line else f"{path}: {message}")
         self.path, self.line, self.message = path, line, message
 
 

@@ -1,0 +1,101 @@
+"""Issue 18, "the first ten minutes": what a newcomer trips on ends in one sentence, never a traceback."""
+
+from __future__ import annotations
+
+import socket
+
+from click.testing import CliRunner
+
+from paperlens.cli import main
+
+from .conftest import sample
+
+
+def run(db, *args):
+    return CliRunner().invoke(main, ["--db", str(db), *args])
+
+
+def _ingested(db_path):
+    assert run(db_path, "ingest", "--as-of", "2026-11-23", str(sample("003"))).exit_code == 0
+    return db_path
+
+
+def _one_sentence(result, *expected: str) -> None:
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    for part in expected:
+        assert part in result.output, result.output
+
+
+def test_export_jsonl_into_a_missing_folder(db_path, tmp_path):
+    result = run(_ingested(db_path), "export", "--format", "jsonl", "-o", str(tmp_path / "nodir" / "x.jsonl"))
+    assert result.exit_code == 1
+    _one_sentence(result, "x.jsonl: cannot write (No such file or directory)")
+
+
+def test_export_site_onto_a_file(db_path, tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("mine\n")
+    result = run(_ingested(db_path), "export", "--format", "site", "-o", str(readme))
+    assert result.exit_code == 2
+    _one_sentence(result, "README.md is a file")
+    assert readme.read_text() == "mine\n"
+
+
+def test_read_commands_on_a_missing_database_say_so_and_create_nothing(tmp_path):
+    missing = tmp_path / "typo.db"
+    for args in (["stats"], ["search", "reasoning"], ["show", "x"], ["similar", "x"], ["export"],
+                 ["export", "--format", "site", "-o", str(tmp_path / "site")]):
+        result = run(missing, *args)
+        assert result.exit_code == 2, (args, result.output)
+        _one_sentence(result, "typo.db: no such database")
+        assert not missing.exists(), args
+    assert not (tmp_path / "site").exists()
+
+
+def test_serve_on_a_busy_port_fails_before_saying_serving(db_path):
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    try:
+        port = busy.getsockname()[1]
+        result = run(_ingested(db_path), "serve", "--port", str(port))
+    finally:
+        busy.close()
+    assert result.exit_code == 1
+    _one_sentence(result, f"cannot serve on 127.0.0.1:{port}", "pass --port")
+    assert "serving" not in result.output
+
+
+def test_a_missing_file_names_no_line_zero(db_path, tmp_path):
+    result = run(db_path, "ingest", str(tmp_path / "missing.txt"))
+    _one_sentence(result, "missing.txt: no such file")
+    assert "missing.txt:0" not in result.output
+
+
+def test_a_failed_fetch_leaves_no_empty_folder(db_path, tmp_path):
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there now: the connection is refused at once
+    save = tmp_path / "fetched"
+    result = run(db_path, "fetch", "arxiv", "all:llm", "--base-url", f"http://127.0.0.1:{port}/api",
+                 "--save-dir", str(save))
+    assert result.exit_code == 1
+    _one_sentence(result, "cannot reach")
+    assert not save.exists()
+    result = run(db_path, "fetch", "arxiv", "--new", "--category", "cs.CL", "--feed-url", f"http://127.0.0.1:{port}",
+                 "--save-dir", str(save))
+    assert result.exit_code == 1
+    assert not save.exists()
+
+
+def test_enrich_list_shows_versions_as_they_are(db_path):
+    result = run(db_path, "enrich", "--list")
+    assert result.exit_code == 0
+    assert "vroles" not in result.output
+    rows = dict(line.split("\t")[:2] for line in result.output.splitlines())
+    from paperlens.enrich.registry import load_steps
+
+    assert rows["digest"] == load_steps()["digest"].version
+    assert rows["embed"] == load_steps()["embed"].version
