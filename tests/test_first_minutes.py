@@ -99,3 +99,24 @@ def test_enrich_list_shows_versions_as_they_are(db_path):
 
     assert rows["digest"] == load_steps()["digest"].version
     assert rows["embed"] == load_steps()["embed"].version
+
+
+def test_stats_counts_topics_as_the_web_does_and_says_which_are_predicted(db_path):
+    import json
+
+    from paperlens.web.catalog import Catalog
+
+    seeds = [str(sample(p)) for p in ("000", "001", "002", "003")]
+    assert run(db_path, "ingest", "--as-of", "2026-11-23", *seeds).exit_code == 0
+    assert run(db_path, "enrich", "--steps", "topic").exit_code == 0
+    data = json.loads(run(db_path, "stats", "--json").output)
+    from paperlens.store import Store
+
+    web = {f"{t.area or '-'} / {t.label}": len(t.ids) for t in Catalog(Store(str(db_path), readonly=True)).topics.values()}
+    assert data["by_topic"] == web
+    assert data["topic_origin"]["predicted"] > 0 and data["topic_origin"]["given"] > 0
+    for key, n in data["by_topic"].items():
+        assert n == data["by_topic_given"].get(key, 0) + data["by_topic_predicted"].get(key, 0)
+    text = run(db_path, "stats").output
+    assert "predicted" in text and "given by the sources" in text
+    assert "None" not in text and "undated:" in text

@@ -112,18 +112,33 @@ def export(obj, fmt, output):
 @click.pass_obj
 def stats(obj, as_json):
     """Papers per source, topic and year; enrichment progress."""
-    data = obj.reader.stats()
+    from paperlens.enrich.views import library_stats
+
+    data = library_stats(obj.reader)
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     click.echo(f"papers: {data['papers']}")
+    origin = data["topic_origin"]
     for section in ("by_source", "by_topic", "by_year", "enrichments"):
-        if data.get(section):
+        if not data.get(section):
+            continue
+        if section == "by_topic":
+            click.echo(f"\nby topic ({origin['given']} given by the sources, {origin['predicted']} predicted by "
+                       f"the topic step, {origin['none']} without a topic; as the web counts them):")
+        else:
             click.echo(f"\n{section.replace('_', ' ')}:")
-            for key, value in data[section].items():
+        for key, value in data[section].items():
+            if section == "by_topic":
+                parts = [f"{n} {what}" for n, what in ((data["by_topic_given"].get(key, 0), "given"),
+                                                        (data["by_topic_predicted"].get(key, 0), "predicted")) if n]
+                click.echo(f"  {key}: {value} ({', '.join(parts)})")
+            else:
                 click.echo(f"  {key}: {value}")
+    shown = ("papers", "by_source", "by_topic", "by_year", "enrichments", "by_topic_given", "by_topic_predicted",
+             "topic_origin")
     for key, value in data.items():
-        if key not in ("papers", "by_source", "by_topic", "by_year", "enrichments"):
+        if key not in shown:
             click.echo(f"\n{key}: {json.dumps(value, ensure_ascii=False)}")
 
 

@@ -30,3 +30,30 @@ def apply_enrichments(paper: Paper, enrichments: dict[str, dict], copy: bool = T
     from paperlens.enrich.registry import apply_outputs
 
     return apply_outputs(paper, enrichments, copy=copy)
+
+
+def library_stats(store: Store) -> dict:
+    """`Store.stats()` with the topic counts of the papers as every view shows them (a source's topic, else
+    the topic step's prediction), each split into given by a source and predicted; undated papers under
+    "undated". The web counts the same papers, so `paperlens stats` and the topic pages agree."""
+    data = store.stats()
+    totals: dict[str, int] = {}
+    given: dict[str, int] = {}
+    predicted: dict[str, int] = {}
+    no_topic = 0
+    for paper in store.iter_papers():
+        own = paper.topic is not None and bool(paper.topic.label or paper.topic.area)
+        topic = (paper if own else apply_enrichments(paper, store.enrichments_for(paper.id), copy=False)).topic
+        label = topic.label or topic.area if topic is not None else None
+        if not label:
+            no_topic += 1
+            continue
+        key = f"{topic.area or '-'} / {label}"
+        totals[key] = totals.get(key, 0) + 1
+        (given if own else predicted)[key] = (given if own else predicted).get(key, 0) + 1
+    data["by_topic"] = dict(sorted(totals.items(), key=lambda kv: (-kv[1], kv[0])))
+    data["by_topic_given"] = given
+    data["by_topic_predicted"] = predicted
+    data["topic_origin"] = {"given": sum(given.values()), "predicted": sum(predicted.values()), "none": no_topic}
+    data["by_year"] = {("undated" if year in (None, "None") else year): n for year, n in data["by_year"].items()}
+    return data
