@@ -120,3 +120,37 @@ def test_stats_counts_topics_as_the_web_does_and_says_which_are_predicted(db_pat
     text = run(db_path, "stats").output
     assert "predicted" in text and "given by the sources" in text
     assert "None" not in text and "undated:" in text
+
+
+_LATEX = __import__("re").compile(r"\\[A-Za-z]+|\\%|\$[^$]{1,40}\$")
+
+
+def test_tldrs_and_summary_fields_of_the_sample_hold_no_latex():
+    from paperlens.core.models import SUMMARY_FIELDS
+    from paperlens.sources import read_records
+
+    seen = 0
+    for prefix in ("000", "001", "002", "003"):
+        for paper in read_records(sample(prefix), as_of=__import__("datetime").date(2026, 11, 23)):
+            if not hasattr(paper, "summary"):
+                continue
+            texts = [paper.tldr or ""] + [getattr(s, f) for s in paper.summary.values() for f in SUMMARY_FIELDS]
+            for text in texts:
+                seen += bool(text)
+                assert not _LATEX.search(text), (paper.id, text)
+    assert seen > 1000
+
+
+def test_latex_in_a_source_tldr_reads_as_text(tmp_path):
+    """OpenReview's TL;DR field is written by authors, often with LaTeX; it reads as text like the title."""
+    import json
+
+    from paperlens.sources import read_records
+
+    path = tmp_path / "notes.json"
+    path.write_text(json.dumps({"notes": [{"id": "Xk3vPq9LmA", "content": {
+        "title": {"value": "Gradient agents"}, "authors": {"value": ["Lena Fischer"]},
+        "abstract": {"value": "We study gradients of agents in multi-agent systems."},
+        "TLDR": {"value": "MAS$^2$ lowers error by 14.4\\% with $\\nabla$ steps."}}}]}), encoding="utf-8")
+    (paper,) = list(read_records(path, "openreview-json"))
+    assert paper.tldr == "MAS² lowers error by 14.4% with ∇ steps."

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 from paperlens.core.clean import detect_language, find_code_url, latex_to_text, repo_name
 from paperlens.core.ids import normalize_arxiv_id, normalize_doi, paper_id
-from paperlens.core.models import Paper, SourceRef
+from paperlens.core.models import SUMMARY_FIELDS, Paper, SourceRef, Summary
 
 
 @dataclass(frozen=True)
@@ -344,6 +344,15 @@ def oversized_field(paper: Paper, limits: tuple[int, int, int, int], record_char
     return f"the short fields together exceed {max_field:,} characters (PAPERLENS_MAX_FIELD_CHARS); the record is skipped"
 
 
+_LATEX_MARK = re.compile(r"[\\$]")
+
+
+def _latex_free_summary(summary: Summary) -> Summary:
+    changed = {name: latex_to_text(text) for name in SUMMARY_FIELDS
+               if (text := getattr(summary, name)) and _LATEX_MARK.search(text)}
+    return summary.model_copy(update=changed) if changed else summary
+
+
 def finish_paper(paper: Paper, ctx: ReadContext, source: str, line: int | None,
                  source_id: str | None = None, record_chars: int | None = None) -> Paper | Rejected:
     """Fill what every source derives the same way: clean abstract, code link, language, ids. A record
@@ -368,6 +377,12 @@ def finish_paper(paper: Paper, ctx: ReadContext, source: str, line: int | None,
         "authors": _dedupe([a.strip() for a in paper.authors if a and a.strip()]),
         "sources": [SourceRef(source=source, path=ctx.path, line=line, source_id=source_id)],
     }
+    # A TL;DR or summary field a source wrote with LaTeX ("MAS$^2$", "$\\nabla$", "14.4\\%") reads as text, like the
+    # title and abstract; text without a backslash or dollar sign is left exactly as given.
+    if paper.tldr and _LATEX_MARK.search(paper.tldr):
+        values["tldr"] = latex_to_text(paper.tldr)
+    if paper.summary:
+        values["summary"] = {lang: _latex_free_summary(summary) for lang, summary in paper.summary.items()}
     if paper.date and not paper.year:
         values["year"] = int(paper.date[:4])
     if not paper.id:
