@@ -4,9 +4,8 @@ work briefs out through here."""
 
 from __future__ import annotations
 
-import re
-
 from paperlens.core.models import Paper
+from paperlens.enrich.views import display_title, title_origin  # noqa: F401 (the templates' and listings' title)
 from paperlens.store import keyword_norm
 
 
@@ -15,15 +14,6 @@ def topic_key(paper: Paper) -> tuple[str | None, str] | None:
         return None
     label = paper.topic.label or paper.topic.area
     return (paper.topic.area, label) if label else None
-
-
-def display_title(paper: Paper) -> str:
-    """The title, or for untitled records (digests often give none) the abstract's first sentence."""
-    if paper.title:
-        return paper.title
-    text = paper.abstract or paper.tldr or paper.id
-    first = re.split(r"(?<=[.!?])\s+|(?<=[。！？])", text, maxsplit=1)[0]
-    return first if len(first) <= 160 else first[:157].rstrip() + "…"
 
 
 def rating(paper: Paper) -> float | None:

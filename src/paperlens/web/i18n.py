@@ -68,6 +68,8 @@ _LABELS: dict[str, tuple[str, str]] = {
     "lang_en": ("English", "英文"),
     "lang_zh": ("Chinese", "中文"),
     "tldr": ("TL;DR:", "TL;DR:"),
+    "derived_title": ("title from the abstract", "标题取自摘要"),
+    "untitled": ("no title given", "未给出标题"),
     "details": ("Details", "详情"),
     "field": ("Field", "字段"),
     "origin": ("Origin", "来源"),

@@ -12,6 +12,7 @@ from paperlens.core.models import Paper
 from paperlens.export.bibtex import paper_bibtex
 from paperlens.store import keyword_norm
 from paperlens.web import charts
+from paperlens.web.brief import title_origin
 from paperlens.web.catalog import Catalog
 
 SORTS = ("", "date", "title", "rating")
@@ -172,8 +173,9 @@ def paper_context(catalog: Catalog, pid: str, similar: bool = True) -> dict:
         "paper": paper,
         "topic_slug": topic_slug,
         # merge notes (lists of objects) as one line of text each
-        "provenance": sorted((k, v if isinstance(v, str) else merge_note_text(k, v))
-                             for k, v in store.provenance(pid).items()),
+        "provenance": sorted([*((k, v if isinstance(v, str) else merge_note_text(k, v))
+                                for k, v in store.provenance(pid).items()),
+                              *((("title", title_origin(paper)),) if title_origin(paper) else ())]),
         "enrichments": enrichments,
         "bibtex": paper_bibtex(paper),
         "similar_method": method,
