@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 from paperlens.core.clean import detect_language, find_code_url, latex_to_text, repo_name
 from paperlens.core.ids import normalize_arxiv_id, normalize_doi, paper_id
 from paperlens.core.models import SUMMARY_FIELDS, Paper, SourceRef, Summary
+from paperlens.core.words import split_glued
 
 
 @dataclass(frozen=True)
@@ -373,7 +374,7 @@ def finish_paper(paper: Paper, ctx: ReadContext, source: str, line: int | None,
     values = {
         "title": title, "abstract_raw": raw, "code_url": code_url, "abstract": abstract, "language": language,
         "arxiv_id": arxiv_id, "doi": doi,
-        "keywords": _dedupe([k.strip() for k in paper.keywords if k and k.strip()]),
+        "keywords": _dedupe(split_glued(k for k in paper.keywords if k and k.strip())),
         "authors": _dedupe([a.strip() for a in paper.authors if a and a.strip()]),
         "sources": [SourceRef(source=source, path=ctx.path, line=line, source_id=source_id)],
     }

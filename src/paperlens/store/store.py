@@ -27,6 +27,7 @@ from paperlens.core.merge import (
     split_id,
 )
 from paperlens.core.models import Paper, SourceRef
+from paperlens.core.words import keyword_norm  # one norm for store, keyword model and web (re-exported)
 
 DEFAULT_DB = "paperlens.db"
 
@@ -158,14 +159,6 @@ def utcnow() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-
-
-def keyword_norm(keyword: str) -> str:
-    """Case- and plural-insensitive form used to match keywords."""
-    words = keyword.lower().strip().split()
-    if words and len(words[-1]) > 3 and words[-1].endswith("s") and not words[-1].endswith("ss"):
-        words[-1] = words[-1][:-1]
-    return " ".join(words)
 
 
 class PreparedPaper(NamedTuple):

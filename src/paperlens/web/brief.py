@@ -5,6 +5,7 @@ work briefs out through here."""
 from __future__ import annotations
 
 from paperlens.core.models import Paper
+from paperlens.enrich.models.tags import tag_label
 from paperlens.enrich.views import display_title, title_origin  # noqa: F401 (the templates' and listings' title)
 from paperlens.store import keyword_norm
 
@@ -53,7 +54,7 @@ def brief_fields(rowid: int, paper: Paper) -> tuple:
                 _NORMS.clear()
             norm = _NORMS[keyword] = keyword_norm(keyword)
         if norm and norm not in pairs:
-            pairs[norm] = (norm, keyword.strip())
+            pairs[norm] = (norm, tag_label(keyword.strip()))
     return (rowid, paper.id, display_title(paper), paper.year, sort_date(paper), paper.venue or None,
             bool(paper.code_url or paper.extra.get("code_badge")), rating(paper), topic_key(paper),
             tuple(pairs.values()), tuple(dict.fromkeys(paper.authors)),
