@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 
 from click.testing import CliRunner
@@ -154,3 +155,69 @@ def test_latex_in_a_source_tldr_reads_as_text(tmp_path):
         "TLDR": {"value": "MAS$^2$ lowers error by 14.4\\% with $\\nabla$ steps."}}}]}), encoding="utf-8")
     (paper,) = list(read_records(path, "openreview-json"))
     assert paper.tldr == "MAS² lowers error by 14.4% with ∇ steps."
+
+
+def test_the_readme_tour_ids_exist_in_the_sample(db_path):
+    """The tour's `show`/`similar` lines with a paper id work on the sample `make run` ingests."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    tour = readme[readme.index("## A tour"):].split("```")[1]
+    ids = re.findall(r"^paperlens (?:show|similar) (h:[0-9a-f]+)", tour, re.M)
+    assert ids
+    seeds = [str(sample(p)) for p in ("000", "001", "002", "003")]
+    assert run(db_path, "ingest", "--as-of", "2026-11-23", *seeds).exit_code == 0
+    for pid in ids:
+        for command in ("show", "similar"):
+            result = run(db_path, command, pid)
+            assert result.exit_code == 0, (command, pid, result.output)
+
+
+def test_docs_try_it_links_answer_and_counts_are_singular_when_one(db_path):
+    import html
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from paperlens.web.app import create_app
+
+    seeds = [str(sample(p)) for p in ("000", "001", "002", "003")]
+    assert run(db_path, "ingest", "--as-of", "2026-11-23", *seeds).exit_code == 0
+    with TestClient(create_app(str(db_path))) as client:
+        links = re.findall(r'class="try-it" href="([^"]+)"', client.get("/docs").text)
+        assert links
+        for link in map(html.unescape, links):
+            answer = client.get(link)
+            assert answer.status_code == 200, link
+            data = answer.json()
+            assert any(isinstance(v, list) and v for v in data.values()), (link, data)
+            if "limit=" in link:
+                assert len(next(v for v in data.values() if isinstance(v, list) and v)) <= 3, link
+        one = client.get("/search?q=PretrainRL").text
+        assert "1 result for" in one and "1 results" not in one
+    js = __import__("pathlib").Path(__file__).resolve().parents[1] / "src/paperlens/web/static/search.js"
+    assert "result.total === 1" in js.read_text()  # the static site's search status: "1 result"
+
+
+def test_trends_lists_only_rising_keywords_and_names_skipped_years(tmp_path):
+    import json
+
+    from fastapi.testclient import TestClient
+
+    from paperlens.web.app import create_app
+
+    rows = []
+    for year, n in ((2020, 3), (2023, 3)):  # 2021 and 2022 have no papers
+        for i in range(n):
+            rows.append({"title": f"Paper {year} {i} on graphs", "abstract": f"We study graphs number {i} in {year}.",
+                         "year": year, "keywords": ["graphs", "steady topic"] + (["new thing"] if year == 2023 else [])})
+    src = tmp_path / "p.jsonl"
+    src.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    db = tmp_path / "t.db"
+    assert run(db, "ingest", str(src)).exit_code == 0
+    with TestClient(create_app(str(db))) as client:
+        page = client.get("/trends").text
+    assert "+0.0 pt" not in page and "-" not in "".join(re.findall(r"[+-]\d+\.\d pt", page))
+    assert "new thing" in page
+    assert "2021, 2022" in page

@@ -191,6 +191,14 @@ def trends_context(catalog: Catalog, title_years: str, title_topics: str, top_to
     return catalog.memo[key]
 
 
+def _skipped_years(years: list) -> list[int]:
+    dated = sorted(y for y in years if isinstance(y, int) and y > 0)
+    if len(dated) < 2:
+        return []
+    present = set(dated)
+    return [y for y in range(dated[0], dated[-1] + 1) if y not in present]
+
+
 def _trends_context(catalog: Catalog, title_years: str, title_topics: str, top_topics: int) -> dict:
     sizes = [(t.label, len(t.ids)) for area in catalog.areas.values() for t in area]
     sizes.sort(key=lambda kv: -kv[1])
@@ -216,6 +224,8 @@ def _trends_context(catalog: Catalog, title_years: str, title_topics: str, top_t
             before = sum(per_year.values()) - n
             share_now = n / max(n_recent, 1)
             share_before = before / max(n_before, 1)
+            if round((share_now - share_before) * 100, 1) <= 0:  # not rising: "+0.0 pt" is no rise
+                continue
             rising.append((catalog.keywords[norm], n, before, share_now - share_before))
         rising.sort(key=lambda r: (-r[3], r[0].norm))
         rising = rising[:15]
@@ -224,5 +234,7 @@ def _trends_context(catalog: Catalog, title_years: str, title_topics: str, top_t
         "chart_topics": charts.bar_list(sizes[:20], title_topics),
         "rising": rising,
         "last_year": years[-1] if years else None,
+        # the chart has one bar per year with papers: say which years in between it leaves out
+        "skipped_years": _skipped_years(years),
         "undated": catalog.counts.years.get(None, 0) + catalog.counts.years.get(0, 0),
     }
