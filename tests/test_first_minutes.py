@@ -221,3 +221,17 @@ def test_trends_lists_only_rising_keywords_and_names_skipped_years(tmp_path):
     assert "+0.0 pt" not in page and "-" not in "".join(re.findall(r"[+-]\d+\.\d pt", page))
     assert "new thing" in page
     assert "2021, 2022" in page
+
+
+def test_progress_shows_as_plain_lines_when_piped_and_pip_is_not_quiet(db_path):
+    from pathlib import Path
+
+    ingest = run(db_path, "ingest", "--as-of", "2026-11-23", str(sample("003")))
+    assert re.search(r"^ingesting: 10 \(\d+ s\) done$", ingest.output, re.M), ingest.output
+    quiet = run(db_path, "ingest", "-q", str(sample("003")))
+    assert "ingesting:" not in quiet.output
+    enrich = run(db_path, "enrich", "--steps", "title")
+    assert re.search(r"^enrich title: 10/10 \(\d+ s\) done$", enrich.output, re.M), enrich.output
+    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+    pip_lines = [line for line in makefile.splitlines() if "$(PIP) install" in line]
+    assert pip_lines and not [line for line in pip_lines if " -q" in line]

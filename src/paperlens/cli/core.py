@@ -9,9 +9,9 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from paperlens.cli import main
+from paperlens.cli.progress import progress
 from paperlens.core.merge import merge_note_lines
 from paperlens.export import WRITERS
 from paperlens.ingest.pipeline import ingest_paths
@@ -40,12 +40,10 @@ def _as_of(value: str | None) -> date:
 def ingest(obj, paths, fmt, as_of, strict, batch_size, quiet):
     """Read papers from files (format detected) and store them, merging duplicates."""
     as_of_date = _as_of(as_of)
-    show_progress = not quiet and sys.stderr.isatty()
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, disable=not show_progress, transient=True) as progress:
-        task = progress.add_task("ingesting", total=None)
+    with progress(err, quiet) as bars:
+        task = bars.add_task("ingesting", total=None)
         report = ingest_paths(obj.store, paths, fmt=fmt, as_of=as_of_date, strict=strict, batch_size=batch_size,
-                              on_record=lambda n: progress.update(task, advance=n),
+                              on_record=lambda n: bars.update(task, advance=n),
                               on_rejected=lambda r: click.echo(str(r), err=True))
     print_report(report)
     if report.valid == 0:
