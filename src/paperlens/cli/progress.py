@@ -22,9 +22,12 @@ class PlainProgress:
     def __enter__(self) -> PlainProgress:
         return self
 
-    def __exit__(self, *exc) -> None:
-        for task in self.tasks:
-            self._line(task, final=True)
+    def __exit__(self, exc_type, *exc) -> None:
+        if exc_type is not None:  # the command fails with its own sentence: no progress line after it
+            return
+        for task, state in self.tasks.items():
+            if state["done"]:
+                self._line(task, final=True)
 
     def add_task(self, description: str, total: float | None = None, **_) -> int:
         task = len(self.tasks)
