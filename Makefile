@@ -13,10 +13,10 @@ export TRANSFORMERS_OFFLINE := 1
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install -q --upgrade pip
+	$(PIP) install --progress-bar on --upgrade pip
 	# torch first, from the pinned CPU build, so nothing can pull a CUDA build in
-	$(PIP) install -q -c constraints.txt torch
-	$(PIP) install -q -c constraints.txt -e '.[test]'
+	$(PIP) install --progress-bar on -c constraints.txt torch
+	$(PIP) install --progress-bar on -c constraints.txt -e '.[test]'
 	touch $@
 
 install: $(VENV)/.installed

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from paperlens.cli import main
 from paperlens.core.models import SUMMARY_FIELDS
-from paperlens.enrich.models.digest import build_digest, trim_tldr
+from paperlens.enrich.models.digest import build_digest, drop_discourse, trim_tldr
 from paperlens.enrich.models.roles import split_sentences
 from paperlens.sources import read_records
 
@@ -30,10 +30,12 @@ def assert_extractive(digest, abstract):
             assert digest.reasons[name].startswith("empty:")
             continue
         filled += 1
-        # A field is one or more whole sentences of the abstract, in the abstract's order.
+        # A field is one or more whole sentences of the abstract, in the abstract's order (a leading discourse
+        # word such as "Therefore," dropped: drop_discourse is the only edit).
         parts = split_sentences(value)
-        assert parts and all(part in sentences for part in parts), (name, value)
-        positions = [sentences.index(part) for part in parts]
+        own = [drop_discourse(s) for s in sentences]
+        assert parts and all(part in own for part in parts), (name, value)
+        positions = [own.index(part) for part in parts]
         assert positions == sorted(positions)
     used = [getattr(digest.summary, n) for n in SUMMARY_FIELDS if getattr(digest.summary, n)]
     assert len(used) == len(set(used)), "the same sentences fill two fields"
@@ -59,10 +61,12 @@ def test_seed_003_and_001_digests_are_made_of_the_abstract_sentences():
 def test_seed_003_first_abstract_fields():
     paper = papers("003")[0]
     digest = build_digest(paper.abstract, paper.language)
-    assert "we propose PretrainRL" in digest.summary.contribution + digest.summary.method
+    # Issue 18: the proposal sentence is the TL;DR, and no field repeats it.
+    assert "PretrainRL" in digest.tldr
+    assert not any("we propose" in getattr(digest.summary, f) for f in SUMMARY_FIELDS)
     assert "Extensive experiments on three public benchmarks" in digest.summary.experiments
     assert digest.summary.motivation.startswith("Large language models (LLMs)")
-    assert "PretrainRL" in digest.tldr
+    assert digest.summary.method
 
 
 def test_chinese_abstract_uses_its_own_sentences():
@@ -72,7 +76,7 @@ def test_chinese_abstract_uses_its_own_sentences():
     assert assert_extractive(digest, paper.abstract) >= 4
     assert digest.summary.motivation.startswith("近年来")
     assert digest.summary.experiments.startswith("实验结果表明")
-    assert "LAND" in digest.summary.method
+    assert "LAND" in digest.tldr and digest.tldr.rstrip(".…") not in digest.summary.method
     assert all("English-only" in reason for reason in digest.reasons.values())
     assert digest.tldr and digest.tldr.rstrip(".…")[:20] in paper.abstract
     assert build_digest(paper.abstract).language == "zh"  # detected when not given
@@ -126,3 +130,30 @@ def test_digest_and_tldr_steps_through_the_cli(db_path):
     assert paper["tldr"] and "PretrainRL" in paper["tldr"]
     listed = run(db_path, "enrich", "--list").output
     assert "digest\t" in listed and "tldr\t" in listed
+
+
+def test_tldr_is_in_no_field_and_discourse_words_are_dropped():
+    """Issue 18: the TL;DR never copies a field verbatim; "Finally," / "In this paper," do not open a TL;DR or
+    a field."""
+    abstract = ("Large language models forget facts during fine-tuning. However, existing remedies are costly. "
+                "In this paper, we propose AnchorTune, a regulariser that anchors factual neurons. "
+                "We apply a sparse penalty to the neurons that store facts. "
+                "Finally, experiments on three benchmarks show that AnchorTune keeps 95% of facts.")
+    digest = build_digest(abstract, "en")
+    assert digest.tldr.startswith("We propose AnchorTune")
+    fields = [getattr(digest.summary, f) for f in SUMMARY_FIELDS]
+    assert all(digest.tldr.rstrip(".") not in field for field in fields)
+    assert not any(field.startswith(("Finally,", "In this paper,", "However,")) for field in fields)
+    assert digest.summary.experiments.startswith("Experiments on three benchmarks")
+
+
+def test_only_confident_roles_fill_fields():
+    sentences = ["Graphs are everywhere in science.", "We study link prediction on large graphs.",
+                 "The model uses message passing over the neighbours.", "It improves accuracy by 5% on OGB."]
+    abstract = " ".join(sentences)
+    roles = ["background", "objective", "method", "result"]
+    sure = build_digest(abstract, "en", roles, [0.9, 0.9, 0.9, 0.9])
+    unsure = build_digest(abstract, "en", roles, [0.9, 0.9, 0.2, 0.2])
+    assert sure.summary.experiments and sure.summary.method
+    assert not unsure.summary.experiments and "confidence" in unsure.reasons["experiments"]
+    assert "message passing" not in unsure.summary.method

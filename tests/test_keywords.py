@@ -84,7 +84,7 @@ def test_eval_keywords_on_held_out_seeds_meets_targets():
 def test_enrich_step_fills_keywords_only_where_sources_gave_none(db_path):
     assert run(db_path, "ingest", "--as-of", "2026-11-23", str(sample("001")), str(sample("002"))).exit_code == 0
     listed = run(db_path, "enrich", "--list").output
-    assert re.search(r"^keywords\tv\d+\tdefault$", listed, re.M), listed
+    assert re.search(r"^keywords\t\d+\tby default$", listed, re.M), listed
     result = run(db_path, "enrich", "--steps", "keywords")
     assert result.exit_code == 0 and "keywords: done 671, failed 0" in result.output, result.output
     source = {p.title or p.abstract[:200]: p.keywords for path in (sample("001"), sample("002"))

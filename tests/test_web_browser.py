@@ -223,9 +223,9 @@ def test_static_site_and_client_search(page, site):
     page.wait_for_function("document.querySelector('#static-results h3 a') && "
                            "document.querySelector('#static-results h3 a').textContent.includes('Zebrafish')")
     # The results and the status line are updated one after the other: wait for the status too.
-    page.wait_for_function(r"/^\d+ results \([\d.]+ ms\)/.test(document.querySelector('#search-status').textContent)")
+    page.wait_for_function(r"/^\d+ results? \([\d.]+ ms\)/.test(document.querySelector('#search-status').textContent)")
     status = page.locator("#search-status").inner_text()
-    assert re.match(r"\d+ results \([\d.]+ ms\)", status)
+    assert re.match(r"(1 result|\d+ results) \([\d.]+ ms\)", status)
     page.locator("#static-results h3 a").first.click()
     page.wait_for_url(re.compile(r"/papers/.+/index\.html$"))
     assert page.locator("h1.paper-title").inner_text().startswith(BILINGUAL["title"])

@@ -13,6 +13,12 @@ from paperlens.core.plugins import add_default_plugins, load_commands
 from paperlens.store import DEFAULT_DB, DatabaseNotWritable, Store, db_error_message
 
 
+class MissingDatabase(click.ClickException):
+    """A read command was pointed at a database file that does not exist (exit status 2, like a usage error)."""
+
+    exit_code = 2
+
+
 class Context:
     def __init__(self, db: str):
         self.db = db
@@ -30,7 +36,10 @@ class Context:
         schema is migrated) when it can be written, else read-only (a read-only file, directory or disk)."""
         if self._store is None:
             path = Path(self.db)
-            if path.exists() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
+            if not path.exists():  # a mistyped --db must not create an empty database that answers "no results"
+                raise MissingDatabase(f"{self.db}: no such database (check --db or PAPERLENS_DB; "
+                                      "`paperlens ingest FILES` creates one)")
+            if not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
                 self._store = Store(self.db, readonly=True)
             else:
                 try:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from paperlens.cli import main
+from paperlens.cli.progress import progress
 from paperlens.core.merge import merge_note_lines
 from paperlens.export import WRITERS
 from paperlens.ingest.pipeline import ingest_paths
@@ -40,12 +40,10 @@ def _as_of(value: str | None) -> date:
 def ingest(obj, paths, fmt, as_of, strict, batch_size, quiet):
     """Read papers from files (format detected) and store them, merging duplicates."""
     as_of_date = _as_of(as_of)
-    show_progress = not quiet and sys.stderr.isatty()
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, disable=not show_progress, transient=True) as progress:
-        task = progress.add_task("ingesting", total=None)
+    with progress(err, quiet) as bars:
+        task = bars.add_task("ingesting", total=None)
         report = ingest_paths(obj.store, paths, fmt=fmt, as_of=as_of_date, strict=strict, batch_size=batch_size,
-                              on_record=lambda n: progress.update(task, advance=n),
+                              on_record=lambda n: bars.update(task, advance=n),
                               on_rejected=lambda r: click.echo(str(r), err=True))
     print_report(report)
     if report.valid == 0:
@@ -82,15 +80,26 @@ def export(obj, fmt, output):
 
         if output is None:
             raise click.UsageError("--format site needs -o DIR")
-        n = export_site(obj.reader, output)
+        if output.exists() and not output.is_dir():
+            raise click.UsageError(f"{output} is a file; --format site writes a folder of pages: give -o DIR")
+        try:
+            n = export_site(obj.reader, output)
+        except OSError as exc:
+            raise click.ClickException(f"{exc.filename or output}: cannot write the site ({exc.strerror or exc})") \
+                from None
         click.echo(f"wrote {n} papers to {output}", err=True)
         return
     from paperlens.enrich.views import export_papers
 
     writer = WRITERS[fmt]
     if output:
-        with open(output, "w", encoding="utf-8") as handle:
-            n = writer(export_papers(obj.reader), handle)
+        papers = export_papers(obj.reader)  # a missing --db is reported before the output file is made
+        try:
+            handle = open(output, "w", encoding="utf-8")  # noqa: SIM115 (closed below)
+        except OSError as exc:
+            raise click.ClickException(f"{output}: cannot write ({exc.strerror or exc})") from None
+        with handle:
+            n = writer(papers, handle)
         click.echo(f"wrote {n} papers to {output}", err=True)
     else:
         writer(export_papers(obj.reader), sys.stdout)
@@ -101,18 +110,33 @@ def export(obj, fmt, output):
 @click.pass_obj
 def stats(obj, as_json):
     """Papers per source, topic and year; enrichment progress."""
-    data = obj.reader.stats()
+    from paperlens.enrich.views import library_stats
+
+    data = library_stats(obj.reader)
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     click.echo(f"papers: {data['papers']}")
+    origin = data["topic_origin"]
     for section in ("by_source", "by_topic", "by_year", "enrichments"):
-        if data.get(section):
+        if not data.get(section):
+            continue
+        if section == "by_topic":
+            click.echo(f"\nby topic ({origin['given']} given by the sources, {origin['predicted']} predicted by "
+                       f"the topic step, {origin['none']} without a topic; as the web counts them):")
+        else:
             click.echo(f"\n{section.replace('_', ' ')}:")
-            for key, value in data[section].items():
+        for key, value in data[section].items():
+            if section == "by_topic":
+                parts = [f"{n} {what}" for n, what in ((data["by_topic_given"].get(key, 0), "given"),
+                                                        (data["by_topic_predicted"].get(key, 0), "predicted")) if n]
+                click.echo(f"  {key}: {value} ({', '.join(parts)})")
+            else:
                 click.echo(f"  {key}: {value}")
+    shown = ("papers", "by_source", "by_topic", "by_year", "enrichments", "by_topic_given", "by_topic_predicted",
+             "topic_origin")
     for key, value in data.items():
-        if key not in ("papers", "by_source", "by_topic", "by_year", "enrichments"):
+        if key not in shown:
             click.echo(f"\n{key}: {json.dumps(value, ensure_ascii=False)}")
 
 

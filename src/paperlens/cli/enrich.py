@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from paperlens.cli import main
+from paperlens.cli.progress import progress
 from paperlens.enrich.registry import load_steps
 from paperlens.enrich.runner import run_step
 
@@ -27,8 +25,9 @@ def enrich(obj, steps, limit, batch_size, retry_failed, engine, lang, list_steps
     """Add topics, keywords, summaries and embeddings; skips work already done."""
     registry = load_steps()
     if list_steps:
+        click.echo("step\tversion\truns")
         for name, cls in sorted(registry.items(), key=lambda kv: kv[1].order):
-            click.echo(f"{name}\tv{cls.version}\t{'default' if cls.default else 'opt-in'}")
+            click.echo(f"{name}\t{cls.version}\t{'by default' if cls.default else 'opt-in'}")
         return
     if steps:
         names = [s.strip() for s in steps.split(",") if s.strip()]
@@ -49,17 +48,16 @@ def enrich(obj, steps, limit, batch_size, retry_failed, engine, lang, list_steps
     else:
         reports = []
         console = Console(stderr=True)
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=console, disable=not sys.stderr.isatty(), transient=True) as progress:
+        with progress(console, prefix="enrich ") as bars:
             for name in names:
                 try:
                     step = registry[name].create(**options)
                 except ValueError as exc:  # configuration errors: no API key, unknown language, ...
                     raise click.UsageError(f"{name}: {exc}") from None
-                task = progress.add_task(name, total=None)
+                task = bars.add_task(name, total=None)
 
                 def update(advance, total, task=task):
-                    progress.update(task, total=total, advance=advance)
+                    bars.update(task, total=total, advance=advance)
 
                 reports.append(run_step(obj.store, step, limit=limit, batch_size=batch_size,
                                         retry_failed=retry_failed, on_progress=update))

@@ -7,6 +7,7 @@ import json
 import click
 
 from paperlens.cli import main
+from paperlens.enrich.views import display_titles
 from paperlens.search.hybrid import HybridSearcher, SearchFilters
 
 
@@ -34,8 +35,9 @@ def search(obj, query, limit, offset, mode, topic, year_from, year_to, venue, ca
         return
     if not hits:
         click.echo("no results")
+    titles = display_titles(obj.reader, [hit.id for hit in hits if not hit.title])
     for n, hit in enumerate(hits, start=offset + 1):
-        title = hit.title or "(untitled)"
+        title = hit.title or titles.get(hit.id, hit.id)
         click.echo(f"{n:3d}. {title}  [{hit.id}]  {hit.year or ''} {hit.topic or ''}".rstrip())
         snippet = hit.snippet.replace("<mark>", "\033[1m").replace("</mark>", "\033[0m")
         import html
@@ -56,5 +58,7 @@ def similar(obj, paper_id, limit, as_json):
     if as_json:
         click.echo(json.dumps({"id": paper_id, "similar": found}, ensure_ascii=False))
         return
+    titles = display_titles(obj.reader, [item["id"] for item in found if not item["title"]])
     for item in found:
-        click.echo(f"{item['score']:.3f}  {item['title'] or '(untitled)'}  [{item['id']}]\n       {item['why']}")
+        title = item["title"] or titles.get(item["id"], item["id"])
+        click.echo(f"{item['score']:.3f}  {title}  [{item['id']}]\n       {item['why']}")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import socket
 from pathlib import Path
 
 import click
@@ -45,16 +47,38 @@ def serve(obj, host, port, db_override, write_token_env, max_body, request_timeo
     token = write_token_from_env(write_token_env)
     if write_token_env and token is None:
         raise click.UsageError(f"--write-token-env {write_token_env}: that variable is not set (or blank)")
+    sock = _bind(host, port)  # before "serving": a busy port is one sentence, not a traceback after it
+    port = sock.getsockname()[1]
+    app = create_app(db, write_token=token, max_body=max_body, request_timeout=request_timeout)
     click.echo(f"serving {db} at http://{host}:{port} ({'writes need the token' if token else 'read-only'})",
                err=True)
-    app = create_app(db, write_token=token, max_body=max_body, request_timeout=request_timeout)
     http, limits = http_protocol(max_header)
     # Requests run in a thread pool: BLAS threads inside each (the vector search's matrix product) only
     # oversubscribe the cores, so BLAS gets PAPERLENS_BLAS_THREADS (default 1) for the whole server.
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=blas_threads(), user_api="blas"):
-        uvicorn.run(app, host=host, port=port, log_level="warning", http=http, **limits)
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", http=http, **limits)
+        uvicorn.Server(config).run(sockets=[sock])
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound now, so that a busy port or an unknown host fails before the server starts."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise click.ClickException(f"--host {host}: cannot resolve it ({exc.strerror or exc})") from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        hint = " (another server is using it; pass --port)" if exc.errno == errno.EADDRINUSE else ""
+        raise click.ClickException(f"cannot serve on {host}:{port}: {exc.strerror or exc}{hint}") from None
+    sock.set_inheritable(True)
+    return sock
 
 
 def blas_threads() -> int:

@@ -9,9 +9,10 @@ from paperlens.core.plugins import hookimpl
 
 @hookimpl
 def register_steps():
-    from paperlens.enrich.steps import digest, embed, keywords, topic
+    from paperlens.enrich.steps import digest, embed, keywords, title, topic
 
-    steps = [digest.DigestStep, digest.TldrStep, embed.EmbedStep, keywords.KeywordsStep, topic.TopicStep]
+    steps = [digest.DigestStep, digest.TldrStep, embed.EmbedStep, keywords.KeywordsStep, title.TitleStep,
+             topic.TopicStep]
     try:
         from paperlens.enrich.llm import step as llm_step
     except ModuleNotFoundError as exc:  # the LLM step needs the openai package; the local steps do not

@@ -6,13 +6,15 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from paperlens.core.models import SUMMARY_FIELDS, SUMMARY_LABELS, Paper
+from paperlens.enrich.views import display_title, title_origin
 
 
 def write_markdown(papers: Iterable[Paper], out: TextIO) -> int:
     n = 0
     for paper in papers:
-        title = paper.title or "(untitled) " + paper.abstract[:80] + "…"
-        out.write(f"## {title}\n\n")
+        title = display_title(paper)
+        origin = title_origin(paper) or ("" if paper.title else "no title given; the abstract's first words")
+        out.write(f"## {title}\n\n" + (f"*(title: {origin})*\n\n" if origin else ""))
         meta = []
         if paper.authors:
             meta.append(", ".join(paper.authors) + (" et al." if paper.authors_truncated else ""))

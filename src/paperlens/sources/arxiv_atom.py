@@ -421,7 +421,6 @@ def fetch_arxiv(query: str, max_results: int = 50, *, base_url: str = ARXIV_API,
     if max_results < 1:
         raise FetchError("--max must be at least 1")
     save_dir = Path(save_dir)
-    save_dir.mkdir(parents=True, exist_ok=True)
     # unique per run: a provenance entry must never point at a file a later fetch overwrote
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
     saved: list[Path] = []
@@ -439,6 +438,7 @@ def fetch_arxiv(query: str, max_results: int = 50, *, base_url: str = ARXIV_API,
                 raise FetchError(f"cannot reach {base_url}: {exc}") from exc
             if response.status_code != 200:
                 raise FetchError(f"{response.url} answered HTTP {response.status_code}")
+            save_dir.mkdir(parents=True, exist_ok=True)  # only now: a failed fetch leaves no empty folder
             path = save_dir / f"arxiv-{stamp}-{start:06d}.xml"
             path.write_bytes(response.content)
             saved.append(path)

@@ -318,7 +318,6 @@ def fetch_listing(categories: list[str], *, base_url: str = ARXIV_LISTING, save_
         raise FetchError(f"not an arXiv category: {bad[0]!r} (e.g. cs.CL, math.PR, hep-th)")
     url = base_url.rstrip("/") + "/" + "+".join(names)
     save_dir = Path(save_dir)
-    save_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
     with httpx.Client(timeout=timeout, follow_redirects=True,
                       headers={"User-Agent": "paperlens (+https://github.com/paperlens)"}) as client:
@@ -328,6 +327,7 @@ def fetch_listing(categories: list[str], *, base_url: str = ARXIV_LISTING, save_
             raise FetchError(f"cannot reach {url}: {exc}") from exc
     if response.status_code != 200:
         raise FetchError(f"{response.url} answered HTTP {response.status_code}")
+    save_dir.mkdir(parents=True, exist_ok=True)  # only now: a failed fetch leaves no empty folder behind
     path = save_dir / f"arxiv-listing-{'+'.join(names)}-{stamp}.xml"
     path.write_bytes(response.content)
     return path

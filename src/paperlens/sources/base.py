@@ -19,7 +19,8 @@ from typing import Any, ClassVar
 
 from paperlens.core.clean import detect_language, find_code_url, latex_to_text, repo_name
 from paperlens.core.ids import normalize_arxiv_id, normalize_doi, paper_id
-from paperlens.core.models import Paper, SourceRef
+from paperlens.core.models import SUMMARY_FIELDS, Paper, SourceRef, Summary
+from paperlens.core.words import split_glued
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,8 @@ class SourceError(Exception):
     """The whole file cannot be read (e.g. unknown format); names the file and line."""
 
     def __init__(self, path: str, line: int, message: str):
-        super().__init__(f"{path}:{line}: {message}")
+        # line 0: the problem is the file itself (missing, a directory), not a place in it
+        super().__init__(f"{path}:{line}: {message}" if line else f"{path}: {message}")
         self.path, self.line, self.message = path, line, message
 
 
@@ -346,6 +348,15 @@ def oversized_field(paper: Paper, limits: tuple[int, int, int, int], record_char
 EMPTY_ONCE_CLEANED = "title and abstract are empty once cleaned"
 
 
+_LATEX_MARK = re.compile(r"[\\$]")
+
+
+def _latex_free_summary(summary: Summary) -> Summary:
+    changed = {name: latex_to_text(text) for name in SUMMARY_FIELDS
+               if (text := getattr(summary, name)) and _LATEX_MARK.search(text)}
+    return summary.model_copy(update=changed) if changed else summary
+
+
 def finish_paper(paper: Paper, ctx: ReadContext, source: str, line: int | None,
                  source_id: str | None = None, record_chars: int | None = None) -> Paper | Rejected:
     """Fill what every source derives the same way: clean abstract, code link, language, ids. A record
@@ -368,10 +379,16 @@ def finish_paper(paper: Paper, ctx: ReadContext, source: str, line: int | None,
     values = {
         "title": title, "abstract_raw": raw, "code_url": code_url, "abstract": abstract, "language": language,
         "arxiv_id": arxiv_id, "doi": doi,
-        "keywords": _dedupe([k.strip() for k in paper.keywords if k and k.strip()]),
+        "keywords": _dedupe(split_glued(k for k in paper.keywords if k and k.strip())),
         "authors": _dedupe([a.strip() for a in paper.authors if a and a.strip()]),
         "sources": [SourceRef(source=source, path=ctx.path, line=line, source_id=source_id)],
     }
+    # A TL;DR or summary field a source wrote with LaTeX ("MAS$^2$", "$\\nabla$", "14.4\\%") reads as text, like the
+    # title and abstract; text without a backslash or dollar sign is left exactly as given.
+    if paper.tldr and _LATEX_MARK.search(paper.tldr):
+        values["tldr"] = latex_to_text(paper.tldr)
+    if paper.summary:
+        values["summary"] = {lang: _latex_free_summary(summary) for lang, summary in paper.summary.items()}
     if paper.date and not paper.year:
         values["year"] = int(paper.date[:4])
     if not paper.id:

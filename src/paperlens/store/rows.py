@@ -12,16 +12,11 @@ from paperlens.core.clean import slugify
 from paperlens.core.ids import record_keys
 from paperlens.core.merge import Decision, initial_provenance, source_label
 from paperlens.core.models import Paper
+from paperlens.core.words import (
+    keyword_norm as keyword_norm,  # one norm for store, keyword model and web (re-exported)
+)
 
 T = TypeVar("T")
-
-
-def keyword_norm(keyword: str) -> str:
-    """Case- and plural-insensitive form used to match keywords."""
-    words = keyword.lower().strip().split()
-    if words and len(words[-1]) > 3 and words[-1].endswith("s") and not words[-1].endswith("ss"):
-        words[-1] = words[-1][:-1]
-    return " ".join(words)
 
 
 class PreparedPaper(NamedTuple):

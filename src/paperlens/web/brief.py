@@ -4,9 +4,9 @@ work briefs out through here."""
 
 from __future__ import annotations
 
-import re
-
 from paperlens.core.models import Paper
+from paperlens.enrich.models.tags import tag_label
+from paperlens.enrich.views import display_title, title_origin  # noqa: F401 (the templates' and listings' title)
 from paperlens.store import keyword_norm
 
 
@@ -15,15 +15,6 @@ def topic_key(paper: Paper) -> tuple[str | None, str] | None:
         return None
     label = paper.topic.label or paper.topic.area
     return (paper.topic.area, label) if label else None
-
-
-def display_title(paper: Paper) -> str:
-    """The title, or for untitled records (digests often give none) the abstract's first sentence."""
-    if paper.title:
-        return paper.title
-    text = paper.abstract or paper.tldr or paper.id
-    first = re.split(r"(?<=[.!?])\s+|(?<=[。！？])", text, maxsplit=1)[0]
-    return first if len(first) <= 160 else first[:157].rstrip() + "…"
 
 
 def rating(paper: Paper) -> float | None:
@@ -63,7 +54,7 @@ def brief_fields(rowid: int, paper: Paper) -> tuple:
                 _NORMS.clear()
             norm = _NORMS[keyword] = keyword_norm(keyword)
         if norm and norm not in pairs:
-            pairs[norm] = (norm, keyword.strip())
+            pairs[norm] = (norm, tag_label(keyword.strip()))
     return (rowid, paper.id, display_title(paper), paper.year, sort_date(paper), paper.venue or None,
             bool(paper.code_url or paper.extra.get("code_badge")), rating(paper), topic_key(paper),
             tuple(pairs.values()), tuple(dict.fromkeys(paper.authors)),

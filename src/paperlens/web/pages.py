@@ -12,6 +12,7 @@ from paperlens.core.models import Paper
 from paperlens.export.bibtex import paper_bibtex
 from paperlens.store import keyword_norm
 from paperlens.web import charts
+from paperlens.web.brief import title_origin
 from paperlens.web.catalog import Catalog
 
 SORTS = ("", "date", "title", "rating")
@@ -172,8 +173,9 @@ def paper_context(catalog: Catalog, pid: str, similar: bool = True) -> dict:
         "paper": paper,
         "topic_slug": topic_slug,
         # merge notes (lists of objects) as one line of text each
-        "provenance": sorted((k, v if isinstance(v, str) else merge_note_text(k, v))
-                             for k, v in store.provenance(pid).items()),
+        "provenance": sorted([*((k, v if isinstance(v, str) else merge_note_text(k, v))
+                                for k, v in store.provenance(pid).items()),
+                              *((("title", title_origin(paper)),) if title_origin(paper) else ())]),
         "enrichments": enrichments,
         "bibtex": paper_bibtex(paper),
         "similar_method": method,
@@ -187,6 +189,14 @@ def trends_context(catalog: Catalog, title_years: str, title_topics: str, top_to
     if key not in catalog.memo:
         catalog.memo[key] = _trends_context(catalog, title_years, title_topics, top_topics)
     return catalog.memo[key]
+
+
+def _skipped_years(years: list) -> list[int]:
+    dated = sorted(y for y in years if isinstance(y, int) and y > 0)
+    if len(dated) < 2:
+        return []
+    present = set(dated)
+    return [y for y in range(dated[0], dated[-1] + 1) if y not in present]
 
 
 def _trends_context(catalog: Catalog, title_years: str, title_topics: str, top_topics: int) -> dict:
@@ -214,6 +224,8 @@ def _trends_context(catalog: Catalog, title_years: str, title_topics: str, top_t
             before = sum(per_year.values()) - n
             share_now = n / max(n_recent, 1)
             share_before = before / max(n_before, 1)
+            if round((share_now - share_before) * 100, 1) <= 0:  # not rising: "+0.0 pt" is no rise
+                continue
             rising.append((catalog.keywords[norm], n, before, share_now - share_before))
         rising.sort(key=lambda r: (-r[3], r[0].norm))
         rising = rising[:15]
@@ -222,5 +234,7 @@ def _trends_context(catalog: Catalog, title_years: str, title_topics: str, top_t
         "chart_topics": charts.bar_list(sizes[:20], title_topics),
         "rising": rising,
         "last_year": years[-1] if years else None,
+        # the chart has one bar per year with papers: say which years in between it leaves out
+        "skipped_years": _skipped_years(years),
         "undated": catalog.counts.years.get(None, 0) + catalog.counts.years.get(0, 0),
     }

@@ -18,7 +18,7 @@ from markupsafe import Markup, escape
 from paperlens.core.clean import repo_name, slugify
 from paperlens.core.models import SUMMARY_FIELDS, SUMMARY_LABELS, Paper
 from paperlens.store import keyword_norm
-from paperlens.web.brief import display_title, rating
+from paperlens.web.brief import display_title, rating, title_origin
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -254,7 +254,7 @@ def make_env() -> Environment:
         return html
 
     env.globals.update(card_html=card_html,
-        SUMMARY_FIELDS=SUMMARY_FIELDS, SUMMARY_LABELS=SUMMARY_LABELS, display_title=display_title,
+        SUMMARY_FIELDS=SUMMARY_FIELDS, SUMMARY_LABELS=SUMMARY_LABELS, display_title=display_title, title_origin=title_origin,
         format_date=format_date, authors_line=authors_line, summary_for=summary_for, highlight=highlight,
         snippet=snippet, safe_href=safe_href, repo_name=repo_name, rating=rating, keyword_norm=keyword_norm, slugify=slugify,
     )

@@ -80,6 +80,7 @@ class Digest(BaseModel):
     contribution: str
     keywords: list[str] = Field(min_length=1, max_length=12)
     topic: str = NO_TOPIC  # one of the labels, or NO_TOPIC
+    title: str | None = None  # a short title, used only for a paper no source gave one (issue 18)
     topic_reply: str | None = None  # what the model answered when it was not a label (kept for review)
 
     @field_validator(*TEXT_FIELDS)
@@ -92,6 +93,12 @@ class Digest(BaseModel):
         if lang == "zh" and not _CJK.search(value):
             raise ValueError("must be written in Chinese")
         return value
+
+    @field_validator("title")
+    @classmethod
+    def _real_title(cls, value: str | None) -> str | None:
+        value = (value or "").strip().strip("\"'“”")
+        return None if not value or is_placeholder(value) or len(value) > 200 else value
 
     @field_validator("keywords")
     @classmethod
@@ -124,6 +131,7 @@ def json_schema(labels: list[str]) -> dict[str, Any]:
     properties: dict[str, Any] = {name: {"type": "string"} for name in TEXT_FIELDS}
     properties["keywords"] = {"type": "array", "items": {"type": "string"}}
     properties["topic"] = {"type": "string", "enum": list(labels)}
+    properties["title"] = {"type": ["string", "null"]}
     return {"type": "object", "properties": properties, "required": list(properties), "additionalProperties": False}
 
 

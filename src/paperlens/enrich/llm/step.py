@@ -167,6 +167,7 @@ class LLMSummaryStep(Step):
             "tldr": primary["response"]["tldr"],
             "keywords": primary["response"]["keywords"],
             "topic": primary["response"]["topic"],
+            "title": primary["response"].get("title"),
             "topic_area": self.topic_area,
             "usage": usage,
             "provenance": {
@@ -194,6 +195,10 @@ class LLMSummaryStep(Step):
         if output.get("topic") and output["topic"] != NO_TOPIC and (paper.topic is None or not paper.topic.label):
             area = paper.topic.area if paper.topic and paper.topic.area else output.get("topic_area")
             paper.topic = Topic(area=area, label=output["topic"])
+        if not paper.title and output.get("title"):  # replaces the title step's derived one (applied after this)
+            paper.title = output["title"]
+            made = output.get("provenance") or {}
+            paper.extra["title_origin"] = f"written by an LLM ({made.get('model') or 'llm-summary step'})"
         if output.get("provenance"):
             paper.extra.setdefault("llm_summary", output["provenance"])
 

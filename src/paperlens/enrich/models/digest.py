@@ -73,10 +73,27 @@ _CONCLUSION_ZH = re.compile(r"贡献|首次|为.{0,12}提供|有望|启发|开�
 # ---------------------------------------------------------------- helpers
 
 
+_DISCOURSE_EN = re.compile(
+    r"^(?:finally|first(?:ly)?|second(?:ly)?|third(?:ly)?|lastly|moreover|furthermore|additionally|in addition|"
+    r"also|then|next|overall|in summary|in conclusion|to summari[sz]e|notably|specifically|importantly|"
+    r"in particular|consequently|therefore|thus|hence|however|meanwhile|in this (?:paper|work|study|article)|"
+    r"here|to this end|as a result|in contrast|instead|crucially|concretely|in practice|in turn|besides)"
+    r"\s*,\s*", re.I)
+_DISCOURSE_ZH = re.compile(r"^(?:最后|此外|另外|同时|首先|其次|然后|因此|总之|综上所述|具体而言|具体来说|在本文中|本文中)[，,]\s*")
+
+
+def drop_discourse(sentence: str) -> str:
+    """The sentence without a leading discourse word ("Finally, ...", "In this paper, ...", "此外，...")."""
+    stripped = _DISCOURSE_ZH.sub("", _DISCOURSE_EN.sub("", sentence.strip()))
+    if stripped == sentence.strip() or len(stripped) < 12:
+        return sentence.strip()
+    return stripped[0].upper() + stripped[1:] if stripped[:1].islower() else stripped
+
+
 def _join(sentences: list[str], language: str) -> str:
     chosen: list[str] = []
     total = 0
-    for sentence in sentences[:MAX_SENTENCES_PER_FIELD]:
+    for sentence in (drop_discourse(s) for s in sentences[:MAX_SENTENCES_PER_FIELD]):
         if chosen and total + len(sentence) > MAX_FIELD_CHARS:
             break
         chosen.append(sentence)
@@ -95,7 +112,7 @@ _LEAD_IN = re.compile(
 
 def trim_tldr(sentence: str, limit: int = TLDR_MAX_CHARS) -> str:
     """The sentence without a leading 'To address this, ...' clause, cut at a clause boundary to fit."""
-    text = sentence.strip()
+    text = drop_discourse(sentence)
     stripped = _LEAD_IN.sub("", text)
     if stripped != text and len(stripped) > 30:
         text = stripped[0].upper() + stripped[1:]
@@ -112,14 +129,16 @@ def trim_tldr(sentence: str, limit: int = TLDR_MAX_CHARS) -> str:
 # ---------------------------------------------------------------- building
 
 
-def _assign(sentences: list[str], roles: list[str], language: str) -> tuple[dict[str, list[int]], dict[str, str]]:
-    """Pick sentence indices for each field; the reasons say which rule picked them."""
+def _assign(sentences: list[str], roles: list[str], language: str,
+            reserved: int | None = None) -> tuple[dict[str, list[int]], dict[str, str]]:
+    """Pick sentence indices for each field; the reasons say which rule picked them. `reserved`: the TL;DR's
+    sentence, which no field repeats. A role of "uncertain" (confidence below roles.CONFIDENT) fits no field."""
     zh = language == "zh"
     propose_re, exp_re, gap_re, obs_re, concl_re = (
         (_PROPOSE_ZH, _EXPERIMENT_ZH, _GAP_ZH, _OBSERVATION_ZH, _CONCLUSION_ZH) if zh
         else (_PROPOSE_EN, _EXPERIMENT_EN, _GAP_EN, _OBSERVATION_EN, _CONCLUSION_EN))
     n = len(sentences)
-    used: set[int] = set()
+    used: set[int] = {reserved} if reserved is not None else set()
     picks: dict[str, list[int]] = {f: [] for f in SUMMARY_FIELDS}
     reasons: dict[str, str] = {}
     source = "Chinese cue words (the role model is English-only)" if zh else "sentence-role model"
@@ -172,9 +191,15 @@ def _assign(sentences: list[str], roles: list[str], language: str) -> tuple[dict
         "experiments": "no result sentence mentions data, benchmarks or numbers",
         "contribution": "no proposal, concluding claim or unused result sentence",
     }
+    notes = []
+    if reserved is not None:
+        notes.append(f"sentence {reserved + 1} is the TL;DR")
+    if "uncertain" in roles:
+        notes.append(f"{roles.count('uncertain')} sentence(s) below the role model's confidence threshold")
+    note = f"; {', '.join(notes)}" if notes else ""
     for name in SUMMARY_FIELDS:
         if not picks[name]:
-            reasons[name] = f"empty: {empty_reasons[name]} ({source})"
+            reasons[name] = f"empty: {empty_reasons[name]} ({source}{note})"
     return picks, reasons
 
 
@@ -196,7 +221,7 @@ def _zh_roles(sentences: list[str]) -> list[str]:
     return roles
 
 
-def _tldr(sentences: list[str], roles: list[str], language: str) -> tuple[str | None, str]:
+def _tldr(sentences: list[str], roles: list[str], language: str) -> tuple[str | None, str, int | None]:
     propose_re = _PROPOSE_ZH if language == "zh" else _PROPOSE_EN
     order = [
         ([i for i, s in enumerate(sentences) if propose_re.search(s)], "the 'we propose' sentence"),
@@ -206,13 +231,15 @@ def _tldr(sentences: list[str], roles: list[str], language: str) -> tuple[str | 
     ]
     for candidates, why in order:
         if candidates:
-            return trim_tldr(sentences[candidates[0]]), f"{why} (sentence {candidates[0] + 1}), trimmed"
-    return None, "no proposal, objective, method or result sentence"
+            return (trim_tldr(sentences[candidates[0]]), f"{why} (sentence {candidates[0] + 1}), trimmed",
+                    candidates[0])
+    return None, "no proposal, objective, method or result sentence", None
 
 
-def build_digest(abstract: str, language: str | None = None, roles: list[str] | None = None) -> Digest:
-    """Structured summary + TL;DR from one abstract's own sentences; `roles` may be given when they were
-    already labelled (one per sentence of `split_sentences(abstract)`)."""
+def build_digest(abstract: str, language: str | None = None, roles: list[str] | None = None,
+                 confidences: list[float] | None = None) -> Digest:
+    """Structured summary + TL;DR from one abstract's own sentences; `roles` (and their `confidences`) may be
+    given when they were already labelled (one per sentence of `split_sentences(abstract)`)."""
     language = language or detect_language(abstract)
     sentences = split_sentences(abstract or "")
     if language not in ("en", "zh"):
@@ -227,17 +254,24 @@ def build_digest(abstract: str, language: str | None = None, roles: list[str] | 
             raise ValueError(f"{len(roles)} roles for {len(sentences)} sentences")
         method = "role-model"
     else:
-        from paperlens.enrich.models.roles import label_sentences
+        from paperlens.enrich.models.roles import label_abstracts_scored
 
-        roles, method = label_sentences(sentences), "role-model"
+        scored = label_abstracts_scored([sentences])[0]
+        roles, confidences, method = [r for r, _ in scored], [c for _, c in scored], "role-model"
     pairs = list(zip(sentences, roles, strict=True))
+    if confidences is not None:
+        from paperlens.enrich.models.roles import CONFIDENT
+
+        if len(confidences) != len(roles):
+            raise ValueError(f"{len(confidences)} confidences for {len(roles)} roles")
+        roles = [role if c >= CONFIDENT else "uncertain" for role, c in zip(roles, confidences, strict=True)]
     total_words = sum(_words(s) for s in sentences)
     if len(sentences) < 2:
         reason = f"only one sentence ({total_words} words): too short to separate roles"
         tldr = trim_tldr(sentences[0]) if total_words >= MIN_WORDS * 2 else None
         return Digest(language, Summary(), {f: f"empty: {reason}" for f in SUMMARY_FIELDS}, tldr,
                       "the only sentence, trimmed" if tldr else reason, pairs, method)
-    picks, reasons = _assign(sentences, roles, language)
+    tldr, tldr_reason, tldr_index = _tldr(sentences, roles, language)
+    picks, reasons = _assign(sentences, roles, language, reserved=tldr_index)
     summary = Summary(**{name: _join([sentences[i] for i in idx], language) for name, idx in picks.items()})
-    tldr, tldr_reason = _tldr(sentences, roles, language)
     return Digest(language, summary, reasons, tldr, tldr_reason, pairs, method)

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from paperlens.core.paths import PACKAGE_DATA
+from paperlens.core.words import singular  # the one singular rule
 
 DATA_DIR = PACKAGE_DATA / "keywords"
 MODEL_FILE = DATA_DIR / "model.json"
@@ -58,19 +59,6 @@ INNER_WORDS = frozenset({"of", "for", "with", "from", "to", "and", "in", "on"})
 _WORD_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*[A-Za-z0-9]|[A-Za-z0-9]|[.,;:!?()\[\]\"“”/]")
 _BREAKS = set(".,;:!?()[]\"“”/")
 _ABBR_RE = re.compile(r"\(\s*([A-Za-z][A-Za-z0-9\-]{0,12}?)\s*\)")
-
-
-def singular(word: str) -> str:
-    """Crude English singular, applied the same way on both sides of every comparison."""
-    if len(word) <= 3 or not word.isalpha():
-        return word
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    if word.endswith("sses"):
-        return word[:-2]
-    if word.endswith("s") and not word.endswith(("ss", "us", "is", "ics")):
-        return word[:-1]
-    return word
 
 
 @lru_cache(maxsize=65536)

@@ -11,10 +11,10 @@ from typing import Any
 from paperlens.core.models import SUMMARY_FIELDS, Paper, Summary
 from paperlens.enrich.base import Step, StepResult
 from paperlens.enrich.models.digest import Digest, build_digest
-from paperlens.enrich.models.roles import label_abstracts, model_version, split_sentences
+from paperlens.enrich.models.roles import label_abstracts_scored, model_version, split_sentences
 
 # Bump when the digest/TL;DR rules change; the role model's version is part of the step version too.
-RULES_VERSION = "1"
+RULES_VERSION = "2"  # 2: TL;DR sentence in no field, discourse words dropped, only confident roles fill fields
 STEP_VERSION = f"roles{model_version()}-rules{RULES_VERSION}"
 
 # `digest` and `tldr` run one after the other over the same papers: keep recent digests so the
@@ -34,11 +34,11 @@ def digests_for(papers: list[Paper]) -> dict[str, Digest | Exception]:
         else:
             todo.append(paper)
     english = [p for p in todo if p.language == "en" and len(split_sentences(p.abstract)) >= 2]
-    roles_by_id: dict[str, list[str]] = {}
+    roles_by_id: dict[str, list[tuple[str, float]]] = {}
     if english:
         try:
-            labelled = label_abstracts([split_sentences(p.abstract) for p in english])
-            roles_by_id = {p.id: roles for p, roles in zip(english, labelled, strict=True)}
+            labelled = label_abstracts_scored([split_sentences(p.abstract) for p in english])
+            roles_by_id = {p.id: scored for p, scored in zip(english, labelled, strict=True)}
         except Exception as exc:  # the model itself failed: every English paper of the batch fails
             for paper in english:
                 out[paper.id] = exc
@@ -46,7 +46,9 @@ def digests_for(papers: list[Paper]) -> dict[str, Digest | Exception]:
         if paper.id in out:
             continue
         try:
-            digest = build_digest(paper.abstract, paper.language, roles_by_id.get(paper.id))
+            scored = roles_by_id.get(paper.id)
+            digest = build_digest(paper.abstract, paper.language, [r for r, _ in scored] if scored else None,
+                                  [c for _, c in scored] if scored else None)
         except Exception as exc:  # one bad abstract fails alone
             out[paper.id] = exc
             continue

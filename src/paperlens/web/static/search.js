@@ -106,7 +106,7 @@
   }
   function render(list, status, result) {
     list.textContent = "";
-    status.textContent = result.total + " results (" + result.ms.toFixed(1) + " ms)";
+    status.textContent = result.total + (result.total === 1 ? " result (" : " results (") + result.ms.toFixed(1) + " ms)";
     result.hits.forEach(function (h) {
       var row = h.row, li = document.createElement("li"), h3 = document.createElement("h3"), a = document.createElement("a");
       li.className = "result"; h3.className = "title";
