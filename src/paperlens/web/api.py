@@ -98,6 +98,15 @@ class Rejection(BaseModel):
     message: str
 
 
+class ProfileFeedback(BaseModel):
+    """What POST /api/profiles/NAME/feedback did (👍/👎 for a reader profile)."""
+
+    profile: str
+    paper: str = Field(description="The paper's id as it was sent.")
+    label: str = Field(description='"up", "down" or "clear".')
+    done: str = Field(description="What was done, in words.")
+
+
 class IngestReport(BaseModel):
     """What POST /api/ingest did with the uploaded file."""
 

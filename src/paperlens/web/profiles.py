@@ -17,6 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from paperlens.store import Store, db_error_message
+from paperlens.web.api import ApiError, ProfileFeedback
 from paperlens.web.feeds import atom_feed
 from paperlens.web.guard import check_write_token
 
@@ -157,7 +158,13 @@ def add_profile_routes(app, store: Store, db_path: str, token: str | None, base_
         return Response(profile_feed(store, name, base_of(request)), media_type="application/atom+xml; charset=utf-8")
 
     @app.post("/api/profiles/{name}/feedback", tags=["write"],
-              summary="Mark a paper 👍/👎 for a profile (needs the write token)")
+              summary="Mark a paper 👍/👎 for a profile (needs the write token)",
+              response_model=ProfileFeedback, responses={
+                  400: {"model": ApiError, "description": 'Not {"paper": ID, "label": "up" | "down" | "clear"}'},
+                  401: {"model": ApiError, "description": "No or a wrong bearer token"},
+                  403: {"model": ApiError, "description": "Writing is off (no write token configured)"},
+                  404: {"model": ApiError, "description": "No such profile or paper"},
+                  507: {"model": ApiError, "description": "The database cannot be written (read-only or full)"}})
     async def profile_feedback(request: Request, name: str):
         problem = check_write_token(request.headers.get("authorization"), token)
         if problem is not None:
