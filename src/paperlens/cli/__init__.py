@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sqlite3
 from pathlib import Path
@@ -53,7 +54,50 @@ class Context:
         return self._store
 
 
-class _Main(click.Group):
+class _LazyGroup(click.Group):
+    """A group whose built-in commands are imported only when used: `paperlens search` imports the search
+    command's module, not the web stack, the models and every other command's (issue 19: a keyword search
+    as a process was 37x a bare python + sqlite3 script, mostly imports). `lazy` maps a command name to the
+    module that defines it (cli/default_plugins.py); anything else (a plugin's command, --help, the
+    `commands` mapping read from outside) loads every command first, as before."""
+
+    lazy: dict[str, str] = {}
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        self._loaded: dict[str, click.Command] = {}
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def commands(self) -> dict[str, click.Command]:  # type: ignore[override]
+        load_all()
+        return self._loaded
+
+    @commands.setter
+    def commands(self, value: dict[str, click.Command]) -> None:
+        self._loaded = dict(value)
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        name = name or cmd.name
+        if name is None:
+            raise TypeError("Command has no name.")
+        self._loaded[name] = cmd
+
+    def get_command(self, ctx: click.Context | None, cmd_name: str) -> click.Command | None:
+        command = self._loaded.get(cmd_name)
+        if command is None and cmd_name in self.lazy:
+            importlib.import_module(self.lazy[cmd_name])
+            command = self._loaded.get(cmd_name)
+        if command is None:
+            load_all()
+            command = self._loaded.get(cmd_name)
+        return command
+
+    def list_commands(self, ctx: click.Context | None) -> list[str]:
+        load_all()
+        return sorted(self._loaded)
+
+
+class _Main(_LazyGroup):
     """The command group; a database that cannot be written (read-only file, directory or disk) or a full
     disk ends a command with one sentence instead of a traceback."""
 
@@ -78,12 +122,31 @@ def main(ctx: click.Context, db: str) -> None:
     ctx.obj = Context(db)
 
 
-@main.group(name="eval")
+@main.group(name="eval", cls=_LazyGroup)
 def eval_group() -> None:
     """Measure quality on data the models did not train on."""
 
 
 # Commands are plugins (`register_commands`, docs/plugins.md): paperlens' own are the modules of this package
-# (cli/default_plugins.py imports them), a plugin's come through the `paperlens` entry-point group.
+# (cli/default_plugins.py imports them), a plugin's come through the `paperlens` entry-point group. Loading
+# them all waits until a command that is not a built-in, or the whole list, is asked for.
 add_default_plugins("paperlens.cli.default_plugins")
-load_commands(main)
+_ALL_LOADED = False
+
+
+def load_all() -> None:
+    """Every command: paperlens' own and the plugins' (once)."""
+    global _ALL_LOADED
+    if not _ALL_LOADED:
+        _ALL_LOADED = True
+        load_commands(main, owner="paperlens.cli.default_plugins")
+
+
+def _set_lazy() -> None:
+    from paperlens.cli.default_plugins import COMMAND_MODULES, EVAL_MODULES
+
+    _Main.lazy = {name: f"paperlens.cli.{module}" for name, module in COMMAND_MODULES.items()}
+    eval_group.lazy = {name: f"paperlens.cli.{module}" for name, module in EVAL_MODULES.items()}
+
+
+_set_lazy()

@@ -8,6 +8,19 @@ import pkgutil
 
 from paperlens.core.plugins import hookimpl
 
+# Which module of this package defines each built-in command, so that running one imports only its module
+# (cli/__init__.py's lazy group). tests/test_cli_lazy.py fails when this table and the modules disagree.
+COMMAND_MODULES = {
+    "classify": "taxonomy", "daily": "daily", "digest": "daily", "enrich": "enrich", "export": "core",
+    "fetch": "fetch", "ingest": "core", "keywords": "keywords", "plugins": "plugins", "profile": "profiles",
+    "recommend": "profiles", "search": "search", "serve": "web", "show": "core", "similar": "search",
+    "stats": "core", "taxonomy": "taxonomy",
+}
+EVAL_MODULES = {
+    "keywords": "evaluate_keywords", "recommend": "profiles", "roles": "evaluate_roles",
+    "search": "evaluate_search", "topics": "evaluate_topics",
+}
+
 
 @hookimpl
 def register_commands(cli):

@@ -13,12 +13,11 @@ def register_steps():
 
     steps = [digest.DigestStep, digest.TldrStep, embed.EmbedStep, keywords.KeywordsStep, title.TitleStep,
              topic.TopicStep]
-    try:
+    import importlib.util
+
+    if importlib.util.find_spec("openai") is not None:  # the LLM step needs the SDK (imported when it runs)
         from paperlens.enrich.llm import step as llm_step
-    except ModuleNotFoundError as exc:  # the LLM step needs the openai package; the local steps do not
-        if exc.name != "openai" and not (exc.name or "").startswith("openai."):
-            raise
-    else:
+
         steps.append(llm_step.LLMSummaryStep)
     return steps
 

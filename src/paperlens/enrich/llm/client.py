@@ -11,10 +11,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import openai
-from openai import AsyncOpenAI
+if TYPE_CHECKING:
+    import openai
+    from openai import AsyncOpenAI
 
 from paperlens.core.plugins import Registry
 from paperlens.enrich.llm.schema import Digest, json_schema, parse_digest
@@ -117,7 +118,14 @@ def retry_after_seconds(exc: Exception) -> float | None:
         return max(0.0, when.timestamp() - time.time()) if when else None
 
 
+def _openai():  # imported on first use: the step's module (and so every command) loads without the SDK
+    import openai
+
+    return openai
+
+
 def _transient(exc: Exception) -> bool:
+    openai = _openai()
     if isinstance(exc, openai.APITimeoutError | openai.APIConnectionError):
         return True
     if isinstance(exc, openai.APIStatusError):
@@ -131,6 +139,7 @@ def _rejects_schema(exc: openai.BadRequestError) -> bool:
 
 
 def _describe(exc: Exception) -> str:
+    openai = _openai()
     if isinstance(exc, openai.APIStatusError):
         return f"HTTP {exc.status_code}: {exc.message}"[:300]
     if isinstance(exc, openai.APITimeoutError):
@@ -154,7 +163,7 @@ class DigestClient:
 
     async def __aenter__(self) -> DigestClient:
         # Our own retry loop (below) does backoff and Retry-After; the SDK's would double it.
-        self._client = AsyncOpenAI(base_url=self.settings.base_url, api_key=self.settings.key_value(),
+        self._client = _openai().AsyncOpenAI(base_url=self.settings.base_url, api_key=self.settings.key_value(),
                                    timeout=self.settings.timeout, max_retries=0)
         self._semaphore = asyncio.Semaphore(self.settings.concurrency)
         return self
@@ -214,6 +223,7 @@ class DigestClient:
     async def _complete(self, build: Callable[[bool], list[dict[str, str]]], outcome: DigestOutcome,
                         kind: str) -> str | None:
         assert self._client is not None and self._semaphore is not None, "use `async with DigestClient(...)`"
+        openai = _openai()
         retries = 0
         while True:
             use_schema = False
