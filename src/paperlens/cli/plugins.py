@@ -6,7 +6,7 @@ import json
 
 import click
 
-from paperlens.cli import main
+from paperlens.cli import load_all, main
 from paperlens.core.plugins import plugin_list, registered
 
 
@@ -15,6 +15,7 @@ from paperlens.core.plugins import plugin_list, registered
 def plugins(as_json):
     """List the installed plugins and the sources, steps, embedders, exporters, LLM clients and commands
     they register (paperlens' own are plugins too)."""
+    load_all()  # commands load lazily; this listing names them all
     data = {"plugins": plugin_list(), "items": registered()}
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
