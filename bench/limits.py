@@ -199,8 +199,8 @@ def bench_ingest(work: Path, snapshot: Path, n: int, table: Table) -> tuple[Path
     ours_cpu, bare_cpu = [], []
     for rnd in range(2):
         for db in (ours_db, bare_db):
-            for f in work.glob(db.name + "*"):
-                f.unlink()
+            for f in work.glob(db.name + "*"):  # the database, its WAL and the indexes beside it
+                shutil.rmtree(f) if f.is_dir() else f.unlink()
         if rnd % 2 == 0:
             wall_b, cpu_b = run_cpu([PY, "-c", BARE_INGEST, str(snapshot), str(bare_db)])
             wall_a, cpu_a = run_cpu([PY, "-m", "paperlens", "--db", str(ours_db), "ingest", str(snapshot)])

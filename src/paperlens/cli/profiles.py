@@ -38,7 +38,7 @@ def _setting_options(func):
         click.option("--include", multiple=True, help="Keyword or phrase that lifts a paper; repeat."),
         click.option("--exclude", multiple=True, help="Keyword or phrase that drops a paper; repeat."),
         click.option("--category", "categories", multiple=True, help="arXiv category the daily run fetches; repeat."),
-        click.option("--prompt", help="LLM relevance prompt (used by `daily` when an LLM is configured)."),
+        click.option("--prompt", help="LLM relevance prompt, stored with the profile; no ranking uses it yet (docs/daily.md)."),
         click.option("--email", "emails", multiple=True, help="Where `daily` sends the digest; repeat."),
     ]):
         func = option(func)
