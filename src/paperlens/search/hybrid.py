@@ -13,7 +13,7 @@ from pathlib import Path
 from paperlens.core.clean import slugify
 from paperlens.search.textindex import TANTIVY_THRESHOLD, TantivyIndex
 from paperlens.search.vectorindex import ANN_THRESHOLD, VectorIndex
-from paperlens.store import Store, keyword_norm
+from paperlens.store import Store, TextIndexRows, keyword_norm
 
 MAX_QUERY_CHARS = 2000
 MAX_TERMS = 32
@@ -221,9 +221,8 @@ class HybridSearcher:
         self._text_counter = counter
         # Papers are never deleted, so max(rowid) is their count; both are index lookups, no scan.
         # One aggregate per statement: together SQLite would scan the table for them.
-        conn = self.store.conn
-        state = (conn.execute("SELECT max(rowid) FROM papers").fetchone()[0] or 0,
-                 conn.execute("SELECT max(updated_at) FROM papers").fetchone()[0])
+        rows = TextIndexRows(self.store)
+        state = (rows.max_rowid(), rows.max_updated_at())
         if choice != "tantivy" and state[0] <= TANTIVY_THRESHOLD:
             self._text_index = None
             return None

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from paperlens.store import Store
+from paperlens.store import Store, TextIndexRows
 
 # bench/keyword_backends.py (docs/benchmarks.md): FTS5 ranks every match, so a common word took
 # 17-104 ms at 20k papers and 130-590 ms at 100k; Tantivy took 0.1-7 ms after a first sync of 1-2 s.
@@ -110,6 +110,7 @@ class TantivyIndex:
         import tantivy
 
         self.store = store
+        self.rows = TextIndexRows(store)
         self.directory = directory or Path(f"{store.path}.tantivy")
         self.directory.mkdir(parents=True, exist_ok=True)
         self.schema = _schema()
@@ -145,11 +146,7 @@ class TantivyIndex:
             digests_at_last = dict(indexed_at_since)
             last_rowid = -1
             while True:
-                rows = self.store.conn.execute(
-                    "SELECT rowid, title, json_extract(data, '$.abstract'), json_extract(data, '$.keywords'), "
-                    "json_extract(data, '$.authors'), updated_at FROM papers "
-                    "WHERE updated_at >= ? AND rowid > ? ORDER BY rowid LIMIT ?", (since, last_rowid, batch),
-                ).fetchall()
+                rows = self.rows.papers_since(since, last_rowid, batch)
                 if not rows:
                     break
                 for rowid, title, abstract, keywords, authors, updated_at in rows:
@@ -166,9 +163,8 @@ class TantivyIndex:
                     if not fresh:
                         writer.delete_documents_by_term("rowid", rowid)
                     writer.add_document(tantivy.Document(
-                        rowid=rowid, title=title or "", abstract=abstract or "",
-                        keywords=" ; ".join(json.loads(keywords or "[]")),
-                        authors=" ; ".join(json.loads(authors or "[]"))))
+                        rowid=rowid, title=title, abstract=abstract,
+                        keywords=" ; ".join(keywords), authors=" ; ".join(authors)))
                     added += 1
                 last_rowid = rows[-1][0]
             if writer is not None:
@@ -246,19 +242,15 @@ class TantivyIndex:
         Candidates come from a random sample of stored abstracts; Tantivy's document frequency decides."""
         searcher = self.index.searcher()
         total = searcher.num_docs
-        top = self.store.conn.execute("SELECT max(rowid) FROM papers").fetchone()[0] or 0
+        top = self.rows.max_rowid()
         if total < HEAD_TERM_MIN_DOCS or not top:
             return {}
         rng = random.Random(0)
         rowids = sorted({rng.randint(1, top) for _ in range(sample)})
         counts: dict[str, int] = {}
-        for start in range(0, len(rowids), 500):
-            chunk = rowids[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            for (abstract,) in self.store.conn.execute(
-                    f"SELECT json_extract(data, '$.abstract') FROM papers WHERE rowid IN ({marks})", chunk):
-                for word in set(_WORD.findall((abstract or "").lower())):
-                    counts[word] = counts.get(word, 0) + 1
+        for abstract in self.rows.abstracts(rowids):
+            for word in set(_WORD.findall(abstract.lower())):
+                counts[word] = counts.get(word, 0) + 1
         candidates = [w for w, n in counts.items() if n >= HEAD_TERM_SHARE * len(rowids) / 2]
         row_type = np.int32 if top < 2**31 else np.int64
         head = {}

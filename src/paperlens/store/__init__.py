@@ -12,6 +12,7 @@ from paperlens.store.store import (
     prepare,
     readonly_uri,
 )
+from paperlens.store.textindex import TextIndexRows
 
 __all__ = [
     "DEFAULT_DB",
@@ -19,6 +20,7 @@ __all__ = [
     "IngestResult",
     "PreparedPaper",
     "Store",
+    "TextIndexRows",
     "db_error_message",
     "keyword_norm",
     "parse_paper_rows",
