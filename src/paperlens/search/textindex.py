@@ -345,3 +345,8 @@ class TantivyIndex:
 
     def _search(self, terms: list[str], limit: int, mode: str) -> list[tuple[int, float]]:
         return self._run(self._query(terms, mode), limit)
+
+    def known_terms(self, terms: list[str]) -> set[str]:
+        """The terms that occur in some document (any field)."""
+        searcher = self.index.searcher()
+        return {t for t in dict.fromkeys(terms) if any(searcher.doc_freq(name, t) for name, _ in _FIELDS)}

@@ -1,5 +1,6 @@
 """The store: the one owner of SQLite (schema, migrations, every query). Import from here."""
 
+from paperlens.store.searchindex import KeywordIndexDB
 from paperlens.store.store import (
     DEFAULT_DB,
     DatabaseNotWritable,
@@ -18,6 +19,7 @@ __all__ = [
     "DEFAULT_DB",
     "DatabaseNotWritable",
     "IngestResult",
+    "KeywordIndexDB",
     "PreparedPaper",
     "Store",
     "TextIndexRows",
