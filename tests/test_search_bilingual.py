@@ -124,3 +124,25 @@ def test_held_out_is_about_one_in_five():
     ids = [f"h:{i:016x}" for i in range(2000)]
     share = sum(map(held_out, ids)) / len(ids)
     assert 0.15 < share < 0.25
+
+
+def test_web_api_and_cli_agree(seeded):
+    import json
+
+    from click.testing import CliRunner
+    from fastapi.testclient import TestClient
+
+    from paperlens.cli import main
+    from paperlens.web.app import create_app
+
+    with TestClient(create_app(str(seeded.path))) as client:
+        for query in ("推理", "模型合并 流式更新", "GuardSpace", "xyzzyqwert", "mergign models"):
+            api = client.get("/api/search", params={"q": query, "limit": 10}).json()
+            cli = json.loads(CliRunner().invoke(main, ["--db", str(seeded.path), "search", query, "--json"]).output)
+            assert api["total"] == cli["total"] and api["suggestion"] == cli["suggestion"]
+            assert [r["id"] for r in api["results"]] == [r["id"] for r in cli["results"]]
+        assert client.get("/api/search", params={"q": "xyzzyqwert"}).json()["total"] == 0
+        page = client.get("/search", params={"q": "mergign models"}).text
+        assert "Did you mean" in page and "merging models" in page
+        ranked = client.get("/search", params={"q": "推理"}).text
+        assert "Next →" in ranked and "Older" not in ranked

@@ -586,7 +586,7 @@ def create_app(db_path: str, *, cache_size: int | None = None, write_token: str 
         shown = {p.id: p for p in catalog.papers.many([h.id for h in found.hits])}
         results = [{**paper_brief(shown[h.id]), "score": h.score} for h in found.hits if h.id in shown]
         # The same query gives the same answer until the catalog changes: the page cache may keep it.
-        return JSONResponse({"query": q, "total": found.total, "results": results},
+        return JSONResponse({"query": q, "total": found.total, "suggestion": found.suggestion, "results": results},
                             headers={"x-pl-cacheable": "1"})
 
     @app.api_route("/docs", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
