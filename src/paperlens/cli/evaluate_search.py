@@ -21,9 +21,15 @@ DEFAULT_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data" / 
 @click.option("--samples", default=300, show_default=True, help="Known-item queries per kind.")
 @click.option("--keyword-queries", default=150, show_default=True)
 @click.option("--modes", default="keyword,semantic,hybrid", show_default=True)
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="zh: cross-lingual search on the held-out 002 seed pairs (zh->en and en->zh) instead.")
 @click.option("--json", "as_json", is_flag=True)
-def eval_search(data, workdir, samples, keyword_queries, modes, as_json):
-    """Title -> MRR, abstract sentence -> recall@10, author keyword -> precision@10."""
+def eval_search(data, workdir, samples, keyword_queries, modes, lang, as_json):
+    """Title -> MRR, abstract sentence -> recall@10, author keyword -> precision@10; with --lang zh,
+    recall@10 and MRR of Chinese queries for English-only papers and back."""
+    if lang == "zh":
+        eval_crosslingual(workdir, as_json)
+        return
     from paperlens.enrich.registry import load_steps
     from paperlens.enrich.runner import run_step
     from paperlens.eval.search import evaluate_search
@@ -57,5 +63,24 @@ def eval_search(data, workdir, samples, keyword_queries, modes, as_json):
             click.echo(f"{r.mode:10s} {r.title_mrr:10.3f} {r.title_recall10:11.3f} {r.sentence_recall10:11.3f} "
                        f"{r.sentence_mrr:10.3f} {r.keyword_p10:8.3f} {r.ms_per_query:9.1f}")
     store.close()
+    if tmp is not None:
+        tmp.cleanup()
+
+
+def eval_crosslingual(workdir: Path | None, as_json: bool) -> None:
+    from paperlens.eval.search import evaluate_crosslingual
+
+    tmp = None
+    if workdir is None:
+        tmp = tempfile.TemporaryDirectory()
+        workdir = Path(tmp.name)
+    workdir.mkdir(parents=True, exist_ok=True)
+    results = evaluate_crosslingual(workdir)
+    if as_json:
+        click.echo(json.dumps({"results": [r.as_dict() for r in results]}, indent=2))
+    else:
+        click.echo(f"{'direction':10s} {'route':17s} {'R@10':>6s} {'MRR':>6s} {'queries':>8s} {'papers':>7s}")
+        for r in results:
+            click.echo(f"{r.direction:10s} {r.route:17s} {r.recall10:6.3f} {r.mrr:6.3f} {r.queries:8d} {r.documents:7d}")
     if tmp is not None:
         tmp.cleanup()

@@ -38,6 +38,7 @@ BACKGROUND_WAIT_S = 2.0
 # 0.58, "qqqq wwww" 0.49) overlap real queries, so they are stopped by the word check in search_results.
 SEMANTIC_FLOOR = 0.5
 TRANSLATED_WEIGHT = 2.0
+LONG_QUERY_GROUPS = 4  # translated queries of more words also take papers with only some of them
 COUNT_CAP = 100_000  # keyword matches are counted up to this many
 
 
@@ -140,6 +141,7 @@ class HybridSearcher:
         self._docs_lock = threading.Lock()
         self._docs_checked = 0.0
         self._docs_counter: int | None = None
+        self.translation: dict[str, bool] = {}  # routes for translate_query (the evaluation compares them)
 
     def warm(self) -> None:
         """Start building the indexes a query will need (background mode: returns at once)."""
@@ -498,6 +500,8 @@ class HybridSearcher:
         >= 0.8, same first letter, length within 2; the commoner on a tie), or None when no word has one."""
         import difflib
 
+        if self.text_index() is not None:
+            return None  # Tantivy answers this collection: its vocabulary is not searched for spellings (yet)
         docs = self.keyword_docs()
         terms = query_terms(text)
         if docs is None or not terms:
@@ -532,11 +536,19 @@ class HybridSearcher:
         docs = self.keyword_docs()
         if docs is None:
             return [], []
-        groups = translate_query(query_terms(text), known=lambda words: set(docs.doc_freq(words)))
+        groups = translate_query(query_terms(text), known=lambda words: set(docs.doc_freq(words)),
+                                 **self.translation)
         if not groups:
             return [], []
         filters = filters if filters is not None and filters.active() else None
-        found = docs.search(group_expression(groups), max(k, 1000) if filters else k)
+        depth = max(k, 1000) if filters else k
+        found = docs.search(group_expression(groups), depth)
+        if len(found) < depth and len(groups) > LONG_QUERY_GROUPS:
+            # A long query (a sentence) rarely has a translation of every word in one paper: papers
+            # with some follow, ranked by BM25.
+            seen = {rowid for rowid, _ in found}
+            found += [hit for hit in docs.search(group_expression([[t for g in groups for t in g]]), depth)
+                      if hit[0] not in seen]
         ids = self.store.rowid_ids([rowid for rowid, _ in found])
         ranked = [(ids[rowid], score) for rowid, score in found if rowid in ids]
         if filters:
