@@ -128,6 +128,7 @@ def test_held_out_is_about_one_in_five():
 
 def test_web_api_and_cli_agree(seeded):
     import json
+    import time
 
     from click.testing import CliRunner
     from fastapi.testclient import TestClient
@@ -136,6 +137,10 @@ def test_web_api_and_cli_agree(seeded):
     from paperlens.web.app import create_app
 
     with TestClient(create_app(str(seeded.path))) as client:
+        # The server builds its keyword index in the background (English FTS5 answers meanwhile).
+        deadline = time.monotonic() + 120
+        while client.get("/api/search", params={"q": "推理"}).json()["total"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.5)
         for query in ("推理", "模型合并 流式更新", "GuardSpace", "xyzzyqwert", "mergign models"):
             api = client.get("/api/search", params={"q": query, "limit": 10}).json()
             cli = json.loads(CliRunner().invoke(main, ["--db", str(seeded.path), "search", query, "--json"]).output)
@@ -146,3 +151,56 @@ def test_web_api_and_cli_agree(seeded):
         assert "Did you mean" in page and "merging models" in page
         ranked = client.get("/search", params={"q": "推理"}).text
         assert "Next →" in ranked and "Older" not in ranked
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.mark.browser
+def test_static_site_search_is_bilingual(seeded, tmp_path):
+    """The static site's client-side search, in real Chromium, on the sample."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+    from pathlib import Path
+
+    from paperlens.store import Store
+    from paperlens.web.site import export_site
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("no system Chromium at /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    out = tmp_path / "site"
+    export_site(Store(seeded.path, readonly=True), out)
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(out)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}/search/index.html"
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            page = browser.new_page()
+
+            def run(query: str) -> dict:
+                return page.evaluate("q => PL_SEARCH.search(q, 10).then(r => ({total: r.total, "
+                                     "titles: r.hits.map(h => h.row[0]), paths: r.hits.map(h => h.row[2])}))", query)
+
+            page.goto(url)
+            for query in ("推理", "指令微调与对齐"):
+                assert run(query)["total"] >= 20, query
+            assert any(t.startswith("Merging Beyond: Streaming LLM Updates") for t in run("模型合并 流式更新")["titles"])
+            zh_paper = [p for p in run("knowledge neurons")["paths"] if CHINESE_ABSTRACT.replace(":", "") in
+                        p.replace(":", "").replace("-", "")]
+            assert zh_paper, run("knowledge neurons")
+            assert run("xyzzyqwert")["total"] == 0
+            assert 1 <= run("GuardSpace")["total"] <= 5
+            page.goto(url + "?q=" + "推理")
+            page.locator("#static-results li.result mark").first.wait_for()
+            browser.close()
+    finally:
+        httpd.shutdown()

@@ -6,6 +6,7 @@ entity. Latin terms match at the start of a word ("attention" in "self-attention
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 
@@ -13,7 +14,11 @@ _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 def _pattern(terms: list[str]) -> re.Pattern[str] | None:
-    terms = sorted({t for t in terms if t}, key=len, reverse=True)
+    return _compiled(tuple(sorted({t for t in terms if t}, key=lambda t: (-len(t), t))))
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(terms: tuple[str, ...]) -> re.Pattern[str] | None:
     if not terms:
         return None
     parts = [re.escape(t) if _HAN.match(t) else r"(?<!\w)" + re.escape(t) for t in terms]
@@ -31,18 +36,20 @@ def highlight(text: str | None, terms: list[str]) -> str:
 
 
 def first_match(text: str, terms: list[str]) -> int:
-    """Where the first match of any term starts, or -1."""
-    pattern = _pattern(terms)
-    found = pattern.search(text) if pattern is not None and text else None
-    return found.start() if found else -1
+    """Where the first occurrence of any term starts (a plain substring search: it places the window,
+    the marks are exact), or -1."""
+    lowered = text.lower()
+    found = [at for at in (lowered.find(t.lower()) for t in terms if t) if at >= 0]
+    return min(found) if found else -1
 
 
-def snippet(text: str | None, terms: list[str], width: int = 260) -> str:
-    """A window of `text` around the first match (its start when none), highlighted."""
+def snippet(text: str | None, terms: list[str], width: int = 260, at: int | None = None) -> str:
+    """A window of `text` around the first match (its start when none), highlighted; `at`: where the
+    first match is, when the caller knows."""
     text = text or ""
     if len(text) <= width:
         return highlight(text, terms)
-    at = first_match(text, terms)
+    at = first_match(text, terms) if at is None else at
     start = max(0, at - width // 4) if at > 0 else 0
     if start:
         space = text.rfind(" ", 0, start)

@@ -18,6 +18,7 @@ from paperlens.search.document import (
     STOPWORDS,
     WEIGHTS,
     content_terms,
+    has_han,
     query_terms,
     search_document,
 )
@@ -38,6 +39,7 @@ BACKGROUND_WAIT_S = 2.0
 # 0.58, "qqqq wwww" 0.49) overlap real queries, so they are stopped by the word check in search_results.
 SEMANTIC_FLOOR = 0.5
 TRANSLATED_WEIGHT = 2.0
+PARTIAL_TRANSLATED_WEIGHT = 0.5
 LONG_QUERY_GROUPS = 4  # translated queries of more words also take papers with only some of them
 COUNT_CAP = 100_000  # keyword matches are counted up to this many
 
@@ -83,21 +85,18 @@ class SearchPage:
 
 
 def _snippet(paper, terms: list[str]) -> str:
-    return snippet(_snippet_text(paper, terms), terms)
-
-
-def _snippet_text(paper, terms: list[str]) -> str:
-    """The first of abstract, summaries (Chinese first) and TL;DR that holds a query term, else the
-    abstract (or the first summary of a paper without one)."""
+    """A snippet of the first of abstract, summaries (Chinese first) and TL;DR that holds a query term,
+    else of the abstract (or the first summary of a paper without one)."""
     from paperlens.core.highlight import first_match
 
     summaries = [" ".join(getattr(s, name) for name in SUMMARY_FIELDS) for _, s in
                  sorted(paper.summary.items(), key=lambda item: item[0] != "zh")]
     texts = [t for t in (paper.abstract, *summaries, paper.tldr or "") if t]
     for candidate in texts:
-        if first_match(candidate, terms) >= 0:
-            return candidate
-    return texts[0] if texts else ""
+        at = first_match(candidate, terms)
+        if at >= 0:
+            return snippet(candidate, terms, at=at)
+    return snippet(texts[0], terms, at=-1) if texts else ""
 
 
 def group_expression(groups: list[list[str]]) -> str:
@@ -146,7 +145,8 @@ class HybridSearcher:
     def warm(self) -> None:
         """Start building the indexes a query will need (background mode: returns at once)."""
         def run():
-            self.text_index()
+            if self.text_index() is None:
+                self.keyword_docs()
             if self.store.has_embeddings():
                 self.vector_index()
 
@@ -455,8 +455,10 @@ class HybridSearcher:
         # A paper written only in the other language has no semantic rank to add (the embedder reads one
         # language), so its translated rank counts for both.
         for which, ranking, weight in ((0, keyword, 1.0), (1, semantic, 1.0), (2, translated, TRANSLATED_WEIGHT)):
-            for rank, (pid, _score) in enumerate(ranking, start=1):
-                fused[pid] = fused.get(pid, 0.0) + weight / (RRF_K + rank)
+            for rank, (pid, score) in enumerate(ranking, start=1):
+                # Translated papers with only some of a long query's words count for less (score < 0).
+                share = weight if score >= 0 or which != 2 else PARTIAL_TRANSLATED_WEIGHT
+                fused[pid] = fused.get(pid, 0.0) + share / (RRF_K + rank)
                 ranks.setdefault(pid, [None, None, None])[which] = rank
         ordered = sorted(fused, key=lambda pid: -fused[pid])
         in_keyword = {pid for pid, _ in keyword}
@@ -547,13 +549,18 @@ class HybridSearcher:
             # A long query (a sentence) rarely has a translation of every word in one paper: papers
             # with some follow, ranked by BM25.
             seen = {rowid for rowid, _ in found}
-            found += [hit for hit in docs.search(group_expression([[t for g in groups for t in g]]), depth)
-                      if hit[0] not in seen]
+            found += [(rowid, -1.0 / (1.0 + abs(score))) for rowid, score in
+                      docs.search(group_expression([[t for g in groups for t in g]]), depth) if rowid not in seen]
         ids = self.store.rowid_ids([rowid for rowid, _ in found])
         ranked = [(ids[rowid], score) for rowid, score in found if rowid in ids]
-        if filters:
-            allowed = self.store.filter_ids([pid for pid, _ in ranked], filters)
-            ranked = [hit for hit in ranked if hit[0] in allowed]
+        # Only papers written in the other language: those in the query's own are the keyword side's
+        # to rank (a translated English title would otherwise find the Chinese summaries of its neighbours).
+        other = "en" if has_han(text) else "zh"
+        if filters is not None and filters.language and filters.language != other:
+            return [], groups
+        wanted = SearchFilters(**{**vars(filters or SearchFilters()), "language": other})
+        allowed = self.store.filter_ids([pid for pid, _ in ranked], wanted)
+        ranked = [hit for hit in ranked if hit[0] in allowed]
         return ranked[:k], groups
 
     def similar(self, pid: str, k: int = 10) -> list[dict]:
