@@ -529,28 +529,30 @@ class HybridSearcher:
     def translated_ranking(self, text: str, k: int, filters: SearchFilters | None = None
                            ) -> tuple[list[tuple[str, float]], list[list[str]]]:
         """(papers holding a translation (paperlens.search.crosslingual) of every translatable word of the
-        query, best first; the groups of translations). Only the bilingual keyword index answers these
-        (not Tantivy, not yet)."""
+        query, best first; the groups of translations)."""
         from paperlens.search.crosslingual import translate_query
 
-        if self.text_index() is not None:
+        index = self.text_index()
+        docs = self.keyword_docs() if index is None else None
+        if index is None and docs is None:
             return [], []
-        docs = self.keyword_docs()
-        if docs is None:
-            return [], []
-        groups = translate_query(query_terms(text), known=lambda words: set(docs.doc_freq(words)),
-                                 **self.translation)
+        known = index.known_terms if index is not None else (lambda words: set(docs.doc_freq(words)))
+        groups = translate_query(query_terms(text), known=known, **self.translation)
         if not groups:
             return [], []
         filters = filters if filters is not None and filters.active() else None
         depth = max(k, 1000) if filters else k
-        found = docs.search(group_expression(groups), depth)
+        if index is not None:
+            found = index.search_groups(groups, depth)
+        else:
+            found = docs.search(group_expression(groups), depth)
         if len(found) < depth and len(groups) > LONG_QUERY_GROUPS:
             # A long query (a sentence) rarely has a translation of every word in one paper: papers
             # with some follow, ranked by BM25.
             seen = {rowid for rowid, _ in found}
-            found += [(rowid, -1.0 / (1.0 + abs(score))) for rowid, score in
-                      docs.search(group_expression([[t for g in groups for t in g]]), depth) if rowid not in seen]
+            rest = (index.search_groups(groups, depth, "or") if index is not None
+                    else docs.search(group_expression([[t for g in groups for t in g]]), depth))
+            found += [(rowid, -1.0 / (1.0 + abs(score))) for rowid, score in rest if rowid not in seen]
         ids = self.store.rowid_ids([rowid for rowid, _ in found])
         ranked = [(ids[rowid], score) for rowid, score in found if rowid in ids]
         # Only papers written in the other language: those in the query's own are the keyword side's

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from paperlens.core.models import SUMMARY_FIELDS
+from paperlens.search.document import index_text, topic_names
 from paperlens.store import Store, TextIndexRows
 
 # bench/keyword_backends.py (docs/benchmarks.md): FTS5 ranks every match, so a common word took
@@ -45,7 +47,11 @@ _HEAD_DIR = "paperlens-head"
 _HEAD_FORMAT = 1
 _SLACK = 1e-6  # our float64 sums of Tantivy's float32 scores may differ from its own by rounding
 _WORD = re.compile(r"[^\W_]+")
-_FIELDS = (("title", 3.0), ("keywords", 2.0), ("authors", 1.5), ("abstract", 1.0))
+# Boosts: a hit in a title, topic or keyword beats one in a long field. Chinese is pre-segmented
+# (search/document.py), so Tantivy's default tokenizer splits it into the same words as a query.
+_FIELDS = (("title", 3.0), ("topic", 2.5), ("keywords", 2.0), ("authors", 1.5), ("short", 1.0), ("abstract", 1.0),
+           ("long", 0.8))
+_SCHEMA = 2  # the fields above; an index of another layout is built again
 
 
 def _schema():
@@ -113,9 +119,14 @@ class TantivyIndex:
         self.rows = TextIndexRows(store)
         self.directory = directory or Path(f"{store.path}.tantivy")
         self.directory.mkdir(parents=True, exist_ok=True)
+        self.meta_path = self.directory / "paperlens-sync.json"
+        if self.meta_path.exists() and json.loads(self.meta_path.read_text()).get("schema") != _SCHEMA:
+            import shutil
+
+            shutil.rmtree(self.directory)  # derived: built again from the store
+            self.directory.mkdir(parents=True)
         self.schema = _schema()
         self.index = tantivy.Index(self.schema, path=str(self.directory))
-        self.meta_path = self.directory / "paperlens-sync.json"
         self._lock = threading.Lock()
         self._head: dict[str, HeadList] = {}  # head term -> its best papers
         self.head_stats = {"proved": 0, "fallback": 0}  # multi-term head queries, for the bench
@@ -149,9 +160,9 @@ class TantivyIndex:
                 rows = self.rows.papers_since(since, last_rowid, batch)
                 if not rows:
                     break
-                for rowid, title, abstract, keywords, authors, updated_at in rows:
-                    digest = hashlib.blake2b(json.dumps([title, abstract, keywords, authors]).encode(),
-                                             digest_size=8).hexdigest()
+                for rowid, title, abstract, keywords, authors, topic, tldr, summary, updated_at in rows:
+                    digest = hashlib.blake2b(json.dumps([title, abstract, keywords, authors, topic, tldr,
+                                                         summary]).encode(), digest_size=8).hexdigest()
                     if updated_at > last_seen:
                         last_seen, digests_at_last = updated_at, {}
                     if updated_at == last_seen:
@@ -162,16 +173,21 @@ class TantivyIndex:
                         writer = self.index.writer(heap_size=200_000_000, num_threads=2)
                     if not fresh:
                         writer.delete_documents_by_term("rowid", rowid)
+                    names = " ; ".join(topic_names().get(topic, (topic,))) if topic else ""
+                    summaries = " ".join(str(fields.get(name) or "") for fields in summary.values()
+                                         if isinstance(fields, dict) for name in SUMMARY_FIELDS)
                     writer.add_document(tantivy.Document(
-                        rowid=rowid, title=title, abstract=abstract,
-                        keywords=" ; ".join(keywords), authors=" ; ".join(authors)))
+                        rowid=rowid, title=index_text(title), abstract=index_text(abstract),
+                        keywords=index_text(" ; ".join(keywords)), authors=" ; ".join(authors),
+                        topic=index_text(names), short=index_text(tldr), long=index_text(summaries)))
                     added += 1
                 last_rowid = rows[-1][0]
             if writer is not None:
                 writer.commit()
                 writer.wait_merging_threads()
             self.index.reload()
-            self.meta_path.write_text(json.dumps({"updated_at": last_seen, "digests_at_last": digests_at_last}))
+            self.meta_path.write_text(json.dumps({"updated_at": last_seen, "digests_at_last": digests_at_last,
+                                                  "schema": _SCHEMA}))
             if added or not self._head:
                 self._head = self._load_or_compute_head()
             return added
@@ -350,3 +366,13 @@ class TantivyIndex:
         """The terms that occur in some document (any field)."""
         searcher = self.index.searcher()
         return {t for t in dict.fromkeys(terms) if any(searcher.doc_freq(name, t) for name, _ in _FIELDS)}
+
+    def search_groups(self, groups: list[list[str]], limit: int, mode: str = "and") -> list[tuple[int, float]]:
+        """(rowid, score) of papers with a term of every group ("and") or of any ("or")."""
+        import tantivy
+
+        if not groups or limit <= 0:
+            return []
+        occur = tantivy.Occur.Must if mode == "and" else tantivy.Occur.Should
+        clauses = [(occur, self._query(list(group), "or")) for group in groups]
+        return self._run(tantivy.Query.boolean_query(clauses), limit)

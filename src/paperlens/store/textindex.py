@@ -26,17 +26,18 @@ class TextIndexRows:
         # One aggregate per statement: together with max(rowid) SQLite would scan the table.
         return self.conn.execute("SELECT max(updated_at) FROM papers").fetchone()[0]
 
-    def papers_since(self, since: str, after_rowid: int, batch: int
-                     ) -> list[tuple[int, str, str, list[str], list[str], str]]:
-        """(rowid, title, abstract, keywords, authors, updated_at) of papers updated at or after `since`,
-        past `after_rowid`, in rowid order."""
+    def papers_since(self, since: str, after_rowid: int, batch: int) -> list[tuple]:
+        """(rowid, title, abstract, keywords, authors, topic label, TL;DR, summaries {lang: {field: text}},
+        updated_at) of papers updated at or after `since`, past `after_rowid`, in rowid order."""
         rows = self.conn.execute(
             "SELECT rowid, title, json_extract(data, '$.abstract'), json_extract(data, '$.keywords'), "
-            "json_extract(data, '$.authors'), updated_at FROM papers "
+            "json_extract(data, '$.authors'), topic_label, json_extract(data, '$.tldr'), "
+            "json_extract(data, '$.summary'), updated_at FROM papers "
             "WHERE updated_at >= ? AND rowid > ? ORDER BY rowid LIMIT ?", (since, after_rowid, batch),
         ).fetchall()
         return [(rowid, title or "", abstract or "", json.loads(keywords or "[]"), json.loads(authors or "[]"),
-                 updated_at) for rowid, title, abstract, keywords, authors, updated_at in rows]
+                 topic or "", tldr or "", json.loads(summary or "{}"), updated_at)
+                for rowid, title, abstract, keywords, authors, topic, tldr, summary, updated_at in rows]
 
     def abstracts(self, rowids: list[int]) -> Iterator[str]:
         """The abstracts of those papers (any order; missing rowids are skipped)."""
