@@ -322,7 +322,12 @@ class HybridSearcher:
         from paperlens.enrich.views import apply_enrichments
 
         with self._docs_lock:
-            db = self._docs or KeywordIndexDB.open(self._docs_path(), FIELDS, WEIGHTS)
+            db = self._docs
+            if db is None:
+                db = KeywordIndexDB.open(self._docs_path(), FIELDS, WEIGHTS)
+                if db.fallback:
+                    warnings.warn(f"keyword index kept in memory, built again by each process ({db.fallback})",
+                                  stacklevel=2)
             state = db.state()
             with self.store.read_snapshot():
                 papers_at, enriched_at = self.store.update_stamps()
