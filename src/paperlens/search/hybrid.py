@@ -138,7 +138,6 @@ class HybridSearcher:
         self._text_warned = False
         self._docs: KeywordIndexDB | None = None  # the bilingual keyword index, once built
         self._docs_lock = threading.Lock()
-        self._docs_checked = 0.0
         self._docs_counter: int | None = None
         self.translation: dict[str, bool] = {}  # routes for translate_query (the evaluation compares them)
 
@@ -295,14 +294,9 @@ class HybridSearcher:
                 self._text_index = None
 
     def keyword_docs(self) -> KeywordIndexDB | None:
-        """The bilingual keyword index (store/searchindex.py) brought up to date with the store, checked
-        at most every few seconds; None while a background build of the first one runs."""
-        import time
-
-        now = time.monotonic()
-        if self._docs is not None and now - self._docs_checked < 5:
-            return self._docs
-        self._docs_checked = now
+        """The bilingual keyword index (store/searchindex.py) brought up to date with the store (a commit
+        since the last look, PRAGMA data_version, means a sync of the papers it changed); None while a
+        background build of the first one runs."""
         counter = self.store.change_counter()
         if self._docs is not None and counter == self._docs_counter:
             return self._docs
