@@ -7,6 +7,7 @@ rowids of `papers` in the database."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -28,6 +29,12 @@ class KeywordIndexDB:
     @classmethod
     def open(cls, path: str | Path, fields: Sequence[str], weights: Sequence[float]) -> KeywordIndexDB:
         """The index in `path`, or in memory when that file cannot be written (`fallback` says why)."""
+        target = Path(path)
+        writable = os.access(target, os.W_OK) if target.exists() else os.access(target.parent, os.W_OK)
+        if not writable:
+            db = cls(None, fields, weights)
+            db.fallback = f"{target}: no write access"
+            return db
         try:
             db = cls(path, fields, weights)
             db.fallback = ""
