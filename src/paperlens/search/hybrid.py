@@ -32,6 +32,7 @@ RRF_K = 60
 # In background mode a query waits this long for an index build or catch-up before it answers from what
 # is ready: enough for thousands of papers, far too little for a first index of a million.
 BACKGROUND_WAIT_S = 2.0
+CATCH_UP_WAIT_S = 0.2
 # Cosine below which a neighbour is noise, not a result. Measured on the enriched sample (685 papers,
 # minilm-static-256): a paper's own title scores 0.62 at the 5th percentile, a sentence of its abstract
 # 0.54; the best neighbour of an unrelated English query ("football world cup", "how to bake bread",
@@ -144,6 +145,13 @@ class HybridSearcher:
     def warm(self) -> None:
         """Start building the indexes a query will need (background mode: returns at once)."""
         def run():
+            from paperlens.search.crosslingual import cedict, load_lexicon
+            from paperlens.search.document import topic_names
+
+            # The word lists the first query would otherwise load (about a second for CC-CEDICT).
+            topic_names()
+            load_lexicon()
+            cedict()
             if self.text_index() is None:
                 self.keyword_docs()
             if self.store.has_embeddings():
@@ -301,8 +309,10 @@ class HybridSearcher:
         if self._docs is not None and counter == self._docs_counter:
             return self._docs
         if self.background:
-            if self._in_background("docs", lambda: self._sync_docs(counter)):
-                return self._docs
+            # The first build may take the usual wait; a catch-up only a moment (a few papers take
+            # milliseconds), so requests during a stream of writes are not held up by each commit.
+            wait = BACKGROUND_WAIT_S if self._docs is None else CATCH_UP_WAIT_S
+            self._in_background("docs", lambda: self._sync_docs(counter), wait=wait)
             return self._docs  # as last synced (None before the first build: FTS5 in the database answers)
         self._sync_docs(counter)
         return self._docs
