@@ -10,6 +10,8 @@ import functools
 import html
 import re
 
+from paperlens.core.models import SUMMARY_FIELDS, Paper
+
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
@@ -56,3 +58,16 @@ def snippet(text: str | None, terms: list[str], width: int = 260, at: int | None
         start = space + 1 if space >= 0 and start - space < 20 else start
     piece = text[start:start + width]
     return ("…" if start else "") + highlight(piece, terms) + ("…" if start + width < len(text) else "")
+
+
+def paper_snippet(paper: Paper, terms: list[str]) -> str:
+    """A snippet of the first of abstract, summaries (Chinese first) and TL;DR that holds a query term,
+    else of the abstract (or the first summary of a paper without one)."""
+    summaries = [" ".join(getattr(s, name) for name in SUMMARY_FIELDS) for _, s in
+                 sorted(paper.summary.items(), key=lambda item: item[0] != "zh")]
+    texts = [t for t in (paper.abstract, *summaries, paper.tldr or "") if t]
+    for candidate in texts:
+        at = first_match(candidate, terms)
+        if at >= 0:
+            return snippet(candidate, terms, at=at)
+    return snippet(texts[0], terms, at=-1) if texts else ""

@@ -119,3 +119,18 @@ def search_document(paper: Paper) -> tuple[str, ...]:
         " ; ".join(paper.authors), index_text(paper.tldr or ""),
         index_text("\n".join([paper.abstract, *summaries])),
     )
+
+
+def group_expression(groups: list[list[str]]) -> str:
+    """FTS5: at least one term of every group (quoted terms only)."""
+    return " AND ".join("(" + " OR ".join(f'"{t}"' for t in dict.fromkeys(group)) + ")" for group in groups)
+
+
+def fts_expression(terms: list[str], mode: str = "and") -> str | None:
+    """An FTS5 MATCH expression that only ever contains quoted terms (no operators from the user)."""
+    if not terms:
+        return None
+    if mode == "or":
+        content = [t for t in terms if t not in STOPWORDS] or terms
+        return " OR ".join(f'"{t}"' for t in dict.fromkeys(content))
+    return " ".join(f'"{t}"' for t in dict.fromkeys(terms))

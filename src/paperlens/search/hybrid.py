@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from paperlens.core.clean import slugify
-from paperlens.core.highlight import highlight, snippet
-from paperlens.core.models import SUMMARY_FIELDS
+from paperlens.core.highlight import highlight, paper_snippet
 from paperlens.search.document import (
     FIELDS,
     MAX_QUERY_CHARS,
@@ -18,6 +17,8 @@ from paperlens.search.document import (
     STOPWORDS,
     WEIGHTS,
     content_terms,
+    fts_expression,
+    group_expression,
     has_han,
     query_terms,
     search_document,
@@ -83,36 +84,6 @@ class SearchPage:
     hits: list[SearchHit]
     terms: list[str]  # the query's words, as highlighted
     suggestion: str | None = None  # "did you mean", when nothing matched
-
-
-def _snippet(paper, terms: list[str]) -> str:
-    """A snippet of the first of abstract, summaries (Chinese first) and TL;DR that holds a query term,
-    else of the abstract (or the first summary of a paper without one)."""
-    from paperlens.core.highlight import first_match
-
-    summaries = [" ".join(getattr(s, name) for name in SUMMARY_FIELDS) for _, s in
-                 sorted(paper.summary.items(), key=lambda item: item[0] != "zh")]
-    texts = [t for t in (paper.abstract, *summaries, paper.tldr or "") if t]
-    for candidate in texts:
-        at = first_match(candidate, terms)
-        if at >= 0:
-            return snippet(candidate, terms, at=at)
-    return snippet(texts[0], terms, at=-1) if texts else ""
-
-
-def group_expression(groups: list[list[str]]) -> str:
-    """FTS5: at least one term of every group (quoted terms only)."""
-    return " AND ".join("(" + " OR ".join(f'"{t}"' for t in dict.fromkeys(group)) + ")" for group in groups)
-
-
-def fts_expression(terms: list[str], mode: str = "and") -> str | None:
-    """An FTS5 MATCH expression that only ever contains quoted terms (no operators from the user)."""
-    if not terms:
-        return None
-    if mode == "or":
-        content = [t for t in terms if t not in STOPWORDS] or terms
-        return " OR ".join(f'"{t}"' for t in dict.fromkeys(content))
-    return " ".join(f'"{t}"' for t in dict.fromkeys(terms))
 
 
 class HybridSearcher:
@@ -482,7 +453,7 @@ class HybridSearcher:
                 continue
             hits.append(SearchHit(
                 id=pid, title=paper.title, score=round(fused[pid], 6),
-                snippet=_snippet(paper, shown_terms + (other_terms if ranks[pid][2] else [])),
+                snippet=paper_snippet(paper, shown_terms + (other_terms if ranks[pid][2] else [])),
                 keyword_rank=ranks[pid][0], vector_rank=ranks[pid][1], translated_rank=ranks[pid][2],
                 year=paper.year, topic=paper.topic.label if paper.topic else None, authors=paper.authors,
             ))
