@@ -122,10 +122,12 @@ def main() -> int:
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/paperlens-scale"))
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--batch-size", type=int, default=2000)
+    parser.add_argument("--keyword-index", choices=["auto", "tantivy", "fts5"],
+                        help="default: tantivy above 200k papers, else auto (Tantivy above 10k)")
     parser.add_argument("--serve-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
-    os.environ["PAPERLENS_KEYWORD_INDEX"] = "tantivy" if args.papers > 200_000 else "auto"
+    os.environ["PAPERLENS_KEYWORD_INDEX"] = args.keyword_index or ("tantivy" if args.papers > 200_000 else "auto")
     db = args.workdir / f"scale-{args.papers}.db"
     report: dict = {} if args.serve_only else {"papers": args.papers}
     store = Store(db)
@@ -150,7 +152,8 @@ def main() -> int:
         import subprocess
 
         served = subprocess.run([sys.executable, __file__, "--papers", str(args.papers), "--workdir",
-                                 str(args.workdir), "--queries", str(args.queries), "--serve-only"],
+                                 str(args.workdir), "--queries", str(args.queries), "--serve-only",
+                                 "--keyword-index", os.environ["PAPERLENS_KEYWORD_INDEX"]],
                                 capture_output=True, text=True, check=True)
         report.update(json.loads(served.stdout))
         print(json.dumps(report, indent=2))
@@ -162,7 +165,15 @@ def main() -> int:
     start = time.perf_counter()
     text_index = searcher.text_index()
     report["keyword_index_sync_s"] = round(time.perf_counter() - start, 1)
+    if text_index is None and hasattr(searcher, "keyword_docs"):
+        # The bilingual keyword index beside the database (FTS5, Chinese segmented): built on first use.
+        start = time.perf_counter()
+        docs = searcher.keyword_docs()
+        report["keyword_docs_build_s"] = round(time.perf_counter() - start, 1)
+        report["keyword_docs_size_mib"] = round(docs.size_bytes() / 2**20, 1)
     if text_index is not None:
+        size = sum(f.stat().st_size for f in text_index.directory.rglob("*") if f.is_file())
+        report["tantivy_size_mib"] = round(size / 2**20, 1)
         head_files = list((text_index.directory / "paperlens-head").glob("*.npy"))
         report["keyword_head_terms"] = len(text_index._head)
         report["keyword_head_lists"] = text_index.head_source  # "loaded" (saved at an earlier sync) or "computed"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import click
@@ -20,9 +21,15 @@ from paperlens.eval.search import DEFAULT_DATA, evaluate_search_on, report_lines
 @click.option("--samples", default=300, show_default=True, help="Known-item queries per kind.")
 @click.option("--keyword-queries", default=150, show_default=True)
 @click.option("--modes", default="keyword,semantic,hybrid", show_default=True)
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="zh: cross-lingual search on the held-out 002 seed pairs (zh->en and en->zh) instead.")
 @click.option("--json", "as_json", is_flag=True)
-def eval_search(data, workdir, samples, keyword_queries, modes, as_json):
-    """Title -> MRR, abstract sentence -> recall@10, author keyword -> precision@10."""
+def eval_search(data, workdir, samples, keyword_queries, modes, lang, as_json):
+    """Title -> MRR, abstract sentence -> recall@10, author keyword -> precision@10; with --lang zh,
+    recall@10 and MRR of Chinese queries for English-only papers and back."""
+    if lang == "zh":
+        eval_crosslingual(workdir, as_json)
+        return
     try:
         papers, results = evaluate_search_on(
             data, workdir, samples=samples, keyword_queries=keyword_queries,
@@ -35,3 +42,22 @@ def eval_search(data, workdir, samples, keyword_queries, modes, as_json):
         return
     for line in report_lines(papers, results):
         click.echo(line)
+
+
+def eval_crosslingual(workdir: Path | None, as_json: bool) -> None:
+    from paperlens.eval.search import evaluate_crosslingual
+
+    tmp = None
+    if workdir is None:
+        tmp = tempfile.TemporaryDirectory()
+        workdir = Path(tmp.name)
+    workdir.mkdir(parents=True, exist_ok=True)
+    results = evaluate_crosslingual(workdir)
+    if as_json:
+        click.echo(json.dumps({"results": [r.as_dict() for r in results]}, indent=2))
+    else:
+        click.echo(f"{'direction':10s} {'route':17s} {'R@10':>6s} {'MRR':>6s} {'queries':>8s} {'papers':>7s}")
+        for r in results:
+            click.echo(f"{r.direction:10s} {r.route:17s} {r.recall10:6.3f} {r.mrr:6.3f} {r.queries:8d} {r.documents:7d}")
+    if tmp is not None:
+        tmp.cleanup()

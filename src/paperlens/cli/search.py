@@ -29,12 +29,19 @@ def search(obj, query, limit, offset, mode, topic, year_from, year_to, venue, ca
     """What has been written about QUERY: keyword and semantic results fused."""
     filters = SearchFilters(topic=topic, year_from=year_from, year_to=year_to, venue=venue, category=category,
                             author=author, has_code=has_code)
-    hits = HybridSearcher(obj.reader).search(query, limit=limit, offset=offset, filters=filters, mode=mode)
+    found = HybridSearcher(obj.reader).search_results(query, limit=limit, offset=offset, filters=filters,
+                                                      mode=mode)
+    hits = found.hits
     if as_json:
-        click.echo(json.dumps({"query": query, "results": [h.as_dict() for h in hits]}, ensure_ascii=False))
+        click.echo(json.dumps({"query": query, "total": found.total, "suggestion": found.suggestion,
+                               "results": [h.as_dict() for h in hits]}, ensure_ascii=False))
         return
+    if found.suggestion:
+        click.echo(f"did you mean: {found.suggestion}")
     if not hits:
         click.echo("no results")
+    else:
+        click.echo(f"{found.total} result{'' if found.total == 1 else 's'}")
     titles = display_titles(obj.reader, [hit.id for hit in hits if not hit.title])
     for n, hit in enumerate(hits, start=offset + 1):
         title = hit.title or titles.get(hit.id, hit.id)

@@ -3,31 +3,47 @@ rank fusion, with filters and highlighted snippets; and similar papers with a sh
 
 from __future__ import annotations
 
-import html
-import re
 import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from paperlens.core.clean import slugify
+from paperlens.core.highlight import highlight, paper_snippet
+from paperlens.search.document import (
+    FIELDS,
+    MAX_QUERY_CHARS,
+    MAX_TERMS,
+    STOPWORDS,
+    WEIGHTS,
+    content_terms,
+    fts_expression,
+    group_expression,
+    has_han,
+    query_terms,
+    search_document,
+)
 from paperlens.search.textindex import TANTIVY_THRESHOLD, TantivyIndex
 from paperlens.search.vectorindex import ANN_THRESHOLD, VectorIndex
-from paperlens.store import Store, keyword_norm
+from paperlens.store import KeywordIndexDB, Store, TextIndexRows, keyword_norm
 
-MAX_QUERY_CHARS = 2000
-MAX_TERMS = 32
+__all__ = ["MAX_QUERY_CHARS", "MAX_TERMS", "STOPWORDS", "HybridSearcher", "SearchFilters", "SearchHit",
+           "fts_expression", "highlight", "query_terms"]
 RRF_K = 60
 # In background mode a query waits this long for an index build or catch-up before it answers from what
 # is ready: enough for thousands of papers, far too little for a first index of a million.
 BACKGROUND_WAIT_S = 2.0
-SEMANTIC_FLOOR = 0.35  # cosine below which a neighbour is noise, not a result
-_TOKEN = re.compile(r"\w+", re.U)
-STOPWORDS = frozenset(
-    "a an and are as at be by for from has have in into is it its of on or our that the their this to was we "
-    "were which with via using based towards toward these those can not no than then"
-    .split()
-)
+CATCH_UP_WAIT_S = 0.2
+# Cosine below which a neighbour is noise, not a result. Measured on the enriched sample (685 papers,
+# minilm-static-256): a paper's own title scores 0.62 at the 5th percentile, a sentence of its abstract
+# 0.54; the best neighbour of an unrelated English query ("football world cup", "how to bake bread",
+# "lorem ipsum dolor") 0.10-0.35, of one-letter words ("a b c") 0.46. Strings of no word ("xyzzyqwert"
+# 0.58, "qqqq wwww" 0.49) overlap real queries, so they are stopped by the word check in search_results.
+SEMANTIC_FLOOR = 0.5
+TRANSLATED_WEIGHT = 2.0
+PARTIAL_TRANSLATED_WEIGHT = 0.5
+LONG_QUERY_GROUPS = 4  # translated queries of more words also take papers with only some of them
+COUNT_CAP = 100_000  # keyword matches are counted up to this many
 
 
 @dataclass
@@ -53,6 +69,7 @@ class SearchHit:
     snippet: str = ""  # HTML-escaped, matches wrapped in <mark>
     keyword_rank: int | None = None
     vector_rank: int | None = None
+    translated_rank: int | None = None
     year: int | None = None
     topic: str | None = None
     authors: list[str] = field(default_factory=list)
@@ -61,19 +78,12 @@ class SearchHit:
         return dict(vars(self))
 
 
-def query_terms(text: str) -> list[str]:
-    """The words of a user query, lower-cased; FTS syntax characters never survive."""
-    return [t.lower() for t in _TOKEN.findall(text[:MAX_QUERY_CHARS])][:MAX_TERMS]
-
-
-def fts_expression(terms: list[str], mode: str = "and") -> str | None:
-    """An FTS5 MATCH expression that only ever contains quoted terms (no operators from the user)."""
-    if not terms:
-        return None
-    if mode == "or":
-        content = [t for t in terms if t not in STOPWORDS] or terms
-        return " OR ".join(f'"{t}"' for t in dict.fromkeys(content))
-    return " ".join(f'"{t}"' for t in dict.fromkeys(terms))
+@dataclass
+class SearchPage:
+    total: int  # papers that matched
+    hits: list[SearchHit]
+    terms: list[str]  # the query's words, as highlighted
+    suggestion: str | None = None  # "did you mean", when nothing matched
 
 
 class HybridSearcher:
@@ -98,11 +108,23 @@ class HybridSearcher:
         self._text_state: tuple = ()
         self._text_counter: int | None = None
         self._text_warned = False
+        self._docs: KeywordIndexDB | None = None  # the bilingual keyword index, once built
+        self._docs_lock = threading.Lock()
+        self._docs_counter: int | None = None
+        self.translation: dict[str, bool] = {}  # routes for translate_query (the evaluation compares them)
 
     def warm(self) -> None:
         """Start building the indexes a query will need (background mode: returns at once)."""
         def run():
-            self.text_index()
+            from paperlens.search.crosslingual import cedict, load_lexicon
+            from paperlens.search.document import topic_names
+
+            # The word lists the first query would otherwise load (about a second for CC-CEDICT).
+            topic_names()
+            load_lexicon()
+            cedict()
+            if self.text_index() is None:
+                self.keyword_docs()
             if self.store.has_embeddings():
                 self.vector_index()
 
@@ -221,9 +243,8 @@ class HybridSearcher:
         self._text_counter = counter
         # Papers are never deleted, so max(rowid) is their count; both are index lookups, no scan.
         # One aggregate per statement: together SQLite would scan the table for them.
-        conn = self.store.conn
-        state = (conn.execute("SELECT max(rowid) FROM papers").fetchone()[0] or 0,
-                 conn.execute("SELECT max(updated_at) FROM papers").fetchone()[0])
+        rows = TextIndexRows(self.store)
+        state = (rows.max_rowid(), rows.max_updated_at())
         if choice != "tantivy" and state[0] <= TANTIVY_THRESHOLD:
             self._text_index = None
             return None
@@ -251,25 +272,102 @@ class HybridSearcher:
                     self._text_warned = True
                 self._text_index = None
 
+    def keyword_docs(self) -> KeywordIndexDB | None:
+        """The bilingual keyword index (store/searchindex.py) brought up to date with the store (a commit
+        since the last look, PRAGMA data_version, means a sync of the papers it changed); None while a
+        background build of the first one runs."""
+        counter = self.store.change_counter()
+        if self._docs is not None and counter == self._docs_counter:
+            return self._docs
+        if self.background:
+            # The first build may take the usual wait; a catch-up only a moment (a few papers take
+            # milliseconds), so requests during a stream of writes are not held up by each commit.
+            wait = BACKGROUND_WAIT_S if self._docs is None else CATCH_UP_WAIT_S
+            self._in_background("docs", lambda: self._sync_docs(counter), wait=wait)
+            return self._docs  # as last synced (None before the first build: FTS5 in the database answers)
+        self._sync_docs(counter)
+        return self._docs
+
+    def _docs_path(self) -> Path:
+        base = self.index_dir or Path(self.store.path).parent
+        return base / f"{Path(self.store.path).name}.search.sqlite"
+
+    def _sync_docs(self, counter: int | None) -> None:
+        """Index the papers written or enriched since the last sync (all of them the first time)."""
+        from paperlens.enrich.views import apply_enrichments
+
+        with self._docs_lock:
+            db = self._docs
+            if db is None:
+                db = KeywordIndexDB.open(self._docs_path(), FIELDS, WEIGHTS)
+                if db.fallback:
+                    warnings.warn(f"keyword index kept in memory, built again by each process ({db.fallback})",
+                                  stacklevel=2)
+            state = db.state()
+            with self.store.read_snapshot():
+                papers_at, enriched_at = self.store.update_stamps()
+                rowids = (sorted(self.store.changed_rowids(state["papers"], state["enrichments"]))
+                          if state.get("built") else None)
+                batch: list[tuple[int, tuple[str, ...]]] = []
+                for rowid, paper, enrichments in self.store.iter_paper_rows(rowids):
+                    batch.append((rowid, search_document(apply_enrichments(paper, enrichments, copy=False))))
+                    if len(batch) >= 2000:
+                        db.replace(batch)
+                        batch = []
+            db.replace(batch, {"papers": papers_at, "enrichments": enriched_at, "built": "1"})
+            self._docs_counter = counter
+            self._docs = db
+
     def keyword(self, text: str, k: int, filters: SearchFilters | None = None,
                 need: int | None = None) -> list[tuple[str, float]]:
         """Papers with every word, best first; when fewer than `need` (default k) have them all, papers
         with any of the content words follow."""
+        return self.keyword_ranking(text, k, filters, need)[0]
+
+    def keyword_ranking(self, text: str, k: int, filters: SearchFilters | None = None,
+                        need: int | None = None) -> tuple[list[tuple[str, float]], int]:
+        """(ranking as `keyword` gives it, how many papers have every content word; counted up to
+        COUNT_CAP, and only where the index can count: else the length of the ranking)."""
         need = k if need is None else need
         terms = query_terms(text)
         expression = fts_expression(terms)
         if expression is None:
-            return []
+            return [], 0
         filters = filters if filters is not None and filters.active() else None
         index = self.text_index()
         if index is not None:
-            return self._keyword_tantivy(index, terms, k, filters, need)
+            found = self._keyword_tantivy(index, terms, k, filters, need)
+            return found, len(found)
+        docs = self.keyword_docs()
+        if docs is not None:
+            return self._keyword_docs(docs, terms, k, filters, need)
         found = self.store.fts_search(expression, k, filters)
         if len(found) < need and len(terms) > 1:
             seen = {pid for pid, _ in found}
             found += [hit for hit in self.store.fts_search(fts_expression(terms, "or"), k, filters)
                       if hit[0] not in seen]
-        return found[:k]
+        return found[:k], len(found[:k])
+
+    def _keyword_docs(self, docs: KeywordIndexDB, terms: list[str], k: int, filters,
+                      need: int) -> tuple[list[tuple[str, float]], int]:
+        depth = max(k, 1000) if filters else k
+        content = content_terms(terms)
+        expression = fts_expression(content)
+        found = docs.search(expression, depth)
+        matched = len(found) if len(found) < depth else docs.count_matches(expression, COUNT_CAP)
+        # Papers with some of the words follow, unless a word occurs nowhere (a misspelling: "did you
+        # mean" answers that, not the papers of the other words).
+        if (len(found) < (depth if filters else need) and len(content) > 1
+                and len(docs.doc_freq(content)) == len(set(content))):
+            seen = {rowid for rowid, _ in found}
+            found += [hit for hit in docs.search(fts_expression(content, "or"), depth) if hit[0] not in seen]
+        ids = self.store.rowid_ids([rowid for rowid, _ in found])
+        ranked = [(ids[rowid], score) for rowid, score in found if rowid in ids]
+        if filters:
+            allowed = self.store.filter_ids([pid for pid, _ in ranked], filters)
+            ranked = [hit for hit in ranked if hit[0] in allowed]
+            matched = min(matched, len(ranked))
+        return ranked[:k], matched
 
     def _keyword_tantivy(self, index, terms: list[str], k: int, filters, need: int) -> list[tuple[str, float]]:
         depth = max(k, 1000) if filters else k
@@ -294,45 +392,158 @@ class HybridSearcher:
 
     def search_page(self, text: str, *, limit: int = 20, offset: int = 0, filters: SearchFilters | None = None,
                     mode: str = "hybrid", min_depth: int = 200) -> tuple[int, list[SearchHit]]:
-        """(how many results were ranked, the requested page of them). Each side ranks at least
-        `min_depth` candidates, or more when the page is deeper, so the count grows as one pages on."""
+        """(how many papers matched, the requested page of them)."""
+        found = self.search_results(text, limit=limit, offset=offset, filters=filters, mode=mode,
+                                    min_depth=min_depth)
+        return found.total, found.hits
+
+    def search_results(self, text: str, *, limit: int = 20, offset: int = 0, filters: SearchFilters | None = None,
+                       mode: str = "hybrid", min_depth: int = 200) -> SearchPage:
+        """The page of results with how many papers matched and, when none did, a close spelling.
+
+        Keyword matches (every content word, in either language), papers found through the query's
+        translation into the other language, and semantic neighbours at least SEMANTIC_FLOOR close are
+        fused by reciprocal rank. A query none of whose words occurs in the collection gets no semantic
+        results: the static embedder builds its vector from word pieces, and such vectors sit as close to
+        real papers as real queries do (see SEMANTIC_FLOOR). `total` counts the papers that matched,
+        not the length of the fused candidate lists."""
         if mode not in ("hybrid", "keyword", "semantic"):
             raise ValueError(f"unknown search mode {mode!r}")
         text = (text or "")[:MAX_QUERY_CHARS]
-        if not text.strip():
-            return 0, []
+        terms = content_terms(query_terms(text))
+        if not text.strip() or not terms:
+            return SearchPage(0, [], terms)
         filters = filters or SearchFilters()
         depth = max(min_depth, (offset + limit) * 2)
-        keyword = self.keyword(text, depth, filters, need=offset + limit) if mode in ("hybrid", "keyword") else []
-        semantic = self.semantic(text, depth) if mode in ("hybrid", "semantic") else []
+        keyword: list[tuple[str, float]] = []
+        matched = 0
+        if mode in ("hybrid", "keyword"):
+            keyword, matched = self.keyword_ranking(text, depth, filters, need=offset + limit)
+        translated: list[tuple[str, float]] = []
+        other_terms: list[str] = []  # the translations that found them, highlighted in their snippets
+        if mode in ("hybrid", "keyword"):
+            translated, groups = self.translated_ranking(text, depth, filters)
+            other_terms = [t for group in groups for t in group]
+        semantic: list[tuple[str, float]] = []
+        if mode in ("hybrid", "semantic") and (keyword or translated or self.known_terms(terms)):
+            semantic = [(pid, sim) for pid, sim in self.semantic(text, depth) if sim >= SEMANTIC_FLOOR]
+            if semantic and filters.active():
+                allowed = self.store.filter_ids([pid for pid, _ in semantic], filters)
+                semantic = [hit for hit in semantic if hit[0] in allowed]
         fused: dict[str, float] = {}
         ranks: dict[str, list[int | None]] = {}
-        for which, ranking in ((0, keyword), (1, semantic)):
-            for rank, (pid, _score) in enumerate(ranking, start=1):
-                fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank)
-                ranks.setdefault(pid, [None, None])[which] = rank
+        # A paper written only in the other language has no semantic rank to add (the embedder reads one
+        # language), so its translated rank counts for both.
+        for which, ranking, weight in ((0, keyword, 1.0), (1, semantic, 1.0), (2, translated, TRANSLATED_WEIGHT)):
+            for rank, (pid, score) in enumerate(ranking, start=1):
+                # Translated papers with only some of a long query's words count for less (score < 0).
+                share = weight if score >= 0 or which != 2 else PARTIAL_TRANSLATED_WEIGHT
+                fused[pid] = fused.get(pid, 0.0) + share / (RRF_K + rank)
+                ranks.setdefault(pid, [None, None, None])[which] = rank
         ordered = sorted(fused, key=lambda pid: -fused[pid])
-        if filters.active():
-            allowed = self.store.filter_ids(ordered, filters)
-            ordered = [pid for pid in ordered if pid in allowed]
-        if mode == "semantic" or (mode == "hybrid" and not keyword):
-            # Vectors always have neighbours; keep only the close ones when no word matched at all.
-            close = {pid for pid, score in semantic if score >= SEMANTIC_FLOOR}
-            ordered = [pid for pid in ordered if pid in close or ranks[pid][0] is not None]
+        in_keyword = {pid for pid, _ in keyword}
+        total = max(matched, len(in_keyword)) + sum(1 for pid in ordered if pid not in in_keyword)
         page = ordered[offset:offset + limit]
-        rows = self.store.paper_rows(page)
-        terms = [t for t in query_terms(text) if t not in STOPWORDS]
+        papers = self._resolved(page)
+        shown_terms = [t for t in query_terms(text) if t not in STOPWORDS]
         hits = []
         for pid in page:
-            row = rows.get(pid)
-            if row is None:
+            paper = papers.get(pid)
+            if paper is None:
                 continue
             hits.append(SearchHit(
-                id=pid, title=row["title"], score=round(fused[pid], 6), snippet=highlight(row["abstract"], terms),
-                keyword_rank=ranks[pid][0], vector_rank=ranks[pid][1], year=row["year"], topic=row["topic_label"],
-                authors=row["authors"],
+                id=pid, title=paper.title, score=round(fused[pid], 6),
+                snippet=paper_snippet(paper, shown_terms + (other_terms if ranks[pid][2] else [])),
+                keyword_rank=ranks[pid][0], vector_rank=ranks[pid][1], translated_rank=ranks[pid][2],
+                year=paper.year, topic=paper.topic.label if paper.topic else None, authors=paper.authors,
             ))
-        return len(ordered), hits
+        suggestion = self.did_you_mean(text) if mode != "semantic" else None
+        return SearchPage(total, hits, shown_terms, suggestion)
+
+    def _resolved(self, ids: list[str]) -> dict:
+        from paperlens.enrich.views import apply_enrichments
+
+        enrichments = self.store.enrichments_for_many(ids)
+        return {p.id: apply_enrichments(p, enrichments.get(p.id, {}), copy=False) for p in self.store.get_many(ids)}
+
+    # -- vocabulary -------------------------------------------------------------------------------
+    def known_terms(self, terms: list[str]) -> set[str]:
+        """The terms that occur somewhere in the collection's keyword index."""
+        index = self.text_index()
+        if index is not None:
+            return index.known_terms(terms)
+        docs = self.keyword_docs()
+        if docs is None:
+            return set(terms)  # no index to ask yet: assume they do
+        return set(docs.doc_freq(terms))
+
+    def did_you_mean(self, text: str) -> str | None:
+        """The query with each word that occurs nowhere replaced by the closest index term (difflib ratio
+        >= 0.8, same first letter, length within 2; the commoner on a tie), or None when no word has one."""
+        import difflib
+
+        if self.text_index() is not None:
+            return None  # Tantivy answers this collection: its vocabulary is not searched for spellings (yet)
+        docs = self.keyword_docs()
+        terms = query_terms(text)
+        if docs is None or not terms:
+            return None
+        known = set(docs.doc_freq(terms))
+        out, changed = [], False
+        for term in terms:
+            best = term
+            if term not in known and len(term) >= 4 and not term.isdigit():
+                candidates = {t: n for t, n in docs.terms_between(term[0], term[0] + "\uffff", limit=50_000)
+                              if abs(len(t) - len(term)) <= 2}
+                close = difflib.get_close_matches(term, list(candidates), n=5, cutoff=0.8)
+                if close:
+                    best = max(close, key=lambda t: (difflib.SequenceMatcher(None, term, t).ratio(), candidates[t]))
+                    changed = True
+            out.append(best)
+        return " ".join(out) if changed else None
+
+    # -- the other language -----------------------------------------------------------------------
+    def translated(self, text: str, k: int, filters: SearchFilters | None = None) -> list[tuple[str, float]]:
+        return self.translated_ranking(text, k, filters)[0]
+
+    def translated_ranking(self, text: str, k: int, filters: SearchFilters | None = None
+                           ) -> tuple[list[tuple[str, float]], list[list[str]]]:
+        """(papers holding a translation (paperlens.search.crosslingual) of every translatable word of the
+        query, best first; the groups of translations)."""
+        from paperlens.search.crosslingual import translate_query
+
+        index = self.text_index()
+        docs = self.keyword_docs() if index is None else None
+        if index is None and docs is None:
+            return [], []
+        known = index.known_terms if index is not None else (lambda words: set(docs.doc_freq(words)))
+        groups = translate_query(query_terms(text), known=known, **self.translation)
+        if not groups:
+            return [], []
+        filters = filters if filters is not None and filters.active() else None
+        depth = max(k, 1000) if filters else k
+        if index is not None:
+            found = index.search_groups(groups, depth)
+        else:
+            found = docs.search(group_expression(groups), depth)
+        if len(found) < depth and len(groups) > LONG_QUERY_GROUPS:
+            # A long query (a sentence) rarely has a translation of every word in one paper: papers
+            # with some follow, ranked by BM25.
+            seen = {rowid for rowid, _ in found}
+            rest = (index.search_groups(groups, depth, "or") if index is not None
+                    else docs.search(group_expression([[t for g in groups for t in g]]), depth))
+            found += [(rowid, -1.0 / (1.0 + abs(score))) for rowid, score in rest if rowid not in seen]
+        ids = self.store.rowid_ids([rowid for rowid, _ in found])
+        ranked = [(ids[rowid], score) for rowid, score in found if rowid in ids]
+        # Only papers written in the other language: those in the query's own are the keyword side's
+        # to rank (a translated English title would otherwise find the Chinese summaries of its neighbours).
+        other = "en" if has_han(text) else "zh"
+        if filters is not None and filters.language and filters.language != other:
+            return [], groups
+        wanted = SearchFilters(**{**vars(filters or SearchFilters()), "language": other})
+        allowed = self.store.filter_ids([pid for pid, _ in ranked], wanted)
+        ranked = [hit for hit in ranked if hit[0] in allowed]
+        return ranked[:k], groups
 
     def similar(self, pid: str, k: int = 10) -> list[dict]:
         """Embedding neighbours of a paper, re-ranked a little by shared keywords, authors and topic."""
@@ -377,25 +588,3 @@ class HybridSearcher:
                            "similarity": round(sim, 4), "why": "; ".join(why) or "similar words"})
         scored.sort(key=lambda item: -item["score"])
         return scored[:k]
-
-
-def highlight(text: str, terms: list[str], width: int = 260) -> str:
-    """An HTML-safe snippet around the first match with every query term wrapped in <mark>."""
-    if not text:
-        return ""
-    lowered = text.lower()
-    positions = [lowered.find(t) for t in terms if t and lowered.find(t) >= 0]
-    start = max(0, min(positions) - 60) if positions else 0
-    if start:
-        space = text.find(" ", start)
-        start = space + 1 if 0 <= space < start + 20 else start
-    piece = text[start:start + width]
-    prefix, suffix = ("…" if start else ""), ("…" if start + width < len(text) else "")
-    if not terms:
-        return prefix + html.escape(piece) + suffix
-    # Split the raw text on matches, then escape each part: marks never land inside an entity.
-    pattern = re.compile(r"\b(" + "|".join(re.escape(t) for t in sorted(set(terms), key=len, reverse=True)) + r")",
-                         re.I)
-    parts = pattern.split(piece)
-    out = [f"<mark>{html.escape(part)}</mark>" if i % 2 else html.escape(part) for i, part in enumerate(parts)]
-    return prefix + "".join(out) + suffix

@@ -1,6 +1,6 @@
 """Paper search for the web layer: a thin adapter over paperlens.search.hybrid (keyword + semantic, fused).
 
-`search(store, q, limit, offset, filters)` -> SearchResults(total, hits, terms)."""
+`search(store, q, limit, offset, filters)` -> SearchResults(total, hits, terms, suggestion)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-from paperlens.search.hybrid import STOPWORDS, HybridSearcher, SearchFilters, query_terms
+from paperlens.search.hybrid import HybridSearcher, SearchFilters
 from paperlens.store import Store
 
 # Web filter name -> SearchFilters field and how to turn the value into it.
@@ -39,6 +39,7 @@ class SearchResults:
     total: int
     hits: list[Hit] = field(default_factory=list)
     terms: list[str] = field(default_factory=list)
+    suggestion: str | None = None  # "did you mean", for words that occur nowhere
 
 
 def searcher_for(store: Store, background: bool = False) -> HybridSearcher:
@@ -60,6 +61,6 @@ def search(store: Store, q: str, limit: int = 20, offset: int = 0,
         if name not in _FILTERS:
             raise ValueError(f"unknown search filter {name!r} (known: {', '.join(_FILTERS)})")
         _FILTERS[name](wanted, value)
-    total, hits = searcher_for(store).search_page(q, limit=limit, offset=offset, filters=wanted, mode=mode)
-    terms = [t for t in query_terms(q) if t not in STOPWORDS]
-    return SearchResults(query=q, total=total, hits=[Hit(h.id, h.score, h.snippet) for h in hits], terms=terms)
+    found = searcher_for(store).search_results(q, limit=limit, offset=offset, filters=wanted, mode=mode)
+    return SearchResults(query=q, total=found.total, hits=[Hit(h.id, h.score, h.snippet) for h in found.hits],
+                         terms=found.terms, suggestion=found.suggestion)

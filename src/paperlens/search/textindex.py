@@ -17,7 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from paperlens.store import Store
+from paperlens.core.models import SUMMARY_FIELDS
+from paperlens.search.document import index_text, topic_names
+from paperlens.store import Store, TextIndexRows
 
 # bench/keyword_backends.py (docs/benchmarks.md): FTS5 ranks every match, so a common word took
 # 17-104 ms at 20k papers and 130-590 ms at 100k; Tantivy took 0.1-7 ms after a first sync of 1-2 s.
@@ -45,7 +47,11 @@ _HEAD_DIR = "paperlens-head"
 _HEAD_FORMAT = 1
 _SLACK = 1e-6  # our float64 sums of Tantivy's float32 scores may differ from its own by rounding
 _WORD = re.compile(r"[^\W_]+")
-_FIELDS = (("title", 3.0), ("keywords", 2.0), ("authors", 1.5), ("abstract", 1.0))
+# Boosts: a hit in a title, topic or keyword beats one in a long field. Chinese is pre-segmented
+# (search/document.py), so Tantivy's default tokenizer splits it into the same words as a query.
+_FIELDS = (("title", 3.0), ("topic", 2.5), ("keywords", 2.0), ("authors", 1.5), ("short", 1.0), ("abstract", 1.0),
+           ("long", 0.8))
+_SCHEMA = 2  # the fields above; an index of another layout is built again
 
 
 def _schema():
@@ -110,11 +116,17 @@ class TantivyIndex:
         import tantivy
 
         self.store = store
+        self.rows = TextIndexRows(store)
         self.directory = directory or Path(f"{store.path}.tantivy")
         self.directory.mkdir(parents=True, exist_ok=True)
+        self.meta_path = self.directory / "paperlens-sync.json"
+        if self.meta_path.exists() and json.loads(self.meta_path.read_text()).get("schema") != _SCHEMA:
+            import shutil
+
+            shutil.rmtree(self.directory)  # derived: built again from the store
+            self.directory.mkdir(parents=True)
         self.schema = _schema()
         self.index = tantivy.Index(self.schema, path=str(self.directory))
-        self.meta_path = self.directory / "paperlens-sync.json"
         self._lock = threading.Lock()
         self._head: dict[str, HeadList] = {}  # head term -> its best papers
         self.head_stats = {"proved": 0, "fallback": 0}  # multi-term head queries, for the bench
@@ -145,16 +157,12 @@ class TantivyIndex:
             digests_at_last = dict(indexed_at_since)
             last_rowid = -1
             while True:
-                rows = self.store.conn.execute(
-                    "SELECT rowid, title, json_extract(data, '$.abstract'), json_extract(data, '$.keywords'), "
-                    "json_extract(data, '$.authors'), updated_at FROM papers "
-                    "WHERE updated_at >= ? AND rowid > ? ORDER BY rowid LIMIT ?", (since, last_rowid, batch),
-                ).fetchall()
+                rows = self.rows.papers_since(since, last_rowid, batch)
                 if not rows:
                     break
-                for rowid, title, abstract, keywords, authors, updated_at in rows:
-                    digest = hashlib.blake2b(json.dumps([title, abstract, keywords, authors]).encode(),
-                                             digest_size=8).hexdigest()
+                for rowid, title, abstract, keywords, authors, topic, tldr, summary, updated_at in rows:
+                    digest = hashlib.blake2b(json.dumps([title, abstract, keywords, authors, topic, tldr,
+                                                         summary]).encode(), digest_size=8).hexdigest()
                     if updated_at > last_seen:
                         last_seen, digests_at_last = updated_at, {}
                     if updated_at == last_seen:
@@ -165,17 +173,21 @@ class TantivyIndex:
                         writer = self.index.writer(heap_size=200_000_000, num_threads=2)
                     if not fresh:
                         writer.delete_documents_by_term("rowid", rowid)
+                    names = " ; ".join(topic_names().get(topic, (topic,))) if topic else ""
+                    summaries = " ".join(str(fields.get(name) or "") for fields in summary.values()
+                                         if isinstance(fields, dict) for name in SUMMARY_FIELDS)
                     writer.add_document(tantivy.Document(
-                        rowid=rowid, title=title or "", abstract=abstract or "",
-                        keywords=" ; ".join(json.loads(keywords or "[]")),
-                        authors=" ; ".join(json.loads(authors or "[]"))))
+                        rowid=rowid, title=index_text(title), abstract=index_text(abstract),
+                        keywords=index_text(" ; ".join(keywords)), authors=" ; ".join(authors),
+                        topic=index_text(names), short=index_text(tldr), long=index_text(summaries)))
                     added += 1
                 last_rowid = rows[-1][0]
             if writer is not None:
                 writer.commit()
                 writer.wait_merging_threads()
             self.index.reload()
-            self.meta_path.write_text(json.dumps({"updated_at": last_seen, "digests_at_last": digests_at_last}))
+            self.meta_path.write_text(json.dumps({"updated_at": last_seen, "digests_at_last": digests_at_last,
+                                                  "schema": _SCHEMA}))
             if added or not self._head:
                 self._head = self._load_or_compute_head()
             return added
@@ -246,19 +258,15 @@ class TantivyIndex:
         Candidates come from a random sample of stored abstracts; Tantivy's document frequency decides."""
         searcher = self.index.searcher()
         total = searcher.num_docs
-        top = self.store.conn.execute("SELECT max(rowid) FROM papers").fetchone()[0] or 0
+        top = self.rows.max_rowid()
         if total < HEAD_TERM_MIN_DOCS or not top:
             return {}
         rng = random.Random(0)
         rowids = sorted({rng.randint(1, top) for _ in range(sample)})
         counts: dict[str, int] = {}
-        for start in range(0, len(rowids), 500):
-            chunk = rowids[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            for (abstract,) in self.store.conn.execute(
-                    f"SELECT json_extract(data, '$.abstract') FROM papers WHERE rowid IN ({marks})", chunk):
-                for word in set(_WORD.findall((abstract or "").lower())):
-                    counts[word] = counts.get(word, 0) + 1
+        for abstract in self.rows.abstracts(rowids):
+            for word in set(_WORD.findall(abstract.lower())):
+                counts[word] = counts.get(word, 0) + 1
         candidates = [w for w, n in counts.items() if n >= HEAD_TERM_SHARE * len(rowids) / 2]
         row_type = np.int32 if top < 2**31 else np.int64
         head = {}
@@ -353,3 +361,18 @@ class TantivyIndex:
 
     def _search(self, terms: list[str], limit: int, mode: str) -> list[tuple[int, float]]:
         return self._run(self._query(terms, mode), limit)
+
+    def known_terms(self, terms: list[str]) -> set[str]:
+        """The terms that occur in some document (any field)."""
+        searcher = self.index.searcher()
+        return {t for t in dict.fromkeys(terms) if any(searcher.doc_freq(name, t) for name, _ in _FIELDS)}
+
+    def search_groups(self, groups: list[list[str]], limit: int, mode: str = "and") -> list[tuple[int, float]]:
+        """(rowid, score) of papers with a term of every group ("and") or of any ("or")."""
+        import tantivy
+
+        if not groups or limit <= 0:
+            return []
+        occur = tantivy.Occur.Must if mode == "and" else tantivy.Occur.Should
+        clauses = [(occur, self._query(list(group), "or")) for group in groups]
+        return self._run(tantivy.Query.boolean_query(clauses), limit)

@@ -5,14 +5,18 @@ store.py's docstring and docs/architecture.md)."""
 
 from paperlens.store.connection import DEFAULT_DB, DatabaseNotWritable, db_error_message, readonly_uri
 from paperlens.store.rows import IngestResult, PreparedPaper, keyword_norm, parse_paper_rows, prepare
+from paperlens.store.searchindex import KeywordIndexDB
 from paperlens.store.store import Store
+from paperlens.store.textindex import TextIndexRows
 
 __all__ = [
     "DEFAULT_DB",
     "DatabaseNotWritable",
     "IngestResult",
+    "KeywordIndexDB",
     "PreparedPaper",
     "Store",
+    "TextIndexRows",
     "db_error_message",
     "keyword_norm",
     "parse_paper_rows",

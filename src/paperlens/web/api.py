@@ -90,6 +90,8 @@ class SearchHit(PaperBrief):
 class SearchResults(BaseModel):
     query: str
     total: int = Field(description="Matches in all (the results are one page of them).")
+    suggestion: str | None = Field(description="A close spelling of the query when some of its words occur "
+                                               "nowhere in the collection (\"did you mean\"), else null.")
     results: list[SearchHit]
 
 
@@ -179,7 +181,7 @@ def search_results(catalog, query: str, found) -> dict:
     """A page of search hits (`found`, from search.query.search) as the API shows them."""
     shown = {p.id: p for p in catalog.papers.many([h.id for h in found.hits])}
     results = [{**paper_brief(shown[h.id]), "score": h.score} for h in found.hits if h.id in shown]
-    return {"query": query, "total": found.total, "results": results}
+    return {"query": query, "total": found.total, "suggestion": found.suggestion, "results": results}
 
 
 # -- the /docs page's view of the schemas ------------------------------------------------------------

@@ -42,6 +42,10 @@ _LABELS: dict[str, tuple[str, str]] = {
     "clear_filters": ("Clear", "清除"),  # not "clear": templates would reach dict.clear first
     "prev": ("← Newer", "← 上一页"),
     "next": ("Older →", "下一页 →"),
+    # Relevance-ranked pages (search) are not in time order.
+    "prev_ranked": ("← Previous", "← 上一页"),
+    "next_ranked": ("Next →", "下一页 →"),
+    "did_you_mean": ("Did you mean", "您是不是要找"),
     "page_of": ("page {page} of {pages}", "第 {page} / {pages} 页"),
     "code": ("Code", "Code"),
     "sources": ("Sources", "来源"),

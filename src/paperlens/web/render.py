@@ -13,8 +13,9 @@ from pathlib import Path
 from urllib.parse import quote, urlencode, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
+from paperlens.core import highlight as core_highlight
 from paperlens.core.clean import repo_name, slugify
 from paperlens.core.models import SUMMARY_FIELDS, SUMMARY_LABELS, Paper
 from paperlens.store import keyword_norm
@@ -26,33 +27,13 @@ STATIC = HERE / "static"
 
 
 def highlight(text: str | None, terms: list[str]) -> Markup:
-    """Escape `text`, marking whole-word-start matches of the terms."""
-    text = text or ""
-    if not terms:
-        return Markup(escape(text))
-    pattern = re.compile("(" + "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)) + ")",
-                         re.IGNORECASE)
-    out = []
-    for i, piece in enumerate(pattern.split(text)):
-        out.append(f"<mark>{escape(piece)}</mark>" if i % 2 else str(escape(piece)))
-    return Markup("".join(out))
+    """Escape `text`, marking the terms (paperlens.core.highlight: the one highlighter)."""
+    return Markup(core_highlight.highlight(text, terms))
 
 
 def snippet(text: str | None, terms: list[str], width: int = 320) -> Markup:
     """A window of `text` around the first match, highlighted."""
-    text = text or ""
-    if len(text) <= width:
-        return highlight(text, terms)
-    start = 0
-    lowered = text.lower()
-    hits = [lowered.find(t.lower()) for t in terms]
-    hits = [h for h in hits if h >= 0]
-    if hits:
-        start = max(0, min(hits) - width // 4)
-        space = text.rfind(" ", 0, start)
-        start = space + 1 if start and space >= 0 and start - space < 20 else start
-    piece = text[start:start + width]
-    return Markup(("…" if start else "") + highlight(piece, terms) + ("…" if start + width < len(text) else ""))
+    return Markup(core_highlight.snippet(text, terms, width))
 
 
 def safe_href(url: str | None) -> str:

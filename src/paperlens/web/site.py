@@ -17,8 +17,10 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
-from paperlens.core.models import Paper
+from paperlens.core.models import SUMMARY_FIELDS, Paper
 from paperlens.export.bibtex import write_bibtex
+from paperlens.search.crosslingual import translate_terms
+from paperlens.search.document import has_han, index_terms, topic_names
 from paperlens.store import Store
 from paperlens.web import pages
 from paperlens.web.brief import display_title
@@ -64,8 +66,16 @@ class SiteWriter:
 
 
 def tokens(text: str) -> list[str]:
-    """Search tokens; static/search.js splits the same way ([\\p{L}\\p{N}]+, lower case, NFKC)."""
-    return [t for t in _TOKEN.findall(unicodedata.normalize("NFKC", text).lower()) if len(t) > 1]
+    """Search tokens; static/search.js splits the same way ([\\p{L}\\p{N}]+, lower case, NFKC). Chinese
+    is segmented with jieba (search mode, as the server's index); search.js segments a query by the
+    longest Chinese words of the index (meta.han) from left to right."""
+    out: list[str] = []
+    for token in _TOKEN.findall(unicodedata.normalize("NFKC", text).lower()):
+        if has_han(token):
+            out += [t for t in index_terms(token) if len(t) > 1]
+        elif len(token) > 1:
+            out.append(token)
+    return out
 
 
 def bucket(term: str) -> int:
@@ -110,11 +120,13 @@ def build_search_index(docs: list[tuple[str, Paper, str | None]], writer: SiteWr
     rows = []
     for n, (path, paper, topic) in enumerate(docs):
         title = display_title(paper)
-        head = " ".join([title, " ".join(paper.keywords), " ".join(paper.authors), topic or ""])
+        names_of_topic = " ".join(topic_names().get(topic, (topic,))) if topic else ""
+        head = " ".join([title, " ".join(paper.keywords), " ".join(paper.authors), names_of_topic])
         head_terms = set(tokens(head))
         for term in head_terms:
             strong[term].append(n)
-        for term in set(tokens(" ".join([paper.tldr or "", paper.abstract]))) - head_terms:
+        summaries = [getattr(s, f) for s in paper.summary.values() for f in SUMMARY_FIELDS]
+        for term in set(tokens(" ".join([paper.tldr or "", paper.abstract, *summaries]))) - head_terms:
             weak[term].append(n)
         names = ", ".join(paper.authors[:3]) + (" et al." if paper.authors_truncated or len(paper.authors) > 3 else "")
         short = paper.tldr or paper.abstract
@@ -126,16 +138,24 @@ def build_search_index(docs: list[tuple[str, Paper, str | None]], writer: SiteWr
     common = sorted(t for t in set(strong) | set(weak) if len(weak.get(t, [])) + len(strong.get(t, [])) > common_df)
     for term in common:
         weak.pop(term, None)
-    shards: dict[int, dict[str, list[str]]] = defaultdict(dict)
-    for term in set(strong) | set(weak):
-        shards[bucket(term)][term] = [_postings(strong.get(term, [])), _postings(weak.get(term, []))]
+    vocabulary = set(strong) | set(weak)
+    shards: dict[int, dict[str, list]] = defaultdict(dict)
+    for term in vocabulary:
+        entry: list = [_postings(strong.get(term, [])), _postings(weak.get(term, []))]
+        # The term's words in the other language (search/crosslingual.py), those the site holds.
+        other = translate_terms([term], known=lambda words: vocabulary.intersection(words))
+        if other:
+            entry.append(other[0])
+        shards[bucket(term)][term] = entry
     for b, table in shards.items():
         writer.write(["search", "t", f"{b}.js"], _js("terms", b, table))
     for k in range(0, len(rows), DOCS_PER_SHARD):
         writer.write(["search", "d", f"{k // DOCS_PER_SHARD}.js"], _js("docs", k // DOCS_PER_SHARD,
                                                                          rows[k:k + DOCS_PER_SHARD]))
     meta = {"docs": len(rows), "buckets": BUCKETS, "prefix": PREFIX, "per_shard": DOCS_PER_SHARD,
-            "terms": sum(len(t) for t in shards.values()), "common": common}
+            "terms": sum(len(t) for t in shards.values()), "common": common,
+            # Chinese words of the index, for search.js to segment a query the way the index is.
+            "han": sorted(t for t in vocabulary if has_han(t))}
     writer.write(["search", "meta.js"], _js("meta", meta))
     return meta
 

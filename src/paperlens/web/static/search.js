@@ -24,7 +24,34 @@
     });
   }
   function root() { var m = document.querySelector('meta[name="pl-root"]'); return m ? m.getAttribute("content") : ""; }
-  function tokens(text) { return (String(text || "").normalize("NFKC").toLowerCase().match(/[\p{L}\p{N}]+/gu) || []).filter(function (t) { return t.length > 1; }); }
+  var HAN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+/gu, hanWords = null;
+  function segment(run) {
+    // Longest Chinese word of the index at each position (site.py ships them as meta.han); a lone
+    // character starts no word and is skipped, as the index skips one-character terms.
+    if (!hanWords) { return [run]; }
+    var out = [], chars = Array.from(run), i = 0;
+    while (i < chars.length) {
+      var found = 0;
+      for (var n = Math.min(8, chars.length - i); n >= 2; n--) { if (hanWords.has(chars.slice(i, i + n).join(""))) { found = n; break; } }
+      if (found) { out.push(chars.slice(i, i + found).join("")); i += found; } else { i += 1; }
+    }
+    return out;
+  }
+  function tokens(text) {
+    var out = [];
+    (String(text || "").normalize("NFKC").toLowerCase().match(/[\p{L}\p{N}]+/gu) || []).forEach(function (t) {
+      if (!HAN.test(t)) { if (t.length > 1) { out.push(t); } return; }
+      HAN.lastIndex = 0;
+      var at = 0, m;
+      while ((m = HAN.exec(t)) !== null) {
+        var before = t.slice(at, m.index); if (before.length > 1) { out.push(before); }
+        segment(m[0]).forEach(function (w) { out.push(w); });
+        at = m.index + m[0].length;
+      }
+      var after = t.slice(at); if (after.length > 1) { out.push(after); }
+    });
+    return out;
+  }
   function bucket(term) {
     var h = 2166136261, n = 0;
     for (var ch of term) { if (n++ >= PL.info.prefix) { break; } h ^= ch.codePointAt(0); h = Math.imul(h, 16777619) >>> 0; }
@@ -44,46 +71,73 @@
   PL.search = function (query, limit) {
     limit = limit || 50;
     var t0 = performance.now();
-    var words = tokens(query);
-    var prefixLast = words.length && !/\s$/.test(query);
+    var words = [], prefixLast = false, groups = [];
     return load("meta", root() + "search/meta.js").then(function () {
+      if (!hanWords) { hanWords = new Set(PL.info.han || []); }
+      words = tokens(query);
+      prefixLast = words.length && !/\s$/.test(query) && !/[\u3400-\u9fff]$/u.test(query);
       var needed = {}, common = new Set(PL.info.common || []);
       var kept = words.filter(function (w) { return !common.has(w); });
       if (kept.length) { words = kept; }
       words.forEach(function (w) { needed[bucket(w)] = true; });
       return Promise.all(Object.keys(needed).map(function (b) { return load("t" + b, root() + "search/t/" + b + ".js"); }));
     }).then(function () {
-      var N = PL.info.docs, perWord = [], common = new Set(PL.info.common || []);
-      var kept = words.filter(function (w) { return !common.has(w); });
-      if (kept.length) { words = kept; }
-      words.forEach(function (w, i) {
-        var table = PL.termShards[bucket(w)] || {}, scores = new Map();
-        var terms = [w];
-        if (i === words.length - 1 && prefixLast && Array.from(w).length >= PL.info.prefix) {
-          // Closest completions first (shortest), a bounded number of them.
-          terms = Object.keys(table).filter(function (t) { return t.startsWith(w); })
-            .sort(function (a, b) { return a.length - b.length || (a < b ? -1 : 1); }).slice(0, 20);
-        }
+      // The query's words in the other language: the third element of a term's entry. A translated
+      // query needs a translation of most words, and their shards.
+      var needed = {};
+      words.forEach(function (w) {
+        var post = (PL.termShards[bucket(w)] || {})[w];
+        if (post && post[2] && post[2].length) { groups.push(post[2]); post[2].forEach(function (t) { needed[bucket(t)] = true; }); }
+      });
+      if (groups.length * 2 <= words.length) { groups = []; needed = {}; }
+      return Promise.all(Object.keys(needed).map(function (b) { return load("t" + b, root() + "search/t/" + b + ".js"); }));
+    }).then(function () {
+      var N = PL.info.docs;
+      function scoresOf(terms, exactOf) {
+        var scores = new Map();
         terms.forEach(function (t) {
-          var post = table[t];
+          var post = (PL.termShards[bucket(t)] || {})[t];
           if (!post) { return; }
           var titleIds = decode(post[0]), bodyIds = decode(post[1]);
           var idf = Math.log(1 + N / (titleIds.length + bodyIds.length));
-          var exact = t === w ? 1 : 0.7;
+          var exact = exactOf(t);
           titleIds.forEach(function (d) { scores.set(d, Math.max(scores.get(d) || 0, 3 * idf * exact)); });
           bodyIds.forEach(function (d) { if (!scores.has(d)) { scores.set(d, idf * exact); } });
         });
-        perWord.push(scores);
-      });
-      var total = new Map();
-      if (perWord.length) {
+        return scores;
+      }
+      function every(perWord) {
+        // Papers with every word; with none, papers with any (as the server's keyword side).
+        var total = new Map();
+        if (!perWord.length) { return total; }
         perWord[0].forEach(function (s, d) {
           var sum = s;
           for (var i = 1; i < perWord.length; i++) { var v = perWord[i].get(d); if (v === undefined) { return; } sum += v; }
           total.set(d, sum);
         });
-        if (!total.size) { perWord.forEach(function (m) { m.forEach(function (s, d) { total.set(d, (total.get(d) || 0) + s); }); }); }
+        return total;
       }
+      var perWord = words.map(function (w, i) {
+        var terms = [w];
+        if (i === words.length - 1 && prefixLast && Array.from(w).length >= PL.info.prefix) {
+          // Closest completions first (shortest), a bounded number of them.
+          terms = Object.keys(PL.termShards[bucket(w)] || {}).filter(function (t) { return t.startsWith(w); })
+            .sort(function (a, b) { return a.length - b.length || (a < b ? -1 : 1); }).slice(0, 20);
+        }
+        return scoresOf(terms, function (t) { return t === w ? 1 : 0.7; });
+      });
+      var native = every(perWord);
+      var allKnown = perWord.every(function (m) { return m.size > 0; });
+      if (!native.size && allKnown) { perWord.forEach(function (m) { m.forEach(function (s, d) { native.set(d, (native.get(d) || 0) + s); }); }); }
+      var translated = every(groups.map(function (g) { return scoresOf(g, function () { return 1; }); }));
+      // Fused by reciprocal rank as on the server: a translated rank counts twice (the paper is in the
+      // other language, and no other signal can find it).
+      var total = new Map();
+      [[native, 1], [translated, 2]].forEach(function (pair) {
+        Array.from(pair[0].entries()).sort(function (a, b) { return b[1] - a[1] || a[0] - b[0]; })
+          .forEach(function (e, r) { total.set(e[0], (total.get(e[0]) || 0) + pair[1] / (60 + r + 1)); });
+      });
+      if (groups.length) { words = words.concat.apply(words, groups); }
       var ranked = Array.from(total.entries()).sort(function (a, b) { return b[1] - a[1] || a[0] - b[0]; });
       var top = ranked.slice(0, limit), per = PL.info.per_shard, shards = {};
       top.forEach(function (e) { shards[Math.floor(e[0] / per)] = true; });

@@ -1,0 +1,45 @@
+"""The Tantivy keyword index (large collections) is bilingual too: the sample searched through it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from paperlens.ingest.pipeline import ingest_paths
+from paperlens.search.hybrid import HybridSearcher
+
+from .conftest import SAMPLE
+
+CHINESE_ABSTRACT = "h:ec0adae058e00db1"
+
+
+@pytest.fixture(scope="module")
+def tantivy_searcher(tmp_path_factory):
+    from paperlens.store import Store
+
+    store = Store(tmp_path_factory.mktemp("tantivy-bilingual") / "seeded.db")
+    ingest_paths(store, sorted(SAMPLE.glob("*.txt")), as_of=date(2026, 11, 23))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PAPERLENS_KEYWORD_INDEX", "tantivy")
+        searcher = HybridSearcher(store)
+        assert searcher.text_index() is not None
+        yield searcher
+    store.close()
+
+
+def test_chinese_words_and_topic_names(tantivy_searcher):
+    assert tantivy_searcher.search_results("推理").total >= 20
+    hits = tantivy_searcher.search("指令微调与对齐", limit=20, mode="keyword")
+    assert sum(h.topic == "指令微调与对齐" for h in hits) >= 15
+
+
+def test_cross_lingual_both_ways(tantivy_searcher):
+    hits = tantivy_searcher.search("模型合并 流式更新", limit=10)
+    assert any(h.title.startswith("Merging Beyond: Streaming LLM Updates") for h in hits)
+    assert CHINESE_ABSTRACT in [h.id for h in tantivy_searcher.search("knowledge neurons", limit=10)]
+
+
+def test_nonsense_and_names(tantivy_searcher):
+    assert tantivy_searcher.search_results("xyzzyqwert").total == 0
+    assert 1 <= tantivy_searcher.search_results("GuardSpace").total <= 5
