@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import json
 import os
+import pickle
 import resource
 import shutil
 import socket
@@ -35,6 +36,7 @@ import tempfile
 import textwrap
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import numpy as np
@@ -85,14 +87,15 @@ BARE_SEARCH = textwrap.dedent('''
 BARE_SERVER = textwrap.dedent('''
     import sqlite3, sys
     import uvicorn
+    import pickle
     db, port, body_file = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, check_same_thread=False)
-    body = open(body_file, "rb").read() if body_file != "-" else None
+    bodies = pickle.load(open(body_file, "rb")) if body_file != "-" else {}  # path -> the page's bytes
 
     async def app(scope, receive, send):
         if scope["type"] != "http":
             return
-        page = body
+        page = bodies.get(scope["path"])
         if page is None:
             count = conn.execute("SELECT count(*) FROM papers").fetchone()[0]
             page = f"<html><body>{count} papers</body></html>".encode()
@@ -235,7 +238,7 @@ def bench_serve(ours_db: Path, bare_db: Path, table: Table, rounds: int = 3) -> 
 def bench_cli_search(ours_db: Path, bare_db: Path, words: list[str], table: Table) -> None:
     ours, bare = [], []
     for word in words:
-        ours.append(run_cpu([PY, "-m", "paperlens", "--db", str(ours_db), "search", word])[0])
+        ours.append(run_cpu([PY, "-m", "paperlens", "--db", str(ours_db), "search", "--mode", "keyword", word])[0])
         bare.append(run_cpu([PY, "-c", BARE_SEARCH, str(bare_db), word])[0])
     a, b = statistics.median(ours), statistics.median(bare)
     table.add("one `paperlens search` (keyword) as a process", f"{a * 1000:.0f} ms", f"{b * 1000:.0f} ms", a / b,
@@ -339,18 +342,16 @@ def bench_cached(ours_db: Path, work: Path, table: Table, seconds: float) -> Non
     proc, base, _ = start(cmd, env)
     try:
         urls, _ = page_urls(base, 50)
-        bodies = work / "pages"
-        shutil.rmtree(bodies, ignore_errors=True)
-        bodies.mkdir()
+        pages: dict[str, bytes] = {}
         with httpx.Client(timeout=120) as client:
-            home = client.get(base + "/").content
-            for url in urls:  # warm the cache
-                client.get(base + url)
-        (bodies / "home.html").write_bytes(home)
+            for url in urls:  # warm the cache, and keep each page for the bare app to answer the same bytes
+                pages[url] = client.get(base + url).content
+        bodies = work / "pages.pickle"
+        bodies.write_bytes(pickle.dumps(pages))
         ours = throughput(base, urls, 20, seconds)
     finally:
         stop(proc)
-    proc, bare_base, _ = start([PY, "-c", BARE_SERVER, str(ours_db), "{port}", str(bodies / "home.html")])
+    proc, bare_base, _ = start([PY, "-c", BARE_SERVER, str(ours_db), "{port}", str(bodies)])
     try:
         bare = throughput(bare_base, urls, 20, seconds)
     finally:
@@ -399,7 +400,7 @@ def bench_api_search(ours_db: Path, words: list[str], table: Table, seconds: flo
     cmd, env = paperlens_server(ours_db, cache=False)
     proc, base, _ = start(cmd, env)
     try:
-        urls = [f"/api/search?q={w}&limit=10" for w in words]
+        urls = [f"/api/search?q={quote(w)}&limit=10" for w in words]
         one = throughput(base, urls, 1, seconds)
         many = throughput(base, urls, 20, seconds)
         one2 = throughput(base, urls, 1, seconds)

@@ -519,3 +519,24 @@ def test_whole_papers_kept_for_pages_are_bounded_by_bytes(tmp_path, monkeypatch)
     assert 1 <= sum(pid.startswith("test:long") for pid in catalog._cache) <= 2
     catalog.papers.many(list(catalog.papers)[:50])  # small ones fit again, the long ones leave first
     assert catalog._cache_bytes <= 3_000_000
+
+
+def test_the_serving_front_door_answers_cache_hits_as_the_app_does(db):
+    """`paperlens serve` runs CacheFront(app): a hit is answered before FastAPI's layers, with the same body
+    and headers (security headers once, the language cookie when ?lang= asks); misses, other methods and
+    uncacheable answers go into the app unchanged."""
+    from paperlens.web.app import CacheFront
+
+    app = create_app(str(db))
+    with TestClient(CacheFront(app)) as front, TestClient(app) as plain:
+        first = front.get("/")  # builds the middleware (and the cache) and stores the page
+        hit = front.get("/")
+        assert first.status_code == hit.status_code == 200 and first.content == hit.content
+        assert hit.headers.get_list("content-security-policy") == first.headers.get_list("content-security-policy")
+        assert len(hit.headers.get_list("content-security-policy")) == 1
+        assert app.state.page_cache.items  # it was a hit of the app's own cache
+        assert front.get("/?lang=en").headers.get("set-cookie", "").startswith("lang=en")
+        assert front.get("/?lang=en").headers.get("set-cookie", "").startswith("lang=en")  # hit: cookie too
+        assert front.get("/papers/nope").status_code == plain.get("/papers/nope").status_code == 404
+        assert front.post("/api/ingest", content=b"x").status_code == plain.post("/api/ingest", content=b"x").status_code
+        assert front.get("/api/topics").json() == plain.get("/api/topics").json()

@@ -39,7 +39,7 @@ def serve(obj, host, port, db_override, write_token_env, max_body, request_timeo
     """Serve the digest, JSON API (/docs) and Atom feeds over HTTP (read-only unless a write token is set)."""
     import uvicorn
 
-    from paperlens.web.app import create_app
+    from paperlens.web.app import CacheFront, create_app
 
     db = db_override or obj.db
     if not Path(db).exists():
@@ -49,7 +49,7 @@ def serve(obj, host, port, db_override, write_token_env, max_body, request_timeo
         raise click.UsageError(f"--write-token-env {write_token_env}: that variable is not set (or blank)")
     sock = _bind(host, port)  # before "serving": a busy port is one sentence, not a traceback after it
     port = sock.getsockname()[1]
-    app = create_app(db, write_token=token, max_body=max_body, request_timeout=request_timeout)
+    app = CacheFront(create_app(db, write_token=token, max_body=max_body, request_timeout=request_timeout))
     click.echo(f"serving {db} at http://{host}:{port} ({'writes need the token' if token else 'read-only'})",
                err=True)
     http, limits = http_protocol(max_header)
