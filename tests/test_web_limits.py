@@ -540,3 +540,25 @@ def test_the_serving_front_door_answers_cache_hits_as_the_app_does(db):
         assert front.get("/papers/nope").status_code == plain.get("/papers/nope").status_code == 404
         assert front.post("/api/ingest", content=b"x").status_code == plain.post("/api/ingest", content=b"x").status_code
         assert front.get("/api/topics").json() == plain.get("/api/topics").json()
+
+
+def test_blocking_handlers_run_on_a_few_threads_not_anyio_s_forty(db, monkeypatch):
+    """40 threads only queued for the GIL (uncached /api/search at 20 clients fell to 0.58x one client's rate);
+    the app's lifespan sets the thread limit: PAPERLENS_WORKER_THREADS, default two per core."""
+    import os
+
+    import anyio
+
+    from paperlens.web.app import worker_threads
+
+    def tokens(client) -> float:
+        return client.portal.call(lambda: anyio.to_thread.current_default_thread_limiter().total_tokens)
+
+    monkeypatch.delenv("PAPERLENS_WORKER_THREADS", raising=False)
+    assert worker_threads() == 2 * (os.cpu_count() or 1)
+    with TestClient(create_app(str(db))) as client:
+        assert tokens(client) == worker_threads()
+        assert client.get("/api/topics").status_code == 200
+    monkeypatch.setenv("PAPERLENS_WORKER_THREADS", "3")
+    with TestClient(create_app(str(db))) as client:
+        assert tokens(client) == 3
