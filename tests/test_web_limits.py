@@ -525,7 +525,7 @@ def test_the_serving_front_door_answers_cache_hits_as_the_app_does(db):
     """`paperlens serve` runs CacheFront(app): a hit is answered before FastAPI's layers, with the same body
     and headers (security headers once, the language cookie when ?lang= asks); misses, other methods and
     uncacheable answers go into the app unchanged."""
-    from paperlens.web.app import CacheFront
+    from paperlens.web.middleware import CacheFront
 
     app = create_app(str(db))
     with TestClient(CacheFront(app)) as front, TestClient(app) as plain:

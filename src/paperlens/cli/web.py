@@ -39,7 +39,8 @@ def serve(obj, host, port, db_override, write_token_env, max_body, request_timeo
     """Serve the digest, JSON API (/docs) and Atom feeds over HTTP (read-only unless a write token is set)."""
     import uvicorn
 
-    from paperlens.web.app import CacheFront, create_app
+    from paperlens.web.app import create_app
+    from paperlens.web.middleware import CacheFront
 
     db = db_override or obj.db
     if not Path(db).exists():
