@@ -456,19 +456,24 @@ _WEAK_TAILS = frozenset({"model", "models", "method", "methods", "performance", 
                          "settings", "setting", "manner", "process", "strategy", "strategies"})
 
 
-@lru_cache(maxsize=4096)
-def _all_keys(text: str) -> frozenset[str]:
-    """Keys of every n-gram (up to MAX_VOCAB_WORDS words, within a clause) of a text."""
+def ngram_keys(text: str, max_words: int) -> set[str]:
+    """Keys of every n-gram of a text, up to `max_words` words and within a clause."""
     tokens = tokenize(text)
     keys = set()
     for i in range(len(tokens)):
         key = ""
-        for j in range(i, min(len(tokens), i + MAX_VOCAB_WORDS)):
+        for j in range(i, min(len(tokens), i + max_words)):
             if tokens[j].chunk != tokens[i].chunk:
                 break
             key += tokens[j].key
             keys.add(key)
-    return frozenset(keys)
+    return keys
+
+
+@lru_cache(maxsize=4096)
+def _all_keys(text: str) -> frozenset[str]:
+    """Keys of every n-gram (up to MAX_VOCAB_WORDS words, within a clause) of a text."""
+    return frozenset(ngram_keys(text, MAX_VOCAB_WORDS))
 
 
 def _is_chinese(text: str) -> bool:

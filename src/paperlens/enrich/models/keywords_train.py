@@ -19,10 +19,10 @@ from paperlens.enrich.models.keywords import (
     MAX_VOCAB_WORDS,
     KeywordModel,
     clean_style,
+    ngram_keys,
     phrase_key,
     split_tag,
     split_tags,
-    tokenize,
 )
 
 # ---------------------------------------------------------------- training
@@ -64,16 +64,7 @@ def general_frequencies(texts: Iterable[str], max_words: int = 3, min_df: int = 
     docs = base[1] if base else 0
     for text in texts:
         docs += 1
-        tokens = tokenize(text)
-        keys = set()
-        for i in range(len(tokens)):
-            key = ""
-            for j in range(i, min(len(tokens), i + max_words)):
-                if tokens[j].chunk != tokens[i].chunk:
-                    break
-                key += tokens[j].key
-                keys.add(key)
-        df.update(keys)
+        df.update(ngram_keys(text, max_words))
     return {k: v for k, v in df.items() if v >= min_df}, docs
 
 
