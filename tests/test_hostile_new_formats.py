@@ -233,3 +233,28 @@ def test_fuzz_an_arxiv_listing_author_with_an_absurdly_long_word_never_reaches_f
     # many ordinary words are still an author list
     path.write_text(path.read_text().replace(creator, ", ".join(["Ann Walrus"] * 500)))
     assert [type(r).__name__ for r in read_records(path, fmt="arxiv-rss")] == ["Paper", "Paper"]
+
+
+def test_a_json_line_past_the_line_limit_is_rejected_by_its_own_shard_only(tmp_path, monkeypatch):
+    """A DAE file read in two shards (the parallel parsers): the over-long line is one rejection, not one per
+    shard (the shared JSON Lines loop checked the shard after yielding a line's rejection)."""
+    monkeypatch.setenv("PAPERLENS_MAX_LINE_BYTES", "5000")
+    good = [json.dumps({**DAE, "id": f"2506.0000{n}", "title": f"Walrus Tusks {n}"}) for n in range(1, 5)]
+    lines = [good[0], good[1], json.dumps({**DAE, "summary": "x" * 20000}), good[2], good[3]]
+    path = tmp_path / "dae.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    rejected = [r for shard in ((0, 2, 1), (1, 2, 1))
+                for r in read_records(path, fmt="daily-arxiv-ai-enhanced", shard=shard) if isinstance(r, Rejected)]
+    assert [r.line for r in rejected] == [3]
+
+
+@pytest.mark.parametrize("fmt", ["daily-arxiv-ai-enhanced", "generic", "jsonl", "arxiv-jsonl"])
+def test_a_json_line_with_an_integer_past_python_s_digit_limit_is_a_rejection(tmp_path, fmt):
+    """json.loads raises a plain ValueError (not a JSONDecodeError) for an integer of more than 4,300 digits:
+    a rejection on its line, and the other lines are read."""
+    path = tmp_path / "big.jsonl"
+    record = {"id": "2506.00009", "title": "Walrus Tusks", "abstract": "Tusks, measured in the wild."}
+    path.write_text(json.dumps(record) + "\n" + '{"id": ' + "1" * 5000 + "}\n")
+    records = list(read_records(path, fmt=fmt))
+    rejected = [r for r in records if isinstance(r, Rejected)]
+    assert [r.line for r in rejected] == [2] and "invalid JSON" in rejected[0].message

@@ -24,11 +24,9 @@ from paperlens.sources.base import (
     Rejected,
     Source,
     finish_paper,
-    has_bad_bytes,
     json_depth_error,
+    json_lines,
     lone_surrogate_in,
-    numbered_lines,
-    open_text,
 )
 from paperlens.sources.tabular import csv_header, csv_rows
 
@@ -204,44 +202,24 @@ class ArxivJsonlSource(Source):
                                              "journal-ref"}) >= 2
 
     def read(self, ctx: ReadContext) -> Iterator[Paper | Rejected]:
-        loads = _json_loads()
-        with open_text(ctx.path) as handle:
-            for number, line in numbered_lines(handle, ctx.path):
-                if ctx.skips(number):
-                    continue
-                if type(line) is not str:  # a line past the length limit
-                    yield line
-                    continue
-                if not line.strip():
-                    continue
-                if has_bad_bytes(line):
-                    yield Rejected(ctx.path, number, "not valid UTF-8 text (is the file in another encoding?)")
-                    continue
-                too_deep = json_depth_error(line, ctx.json_depth)
-                if too_deep:
-                    yield Rejected(ctx.path, number, too_deep)
-                    continue
-                try:
-                    data = loads(line)
-                except ValueError as exc:
-                    yield Rejected(ctx.path, number, f"invalid JSON ({_json_message(exc)})")
-                    continue
-                except RecursionError:  # a safety net: the depth check above comes first
-                    yield Rejected(ctx.path, number, "JSON nested too deeply to read")
-                    continue
-                if not isinstance(data, dict):
-                    yield Rejected(ctx.path, number, "expected a JSON object")
-                    continue
-                if lone_surrogate_in(line, data):
-                    yield Rejected(ctx.path, number, "a JSON string holds a lone surrogate escape (such as "
-                                                     "\\ud800): not valid Unicode text")
-                    continue
-                try:
-                    paper = paper_from_kaggle(data)
-                except KaggleRecordError as exc:
-                    yield Rejected(ctx.path, number, str(exc))
-                    continue
-                yield _finish(paper, ctx, self.name, number, len(line))
+        for item in json_lines(ctx, loads=_json_loads()):
+            if isinstance(item, Rejected):
+                yield item
+                continue
+            number, data, line = item
+            if not isinstance(data, dict):
+                yield Rejected(ctx.path, number, "expected a JSON object")
+                continue
+            if lone_surrogate_in(line, data):
+                yield Rejected(ctx.path, number, "a JSON string holds a lone surrogate escape (such as "
+                                                 "\\ud800): not valid Unicode text")
+                continue
+            try:
+                paper = paper_from_kaggle(data)
+            except KaggleRecordError as exc:
+                yield Rejected(ctx.path, number, str(exc))
+                continue
+            yield _finish(paper, ctx, self.name, number, len(line))
 
 
 def _json_loads():
@@ -251,13 +229,6 @@ def _json_loads():
         return orjson.loads
     except ImportError:  # pragma: no cover
         return json.loads
-
-
-def _json_message(exc: ValueError) -> str:
-    if isinstance(exc, json.JSONDecodeError):
-        return f"{exc.msg} at column {exc.colno}"
-    text = str(exc)
-    return text.split(": line")[0] if ": line" in text else text
 
 
 class ArxivCsvSource(Source):

@@ -11,7 +11,7 @@ import json
 import lzma
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -414,17 +414,29 @@ def _dedupe(items: list[str]) -> list[str]:
     return out
 
 
-def json_lines(ctx: ReadContext, bad_bytes: str = "not valid UTF-8 text (is the file in another encoding?)"
-               ) -> Iterator[tuple[int, Any] | Rejected]:
-    """(line number, decoded value) for every non-empty line of a JSON Lines file, or a Rejected on its line:
-    a line past the length limit, bytes that are not UTF-8 (`bad_bytes`), nesting past the depth limit, or
-    invalid JSON. Lines of other shards (ctx.shard) are skipped."""
+def json_error_message(exc: ValueError) -> str:
+    """A JSON decoder's error in a few words: json's (and orjson's) message and column, else the text before
+    any ": line ..." position (a ValueError such as an integer of more than 4,300 digits)."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{exc.msg} at column {exc.colno}"
+    text = str(exc)
+    return text.split(": line")[0] if ": line" in text else text
+
+
+def json_lines(ctx: ReadContext, bad_bytes: str = "not valid UTF-8 text (is the file in another encoding?)",
+               *, loads: Callable[[str], Any] = json.loads) -> Iterator[tuple[int, Any, str] | Rejected]:
+    """(line number, decoded value, the line) for every non-empty line of a JSON Lines file, or a Rejected on
+    its line: a line past the length limit, bytes that are not UTF-8 (`bad_bytes`), nesting past the depth
+    limit, or invalid JSON. Lines of other shards (ctx.shard) are skipped first, rejections included, so
+    each shard reports only its own lines. `loads` decodes a line (orjson's for big snapshots)."""
     with open_text(ctx.path) as handle:
         for number, line in numbered_lines(handle, ctx.path):
+            if ctx.skips(number):
+                continue
             if isinstance(line, Rejected):  # a line past PAPERLENS_MAX_LINE_BYTES
                 yield line
                 continue
-            if ctx.skips(number) or not line.strip():
+            if not line.strip():
                 continue
             if has_bad_bytes(line):
                 yield Rejected(ctx.path, number, bad_bytes)
@@ -434,8 +446,8 @@ def json_lines(ctx: ReadContext, bad_bytes: str = "not valid UTF-8 text (is the 
                 yield Rejected(ctx.path, number, too_deep)
                 continue
             try:
-                yield number, json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield Rejected(ctx.path, number, f"invalid JSON ({exc.msg} at column {exc.colno})")
+                yield number, loads(line), line
+            except ValueError as exc:  # json's and orjson's JSONDecodeError are ValueErrors
+                yield Rejected(ctx.path, number, f"invalid JSON ({json_error_message(exc)})")
             except RecursionError:  # a safety net: the depth check comes first
                 yield Rejected(ctx.path, number, "JSON nested too deeply to read")

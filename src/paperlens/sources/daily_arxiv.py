@@ -59,7 +59,7 @@ class DailyArxivSource(Source):
             if isinstance(item, Rejected):
                 yield item
                 continue
-            number, data = item
+            number, data, _ = item
             if not isinstance(data, dict):
                 yield Rejected(ctx.path, number, "expected a JSON object")
                 continue

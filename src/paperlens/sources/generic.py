@@ -129,7 +129,7 @@ class GenericSource(Source):
             if isinstance(item, Rejected):
                 yield item
                 continue
-            number, data = item
+            number, data, _ = item
             yield self._record(ctx, data, number)
 
     def _json(self, ctx: ReadContext) -> Iterator[Paper | Rejected]:

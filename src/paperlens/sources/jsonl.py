@@ -13,11 +13,9 @@ from paperlens.sources.base import (
     ReadContext,
     Rejected,
     Source,
-    has_bad_bytes,
     json_depth_error,
+    json_lines,
     lone_surrogate_in,
-    numbered_lines,
-    open_text,
     oversized_field,
 )
 
@@ -41,48 +39,31 @@ class PaperlensJsonlSource(Source):
         return len(_OUR_KEYS & keys) >= 4
 
     def read(self, ctx: ReadContext) -> Iterator[Paper | Rejected]:
-        with open_text(ctx.path) as handle:
-            for number, line in numbered_lines(handle, ctx.path):
-                if type(line) is not str:  # a line past the length limit
-                    yield line
-                    continue
-                if not line.strip():
-                    continue
-                if has_bad_bytes(line):
-                    yield Rejected(ctx.path, number, "not valid UTF-8 text")
-                    continue
-                too_deep = json_depth_error(line, ctx.json_depth)
-                if too_deep:
-                    yield Rejected(ctx.path, number, too_deep)
-                    continue
-                try:
-                    data = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    yield Rejected(ctx.path, number, f"invalid JSON ({exc.msg} at column {exc.colno})")
-                    continue
-                except RecursionError:  # a safety net: the depth check above comes first
-                    yield Rejected(ctx.path, number, "JSON nested too deeply to read")
-                    continue
-                if not isinstance(data, dict):
-                    yield Rejected(ctx.path, number, "expected a JSON object")
-                    continue
-                if lone_surrogate_in(line, data):
-                    yield Rejected(ctx.path, number, "a JSON string holds a lone surrogate escape (such as "
-                                                     "\\ud800): not valid Unicode text")
-                    continue
-                try:
-                    paper = paper_from_export(data)
-                except (ValidationError, ValueError, TypeError) as exc:
-                    yield Rejected(ctx.path, number, f"invalid paper: {_first_error(exc)}")
-                    continue
-                if not paper.abstract and not paper.title:
-                    yield Rejected(ctx.path, number, "paper has neither title nor abstract")
-                    continue
-                too_big = oversized_field(paper, ctx.field_limits, len(line))
-                if too_big:
-                    yield Rejected(ctx.path, number, too_big)
-                    continue
-                yield paper
+        for item in json_lines(ctx, "not valid UTF-8 text"):
+            if isinstance(item, Rejected):
+                yield item
+                continue
+            number, data, line = item
+            if not isinstance(data, dict):
+                yield Rejected(ctx.path, number, "expected a JSON object")
+                continue
+            if lone_surrogate_in(line, data):
+                yield Rejected(ctx.path, number, "a JSON string holds a lone surrogate escape (such as "
+                                                 "\\ud800): not valid Unicode text")
+                continue
+            try:
+                paper = paper_from_export(data)
+            except (ValidationError, ValueError, TypeError) as exc:
+                yield Rejected(ctx.path, number, f"invalid paper: {_first_error(exc)}")
+                continue
+            if not paper.abstract and not paper.title:
+                yield Rejected(ctx.path, number, "paper has neither title nor abstract")
+                continue
+            too_big = oversized_field(paper, ctx.field_limits, len(line))
+            if too_big:
+                yield Rejected(ctx.path, number, too_big)
+                continue
+            yield paper
 
 
 def paper_from_export(data: dict) -> Paper:
