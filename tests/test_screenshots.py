@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from .conftest import sample
+from .conftest import sample, serving
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
@@ -30,8 +27,6 @@ _NONE = re.compile(r"(?<![\w-])None(?![\w-])")
 def base(tmp_path_factory):
     if not Path(CHROMIUM).exists():
         pytest.skip("no system Chromium at /usr/bin/chromium")
-    import uvicorn
-
     from paperlens.cli import main
     from paperlens.web.app import create_app
 
@@ -40,19 +35,8 @@ def base(tmp_path_factory):
     seeds = [str(sample(p)) for p in ("000", "001", "002", "003")]
     assert runner.invoke(main, ["--db", str(db), "ingest", "--as-of", "2026-11-23", *seeds]).exit_code == 0
     assert runner.invoke(main, ["--db", str(db), "enrich", "--steps", "topic,keywords,title,digest,tldr"]).exit_code == 0
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(str(db)), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 60
-    while not server.started:
-        assert time.time() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(str(db)), lifespan="auto", start_timeout=60) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def _pages(page, base: str) -> dict[str, str]:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import functools
 import re
-import socket
 import sqlite3
 import threading
-import time
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote
@@ -18,6 +16,7 @@ from paperlens.store import Store
 from paperlens.web.render import safe_segment
 from paperlens.web.site import export_site
 
+from .conftest import serving
 from .web_corpus import BILINGUAL, HOSTILE, build_web_db
 
 pytestmark = pytest.mark.browser
@@ -30,12 +29,6 @@ class QuietHandler(SimpleHTTPRequestHandler):
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     root = tmp_path_factory.mktemp("browser")
@@ -45,22 +38,10 @@ def corpus(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(corpus):
-    import uvicorn
-
     from paperlens.web.app import create_app
 
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(str(corpus["db"])), host="127.0.0.1", port=port,
-                                        log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not srv.started:
-        assert time.time() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(str(corpus["db"])), lifespan="auto") as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
@@ -36,6 +35,7 @@ from paperlens.web.catalog import Catalog
 from paperlens.web.feeds import atom_feed
 from paperlens.web.guard import http_protocol
 
+from .conftest import free_port, serving
 from .web_corpus import build_web_db
 
 TOKEN = "limits-token-3c9d"
@@ -44,31 +44,6 @@ TOKEN = "limits-token-3c9d"
 @pytest.fixture(scope="module")
 def db(tmp_path_factory):
     return build_web_db(tmp_path_factory.mktemp("limits"), seeds=("000",))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def serving(app, http="auto", **settings):
-    """A real uvicorn server on 127.0.0.1 in a thread of this process."""
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", http=http,
-                                           lifespan="off", **settings))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "server did not start"
-        time.sleep(0.05)
-    try:
-        yield port
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
 
 
 # -- 1. memory: the page cache --------------------------------------------------------------------------
@@ -478,7 +453,7 @@ def test_a_slow_page_does_not_hold_up_other_requests(db, monkeypatch):
 
 
 def test_serve_refuses_headers_over_max_header(db):
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"),
            "PAPERLENS_BLAS_THREADS": "1"}
     proc = subprocess.Popen([sys.executable, "-c", "from paperlens.cli import main; main(prog_name='paperlens')",
