@@ -81,17 +81,22 @@ def test_an_arxiv_listing_error_line_is_never_past_the_end_of_the_file(tmp_path)
     assert records and all(isinstance(r, Rejected) and 1 <= r.line <= lines for r in records)
 
 
-def test_an_arxiv_listing_item_with_an_absurd_author_list_is_rejected_quickly(tmp_path):
-    import time
-
+def _listing(path, second_creator: str, closed: bool) -> None:
+    """An arXiv listing feed of two items: Ann Walrus's on line 3, then one by `second_creator` on line 4."""
     item = ('<item><title>{t}. (arXiv:2501.0000{n}v1 [cs.CL])</title><link>http://arxiv.org/abs/2501.0000{n}</link>'
             '<dc:creator>{a}</dc:creator><description>arXiv:2501.0000{n}v1 Announce Type: new Abstract: Tusks.'
             '</description></item>\n')
-    path = tmp_path / "authors.xml"
     path.write_text('<?xml version="1.0"?>\n<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>'
                     '<title>cs.CL updates on arXiv.org</title>\n'
                     + item.format(t="Walrus Tusks", n=1, a="Ann Walrus")
-                    + item.format(t="Narwhal Tusks", n=2, a="x" * 200_000))
+                    + item.format(t="Narwhal Tusks", n=2, a=second_creator) + ("</channel></rss>\n" if closed else ""))
+
+
+def test_an_arxiv_listing_item_with_an_absurd_author_list_is_rejected_quickly(tmp_path):
+    import time
+
+    path = tmp_path / "authors.xml"
+    _listing(path, "x" * 200_000, closed=False)
     started = time.perf_counter()
     records = list(read_records(path, fmt="arxiv-rss"))
     assert time.perf_counter() - started < 10  # feedparser alone: minutes (quadratic in the author's length)
@@ -218,14 +223,8 @@ def test_fuzz_an_arxiv_listing_author_with_an_absurdly_long_word_never_reaches_f
     given = []
     real_parse = feedparser.parse
     monkeypatch.setattr(arxiv_rss.feedparser, "parse", lambda data, **kw: given.append(data) or real_parse(data, **kw))
-    item = ('<item><title>{t}. (arXiv:2501.0000{n}v1 [cs.CL])</title><link>http://arxiv.org/abs/2501.0000{n}</link>'
-            '<dc:creator>{a}</dc:creator><description>arXiv:2501.0000{n}v1 Announce Type: new Abstract: Tusks.'
-            '</description></item>\n')
     path = tmp_path / "authors.xml"
-    path.write_text('<?xml version="1.0"?>\n<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>'
-                    '<title>cs.CL updates on arXiv.org</title>\n'
-                    + item.format(t="Walrus Tusks", n=1, a="Ann Walrus")
-                    + item.format(t="Narwhal Tusks", n=2, a=creator) + "</channel></rss>\n")
+    _listing(path, creator, closed=True)
     records = list(read_records(path, fmt="arxiv-rss"))
     assert given and not any(b"w" * (MAX_NAME_WORD + 1) in data or b"x" * 20_000 in data for data in given)
     assert [type(r).__name__ for r in records] == ["Paper", "Rejected"]
