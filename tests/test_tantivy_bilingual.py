@@ -71,3 +71,21 @@ def test_what_enrichment_adds_is_found_through_tantivy(tmp_path, monkeypatch):
     assert len(index.search(["zanzibarite"], 10)) == 1
     assert index.sync() == 0  # nothing changed: the boundary digests keep unchanged papers out
     store.close()
+
+
+def test_a_misspelling_gets_a_did_you_mean_through_tantivy(tantivy_searcher):
+    """Tantivy's term dictionary gives the spellings (it answered no suggestion at all before)."""
+    found = tantivy_searcher.search_results("mergign models")
+    assert found.total == 0 and found.suggestion == "merging models"
+    assert tantivy_searcher.search_results("xyzzyqwert").suggestion is None
+    assert tantivy_searcher.search_results("merging models").suggestion is None
+
+
+def test_total_counts_every_match_through_tantivy(tantivy_searcher):
+    """The total is the papers holding every word, counted past the ranked depth (it was the length of the
+    ranking: capped at the depth, and padded with papers that had only some of the words)."""
+    found = tantivy_searcher.search_results("language model", mode="keyword", limit=5)
+    assert len(found.hits) == 5 and found.total > 300
+    some = tantivy_searcher.search_results("merging", mode="keyword", limit=5)
+    both = tantivy_searcher.search_results("merging models", mode="keyword", limit=5)
+    assert 5 < both.total <= some.total < 100

@@ -336,8 +336,7 @@ class HybridSearcher:
         filters = filters if filters is not None and filters.active() else None
         index = self.text_index()
         if index is not None:
-            found = self._keyword_tantivy(index, terms, k, filters, need)
-            return found, len(found)
+            return self._keyword_tantivy(index, terms, k, filters, need)
         docs = self.keyword_docs()
         if docs is not None:
             return self._keyword_docs(docs, terms, k, filters, need)
@@ -369,13 +368,17 @@ class HybridSearcher:
             matched = min(matched, len(ranked))
         return ranked[:k], matched
 
-    def _keyword_tantivy(self, index, terms: list[str], k: int, filters, need: int) -> list[tuple[str, float]]:
+    def _keyword_tantivy(self, index, terms: list[str], k: int, filters,
+                         need: int) -> tuple[list[tuple[str, float]], int]:
         depth = max(k, 1000) if filters else k
         # Stopwords are left out when other words remain: at a million papers "the" matches nearly all
         # of them, and ranking that posting list costs more than the rest of the query.
         content = [t for t in terms if t not in STOPWORDS] or terms
         found = index.search(content, depth, "and")
-        if len(found) < (depth if filters else need) and len(content) > 1:
+        matched = len(found) if len(found) < depth else min(index.count(content), COUNT_CAP)
+        # As with the FTS5 index: papers with some of the words follow, unless a word occurs nowhere.
+        if (len(found) < (depth if filters else need) and len(content) > 1
+                and len(index.known_terms(content)) == len(set(content))):
             seen = {rowid for rowid, _ in found}
             found += [hit for hit in index.search(content, depth, "or") if hit[0] not in seen]
         ids = self.store.rowid_ids([rowid for rowid, _ in found])
@@ -383,7 +386,8 @@ class HybridSearcher:
         if filters:
             allowed = self.store.filter_ids([pid for pid, _ in ranked], filters)
             ranked = [hit for hit in ranked if hit[0] in allowed]
-        return ranked[:k]
+            matched = min(matched, len(ranked))
+        return ranked[:k], matched
 
     # -- both -------------------------------------------------------------------------------------
     def search(self, text: str, *, limit: int = 20, offset: int = 0, filters: SearchFilters | None = None,
@@ -482,19 +486,21 @@ class HybridSearcher:
         >= 0.8, same first letter, length within 2; the commoner on a tie), or None when no word has one."""
         import difflib
 
-        if self.text_index() is not None:
-            return None  # Tantivy answers this collection: its vocabulary is not searched for spellings (yet)
-        docs = self.keyword_docs()
+        index = self.text_index()
+        docs = self.keyword_docs() if index is None else None
         terms = query_terms(text)
-        if docs is None or not terms:
+        if (index is None and docs is None) or not terms:
             return None
-        known = set(docs.doc_freq(terms))
+        if index is not None:  # Tantivy answers this collection: its term dictionary
+            known, vocabulary = index.known_terms(terms), index.terms_with_prefix
+        else:
+            known = set(docs.doc_freq(terms))
+            vocabulary = lambda letter: docs.terms_between(letter, letter + "\uffff", limit=50_000)  # noqa: E731
         out, changed = [], False
         for term in terms:
             best = term
             if term not in known and len(term) >= 4 and not term.isdigit():
-                candidates = {t: n for t, n in docs.terms_between(term[0], term[0] + "\uffff", limit=50_000)
-                              if abs(len(t) - len(term)) <= 2}
+                candidates = {t: n for t, n in vocabulary(term[0]) if abs(len(t) - len(term)) <= 2}
                 close = difflib.get_close_matches(term, list(candidates), n=5, cutoff=0.8)
                 if close:
                     best = max(close, key=lambda t: (difflib.SequenceMatcher(None, term, t).ratio(), candidates[t]))

@@ -378,6 +378,23 @@ class TantivyIndex:
         searcher = self.index.searcher()
         return {t for t in dict.fromkeys(terms) if any(searcher.doc_freq(name, t) for name, _ in _FIELDS)}
 
+    def count(self, terms: list[str]) -> int:
+        """How many papers hold every one of the terms."""
+        if not terms:
+            return 0
+        return self.index.searcher().search(self._query(list(dict.fromkeys(terms)), "and"), 1, count=True).count
+
+    def terms_with_prefix(self, prefix: str, limit: int = 50_000) -> list[tuple[str, int]]:
+        """(term, documents) of the index terms that start with `prefix`, in any field (a term in several
+        fields counts the documents of the field where it is commonest), for spelling suggestions."""
+        searcher = self.index.searcher()
+        counts: dict[str, int] = {}
+        for name, _boost in _FIELDS:
+            for term, n in searcher.terms_with_prefix(name, prefix, limit=limit):
+                if n > counts.get(term, 0):
+                    counts[term] = n
+        return list(counts.items())
+
     def search_groups(self, groups: list[list[str]], limit: int, mode: str = "and") -> list[tuple[int, float]]:
         """(rowid, score) of papers with a term of every group ("and") or of any ("or")."""
         import tantivy
