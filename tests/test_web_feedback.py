@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import urllib.request
 from html import escape, unescape
 from pathlib import Path
@@ -89,6 +90,18 @@ def test_pages_over_http_with_and_without_a_token(corpus, tmp_path):
         page_zh_cookie = get(f"{base}/profiles/ana/", cookie="lang=zh")
         paper = get(f"{base}/papers/{quote(shown[1], safe=':')}")
         paper_zh = get(f"{base}/papers/{quote(shown[1], safe=':')}?lang=zh")
+        # a cached paper page follows a new mark once the catalog sees the write (docs/daily.md)
+        url = f"{base}/papers/{quote(shown[0], safe=':')}"
+        assert pressed(get(url), shown[0]) == pressed(get(url), shown[0]) == {"up": "false", "down": "false"}
+        post = urllib.request.Request(f"{base}/api/profiles/ana/feedback", method="POST",
+                                      data=json.dumps({"paper": shown[0], "label": "up"}).encode(),
+                                      headers={"authorization": f"Bearer {TOKEN}", "content-type": "application/json"})
+        with urllib.request.urlopen(post, timeout=30) as answer:
+            assert json.load(answer)["label"] == "up"
+        deadline = time.monotonic() + 10
+        while pressed(get(url), shown[0])["up"] != "true":
+            assert time.monotonic() < deadline, "the paper page kept the old mark"
+            time.sleep(0.1)
     en, zh = labels("en"), labels("zh")
     assert page.count("<li data-paper=") == 3 and page.count('class="pl-fb"') == 3
     assert page.count("<button type=\"button\" data-label=") == 6
