@@ -5,6 +5,13 @@ Credentials come from the environment, never from the command line:
   PAPERLENS_SMTP_FROM                           the From address (default: the user, else paperlens@localhost)
   PAPERLENS_SMTP_SECURITY                       starttls | ssl | none (default: ssl on port 465, else starttls;
                                                 none for a server on 127.0.0.1/localhost)
+  PAPERLENS_SMTP_CAFILE                         a PEM file of CA certificates to trust besides the system's
+                                                (a private CA or a self-signed server certificate)
+
+With starttls and ssl the server's certificate is always verified, host name included: a server whose
+certificate is signed by a private CA needs PAPERLENS_SMTP_CAFILE (loaded with
+SSLContext.load_verify_locations), never verification turned off. An untrusted certificate is a MailError
+naming HOST:PORT, and the login (when there is one) is only sent once the channel is encrypted.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ class SmtpSettings:
     password: str | None = None
     sender: str = "paperlens@localhost"
     timeout: float = 30.0
+    cafile: str | None = None  # extra CA certificates to trust (PEM)
 
     @classmethod
     def parse(cls, address: str, env: dict[str, str] | None = None) -> SmtpSettings:
@@ -54,7 +62,19 @@ class SmtpSettings:
             raise MailError(f"PAPERLENS_SMTP_SECURITY={security!r}: use one of {', '.join(SECURITIES)}")
         user = env.get("PAPERLENS_SMTP_USER") or None
         return cls(host, port, security, user, env.get("PAPERLENS_SMTP_PASSWORD") or None,
-                   env.get("PAPERLENS_SMTP_FROM") or user or "paperlens@localhost")
+                   env.get("PAPERLENS_SMTP_FROM") or user or "paperlens@localhost",
+                   cafile=env.get("PAPERLENS_SMTP_CAFILE") or None)
+
+    def tls_context(self) -> ssl.SSLContext:
+        """The system's trusted CAs, plus PAPERLENS_SMTP_CAFILE's; certificates and host names verified."""
+        context = ssl.create_default_context()
+        if self.cafile:
+            try:
+                context.load_verify_locations(cafile=self.cafile)
+            except (OSError, ssl.SSLError) as exc:
+                raise MailError(f"PAPERLENS_SMTP_CAFILE={self.cafile!r}: not a readable PEM file of CA "
+                                f"certificates ({exc})") from exc
+        return context
 
 
 def build_message(sender: str, recipients: list[str], subject: str, text: str, html: str,
@@ -72,8 +92,9 @@ def build_message(sender: str, recipients: list[str], subject: str, text: str, h
 
 
 def send(settings: SmtpSettings, message: EmailMessage) -> None:
+    where = f"{settings.host}:{settings.port}"
+    context = settings.tls_context() if settings.security != "none" else None
     try:
-        context = ssl.create_default_context()
         if settings.security == "ssl":
             client: smtplib.SMTP = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
                                                     context=context)
@@ -86,6 +107,10 @@ def send(settings: SmtpSettings, message: EmailMessage) -> None:
                 client.login(settings.user, settings.password or "")
             refused = client.send_message(message)
         if refused:
-            raise MailError(f"{settings.host}:{settings.port} refused {', '.join(refused)}")
+            raise MailError(f"{where} refused {', '.join(refused)}")
+    except ssl.SSLCertVerificationError as exc:
+        raise MailError(f"cannot send through {where} ({settings.security}): its certificate is not trusted "
+                        f"({exc.verify_message}); if it comes from a private CA, point PAPERLENS_SMTP_CAFILE "
+                        "at that CA's certificate (PEM)") from exc
     except (OSError, smtplib.SMTPException) as exc:
-        raise MailError(f"cannot send through {settings.host}:{settings.port} ({settings.security}): {exc}") from exc
+        raise MailError(f"cannot send through {where} ({settings.security}): {exc}") from exc

@@ -131,6 +131,13 @@ class ProfilesMixin:
             out[real] = label
         return out
 
+    def paper_marks(self, paper_id: str) -> dict[str, int]:
+        """profile -> label of one (stored) paper, also under the ids it was marked by before a merge."""
+        rows = self.conn.execute(
+            "SELECT profile, label FROM profile_papers WHERE paper_id = ? OR paper_id IN "
+            "(SELECT key FROM paper_keys WHERE paper_id = ?) ORDER BY added_at", (paper_id, paper_id))
+        return {profile: label for profile, label in rows}
+
     def profile_counts(self, name: str) -> dict[str, int]:
         rows = self.conn.execute("SELECT origin, label, count(*) FROM profile_papers WHERE profile = ? "
                                  "GROUP BY origin, label", (name,)).fetchall()

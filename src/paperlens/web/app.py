@@ -23,6 +23,7 @@ from paperlens.search.query import searcher_for
 from paperlens.store import Store
 from paperlens.web import api, pages
 from paperlens.web.catalog import Catalog
+from paperlens.web.feedback import paper_panel
 from paperlens.web.feeds import atom_feed
 from paperlens.web.guard import (
     DEFAULT_MAX_BODY,
@@ -295,7 +296,13 @@ def create_app(db_path: str, *, cache_size: int | None = None, write_token: str 
             return RedirectResponse(f"/papers/{quote(real, safe=':')}", status_code=301)
         if wants_bibtex(request):
             return bibtex_response(catalog.papers.many([pid]), pid)
-        return html(request, "paper.html", lambda: pages.paper_context(catalog, pid))
+        def build() -> dict:
+            ctx = pages.paper_context(catalog, pid)
+            if token:  # 👍/👎 per profile only where writes are on (web/feedback.py)
+                ctx["feedback"] = paper_panel(store, pid, labels(lang_of(request)))
+            return ctx
+
+        return html(request, "paper.html", build)
 
     @app.api_route("/feed", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
     def feed(request: Request):

@@ -96,6 +96,25 @@ _LABELS: dict[str, tuple[str, str]] = {
     "area": ("Area", "领域"),
     "no_js_search": ("Search needs JavaScript in the static site.", "静态站点的搜索需要 JavaScript。"),
     "loading": ("Loading index…", "正在加载索引…"),
+    # 👍/👎 for reader profiles (only where the server has a write token; messages for static/app.js)
+    "fb_profiles": ("Reader profiles", "读者画像"),
+    "fb_up": ("More like this", "多推荐这类"),
+    "fb_down": ("Less like this", "少推荐这类"),
+    "fb_token": ("Write token", "写入令牌"),
+    "fb_save": ("Save", "保存"),
+    "fb_forget": ("Forget the token", "清除令牌"),
+    "fb_intro": ("👍/👎 need the server's write token; it is kept in this browser only.",
+                 "👍/👎 需要服务器的写入令牌；令牌只保存在本浏览器中。"),
+    "fb_need_token": ("Enter the write token first.", "请先输入写入令牌。"),
+    "fb_token_saved": ("Token saved in this browser.", "令牌已保存在本浏览器中。"),
+    "fb_token_forgotten": ("Token removed from this browser.", "已从本浏览器清除令牌。"),
+    "fb_saved": ("Saved.", "已保存。"),
+    "fb_cleared": ("Mark removed.", "已取消标记。"),
+    "fb_denied": ("The server refused this token (401): enter the write token again.",
+                  "服务器拒绝了此令牌 (401)：请重新输入写入令牌。"),
+    "fb_off": ("This server takes no marks (403: writing is off).", "此服务器不接受标记 (403：写入已关闭)。"),
+    "fb_failed": ("Not saved", "未保存"),
+    "fb_offline": ("Not saved: the server could not be reached.", "未保存：无法连接服务器。"),
 }
 
 

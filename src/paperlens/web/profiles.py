@@ -18,8 +18,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from paperlens.store import Store, db_error_message
 from paperlens.web.api import ApiError, ProfileFeedback
+from paperlens.web.feedback import buttons, token_bar
 from paperlens.web.feeds import atom_feed
 from paperlens.web.guard import check_write_token
+from paperlens.web.i18n import labels, pick_lang
 
 MAX_DIGESTS = 30
 
@@ -51,17 +53,29 @@ def profile_feed(store: Store, name: str, base_url: str, paper_url=None) -> byte
                      f"{base}/profiles/{quote(name)}/", ordered, _updated(store.profile_digests(name)), paper_url)
 
 
-def profile_page(store: Store, name: str, feed_href: str, home_href: str = "/") -> str:
-    """One page: every sent digest of the profile, newest first, each paper with its reasons."""
+def profile_page(store: Store, name: str, feed_href: str, home_href: str = "/",
+                 feedback_lang: str | None = None) -> str:
+    """One page: every sent digest of the profile, newest first, each paper with its reasons. With
+    `feedback_lang` (a server with a write token) each paper also gets 👍/👎 controls in that language,
+    its current mark pressed, plus the stylesheet and app.js that make them work; without, the page is
+    the plain read-only one (the static site, a server without a token)."""
     digests = [d for d in store.profile_digests(name, limit=MAX_DIGESTS) if d["status"] == "sent"]
-    parts = ["<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">",
+    t = labels(feedback_lang) if feedback_lang else None
+    marks = store.profile_papers(name) if t else {}
+    parts = [f"<!doctype html><html lang=\"{'zh-CN' if feedback_lang == 'zh' else 'en'}\"><head><meta charset=\"utf-8\">",
              "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
              f"<title>paperlens · {escape(name)}</title>",
-             f"<link rel=\"alternate\" type=\"application/atom+xml\" href=\"{escape(feed_href, quote=True)}\">",
-             "</head><body>",
-             f"<p><a href=\"{escape(home_href, quote=True)}\">paperlens</a> · "
-             f"<a href=\"{escape(feed_href, quote=True)}\">Atom feed</a></p>",
-             f"<h1>Daily digest: {escape(name)}</h1>"]
+             f"<link rel=\"alternate\" type=\"application/atom+xml\" href=\"{escape(feed_href, quote=True)}\">"]
+    if t:
+        parts.append("<link rel=\"stylesheet\" href=\"/static/style.css\">"
+                     "<link rel=\"icon\" href=\"/static/favicon.svg\" type=\"image/svg+xml\">"
+                     "<script src=\"/static/app.js\" defer></script>")
+    parts += ["</head><body>", "<main class=\"wrap profile-page\">" if t else "",
+              f"<p><a href=\"{escape(home_href, quote=True)}\">paperlens</a> · "
+              f"<a href=\"{escape(feed_href, quote=True)}\">Atom feed</a></p>",
+              f"<h1>Daily digest: {escape(name)}</h1>"]
+    if t and digests:
+        parts.append(token_bar(t))
     if not digests:
         parts.append("<p>No digest yet.</p>")
     for digest in digests:
@@ -69,14 +83,20 @@ def profile_page(store: Store, name: str, feed_href: str, home_href: str = "/") 
         items = (record.get("body") or {}).get("items", [])
         parts.append(f"<section><h2>{escape(digest['day'])}</h2><ol>")
         for item in items:
+            controls = ""
+            if t:
+                mark = marks.get(item["id"])
+                if mark is None:
+                    mark = marks.get(store.resolve_id(item["id"]) or item["id"])
+                controls = " " + buttons(name, item["id"], mark, t)
             parts.append(f"<li data-paper=\"{escape(item['id'], quote=True)}\"><strong>{escape(item['title'])}</strong>"
-                         f"<br><small>{escape('; '.join(item['reasons']))}</small></li>")
+                         f"{controls}<br><small>{escape('; '.join(item['reasons']))}</small></li>")
         parts.append("</ol>")
         problems = (record.get("body") or {}).get("problems") or []
         if problems:
             parts.append("<p><small>Problems in this run: " + escape("; ".join(problems)) + "</small></p>")
         parts.append("</section>")
-    parts.append("</body></html>")
+    parts.append("</main></body></html>" if t else "</body></html>")
     return "".join(parts)
 
 
@@ -146,10 +166,13 @@ def add_profile_routes(app, store: Store, db_path: str, token: str | None, base_
 
     @app.api_route("/profiles/{name}/", methods=["GET", "HEAD"], response_class=HTMLResponse,
                    include_in_schema=False)
-    def profile_html(name: str):
+    def profile_html(request: Request, name: str):
         if not known(name):
             return missing(name)
-        return HTMLResponse(profile_page(store, name, feed_href=f"/feeds/profiles/{quote(name)}.atom"))
+        # 👍/👎 only where writes are possible at all: a server without a token renders the read-only page.
+        lang = pick_lang(request.query_params.get("lang"), request.cookies.get("lang")) if token else None
+        return HTMLResponse(profile_page(store, name, feed_href=f"/feeds/profiles/{quote(name)}.atom",
+                                         feedback_lang=lang))
 
     @app.api_route("/feeds/profiles/{name}.atom", methods=["GET", "HEAD"], include_in_schema=False)
     def profile_atom(request: Request, name: str):
