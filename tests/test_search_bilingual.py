@@ -200,6 +200,17 @@ def test_static_site_search_is_bilingual(seeded, tmp_path):
             assert 1 <= run("GuardSpace")["total"] <= 5
             page.goto(url + "?q=" + "推理")
             page.locator("#static-results li.result mark").first.wait_for()
+            # "Did you mean", as the server answers it (the same suggestion for the same misspelling).
+            suggest = "q => PL_SEARCH.search(q, 10).then(r => [r.total, r.suggestion])"
+            assert page.evaluate(suggest, "mergign models") == [0, "merging models"]
+            assert page.evaluate(suggest, "xyzzyqwert") == [0, None]
+            assert page.evaluate(suggest, "merging models")[1] is None
+            page.goto(url + "?q=mergign+models")
+            link = page.locator("#search-status .did-you-mean a")
+            link.wait_for()
+            assert link.text_content() == "merging models"
+            link.click()
+            page.locator("#static-results li.result").first.wait_for()
             browser.close()
     finally:
         httpd.shutdown()

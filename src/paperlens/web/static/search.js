@@ -68,6 +68,43 @@
     s.split(",").forEach(function (x) { prev += parseInt(x, 36); out.push(prev); });
     return out;
   }
+  function common(a, b) {
+    // Longest common subsequence of two short words (a stand-in for the server's difflib ratio).
+    var prev = new Array(b.length + 1).fill(0);
+    for (var i = 1; i <= a.length; i++) {
+      var row = [0];
+      for (var j = 1; j <= b.length; j++) { row.push(a[i - 1] === b[j - 1] ? prev[j - 1] + 1 : Math.max(prev[j], row[j - 1])); }
+      prev = row;
+    }
+    return prev[b.length];
+  }
+  function closest(w) {
+    // The index term of w's shard closest in spelling (ratio >= 0.8, same first characters, length within
+    // 2; the commoner on a tie), or null: what the server's "did you mean" does, within one shard.
+    var chars = Array.from(w);
+    if (chars.length < 4 || /^[0-9]+$/.test(w) || HAN.test(w)) { HAN.lastIndex = 0; return null; }
+    var table = PL.termShards[bucket(w)] || {}, start = chars.slice(0, PL.info.prefix).join(""), best = null, bestKey = null;
+    Object.keys(table).forEach(function (t) {
+      var tc = Array.from(t);
+      if (t === w || Math.abs(tc.length - chars.length) > 2 || !t.startsWith(start)) { return; }
+      var ratio = 2 * common(chars, tc) / (chars.length + tc.length);
+      if (ratio < 0.8) { return; }
+      var n = (table[t][0] ? table[t][0].split(",").length : 0) + (table[t][1] ? table[t][1].split(",").length : 0);
+      if (!best || ratio > bestKey[0] || (ratio === bestKey[0] && n > bestKey[1])) { best = t; bestKey = [ratio, n]; }
+    });
+    return best;
+  }
+  PL.suggest = function (words) {
+    // The query with each word that occurs nowhere replaced by its closest index term; null when none has one.
+    var changed = false;
+    var out = words.map(function (w) {
+      if ((PL.termShards[bucket(w)] || {})[w]) { return w; }
+      var near = closest(w);
+      if (near) { changed = true; return near; }
+      return w;
+    });
+    return changed ? out.join(" ") : null;
+  };
   PL.search = function (query, limit) {
     limit = limit || 50;
     var t0 = performance.now();
@@ -144,6 +181,7 @@
       return Promise.all(Object.keys(shards).map(function (k) { return load("d" + k, root() + "search/d/" + k + ".js"); }))
         .then(function () {
           return { total: ranked.length, ms: performance.now() - t0, words: words,
+            suggestion: ranked.length ? null : PL.suggest(tokens(query)),
             hits: top.map(function (e) { var row = PL.docShards[Math.floor(e[0] / per)][e[0] % per]; return { doc: e[0], score: e[1], row: row }; }) };
         });
     });
@@ -161,6 +199,12 @@
   function render(list, status, result) {
     list.textContent = "";
     status.textContent = result.total + (result.total === 1 ? " result (" : " results (") + result.ms.toFixed(1) + " ms)";
+    if (result.suggestion) {
+      var dym = document.createElement("span"), link = document.createElement("a");
+      dym.className = "did-you-mean"; dym.appendChild(document.createTextNode(" " + (document.documentElement.getAttribute("data-lang") === "zh" ? "您是不是要找" : "Did you mean") + ": "));
+      link.href = "?q=" + encodeURIComponent(result.suggestion); link.textContent = result.suggestion;
+      dym.appendChild(link); dym.appendChild(document.createTextNode("?")); status.appendChild(dym);
+    }
     result.hits.forEach(function (h) {
       var row = h.row, li = document.createElement("li"), h3 = document.createElement("h3"), a = document.createElement("a");
       li.className = "result"; h3.className = "title";
