@@ -89,3 +89,16 @@ def test_total_counts_every_match_through_tantivy(tantivy_searcher):
     some = tantivy_searcher.search_results("merging", mode="keyword", limit=5)
     both = tantivy_searcher.search_results("merging models", mode="keyword", limit=5)
     assert 5 < both.total <= some.total < 100
+
+
+def test_the_bare_keyword_ranking_does_not_count(tantivy_searcher, monkeypatch):
+    """Counting every match costs 5-15 ms at a million papers: only the results page pays for it."""
+    from paperlens.search.textindex import TantivyIndex
+
+    def no_count(self, terms):
+        raise AssertionError("counted")
+
+    monkeypatch.setattr(TantivyIndex, "count", no_count)
+    assert len(tantivy_searcher.keyword("language model", 5)) == 5
+    with pytest.raises(AssertionError, match="counted"):
+        tantivy_searcher.search_results("language model", mode="keyword", limit=5)

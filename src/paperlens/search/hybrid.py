@@ -322,12 +322,13 @@ class HybridSearcher:
                 need: int | None = None) -> list[tuple[str, float]]:
         """Papers with every word, best first; when fewer than `need` (default k) have them all, papers
         with any of the content words follow."""
-        return self.keyword_ranking(text, k, filters, need)[0]
+        return self.keyword_ranking(text, k, filters, need, count=False)[0]
 
     def keyword_ranking(self, text: str, k: int, filters: SearchFilters | None = None,
-                        need: int | None = None) -> tuple[list[tuple[str, float]], int]:
+                        need: int | None = None, count: bool = True) -> tuple[list[tuple[str, float]], int]:
         """(ranking as `keyword` gives it, how many papers have every content word; counted up to
-        COUNT_CAP, and only where the index can count: else the length of the ranking)."""
+        COUNT_CAP, and only where the index can count: else the length of the ranking; not counted past
+        the ranking without `count`)."""
         need = k if need is None else need
         terms = query_terms(text)
         expression = fts_expression(terms)
@@ -336,10 +337,10 @@ class HybridSearcher:
         filters = filters if filters is not None and filters.active() else None
         index = self.text_index()
         if index is not None:
-            return self._keyword_tantivy(index, terms, k, filters, need)
+            return self._keyword_tantivy(index, terms, k, filters, need, count)
         docs = self.keyword_docs()
         if docs is not None:
-            return self._keyword_docs(docs, terms, k, filters, need)
+            return self._keyword_docs(docs, terms, k, filters, need, count)
         found = self.store.fts_search(expression, k, filters)
         if len(found) < need and len(terms) > 1:
             seen = {pid for pid, _ in found}
@@ -348,12 +349,12 @@ class HybridSearcher:
         return found[:k], len(found[:k])
 
     def _keyword_docs(self, docs: KeywordIndexDB, terms: list[str], k: int, filters,
-                      need: int) -> tuple[list[tuple[str, float]], int]:
+                      need: int, count: bool = True) -> tuple[list[tuple[str, float]], int]:
         depth = max(k, 1000) if filters else k
         content = content_terms(terms)
         expression = fts_expression(content)
         found = docs.search(expression, depth)
-        matched = len(found) if len(found) < depth else docs.count_matches(expression, COUNT_CAP)
+        matched = len(found) if len(found) < depth or not count else docs.count_matches(expression, COUNT_CAP)
         # Papers with some of the words follow, unless a word occurs nowhere (a misspelling: "did you
         # mean" answers that, not the papers of the other words).
         if (len(found) < (depth if filters else need) and len(content) > 1
@@ -369,13 +370,13 @@ class HybridSearcher:
         return ranked[:k], matched
 
     def _keyword_tantivy(self, index, terms: list[str], k: int, filters,
-                         need: int) -> tuple[list[tuple[str, float]], int]:
+                         need: int, count: bool = True) -> tuple[list[tuple[str, float]], int]:
         depth = max(k, 1000) if filters else k
         # Stopwords are left out when other words remain: at a million papers "the" matches nearly all
         # of them, and ranking that posting list costs more than the rest of the query.
         content = [t for t in terms if t not in STOPWORDS] or terms
         found = index.search(content, depth, "and")
-        matched = len(found) if len(found) < depth else min(index.count(content), COUNT_CAP)
+        matched = len(found) if len(found) < depth or not count else min(index.count(content), COUNT_CAP)
         # As with the FTS5 index: papers with some of the words follow, unless a word occurs nowhere.
         if (len(found) < (depth if filters else need) and len(content) > 1
                 and len(index.known_terms(content)) == len(set(content))):
