@@ -93,6 +93,11 @@ def test_the_prompt_reaches_the_llm_and_a_high_score_moves_a_paper_up(db, fake):
     stats = stored(db, lambda store: store.llm_stats())
     assert stats["requests"] == 15 and stats["cached_responses"] == 15
 
+    few, _ = recommend(db, "--limit", "15", "--llm", "--judge-top", "2")  # fewer judged than shown
+    assert [r["id"] for r in few["results"]] == model_order and few["llm"]["candidates"] == 2
+    assert [r["reasons"][0].startswith("LLM relevance") for r in few["results"]] == [True, True] + [False] * 13
+    assert len(fake.requests) == 15  # those two were judged already
+
 
 def test_malformed_failed_and_placeholder_answers_keep_the_model_order_and_are_reported(db, fake):
     plain, _ = recommend(db, "--limit", "6")

@@ -252,7 +252,7 @@ def recommend_judged(store, name: str, judge: RelevanceJudge | None, *, limit: i
         report.skipped = judge.unavailable
     if report.skipped:
         return recommend(store, name, limit=limit, **options), report
-    ranked = recommend(store, name, limit=judge.pool(limit), **options)
+    ranked = recommend(store, name, limit=max(limit, judge.pool(limit)), **options)
     return judge.rerank(store, prompt, ranked, limit)
 
 

@@ -163,7 +163,7 @@ class RelevanceJudge:
 
     def pool(self, limit: int) -> int:
         """How many of the top candidates are judged for a ranking of `limit`."""
-        return max(limit, self.top if self.top is not None else self.factor * limit)
+        return max(1, self.top if self.top is not None else self.factor * limit)
 
     def cache_key(self, reader: str, paper: Paper) -> str:
         prompt_hash = hashlib.sha256(reader.encode("utf-8")).hexdigest()[:16]
@@ -233,8 +233,9 @@ class RelevanceJudge:
         report.failed.sort(key=lambda item: order[item[0]])
 
     def rerank(self, store, prompt: str, ranked: Sequence[Ranked], limit: int) -> tuple[list[Ranked], JudgeReport]:
-        """Judge the top `pool(limit)` of `ranked` (best first) and order them by model score + weight x
-        (relevance - 5); the best `limit`, each judged one with its LLM reason first."""
+        """Judge the top `pool(limit)` of `ranked` (best first) and order all by model score + weight x
+        (relevance - 5), the others by their model score; the best `limit`, each judged one with its LLM
+        reason first."""
         report = JudgeReport()
         window = list(ranked[:self.pool(limit)])
         papers = store.get_many([r.id for r in window])
@@ -247,6 +248,7 @@ class RelevanceJudge:
                 continue
             reason = f"LLM relevance {j.relevance}/10: {j.reason} ({self.model})"
             out.append(replace(r, score=r.score + self.weight * (j.relevance - NEUTRAL), reasons=[reason, *r.reasons]))
+        out += ranked[len(window):]
         out.sort(key=lambda r: (-r.score, r.id))
         return out[:limit], report
 
