@@ -12,7 +12,12 @@ What it answers is chosen per request by markers in the paper title inside the p
   [[down]]            always HTTP 503
   [[length]]          answers cut off, finish_reason "length"
   [[slow]]            first request answered after `slow_seconds` (beyond the client's timeout)
-anything else gets a valid digest derived from the title. `reject_response_format` makes it answer 400 to
+  [[rel=N]]           (relevance requests) the relevance N out of 10
+anything else gets a valid digest derived from the title. A relevance request (the reader's interests in
+<reader_interests> tags, recommend/relevance.py) gets {"relevance": 5, "reason": ...} unless [[rel=N]] says
+otherwise; [[malformed]] and [[placeholder]] spoil it the same way, and the status markers count these
+requests apart from the digest ones (kind "relevance"). `relevance_by_title` (title -> a score, or
+"malformed", "placeholder", 500) does the same for titles without markers (a test picks them after ranking). `reject_response_format` makes it answer 400 to
 any request carrying `response_format`, like servers without structured output. It counts every request.
 
 Run standalone (for bench/llm.py): python tests/fake_llm.py --port 0 --latency 0.2
@@ -39,6 +44,7 @@ class FakeLLM:
         self.latency = latency
         self.reject_response_format = reject_response_format
         self.slow_seconds = slow_seconds
+        self.relevance_by_title: dict[str, int | str] = {}
         self.lock = threading.Lock()
         self.requests: list[dict] = []  # every request received, in arrival order
         self.served = 0  # responses completely written
@@ -90,11 +96,15 @@ class FakeLLM:
                                       or [None, ""])[1] else "en"
         kind = "repair" if messages and messages[-1].get("role") == "user" and "invalid" in messages[-1]["content"] \
             and len(messages) > 2 else "summary"
+        if "<reader_interests>" in user:
+            kind = lang = "relevance"
         with self.lock:
             self._seen[(title, lang)] += 1
             nth = self._seen[(title, lang)]
             record = {"title": title, "lang": lang, "kind": kind, "response_format": "response_format" in body,
-                      "at": time.monotonic(), "status": 200}
+                      "at": time.monotonic(), "status": 200, "model": body.get("model"),
+                      "system": next((m["content"] for m in messages if m.get("role") == "system"), ""),
+                      "user": user}
             self.requests.append(record)
 
         def status(code: int, headers: dict | None = None, message: str = "error") -> tuple[int, dict, dict]:
@@ -103,6 +113,9 @@ class FakeLLM:
 
         if self.reject_response_format and "response_format" in body:
             return status(400, message="response_format of type json_schema is not supported by this model")
+        override = self.relevance_by_title.get(title) if kind == "relevance" else None
+        if override == 500:
+            return status(500, message="internal error")
         if "[[429]]" in title and nth == 1:
             return status(429, {"Retry-After": "1"}, "rate limited")
         if "[[down]]" in title:
@@ -114,7 +127,9 @@ class FakeLLM:
         if self.latency:
             time.sleep(self.latency)
         labels = _labels(body, user)
-        if "[[malformed]]" in title or ("[[fail-zh]]" in title and lang == "zh") or \
+        if kind == "relevance":
+            content = _relevance(title, override)
+        elif "[[malformed]]" in title or ("[[fail-zh]]" in title and lang == "zh") or \
                 ("[[malformed-once]]" in title and kind == "summary"):
             content = '{"tldr": "cut off in the middle'
         elif "[[placeholder]]" in title:
@@ -209,6 +224,16 @@ def _labels(body: dict, user: str) -> list[str]:
         pass
     found = re.search(r"copied verbatim: (.*)$", user, re.MULTILINE)
     return [s.strip() for s in found[1].split("|")] if found else FALLBACK_LABELS
+
+
+def _relevance(title: str, override: int | str | None = None) -> str:
+    if "[[malformed]]" in title or override == "malformed":
+        return '{"relevance": 9, "reason": "cut off'
+    if "[[placeholder]]" in title or override == "placeholder":
+        return json.dumps({"relevance": 7, "reason": "N/A"})
+    wanted = re.search(r"\[\[rel=(\d+)\]\]", title)
+    score = override if isinstance(override, int) else int(wanted[1]) if wanted else 5
+    return json.dumps({"relevance": score, "reason": f"judged {score} for {title[:40]}"})
 
 
 def _digest(title: str, lang: str, labels: list[str]) -> dict:

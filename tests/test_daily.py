@@ -348,3 +348,77 @@ def test_two_profiles_share_one_fetch_and_get_their_own_ranking(setup, arxiv, sm
         ids = [line.split("abs/", 1)[1].strip() for line in text.splitlines() if "https://arxiv.org/abs/" in line]
         ranked = [topics[f"arxiv:{i}"] for i in ids]
         assert ranked.count(topic) >= 3, (who, ranked)
+
+
+def test_llm_relevance_reranks_the_digest_reports_failures_and_costs_no_second_call(tmp_path, arxiv, smtp,
+                                                                                    monkeypatch):
+    """--llm with a profile prompt: the top candidates are judged; a 10/10 leads the digest with its reason, a
+    malformed answer keeps the paper's model rank and is a problem in the footer and the exit code, and
+    the judgements of a dry run are the real run's (no second request), a rerun sends nothing."""
+    from paperlens.enrich.llm import client as llm_client
+    from tests.fake_llm import FakeLLM
+    from tests.llm_helpers import fake_env
+
+    llm_client.PLAIN_JSON_ENDPOINTS.clear()
+    inbox, address = smtp
+    db = tmp_path / "rel.db"
+    runner = CliRunner()
+    library = write_bibtex(tmp_path / "library.bib", made_up("graphs", 6, 3, start=100))
+    assert runner.invoke(main, ["--db", str(db), "profile", "add", "ana", str(library), "--category", "cs.LG",
+                                "--email", "ana@example.org", "--prompt", "Molecule graphs, please."]).exit_code == 0
+    day = made_up("graphs", 6, 4, start=200)
+    arxiv.days[announce_window(__import__("datetime").date.fromisoformat(TUESDAY))[0]] = atom_feed(
+        [atom_entry(f"2511.{20000 + n}", p, "cs.LG") for n, p in enumerate(day)])
+    with FakeLLM() as llm:
+        for key, value in fake_env(llm.base_url).items():
+            monkeypatch.setenv(key, value)
+        args = ["--date", TUESDAY, "--smtp", address, "--llm", "--lang", "en", "--limit", "4"]
+        plain = daily(db, arxiv, "--date", TUESDAY, "--limit", "6", "--dry-run")  # no --llm: the model's order
+        order = [line.split(". ", 1)[1] for line in plain.output.splitlines() if line[:2] in {f"{n}." for n in "123456"}]
+        assert sorted(order) == sorted(p["title"] for p in day)
+        llm.relevance_by_title.update({order[3]: 10, order[0]: "malformed"})
+        dry = daily(db, arxiv, *args, "--dry-run")
+        judged = [r for r in llm.requests if r["kind"] == "relevance"]
+        assert len(judged) == 6 and all("Molecule graphs, please." in r["user"] for r in judged)  # 3 x 4 > 6
+
+        first = daily(db, arxiv, *args)
+        assert first.exit_code == 1, first.output  # the failed judgement is a problem, like a failed summary
+        again = [r["title"] for r in llm.requests if r["kind"] == "relevance"][len(judged):]
+        assert again == [order[0]]  # the dry run's valid answers came from the cache; the failed one is asked again
+        text = inbox.messages[0].get_body(("plain",)).get_content()
+        titles = [line.split(". ", 1)[1] for line in text.splitlines() if line[:2] in {"1.", "2.", "3.", "4."}]
+        assert titles[0] == order[3]  # 4th by the model, first by the LLM's 10/10
+        assert titles[1] == order[0]  # the malformed answer: kept its model rank (first of the rest)
+        why = [line for line in text.splitlines() if line.startswith("   why: ")]
+        assert why[0].startswith(f"   why: LLM relevance 10/10: judged 10 for {order[3][:40]} (fake-model)")
+        assert "LLM relevance" not in why[1] and why[2].startswith("   why: LLM relevance 5/10: ")
+        assert "Re-ranked by LLM relevance to the profile's prompt (fake-model): 5 of 6 candidates judged" in text
+        assert "llm-relevance: 1 of 6 judgement(s) failed" in text and "Problems in this run" in text
+        assert "problem: llm-relevance: 1 of 6 judgement(s) failed" in first.output
+        assert dry.output.count("LLM relevance 10/10") == 1
+
+        asked = len(llm.requests)
+        rerun = daily(db, arxiv, *args)
+        assert "the 2025-11-25 digest was sent at" in rerun.output and len(inbox.messages) == 1
+        assert not [r for r in llm.requests[asked:] if r["kind"] == "relevance"]  # nothing judged twice
+
+
+def test_llm_relevance_without_an_endpoint_is_skipped_once(setup, arxiv, smtp, monkeypatch, tmp_path):
+    db, _, _ = setup
+    inbox, address = smtp
+    for name in ("PAPERLENS_LLM_BASE_URL", "OPENAI_BASE_URL", "PAPERLENS_LLM_API_KEY", "OPENAI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    library = write_bibtex(tmp_path / "speech.bib", made_up("speech", 8, 6, start=500))
+    for who, lib in (("ana", None), ("bo", library)):
+        args = ["--db", str(db), "profile", "add", who, *([str(lib), "--category", "cs.LG"] if lib else []),
+                "--prompt", "speech and graphs"]
+        assert CliRunner().invoke(main, args).exit_code == 0
+    plain = daily(db, arxiv, "--date", TUESDAY, "--limit", "5", "--dry-run")
+    result = daily(db, arxiv, "--date", TUESDAY, "--limit", "5", "--llm", "--dry-run")
+    assert result.stderr.count("LLM relevance skipped: no API key") == 1  # two profiles with a prompt, said once
+    ranked = [line for line in plain.stdout.splitlines() if line[:2] in {"1.", "2.", "3.", "4.", "5."}
+              or line.startswith("   why: ")]
+    assert len(ranked) == 20 and "LLM relevance" not in plain.stdout
+    # the same digests, ranked by the model alone (the llm-summary step's own "no API key" is their problem)
+    assert [line for line in result.stdout.splitlines() if line in ranked] == ranked
+    assert "Re-ranked by LLM" not in result.stdout and not inbox.messages

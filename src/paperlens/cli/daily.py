@@ -56,7 +56,10 @@ class _Bars:
                              "PAPERLENS_SMTP_SECURITY=starttls|ssl|none).")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 500), help="Papers per digest.")
 @click.option("--steps", help="Enrichment steps, comma-separated (default: the default local steps).")
-@click.option("--llm", is_flag=True, help="Also summarise with the LLM step (PAPERLENS_LLM_* settings).")
+@click.option("--llm", is_flag=True, help="Also summarise with the LLM step (PAPERLENS_LLM_* settings), and judge "
+                                        "the top candidates against a profile's relevance prompt.")
+@click.option("--judge-top", type=click.IntRange(1, 1000),
+              help="With --llm: how many top candidates the LLM judges for relevance (default 3 x --limit).")
 @click.option("--lang", help="Languages of the LLM summaries, e.g. en,zh.")
 @click.option("--site", "site_dir", type=click.Path(path_type=Path),
               help="Write each profile's page and Atom feed under this directory (e.g. the static site).")
@@ -71,7 +74,7 @@ class _Bars:
 @click.option("--backoff", default=10.0, show_default=True, help="Seconds before the first retry (doubling).")
 @click.option("--dry-run", is_flag=True, help="Rank and print; send and record nothing.")
 @click.pass_obj
-def daily(obj, profiles, day, smtp, limit, steps, llm, lang, site_dir, base_url, api_url, feed_url, source,
+def daily(obj, profiles, day, smtp, limit, judge_top, steps, llm, lang, site_dir, base_url, api_url, feed_url, source,
           save_dir, delay, retries, backoff, dry_run):
     """Fetch the day's new papers of each profile's categories, enrich, rank and publish; rerun-safe."""
     from paperlens.daily.run import DailyConfig, run_daily
@@ -81,11 +84,12 @@ def daily(obj, profiles, day, smtp, limit, steps, llm, lang, site_dir, base_url,
         save_dir=save_dir or Path(obj.db).resolve().parent / "fetched",
         listing=None if source == "auto" else source == "listing", delay=delay, retries=retries, backoff=backoff,
         steps=[s.strip() for s in steps.split(",") if s.strip()] if steps else None, llm=llm, lang=lang,
-        limit=limit, smtp=_smtp(smtp), site_dir=site_dir, base_url=base_url, dry_run=dry_run)
+        limit=limit, judge_top=judge_top, smtp=_smtp(smtp), site_dir=site_dir, base_url=base_url, dry_run=dry_run)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, disable=not sys.stderr.isatty(), transient=True) as progress:
         try:
-            results = run_daily(obj.store, config, list(profiles) or None, on_progress=_Bars(progress))
+            results = run_daily(obj.store, config, list(profiles) or None, on_progress=_Bars(progress),
+                                on_notice=lambda message: click.echo(message, err=True))
         except ProfileError as exc:
             raise click.ClickException(str(exc)) from exc
     for result in results:

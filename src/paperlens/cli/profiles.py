@@ -38,7 +38,8 @@ def _setting_options(func):
         click.option("--include", multiple=True, help="Keyword or phrase that lifts a paper; repeat."),
         click.option("--exclude", multiple=True, help="Keyword or phrase that drops a paper; repeat."),
         click.option("--category", "categories", multiple=True, help="arXiv category the daily run fetches; repeat."),
-        click.option("--prompt", help="LLM relevance prompt, stored with the profile; no ranking uses it yet (docs/daily.md)."),
+        click.option("--prompt", help="What you look for, in your words: with --llm, `recommend` and `daily` ask the "
+                                      "LLM to judge the top candidates against it (docs/daily.md)."),
         click.option("--email", "emails", multiple=True, help="Where `daily` sends the digest; repeat."),
     ]):
         func = option(func)
@@ -174,22 +175,34 @@ def profile_mark(obj, name, paper_id, dislike, clear):
 @click.argument("name")
 @click.option("--since", help="Only papers dated on or after this day (2026-11-23).")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--llm", is_flag=True, help="Have the LLM (PAPERLENS_LLM_* settings) judge the top candidates against "
+                                        "the profile's relevance prompt (--prompt); skipped, and said, without one.")
+@click.option("--judge-top", type=click.IntRange(1, 1000),
+              help="With --llm: how many top candidates are judged (default 3 x --limit).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def recommend(obj, name, since, limit, as_json):
+def recommend(obj, name, since, limit, llm, judge_top, as_json):
     """Rank the papers not in profile NAME's library, each with its reasons."""
     from paperlens.cli.core import _as_of
-    from paperlens.recommend.profiles import recommend as run
+    from paperlens.recommend.profiles import recommend_judged
+    from paperlens.recommend.relevance import RelevanceJudge
 
     if since:
         since = _as_of(since).isoformat()
     try:
-        results = run(obj.reader, name, since=since, limit=limit)
+        judge = RelevanceJudge(top=judge_top) if llm else None
+        results, report = recommend_judged(obj.store if llm else obj.reader, name, judge, since=since, limit=limit)
     except ProfileError as exc:
         raise click.ClickException(str(exc)) from exc
+    if llm and report.note():
+        click.echo(report.note(), err=True)
+    if llm and report.problem():
+        click.echo(f"problem: {report.problem()}", err=True)
     if as_json:
-        click.echo(json.dumps({"profile": name, "results": [r.as_dict() for r in results]}, ensure_ascii=False,
-                              indent=2))
+        data = {"profile": name, "results": [r.as_dict() for r in results]}
+        if llm:
+            data["llm"] = report.as_dict()
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     if not results:
         click.echo("nothing to recommend (no papers outside the library" + (f" since {since})" if since else ")"))

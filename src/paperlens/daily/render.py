@@ -38,6 +38,7 @@ class Digest:
     items: list[DigestItem]
     problems: list[str] = field(default_factory=list)
     page_url: str | None = None
+    notes: list[str] = field(default_factory=list)  # how it was ranked (e.g. the LLM relevance judgements)
 
     @property
     def subject(self) -> str:
@@ -64,6 +65,7 @@ class Digest:
 
     def footer(self) -> list[str]:
         out = [f"Ranked for profile {self.profile!r} by paperlens on {self.day}."]
+        out += self.notes
         if self.page_url:
             out.append(f"All digests: {self.page_url}")
         if self.problems:

@@ -20,7 +20,8 @@ from paperlens.enrich.registry import load_steps
 from paperlens.enrich.runner import run_step
 from paperlens.enrich.views import apply_enrichments
 from paperlens.ingest.pipeline import ingest_paths
-from paperlens.recommend.profiles import ProfileError, recommend, require
+from paperlens.recommend.profiles import ProfileError, recommend_judged, require
+from paperlens.recommend.relevance import RelevanceJudge
 from paperlens.sources.arxiv_atom import ARXIV_API, FetchError, fetch_arxiv
 from paperlens.sources.arxiv_rss import ARXIV_LISTING, fetch_listing
 from paperlens.store import Store
@@ -47,6 +48,7 @@ class DailyConfig:
     llm: bool = False
     lang: str | None = None
     limit: int = 20
+    judge_top: int | None = None  # with `llm`: candidates the LLM judges for relevance; None: 3 x limit
     smtp: SmtpSettings | None = None
     site_dir: Path | None = None  # profile pages and feeds written here
     base_url: str = ""  # where the site is served (absolute links in feeds and emails)
@@ -145,12 +147,13 @@ def enrich(store: Store, config: DailyConfig, on_progress: Progress | None = Non
     return problems
 
 
-def build_digest(store: Store, name: str, day: str, ranked, problems: list[str], page_url: str | None) -> Digest:
+def build_digest(store: Store, name: str, day: str, ranked, problems: list[str], page_url: str | None,
+                 notes: list[str] | None = None) -> Digest:
     papers = {p.id: p for p in store.get_many([r.id for r in ranked])}
     enrichments = store.enrichments_for_many(list(papers))
     items = [DigestItem(apply_enrichments(papers[r.id], enrichments.get(r.id, {})), r.score, r.reasons)
              for r in ranked if r.id in papers]
-    return Digest(name, day, items, problems=list(problems), page_url=page_url)
+    return Digest(name, day, items, problems=list(problems), page_url=page_url, notes=list(notes or ()))
 
 
 @dataclass
@@ -228,7 +231,8 @@ def _prepare(store: Store, name: str, config: DailyConfig, fetched: dict[tuple, 
 
 
 def _publish(store: Store, prepared: _Prepared, config: DailyConfig, enrich_problems: list[str],
-             on_progress: Progress | None) -> ProfileResult:
+             on_progress: Progress | None, judge: RelevanceJudge | None = None,
+             on_notice: Callable[[str], None] | None = None) -> ProfileResult:
     result, channel, recipient = prepared.result, prepared.channel, prepared.recipient
     name, day = result.profile, result.day
     recorded = prepared.recorded
@@ -236,12 +240,18 @@ def _publish(store: Store, prepared: _Prepared, config: DailyConfig, enrich_prob
         problems = list(enrich_problems)
         if on_progress:
             on_progress(f"rank {name}", 0, None)
-        ranked = recommend(store, name, candidates=prepared.fresh, limit=config.limit, today=config.day)
+        ranked, judged = recommend_judged(store, name, judge, candidates=prepared.fresh, limit=config.limit,
+                                          today=config.day)
         if not ranked:
             result.status, result.message = "no-new", NO_NEW + " (none left after the profile's filters)"
             return result
+        if judged.problem():  # failed judgements: in the footer and the exit code, like failed summaries
+            problems.append(judged.problem())
+        notes = [judged.note()] if judged.candidates else []
+        if judge is not None and judge.unavailable and judged.skipped == judge.unavailable and on_notice:
+            on_notice(judge.unavailable)
         page_url = f"{config.base_url.rstrip('/')}/profiles/{name}/" if config.base_url else None
-        digest = build_digest(store, name, day, ranked, problems, page_url)
+        digest = build_digest(store, name, day, ranked, problems, page_url, notes)
         result.digest, result.ranked, result.problems = digest, len(digest.items), problems
         if config.dry_run:
             result.status, result.message = "published", "dry run: nothing sent or recorded"
@@ -270,8 +280,11 @@ def _publish(store: Store, prepared: _Prepared, config: DailyConfig, enrich_prob
 
 
 def run_daily(store: Store, config: DailyConfig, profiles: list[str] | None = None, *,
-              on_progress: Progress | None = None, today: date | None = None) -> list[ProfileResult]:
-    """Fetch every profile's categories, enrich once, then rank and publish each profile."""
+              on_progress: Progress | None = None, today: date | None = None,
+              on_notice: Callable[[str], None] | None = None) -> list[ProfileResult]:
+    """Fetch every profile's categories, enrich once, then rank and publish each profile. With
+    `config.llm`, profiles with a relevance prompt have their top candidates judged by the LLM
+    (recommend/relevance.py); `on_notice` is told once when that cannot run (no key or endpoint)."""
     today = today or datetime.now(UTC).date()
     names = list(dict.fromkeys(profiles or store.profile_names()))
     if not names:
@@ -282,7 +295,16 @@ def run_daily(store: Store, config: DailyConfig, profiles: list[str] | None = No
     prepared = [_prepare(store, name, config, fetched, today, on_progress) for name in names]
     to_rank = [p for p in prepared if not p.final and p.fresh is not None]
     problems = enrich(store, config, on_progress) if to_rank or any(p.retry for p in prepared) else []
-    results = [p.result if p.final else _publish(store, p, config, problems, on_progress) for p in prepared]
+    judge = RelevanceJudge(top=config.judge_top) if config.llm and not all(p.final for p in prepared) else None
+    told: set[str] = set()
+
+    def notice(message: str) -> None:  # once per run, however many profiles it concerns
+        if message not in told and on_notice:
+            told.add(message)
+            on_notice(message)
+
+    results = [p.result if p.final else _publish(store, p, config, problems, on_progress, judge, notice)
+               for p in prepared]
     if config.site_dir is not None:
         from paperlens.web.profiles import write_profile_site
 

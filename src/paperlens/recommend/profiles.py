@@ -16,6 +16,7 @@ from paperlens.core.ids import parse_any_id
 from paperlens.core.models import Paper
 from paperlens.ingest.pipeline import IngestReport, ingest_paths
 from paperlens.recommend.rank import Doc, Ranked, Weights, rank
+from paperlens.recommend.relevance import MAX_PROMPT_CHARS, JudgeReport, RelevanceJudge
 from paperlens.store import Store
 
 # The settings a profile keeps (lists of strings, or one string).
@@ -61,6 +62,9 @@ def clean_settings(settings: dict[str, Any]) -> dict[str, Any]:
             out[key] = items
         elif key in TEXT_SETTINGS:
             out[key] = (value or "").strip() or None
+            if key == "prompt" and out[key] and len(out[key]) > MAX_PROMPT_CHARS:
+                raise ProfileError(f"the relevance prompt has {len(out[key])} characters; at most "
+                                   f"{MAX_PROMPT_CHARS} are sent to the LLM, shorten it")
         else:
             raise ProfileError(f"unknown profile setting {key!r}")
     return out
@@ -231,6 +235,25 @@ def recommend(store: Store, name: str, *, since: str | None = None, candidates: 
                 negative=[index[p] for p in negatives if p in index], embeddings=_embeddings(store, plist),
                 include=settings.get("include", []), exclude=settings.get("exclude", []),
                 authors=settings.get("authors", []), today=today or date.today(), limit=limit, weights=weights)
+
+
+def recommend_judged(store, name: str, judge: RelevanceJudge | None, *, limit: int = 20,
+                     **options) -> tuple[list[Ranked], JudgeReport]:
+    """`recommend` with the profile's relevance prompt judged by `judge`: without a judge, a
+    prompt or a usable endpoint the ranking is recommend's own and the report says why (`skipped`)."""
+    prompt = (require(store, name)["settings"].get("prompt") or "").strip()
+    report = JudgeReport()
+    if judge is None:
+        report.skipped = "LLM relevance not asked for"
+    elif not prompt:
+        report.skipped = (f"profile {name!r} has no relevance prompt (paperlens profile set {name} --prompt TEXT): "
+                          "ranked by the model alone")
+    elif judge.unavailable:
+        report.skipped = judge.unavailable
+    if report.skipped:
+        return recommend(store, name, limit=limit, **options), report
+    ranked = recommend(store, name, limit=max(limit, judge.pool(limit)), **options)
+    return judge.rerank(store, prompt, ranked, limit)
 
 
 def mark(store: Store, name: str, paper_id: str, label: int, *, clear: bool = False) -> str:

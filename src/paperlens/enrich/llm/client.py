@@ -79,6 +79,17 @@ class DigestOutcome:
     truncated: bool = False  # an answer stopped at max_output_tokens
 
 
+@dataclass
+class JsonOutcome:
+    """The answer to one `ask_json` request: the parsed value, or the reason there is none."""
+
+    value: Any = None
+    error: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    attempts: list[Attempt] = field(default_factory=list)
+    truncated: bool = False
+
+
 class RateLimiter:
     """Spaces request starts evenly so at most `per_minute` start in any minute (0: no limit)."""
 
@@ -220,8 +231,33 @@ class DigestClient:
             outcome.error = f"invalid output after one repair request{cut}: {exc}"
         return outcome
 
-    async def _complete(self, build: Callable[[bool], list[dict[str, str]]], outcome: DigestOutcome,
-                        kind: str) -> str | None:
+    async def ask_json(self, system: str, user: str, parse: Callable[[str | None], Any], *, kind: str,
+                       schema_name: str, schema: dict[str, Any], plain_hint: str) -> JsonOutcome:
+        """One request for another JSON answer than a digest (e.g. the relevance judgement, recommend/
+        relevance.py), with the same concurrency, rate limit, retries and JSON-schema fallback; `parse`
+        validates the reply (ValueError: invalid). No repair request: an invalid answer is an error."""
+        outcome = JsonOutcome()
+
+        def messages(plain: bool) -> list[dict[str, str]]:
+            return [{"role": "system", "content": system},
+                    {"role": "user", "content": f"{user}\n\n{plain_hint}" if plain else user}]
+
+        try:
+            text = await self._complete(messages, outcome, kind, response_schema=(schema_name, schema))
+        except RequestFailed as exc:
+            outcome.error = str(exc)
+            return outcome
+        try:
+            outcome.value = parse(text)
+            outcome.attempts[-1].status = "ok"
+        except ValueError as exc:
+            outcome.attempts[-1].status = "invalid"
+            cut = f" (cut off at max_output_tokens={self.settings.max_output_tokens})" if outcome.truncated else ""
+            outcome.error = f"invalid output{cut}: {exc}"
+        return outcome
+
+    async def _complete(self, build: Callable[[bool], list[dict[str, str]]], outcome: DigestOutcome | JsonOutcome,
+                        kind: str, response_schema: tuple[str, dict[str, Any]] | None = None) -> str | None:
         assert self._client is not None and self._semaphore is not None, "use `async with DigestClient(...)`"
         openai = _openai()
         retries = 0
@@ -233,8 +269,9 @@ class DigestClient:
                     use_schema = self.uses_schema()
                     extra: dict[str, Any] = {}
                     if use_schema:
+                        name, schema = response_schema or ("paper_digest", self.schema)
                         extra["response_format"] = {"type": "json_schema", "json_schema": {
-                            "name": "paper_digest", "strict": True, "schema": self.schema}}
+                            "name": name, "strict": True, "schema": schema}}
                     await self.limiter.wait()
                     self.in_flight += 1
                     self.max_in_flight = max(self.max_in_flight, self.in_flight)

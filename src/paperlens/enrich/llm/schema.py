@@ -135,8 +135,8 @@ def json_schema(labels: list[str]) -> dict[str, Any]:
     return {"type": "object", "properties": properties, "required": list(properties), "additionalProperties": False}
 
 
-def parse_digest(text: str | None, labels: list[str], lang: str) -> Digest:
-    """The validated digest in a model's reply, or ValueError saying what is wrong with it."""
+def load_json_object(text: str | None) -> dict[str, Any]:
+    """The JSON object in a model's reply (a Markdown fence or text around it dropped), or ValueError."""
     if not text or not text.strip():
         raise ValueError("empty reply")
     body = text.strip()
@@ -151,6 +151,12 @@ def parse_digest(text: str | None, labels: list[str], lang: str) -> Digest:
         raise ValueError(f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
     if not isinstance(data, dict):
         raise ValueError("expected a JSON object")
+    return data
+
+
+def parse_digest(text: str | None, labels: list[str], lang: str) -> Digest:
+    """The validated digest in a model's reply, or ValueError saying what is wrong with it."""
+    data = load_json_object(text)
     try:
         return Digest.model_validate(data, context={"labels": labels, "lang": lang})
     except ValidationError as exc:
