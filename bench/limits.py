@@ -248,15 +248,25 @@ def bench_cli_search(ours_db: Path, bare_db: Path, words: list[str], table: Tabl
 def bench_vectors(n: int, table: Table, queries: int = 200) -> None:
     from threadpoolctl import threadpool_limits
 
-    from paperlens.search.vectorindex import VectorIndex
+    from paperlens.search.vectorindex import open_index
 
+    # Vectors shaped like the default embedder's (measured on the 4,302 ICLR 2026 abstracts: mean pairwise
+    # cosine 0.68, nearest other abstract 0.85, a title 0.64 from its best abstract): a common direction,
+    # a cluster of ~100 papers and noise; queries are "titles" of a cluster (0.69 from their best match
+    # here). The earlier vectors (200 centres, noise 0.6 a dimension) were nearly uniform, 0.1 from their
+    # centre: HNSW's worst case, and unlike any text embedding.
     rng = np.random.default_rng(0)
     dim = 256
-    centres = rng.normal(size=(200, dim)).astype(np.float32)
-    vectors = centres[rng.integers(0, 200, n)] + 0.6 * rng.normal(size=(n, dim)).astype(np.float32)
+    common = rng.normal(size=dim).astype(np.float32)
+    common /= np.linalg.norm(common)
+    clusters = max(1, n // 100)
+    centres = (0.5 / np.sqrt(dim)) * rng.normal(size=(clusters, dim)).astype(np.float32)
+    vectors = (common + centres[rng.integers(0, clusters, n)]
+               + (0.47 / np.sqrt(dim)) * rng.normal(size=(n, dim)).astype(np.float32))
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     keys = np.arange(n, dtype=np.int64)
-    qs = vectors[rng.integers(0, n, queries)] + 0.3 * rng.normal(size=(queries, dim)).astype(np.float32)
+    qs = (common + centres[rng.integers(0, clusters, queries)]
+          + (1.16 / np.sqrt(dim)) * rng.normal(size=(queries, dim)).astype(np.float32))
     qs /= np.linalg.norm(qs, axis=1, keepdims=True)
     truth = [set(np.argsort(-(vectors @ q))[:10].tolist()) for q in qs]
 
@@ -270,9 +280,12 @@ def bench_vectors(n: int, table: Table, queries: int = 200) -> None:
         q95 = statistics.quantiles(lat, n=100)[94]
         return statistics.median(lat), q95, hits / (10 * len(qs))
 
+    workdir = Path(tempfile.mkdtemp(prefix="pllimits-vectors-"))
     with threadpool_limits(limits=1, user_api="blas"):
-        index = VectorIndex(dim, ann=n >= 200_000)
+        # paperlens' own measured choice of exact scan or HNSW (search/vectorindex.open_index)
+        index = open_index(dim, n, lambda: [(keys, vectors)], workdir / "v.usearch")
         index.add_batches([(keys, vectors)])
+        print(f"vectors at {n}: paperlens chose {'HNSW' if index.ann else 'the exact scan'} {index.choice}", flush=True)
         index.search(qs[0], 10)  # warm: the first search may finish building the index
         ours = timed(lambda q: index.search(q, 10)[0])
         exact = timed(lambda q: keys[np.argpartition(-(vectors @ q), 10)[:10]])
@@ -293,6 +306,7 @@ def bench_vectors(n: int, table: Table, queries: int = 200) -> None:
     table.add(f"vector top-10 at {n:,}", f"p50 {ours[0]:.1f} / p95 {ours[1]:.1f} ms (recall {ours[2]:.3f})",
               f"{name}: p50 {best[0]:.1f} / p95 {best[1]:.1f} ms", ours[1] / best[1], "≤ 1.5× (p95)",
               ours[1] / best[1] <= 1.5 and ours[2] >= 0.95)
+    shutil.rmtree(workdir, ignore_errors=True)
 
 
 def bench_embedder(table: Table, rounds: int = 3) -> None:

@@ -182,6 +182,7 @@ def main() -> int:
     index = searcher.vector_index()
     report["vector_index_build_or_load_s"] = round(time.perf_counter() - start, 1)
     report["vector_index"] = "hnsw (usearch f16)" if index.ann else "exact"
+    report["vector_index_choice"] = index.choice  # what open_index measured (empty: a saved or forced choice)
 
     rng = random.Random(5)
     rare = [f"zq{rng.randrange(args.papers):07d}" for _ in range(args.queries)]

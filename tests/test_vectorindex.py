@@ -1,4 +1,7 @@
+import json
+
 import numpy as np
+import pytest
 
 from paperlens.search.vectorindex import VectorIndex, batched
 
@@ -37,3 +40,82 @@ def test_hnsw_recall_and_incremental_persistence(tmp_path):
         b, _ = exact.search(x[i], 10)
         hits += len(set(a) & set(b))
     assert hits / (100 * 10) >= 0.95
+
+
+# ---------------------------------------------------------------- exact or HNSW, as measured
+
+
+def _opened(tmp_path, keys, x, **kw):
+    from paperlens.search.vectorindex import open_index
+
+    index = open_index(x.shape[1], len(keys), lambda: batched(keys, x, 700), tmp_path / "v.usearch")
+    index.add_batches(batched(keys, x, 700))
+    return index
+
+
+def test_the_exact_scan_is_kept_while_it_is_fast_enough(tmp_path, monkeypatch):
+    from paperlens.search import vectorindex
+
+    keys, x = _data()
+    assert not _opened(tmp_path, keys, x).ann  # below ANN_MIN: exact, nothing measured or written
+    assert not list(tmp_path.iterdir())
+    monkeypatch.setattr(vectorindex, "ANN_MIN", 0)
+    index = _opened(tmp_path, keys, x)
+    choice = json.loads((tmp_path / "v.usearch.choice.json").read_text())
+    assert not index.ann and choice["ann"] is False and choice["count"] == 3000
+    assert 0 < choice["exact_p95_ms_projected"] <= vectorindex.EXACT_BUDGET_MS
+
+    def not_again(*args):
+        raise AssertionError("measured again")
+
+    monkeypatch.setattr(vectorindex, "_measured", not_again)
+    assert not _opened(tmp_path, keys, x).ann  # the saved choice answers
+    with pytest.raises(AssertionError, match="measured again"):  # until the collection has doubled
+        _opened(tmp_path, np.arange(1, 6001), np.vstack([x, x]))
+
+
+def test_hnsw_is_chosen_when_the_scan_is_too_slow_and_its_recall_holds(tmp_path, monkeypatch):
+    pytest.importorskip("usearch")
+    from paperlens.search import vectorindex
+
+    monkeypatch.setattr(vectorindex, "ANN_MIN", 0)
+    monkeypatch.setattr(vectorindex, "EXACT_BUDGET_MS", 0.0)
+    keys, x = _data()
+    index = _opened(tmp_path, keys, x)
+    assert index.ann and index.choice["hnsw_recall"] >= 0.95 and index.choice["ef"] == vectorindex.EF_START
+    assert (tmp_path / "v.usearch").exists() and not index.dirty  # saved filled
+    found, _ = index.search(x[7], 3)
+    assert found[0] == keys[7]
+    reopened = _opened(tmp_path, keys, x)
+    assert reopened.ann and len(reopened) == 3000
+
+
+def test_hnsw_below_the_recall_floor_is_not_used(tmp_path, monkeypatch):
+    pytest.importorskip("usearch")
+    from paperlens.search import vectorindex
+
+    monkeypatch.setattr(vectorindex, "ANN_MIN", 0)
+    monkeypatch.setattr(vectorindex, "EXACT_BUDGET_MS", 0.0)
+    monkeypatch.setattr(vectorindex, "MIN_RECALL", 1.01)  # no graph can reach it
+    keys, x = _data()
+    with pytest.warns(UserWarning, match="exact scan answers"):
+        index = _opened(tmp_path, keys, x)
+    assert not index.ann and len(index) == 3000
+    assert set(index.choice["tried"]) == {"512", "1024", "2048"}
+    found, scores = index.search(x[5], 1)
+    assert found[0] == keys[5] and abs(scores[0] - 1) < 1e-5
+    # An exact scan past EXACT_MAX_MS is worse than a graph short of the recall floor: the graph answers.
+    monkeypatch.setattr(vectorindex, "EXACT_MAX_MS", 0.0)
+    (tmp_path / "v.usearch.choice.json").unlink()
+    with pytest.warns(UserWarning, match="the graph answers"):
+        graph = _opened(tmp_path, keys, x)
+    assert graph.ann and graph.choice["hnsw_recall"] < 1.01
+
+
+def test_the_choice_can_be_forced(tmp_path, monkeypatch):
+    pytest.importorskip("usearch")
+    keys, x = _data()
+    monkeypatch.setenv("PAPERLENS_VECTOR_INDEX", "hnsw")
+    assert _opened(tmp_path, keys, x).ann
+    monkeypatch.setenv("PAPERLENS_VECTOR_INDEX", "exact")
+    assert not _opened(tmp_path, keys, x).ann

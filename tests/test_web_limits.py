@@ -383,7 +383,7 @@ def test_similar_papers_work_when_the_vector_index_cannot_be_saved_beside_a_read
     import numpy as np
 
     pytest.importorskip("usearch")
-    from paperlens.search import hybrid, vectorindex
+    from paperlens.search import vectorindex
 
     db = build_web_db(tmp_path, seeds=("000",))
     conn = sqlite3.connect(db)
@@ -393,7 +393,7 @@ def test_similar_papers_work_when_the_vector_index_cannot_be_saved_beside_a_read
                      [(pid, vec.tobytes()) for pid, vec in zip(ids, vectors, strict=True)])
     conn.commit()
     conn.close()
-    monkeypatch.setattr(hybrid, "ANN_THRESHOLD", 0)  # the saved (HNSW) index, as from 200k papers
+    monkeypatch.setenv("PAPERLENS_VECTOR_INDEX", "hnsw")  # the saved (HNSW) index of a large collection
 
     def cannot_write(self):
         raise OSError(30, "Read-only file system")

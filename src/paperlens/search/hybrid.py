@@ -24,7 +24,7 @@ from paperlens.search.document import (
     search_document,
 )
 from paperlens.search.textindex import TANTIVY_THRESHOLD, TantivyIndex
-from paperlens.search.vectorindex import ANN_THRESHOLD, VectorIndex
+from paperlens.search.vectorindex import VectorIndex, open_index
 from paperlens.store import KeywordIndexDB, Store, TextIndexRows, keyword_norm
 
 __all__ = ["MAX_QUERY_CHARS", "MAX_TERMS", "STOPWORDS", "HybridSearcher", "SearchFilters", "SearchHit",
@@ -192,15 +192,12 @@ class HybridSearcher:
             if count == 0:
                 return None
             if index is None:
-                dim = dim or self.store.embedding_dim(model)
-                ann = count > ANN_THRESHOLD
-                path = None
-                if ann:
-                    base = self.index_dir or Path(self.store.path).parent
-                    path = base / f"{Path(self.store.path).name}.{slugify(model)}.usearch"
-                index = VectorIndex(dim, ann=ann, path=path)
-            added = index.add_batches(self.store.iter_embeddings(model, after_rowid=index.max_key))
-            if added and index.ann:
+                base = self.index_dir or Path(self.store.path).parent
+                index = open_index(dim or self.store.embedding_dim(model), count,
+                                   lambda: self.store.iter_embeddings(model),
+                                   base / f"{Path(self.store.path).name}.{slugify(model)}.usearch")
+            index.add_batches(self.store.iter_embeddings(model, after_rowid=index.max_key))
+            if index.dirty and index.ann:
                 try:
                     index.save()
                 except (OSError, RuntimeError) as exc:  # a read-only directory: the index lives in memory only
