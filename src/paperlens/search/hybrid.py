@@ -306,15 +306,23 @@ class HybridSearcher:
             state = db.state()
             with self.store.read_snapshot():
                 papers_at, enriched_at = self.store.update_stamps()
-                rowids = (sorted(self.store.changed_rowids(state["papers"], state["enrichments"]))
-                          if state.get("built") else None)
+                generation = self.store.write_generation()
+                now = {"papers": papers_at, "enrichments": enriched_at, "built": "1",
+                       "generation": "" if generation is None else str(generation)}
+                # Nothing written since the last sync (the store's write generation has not moved): no
+                # paper to read again, where the stamps alone would have this process redo the last second's.
+                unchanged = generation is not None and all(state.get(key) == value for key, value in now.items())
                 batch: list[tuple[int, tuple[str, ...]]] = []
-                for rowid, paper, enrichments in self.store.iter_paper_rows(rowids):
-                    batch.append((rowid, search_document(apply_enrichments(paper, enrichments, copy=False))))
-                    if len(batch) >= 2000:
-                        db.replace(batch)
-                        batch = []
-            db.replace(batch, {"papers": papers_at, "enrichments": enriched_at, "built": "1"})
+                if not unchanged:
+                    rowids = (sorted(self.store.changed_rowids(state["papers"], state["enrichments"]))
+                              if state.get("built") else None)
+                    for rowid, paper, enrichments in self.store.iter_paper_rows(rowids):
+                        batch.append((rowid, search_document(apply_enrichments(paper, enrichments, copy=False))))
+                        if len(batch) >= 2000:
+                            db.replace(batch)
+                            batch = []
+            if not unchanged:
+                db.replace(batch, now)
             self._docs_counter = counter
             self._docs = db
 

@@ -158,50 +158,66 @@ class TantivyIndex:
         """Add papers written or enriched since the last sync (a changed one replaces its old document).
         Documents are the papers as completed by their enrichments (search/document.py), like the FTS5
         index's, so summaries, TL;DRs, keywords and topics that enrichment added are found too."""
-        import tantivy
-
-        from paperlens.enrich.views import apply_enrichments
-
         with self._lock:
             meta = self._sync_meta()
             fresh = not meta.get("built")
-            # Stamps have one-second resolution, so papers written or enriched at the last stamps are read
-            # again; the digests of those already indexed tell which are unchanged (re-adding them changed
-            # the segments at every sync, and with them the saved head lists).
-            boundary: dict[str, str] = meta.get("boundary", {})
-            writer = None
-            added = 0
             with self.store.read_snapshot():
                 papers_at, enriched_at = self.store.update_stamps()
-                if fresh:
-                    rowids = None
-                else:
-                    rowids = sorted(self.store.changed_rowids(meta.get("papers", ""), meta.get("enrichments", "")))
-                at_stamps = {str(r) for r in self.store.changed_rowids(papers_at or "~", enriched_at or "~")}
-                new_boundary: dict[str, str] = {}
-                for rowid, paper, enrichments in self.store.iter_paper_rows(rowids, batch=batch):
-                    fields = tantivy_fields(apply_enrichments(paper, enrichments, copy=False))
-                    digest = hashlib.blake2b(json.dumps(fields, ensure_ascii=False).encode(),
-                                             digest_size=8).hexdigest()
-                    if str(rowid) in at_stamps:
-                        new_boundary[str(rowid)] = digest
-                    if boundary.get(str(rowid)) == digest:
-                        continue
-                    if writer is None:
-                        writer = self.index.writer(heap_size=200_000_000, num_threads=2)
-                    if not fresh:
-                        writer.delete_documents_by_term("rowid", rowid)
-                    writer.add_document(tantivy.Document(rowid=rowid, **fields))
-                    added += 1
+                # The store's write generation (and stamps and last rowid, against a file replaced by
+                # another) as at the last sync: nothing was written since, so no paper needs reading.
+                seen = {"generation": self.store.write_generation(), "max_rowid": self.rows.max_rowid()}
+                unchanged = (not fresh and seen["generation"] is not None
+                             and all(meta.get(key) == value for key, value in seen.items())
+                             and (meta.get("papers"), meta.get("enrichments")) == (papers_at, enriched_at))
+                if not unchanged:
+                    added, writer, new_boundary = self._read_changes(meta, fresh, papers_at, enriched_at, batch)
+            if unchanged:
+                if not self._head:
+                    self._head = self._load_or_compute_head()
+                return 0
             if writer is not None:
                 writer.commit()
                 writer.wait_merging_threads()
             self.index.reload()
             self.meta_path.write_text(json.dumps({"papers": papers_at, "enrichments": enriched_at, "built": True,
-                                                  "boundary": new_boundary, "schema": _SCHEMA}))
+                                                  "boundary": new_boundary, "schema": _SCHEMA, **seen}))
             if added or not self._head:
                 self._head = self._load_or_compute_head()
             return added
+
+    def _read_changes(self, meta: dict, fresh: bool, papers_at: str, enriched_at: str, batch: int):
+        """(papers added, the writer that holds them or None, the digests of those at the last stamps)."""
+        import tantivy
+
+        from paperlens.enrich.views import apply_enrichments
+
+        # Stamps have one-second resolution, so papers written or enriched at the last stamps are read
+        # again; the digests of those already indexed tell which are unchanged (re-adding them changed
+        # the segments at every sync, and with them the saved head lists).
+        boundary: dict[str, str] = meta.get("boundary", {})
+        writer = None
+        added = 0
+        if fresh:
+            rowids = None
+        else:
+            rowids = sorted(self.store.changed_rowids(meta.get("papers", ""), meta.get("enrichments", "")))
+        at_stamps = {str(r) for r in self.store.changed_rowids(papers_at or "~", enriched_at or "~")}
+        new_boundary: dict[str, str] = {}
+        for rowid, paper, enrichments in self.store.iter_paper_rows(rowids, batch=batch):
+            fields = tantivy_fields(apply_enrichments(paper, enrichments, copy=False))
+            digest = hashlib.blake2b(json.dumps(fields, ensure_ascii=False).encode(),
+                                     digest_size=8).hexdigest()
+            if str(rowid) in at_stamps:
+                new_boundary[str(rowid)] = digest
+            if boundary.get(str(rowid)) == digest:
+                continue
+            if writer is None:
+                writer = self.index.writer(heap_size=200_000_000, num_threads=2)
+            if not fresh:
+                writer.delete_documents_by_term("rowid", rowid)
+            writer.add_document(tantivy.Document(rowid=rowid, **fields))
+            added += 1
+        return added, writer, new_boundary
 
     # -- head terms -------------------------------------------------------------------------------
     def _head_state(self) -> dict:

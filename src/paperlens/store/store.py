@@ -256,6 +256,11 @@ class Store(ProfilesMixin):
         """The latest updated_at of papers and of enrichments; '' for none (None with `raw`)."""
         return self.changes.update_stamps(raw)
 
+    def write_generation(self) -> int | None:
+        """A count that moves with every write to papers or enrichments (any process); None when the
+        database predates it and is open read-only."""
+        return self.changes.write_generation()
+
     def changed_rowids(self, papers_since: str, enrichments_since: str) -> set[int]:
         """Rowids of papers written, or enriched, at or after the given times."""
         return self.changes.changed_rowids(papers_since, enrichments_since)
