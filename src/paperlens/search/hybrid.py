@@ -116,13 +116,13 @@ class HybridSearcher:
     def warm(self) -> None:
         """Start building the indexes a query will need (background mode: returns at once)."""
         def run():
-            from paperlens.search.crosslingual import cedict, load_lexicon
+            from paperlens.search.crosslingual import cedict_tables, load_lexicon
             from paperlens.search.document import topic_names
 
             # The word lists the first query would otherwise load (about a second for CC-CEDICT).
             topic_names()
             load_lexicon()
-            cedict()
+            cedict_tables()
             if self.text_index() is None:
                 self.keyword_docs()
             if self.store.has_embeddings():
