@@ -14,7 +14,11 @@ from paperlens.cli.default_plugins import COMMAND_MODULES, EVAL_MODULES
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 HEAVY = ("fastapi", "uvicorn", "torch", "sentence_transformers", "feedparser", "jinja2", "sklearn", "rich",
-         "openai", "tokenizers", "paperlens.web", "paperlens.sources", "paperlens.ingest", "paperlens.export")
+         "openai", "tokenizers", "paperlens.web", "paperlens.sources", "paperlens.ingest", "paperlens.export",
+         # papers without enrichment outputs need no step to complete them (the LLM step alone imported
+         # pydantic-settings and asyncio)
+         "paperlens.enrich.steps", "paperlens.enrich.llm", "paperlens.enrich.models", "pydantic_settings",
+         "asyncio")
 
 
 def _builtin(group) -> dict[str, str]:

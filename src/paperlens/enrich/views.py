@@ -27,6 +27,8 @@ def export_papers(store: Store) -> Iterator[Paper]:
 def apply_enrichments(paper: Paper, enrichments: dict[str, dict], copy: bool = True) -> Paper:
     """The paper with its enrichment outputs applied; `copy=False` fills `paper` itself (for a paper
     just read, which nobody else holds: saves a deep copy per paper when reading many)."""
+    if not any(e.get("status") == "ok" and e.get("output") for e in enrichments.values()):
+        return paper  # nothing to apply: the steps (and the models they import) are not loaded for it
     # Enrichment steps register how their output fills a paper (see paperlens.enrich.steps).
     from paperlens.enrich.registry import apply_outputs
 
