@@ -7,6 +7,7 @@ import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from paperlens.core.clean import slugify
 from paperlens.core.highlight import highlight, paper_snippet
@@ -24,12 +25,17 @@ from paperlens.search.document import (
     search_document,
 )
 from paperlens.search.textindex import TANTIVY_THRESHOLD, TantivyIndex
-from paperlens.search.vectorindex import ANN_THRESHOLD, VectorIndex
 from paperlens.store import KeywordIndexDB, Store, TextIndexRows, keyword_norm
+
+if TYPE_CHECKING:  # imported when vectors are searched: a keyword search needs no numpy
+    from paperlens.search.vectorindex import VectorIndex
 
 __all__ = ["MAX_QUERY_CHARS", "MAX_TERMS", "STOPWORDS", "HybridSearcher", "SearchFilters", "SearchHit",
            "fts_expression", "highlight", "query_terms"]
 RRF_K = 60
+# Above this many stored vectors of a model its index is an HNSW graph saved beside the database, below it
+# an exact scan (search/vectorindex.py).
+ANN_THRESHOLD = 200_000
 # In background mode a query waits this long for an index build or catch-up before it answers from what
 # is ready: enough for thousands of papers, far too little for a first index of a million.
 BACKGROUND_WAIT_S = 2.0
@@ -181,6 +187,8 @@ class HybridSearcher:
 
     def _refresh_vector_index(self, model: str, dim: int | None) -> VectorIndex | None:
         import time
+
+        from paperlens.search.vectorindex import VectorIndex
 
         with self._vector_lock(model):
             index = self._indexes.get(model)

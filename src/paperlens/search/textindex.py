@@ -14,12 +14,14 @@ import re
 import threading
 import uuid
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from paperlens.core.models import SUMMARY_FIELDS, Paper
 from paperlens.search.document import index_text, topic_names
 from paperlens.store import Store, TextIndexRows
+
+if TYPE_CHECKING:
+    import numpy as np  # imported where head lists are used: below HEAD_TERM_MIN_DOCS a search needs none
 
 # bench/keyword_backends.py (docs/benchmarks.md): FTS5 ranks every match, so a common word took
 # 17-104 ms at 20k papers and 130-590 ms at 100k; Tantivy took 0.1-7 ms after a first sync of 1-2 s.
@@ -66,11 +68,15 @@ def _schema():
 
 def _beats(score: float, bound: float) -> bool:
     """score > bound, by more than the rounding of summing float32 scores in another order."""
+    import numpy as np
+
     return score > bound + _SLACK * abs(bound) if np.isfinite(bound) else score > bound
 
 
 def _sorted_unique(values: np.ndarray) -> np.ndarray:
     """np.unique, without its hashing: 0.5 ms instead of 18 ms for 150k rowids (numpy 2.4)."""
+    import numpy as np
+
     values = np.sort(values)
     keep = np.ones(len(values), dtype=bool)
     keep[1:] = values[1:] != values[:-1]
@@ -86,6 +92,8 @@ class HeadList:
 
     @classmethod
     def from_ranking(cls, rows: np.ndarray, scores: np.ndarray, complete: bool) -> HeadList:
+        import numpy as np
+
         by_row = np.argsort(rows, kind="stable")
         order = np.empty(len(rows), dtype=np.int32)
         order[by_row] = np.arange(len(rows), dtype=np.int32)
@@ -103,6 +111,8 @@ class HeadList:
 
     def lookup(self, rowids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(found, score) for sorted rowids; score is 0 where not found."""
+        import numpy as np
+
         at = np.searchsorted(self.rows, rowids)
         at[at == len(self.rows)] = 0
         found = self.rows[at] == rowids
@@ -252,6 +262,8 @@ class TantivyIndex:
             meta = json.loads((folder / "head.json").read_text())
             if meta.get("state") != state:
                 return None
+            import numpy as np
+
             # Memory-mapped: only the lists that queries touch are read in.
             arrays = {name: np.load(folder / f"{meta['token']}-{name}.npy", mmap_mode="r")
                       for name in ("rows", "scores", "order")}
@@ -266,6 +278,8 @@ class TantivyIndex:
     def _save_head(self, head: dict[str, HeadList], state: dict) -> None:
         folder = self.directory / _HEAD_DIR
         folder.mkdir(exist_ok=True)
+        import numpy as np
+
         token = uuid.uuid4().hex
         terms, start = [], 0
         for term, ranked in head.items():
@@ -288,6 +302,8 @@ class TantivyIndex:
         top = self.rows.max_rowid()
         if total < HEAD_TERM_MIN_DOCS or not top:
             return {}
+        import numpy as np
+
         rng = random.Random(0)
         rowids = sorted({rng.randint(1, top) for _ in range(sample)})
         counts: dict[str, int] = {}
@@ -329,6 +345,8 @@ class TantivyIndex:
         the prefixes end; papers seen in some lists but not all score at most their known part plus the
         last score of each list missing them. Tantivy rescores the papers that may still reach the top
         (its own sums, ties and order), and the answer stands when its last score beats both bounds."""
+        import numpy as np
+
         longest = min(max(len(ranked) for ranked in head), HEAD_SCAN_MAX)
         depth = HEAD_SCAN_START
         while True:

@@ -1,6 +1,6 @@
 """Nearest-neighbour search over paper embeddings.
 
-Exact (one matrix product) up to ANN_THRESHOLD vectors; above it an HNSW graph (usearch, half-precision
+Exact (one matrix product) up to search/hybrid.py's ANN_THRESHOLD vectors; above it an HNSW graph (usearch, half-precision
 vectors: about 900 bytes a paper with the graph;
 int8 lost too much recall) built incrementally and saved beside the database. Keys are the
 rowids of the `embeddings` table, so the index never holds paper ids in memory."""
@@ -12,8 +12,6 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
-
-ANN_THRESHOLD = 200_000
 
 
 class ExactIndex:
