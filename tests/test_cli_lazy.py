@@ -22,7 +22,9 @@ HEAVY = ("fastapi", "uvicorn", "torch", "sentence_transformers", "feedparser", "
          "paperlens.enrich.steps", "paperlens.enrich.llm", "paperlens.enrich.models", "pydantic_settings",
          "asyncio",
          # numpy is for vectors and, from 200k papers, the keyword index's head lists
-         "numpy")
+         "numpy",
+         # LaTeX cleaning is for ingest
+         "pylatexenc")
 
 
 def _builtin(group) -> dict[str, str]:
