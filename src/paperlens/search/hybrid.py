@@ -27,7 +27,7 @@ from paperlens.search.document import (
 from paperlens.search.textindex import TANTIVY_THRESHOLD, TantivyIndex
 from paperlens.store import KeywordIndexDB, Store, TextIndexRows, keyword_norm
 
-if TYPE_CHECKING:  # imported when vectors are searched: a keyword search needs no numpy
+if TYPE_CHECKING:
     from paperlens.search.vectorindex import VectorIndex
 
 __all__ = ["MAX_QUERY_CHARS", "MAX_TERMS", "STOPWORDS", "HybridSearcher", "SearchFilters", "SearchHit",
@@ -50,6 +50,15 @@ TRANSLATED_WEIGHT = 2.0
 PARTIAL_TRANSLATED_WEIGHT = 0.5
 LONG_QUERY_GROUPS = 4  # translated queries of more words also take papers with only some of them
 COUNT_CAP = 100_000  # keyword matches are counted up to this many
+
+
+def __getattr__(name: str):
+    """`hybrid.VectorIndex`, imported when first asked for: a keyword search needs no numpy."""
+    if name == "VectorIndex":
+        from paperlens.search.vectorindex import VectorIndex
+
+        return VectorIndex
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass
