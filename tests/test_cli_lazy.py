@@ -24,7 +24,9 @@ HEAVY = ("fastapi", "uvicorn", "torch", "sentence_transformers", "feedparser", "
          # numpy is for vectors and, from 200k papers, the keyword index's head lists
          "numpy",
          # LaTeX cleaning is for ingest
-         "pylatexenc")
+         "pylatexenc",
+         # result lists read stored papers without the models (rows.PaperView) when nothing enriched them
+         "pydantic", "paperlens.core.models")
 
 
 def _builtin(group) -> dict[str, str]:

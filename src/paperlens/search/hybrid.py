@@ -491,9 +491,12 @@ class HybridSearcher:
         return SearchPage(total, hits, shown_terms, suggestion)
 
     def _resolved(self, ids: list[str]) -> dict:
-        from paperlens.enrich.views import apply_enrichments
+        from paperlens.enrich.views import apply_enrichments, has_outputs
 
         enrichments = self.store.enrichments_for_many(ids)
+        if not any(has_outputs(found) for found in enrichments.values()):
+            # Nothing to complete them with: their stored fields as they are, without the pydantic models.
+            return {p.id: p for p in self.store.paper_views(ids)}
         return {p.id: apply_enrichments(p, enrichments.get(p.id, {}), copy=False) for p in self.store.get_many(ids)}
 
     # -- vocabulary -------------------------------------------------------------------------------

@@ -16,12 +16,14 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from paperlens.core.models import SUMMARY_FIELDS, Paper
+from paperlens.core.fields import SUMMARY_FIELDS
 from paperlens.search.document import index_text, topic_names
 from paperlens.store import Store, TextIndexRows
 
 if TYPE_CHECKING:
     import numpy as np  # imported where head lists are used: below HEAD_TERM_MIN_DOCS a search needs none
+
+    from paperlens.core.models import Paper
 
 # bench/keyword_backends.py (docs/benchmarks.md): FTS5 ranks every match, so a common word took
 # 17-104 ms at 20k papers and 130-590 ms at 100k; Tantivy took 0.1-7 ms after a first sync of 1-2 s.
