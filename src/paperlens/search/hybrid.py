@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +23,7 @@ from paperlens.search.document import (
     query_terms,
     search_document,
 )
+from paperlens.search.results import SearchFilters, SearchHit, SearchPage
 from paperlens.search.textindex import TANTIVY_THRESHOLD, TantivyIndex
 from paperlens.store import KeywordIndexDB, Store, TextIndexRows, keyword_norm
 
@@ -59,46 +59,6 @@ def __getattr__(name: str):
 
         return VectorIndex
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-@dataclass
-class SearchFilters:
-    topic: str | None = None  # topic label or its slug
-    year_from: int | None = None
-    year_to: int | None = None
-    venue: str | None = None  # substring, case-insensitive
-    category: str | None = None  # e.g. cs.CL
-    author: str | None = None  # name or slug
-    has_code: bool | None = None
-    language: str | None = None  # en or zh
-
-    def active(self) -> bool:
-        return any(v is not None for v in vars(self).values())
-
-
-@dataclass
-class SearchHit:
-    id: str
-    title: str
-    score: float
-    snippet: str = ""  # HTML-escaped, matches wrapped in <mark>
-    keyword_rank: int | None = None
-    vector_rank: int | None = None
-    translated_rank: int | None = None
-    year: int | None = None
-    topic: str | None = None
-    authors: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict:
-        return dict(vars(self))
-
-
-@dataclass
-class SearchPage:
-    total: int  # papers that matched
-    hits: list[SearchHit]
-    terms: list[str]  # the query's words, as highlighted
-    suggestion: str | None = None  # "did you mean", when nothing matched
 
 
 class HybridSearcher:
