@@ -1,6 +1,7 @@
 """A database of the oldest schema (migration 1 only), with data in it as that schema held it, opened by
 today's Store: every migration runs over real rows, nothing is lost, and what the later migrations added
-(the LLM ledger, the contentless full-text index, the updated_at indexes, merge_suspects) works on it."""
+(the LLM ledger, the contentless full-text index, the updated_at indexes, merge_suspects, the write
+generation) works on it."""
 
 from __future__ import annotations
 
@@ -121,8 +122,12 @@ def test_a_database_of_the_oldest_schema_upgrades_through_every_migration_with_i
     fresh = Paper(id="arxiv:2402.00002", arxiv_id="2402.00002", title="Seal pup weaning times",
                   abstract="Grey seal pups are weaned in eighteen days.", authors=["Cy Dorn"], year=2024,
                   sources=[SourceRef(source="arxiv", path="new.jsonl", line=2)])
+    generation = store.write_generation()  # migration 7: moves with every write to papers or enrichments
+    assert isinstance(generation, int)
     result = store.ingest([longer, fresh])
     assert (result.new, result.merged) == (1, 1) and store.count() == 4
+    assert store.write_generation() > generation
+    generation = store.write_generation()
     assert [pid for pid, _ in store.fts_search('"narwhal"', 10)] == [walrus.id]
     assert [pid for pid, _ in store.fts_search('"weaned"', 10)] == [fresh.id]
     assert store.get(walrus.id).title == longer.title
@@ -131,6 +136,7 @@ def test_a_database_of_the_oldest_schema_upgrades_through_every_migration_with_i
                              "content_hash": store.get(fresh.id).content_hash(), "status": "ok",
                              "output": {"label": "Seals"}}])
     assert store.enrichments_for(fresh.id)["topic"]["output"] == {"label": "Seals"}
+    assert store.write_generation() > generation
     # migration 2: the LLM cache and usage ledger
     store.llm_record([{"key": "k1", "paper_id": fresh.id, "content_hash": "c", "prompt_version": "1",
                        "model": "m", "lang": "en", "response": {"tldr": "Seals."}, "requests": 1,

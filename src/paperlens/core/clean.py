@@ -8,14 +8,12 @@ the passes do not know (\\frac{a}{b}, \\sqrt{x}, \\mathbb{R}).
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import logging
 import re
 import unicodedata
 from collections.abc import Callable
-
-from pylatexenc.latex2text import LatexNodes2Text, get_default_latex_context_db
-from pylatexenc.latex2text._defaultspecs import unicode_accents_list
+from typing import Any, NamedTuple
 
 # Text-styling commands whose argument is kept as it is.
 _STYLE_COMMANDS = (
@@ -30,9 +28,8 @@ _DROP_COMMANDS = ("cite", "citep", "citet", "ref", "eqref", "label", "vspace", "
 PLACEHOLDER_MACROS = ("name", "ours", "method", "model", "sys", "system", "algname", "tool", "ourmethod")
 
 
-def _library_symbols() -> dict[str, str]:
+def _library_symbols(db: Any) -> dict[str, str]:
     """pylatexenc's macros that stand for a fixed text (\\nabla -> ∇, \\o -> ø, \\ss -> ß)."""
-    db = get_default_latex_context_db()
     symbols: dict[str, str] = {}
     for category in ("latex-base", "advanced-symbols", "latex-approximations"):
         for name, spec in db.d.get(category, {}).get("macros", {}).items():
@@ -49,13 +46,43 @@ _OVERRIDES = {
     "quad": " ", "qquad": " ", "LaTeX": "LaTeX", "TeX": "TeX", "hyphen": "-", "relax": "", "protect": "",
     "xspace": "", "unskip": "", "ignorespaces": "", "nobreakspace": " ", "textquotesingle": "'",
 }
-_SYMBOLS = {**_library_symbols(), **_OVERRIDES}
-_ACCENT_MARKS = {name: mark for name, mark in unicode_accents_list if len(name) == 1}
-# Macros the library's converter knows that the passes below do not (they take arguments).
-_LIBRARY_MACROS = {name for cat in get_default_latex_context_db().d.values() for name in cat.get("macros", {})}
-_LIBRARY_MACROS -= {*_STYLE_COMMANDS, *_DROP_COMMANDS, *PLACEHOLDER_MACROS, "href", "url", "footnote", "unicode"}
-_converter = LatexNodes2Text(math_mode="text", strict_latex_spaces=False)
-logging.getLogger("pylatexenc").setLevel(logging.ERROR)  # tolerant parsing logs each oddity
+
+
+class _Latex(NamedTuple):
+    symbols: dict[str, str]  # macro -> its text
+    accent_marks: dict[str, str]  # accent command -> combining mark
+    library_macros: set[str]  # macros the library's converter knows that the passes below do not (they take arguments)
+    converter: Any  # pylatexenc's LatexNodes2Text
+
+
+@functools.cache
+def _latex() -> _Latex:
+    """pylatexenc's tables and converter, made on the first text with markup: a process that cleans none
+    (a search) does not import the library (~10 ms with logging)."""
+    import logging
+
+    from pylatexenc.latex2text import LatexNodes2Text, get_default_latex_context_db
+    from pylatexenc.latex2text._defaultspecs import unicode_accents_list
+
+    db = get_default_latex_context_db()
+    library = {name for cat in db.d.values() for name in cat.get("macros", {})}
+    library -= {*_STYLE_COMMANDS, *_DROP_COMMANDS, *PLACEHOLDER_MACROS, "href", "url", "footnote", "unicode"}
+    logging.getLogger("pylatexenc").setLevel(logging.ERROR)  # tolerant parsing logs each oddity
+    return _Latex({**_library_symbols(db), **_OVERRIDES},
+                  {name: mark for name, mark in unicode_accents_list if len(name) == 1}, library,
+                  LatexNodes2Text(math_mode="text", strict_latex_spaces=False))
+
+
+_LAZY = {"_SYMBOLS": "symbols", "_ACCENT_MARKS": "accent_marks", "_LIBRARY_MACROS": "library_macros",
+         "_converter": "converter"}
+
+
+def __getattr__(name: str) -> Any:
+    """The tables under their module names (`clean._converter`), made on first use."""
+    if name in _LAZY:
+        return getattr(_latex(), _LAZY[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _UNICODE_ESCAPE = re.compile(r"\\unicode\{x([0-9a-fA-F]{2,6})\}")
 _HREF = re.compile(r"\\href\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
@@ -113,7 +140,7 @@ def _accent(match: re.Match[str]) -> str:
         letter = letter[1:]
         if letter not in ("i", "j"):
             return match.group(0)
-    return unicodedata.normalize("NFC", letter + _ACCENT_MARKS[mark])
+    return unicodedata.normalize("NFC", letter + _latex().accent_marks[mark])
 
 
 def _hold(match: re.Match[str]) -> str:
@@ -121,8 +148,8 @@ def _hold(match: re.Match[str]) -> str:
 
 
 def _braced_symbol(match: re.Match[str]) -> str:
-    name = match.group(1)
-    return _SYMBOLS[name] if name in _SYMBOLS and name not in PLACEHOLDER_MACROS else match.group(0)
+    name, symbols = match.group(1), _latex().symbols
+    return symbols[name] if name in symbols and name not in PLACEHOLDER_MACROS else match.group(0)
 
 
 def _apply_until_stable(pattern: re.Pattern[str], repl: str | Callable[[re.Match[str]], str], text: str, limit: int = 12) -> str:
@@ -185,8 +212,9 @@ def _library_span(text: str, start: int, limit: int = 400) -> int:
 def _library_commands(text: str) -> str:
     """Commands with arguments that only the library knows (\\frac, \\sqrt, \\mathbb): converted by it."""
     out, pos, tries = [], 0, 0
+    latex = _latex()
     for match in _ARG_COMMAND.finditer(text):
-        if match.start() < pos or match.group(1) not in _LIBRARY_MACROS or match.group(1) in _SYMBOLS:
+        if match.start() < pos or match.group(1) not in latex.library_macros or match.group(1) in latex.symbols:
             continue
         tries += 1
         if tries > 32:  # a hostile text of thousands of commands: the rest is left to the passes
@@ -196,7 +224,7 @@ def _library_commands(text: str) -> str:
             continue
         span = _BARE_PERCENT.sub(r"\\%", text[match.start():end])  # an unescaped % would start a comment
         try:
-            converted = _converter.latex_to_text(span)
+            converted = latex.converter.latex_to_text(span)
         except Exception:  # the library's handlers fail on some odd arguments: leave those to the passes
             continue
         out += [text[pos:match.start()], converted]
@@ -210,11 +238,12 @@ def latex_to_text(raw: str, placeholder: str | None = None) -> str:
         return normalize_space(raw)
     # Each pass needs a character it could act on; checking first skips most passes on most texts.
     text = raw.replace("\\\\", " ")  # LaTeX line break
+    symbols = _latex().symbols
 
     def command(match: re.Match[str]) -> str:
         name = match.group(1)
-        if name in _SYMBOLS:
-            return _SYMBOLS[name]
+        if name in symbols:
+            return symbols[name]
         if name in PLACEHOLDER_MACROS:
             return placeholder or name
         return name if len(name) > 1 else ""

@@ -9,8 +9,12 @@ from __future__ import annotations
 import functools
 import html
 import re
+from typing import TYPE_CHECKING
 
-from paperlens.core.models import SUMMARY_FIELDS, Paper
+from paperlens.core.fields import SUMMARY_FIELDS
+
+if TYPE_CHECKING:  # the pydantic models are imported where papers are built, not with this module
+    from paperlens.core.models import Paper
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from paperlens.core.clean import abstract_keys, normalize_key, short_hash, title_key
-from paperlens.core.models import Paper
+
+if TYPE_CHECKING:  # the pydantic models are imported where papers are built, not with this module
+    from paperlens.core.models import Paper
 
 _NEW_ARXIV = re.compile(r"^(\d{4})\.(\d{4,5})(v\d+)?$")
 _OLD_ARXIV = re.compile(r"^([a-z\-]+(?:\.[A-Z]{2})?)/(\d{7})(v\d+)?$", re.I)

@@ -5,13 +5,22 @@ from __future__ import annotations
 import difflib
 import unicodedata
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from paperlens.core.clean import normalize_key, short_hash
+from paperlens.core.fields import SUMMARY_FIELDS
 from paperlens.core.ids import arxiv_of_doi, content_hash_basis, paper_id, record_origin
-from paperlens.core.models import SUMMARY_FIELDS, Paper, SourceRef, Summary
+
+if TYPE_CHECKING:  # the pydantic models are imported where papers are built, not with this module
+    from paperlens.core.models import Paper, SourceRef, Summary
 
 SCALAR_FIELDS = ("org", "venue", "tldr", "code_url", "arxiv_id", "doi", "openreview_id")
+
+
+def _summary() -> Summary:
+    from paperlens.core.models import Summary
+
+    return Summary()
 
 
 def source_label(paper: Paper) -> str:
@@ -60,7 +69,7 @@ def merge_papers(old: Paper, new: Paper, provenance: dict[str, str]) -> Paper:
     if new.topic and (not merged.topic or (new.topic.label and not merged.topic.label)):
         take("topic", new.topic)  # a topic with a label is richer than an area alone
     for lang, summary in new.summary.items():
-        mine = merged.summary.get(lang) or Summary()
+        mine = merged.summary.get(lang) or _summary()
         changed = False
         for field in SUMMARY_FIELDS:
             if not getattr(mine, field) and getattr(summary, field):

@@ -8,19 +8,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from paperlens.core.fields import SUMMARY_FIELDS, SUMMARY_LABELS
+
+__all__ = ["SUMMARY_FIELDS", "SUMMARY_LABELS", "Paper", "SourceRef", "Summary", "Topic"]
+
 _json_string = json.encoder.encode_basestring  # a str as a JSON string literal, non-ASCII kept
-
-SUMMARY_FIELDS = ("motivation", "problem", "observation", "method", "experiments", "contribution")
-
-# Icons and Chinese labels of the six structured fields, as in the 002 digest.
-SUMMARY_LABELS = {
-    "motivation": ("🎯", "研究动机", "Motivation"),
-    "problem": ("❓", "解决问题", "Problem"),
-    "observation": ("🔍", "现象分析", "Observation"),
-    "method": ("🛠️", "主要方法", "Method"),
-    "experiments": ("📊", "数据与实验", "Data & experiments"),
-    "contribution": ("⭐", "主要贡献", "Contributions"),
-}
 
 
 class Topic(BaseModel):

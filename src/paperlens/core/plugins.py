@@ -17,7 +17,6 @@ import importlib
 import os
 import threading
 from collections.abc import Iterator, Mapping
-from importlib import metadata
 from types import MappingProxyType
 from typing import Any
 
@@ -82,6 +81,8 @@ def add_default_plugins(*modules: str) -> None:
 
 
 def _load_entry_points() -> None:
+    from importlib import metadata  # ~15 ms: only when something asks for the plugins
+
     wanted = os.environ.get("PAPERLENS_LOAD_PLUGINS")
     names = None if wanted is None else {n.strip() for n in wanted.split(",") if n.strip()}
     for ep in metadata.entry_points(group=GROUP):

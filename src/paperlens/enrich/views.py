@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from paperlens.core.models import Paper
 from paperlens.store import Store
+
+if TYPE_CHECKING:  # the pydantic models are imported where papers are built, not with this module
+    from paperlens.core.models import Paper
+    from paperlens.store.rows import PaperView
 
 
 def resolved_paper(store: Store, pid: str) -> Paper | None:
@@ -24,9 +28,16 @@ def export_papers(store: Store) -> Iterator[Paper]:
         yield apply_enrichments(paper, store.enrichments_for(paper.id))
 
 
+def has_outputs(enrichments: dict[str, dict]) -> bool:
+    """Whether any of a paper's enrichment records would change its view (an ok one with an output)."""
+    return any(e.get("status") == "ok" and e.get("output") for e in enrichments.values())
+
+
 def apply_enrichments(paper: Paper, enrichments: dict[str, dict], copy: bool = True) -> Paper:
     """The paper with its enrichment outputs applied; `copy=False` fills `paper` itself (for a paper
     just read, which nobody else holds: saves a deep copy per paper when reading many)."""
+    if not has_outputs(enrichments):
+        return paper  # nothing to apply: the steps (and the models they import) are not loaded for it
     # Enrichment steps register how their output fills a paper (see paperlens.enrich.steps).
     from paperlens.enrich.registry import apply_outputs
 
@@ -64,7 +75,7 @@ _FIRST_SENTENCE = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])")
 DISPLAY_TITLE_CHARS = 120
 
 
-def display_title(paper: Paper) -> str:
+def display_title(paper: Paper | PaperView) -> str:
     """What a list or page shows as the title: the paper's (a source's, an LLM's, or the title step's derived
     one), else the start of the abstract's first sentence, ended at a word (never mid-word) with "…"."""
     if paper.title:
@@ -88,6 +99,9 @@ def title_origin(paper: Paper) -> str | None:
 
 def display_titles(store: Store, ids: list[str]) -> dict[str, str]:
     """Display titles of papers as their views give them (a derived or LLM title where no source gave one)."""
-    papers = store.get_many(list(dict.fromkeys(ids)))
-    found = store.enrichments_for_many([p.id for p in papers])
+    ids = list(dict.fromkeys(ids))
+    found = store.enrichments_for_many(ids)
+    if not any(has_outputs(e) for e in found.values()):  # as stored: read without the pydantic models
+        return {p.id: display_title(p) for p in store.paper_views(ids)}
+    papers = store.get_many(ids)
     return {p.id: display_title(apply_enrichments(p, found.get(p.id, {}), copy=False)) for p in papers}

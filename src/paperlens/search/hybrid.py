@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import threading
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from paperlens.core.clean import slugify
 from paperlens.core.highlight import highlight, paper_snippet
@@ -23,9 +23,12 @@ from paperlens.search.document import (
     query_terms,
     search_document,
 )
+from paperlens.search.results import SearchFilters, SearchHit, SearchPage
 from paperlens.search.textindex import TANTIVY_THRESHOLD, TantivyIndex
-from paperlens.search.vectorindex import VectorIndex, open_index
 from paperlens.store import KeywordIndexDB, Store, TextIndexRows, keyword_norm
+
+if TYPE_CHECKING:
+    from paperlens.search.vectorindex import VectorIndex
 
 __all__ = ["MAX_QUERY_CHARS", "MAX_TERMS", "STOPWORDS", "HybridSearcher", "SearchFilters", "SearchHit",
            "fts_expression", "highlight", "query_terms"]
@@ -46,44 +49,13 @@ LONG_QUERY_GROUPS = 4  # translated queries of more words also take papers with 
 COUNT_CAP = 100_000  # keyword matches are counted up to this many
 
 
-@dataclass
-class SearchFilters:
-    topic: str | None = None  # topic label or its slug
-    year_from: int | None = None
-    year_to: int | None = None
-    venue: str | None = None  # substring, case-insensitive
-    category: str | None = None  # e.g. cs.CL
-    author: str | None = None  # name or slug
-    has_code: bool | None = None
-    language: str | None = None  # en or zh
+def __getattr__(name: str):
+    """`hybrid.VectorIndex`, imported when first asked for: a keyword search needs no numpy."""
+    if name == "VectorIndex":
+        from paperlens.search.vectorindex import VectorIndex
 
-    def active(self) -> bool:
-        return any(v is not None for v in vars(self).values())
-
-
-@dataclass
-class SearchHit:
-    id: str
-    title: str
-    score: float
-    snippet: str = ""  # HTML-escaped, matches wrapped in <mark>
-    keyword_rank: int | None = None
-    vector_rank: int | None = None
-    translated_rank: int | None = None
-    year: int | None = None
-    topic: str | None = None
-    authors: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict:
-        return dict(vars(self))
-
-
-@dataclass
-class SearchPage:
-    total: int  # papers that matched
-    hits: list[SearchHit]
-    terms: list[str]  # the query's words, as highlighted
-    suggestion: str | None = None  # "did you mean", when nothing matched
+        return VectorIndex
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class HybridSearcher:
@@ -116,13 +88,13 @@ class HybridSearcher:
     def warm(self) -> None:
         """Start building the indexes a query will need (background mode: returns at once)."""
         def run():
-            from paperlens.search.crosslingual import cedict, load_lexicon
+            from paperlens.search.crosslingual import cedict_tables, load_lexicon
             from paperlens.search.document import topic_names
 
             # The word lists the first query would otherwise load (about a second for CC-CEDICT).
             topic_names()
             load_lexicon()
-            cedict()
+            cedict_tables()
             if self.text_index() is None:
                 self.keyword_docs()
             if self.store.has_embeddings():
@@ -181,6 +153,8 @@ class HybridSearcher:
 
     def _refresh_vector_index(self, model: str, dim: int | None) -> VectorIndex | None:
         import time
+
+        from paperlens.search.vectorindex import open_index
 
         with self._vector_lock(model):
             index = self._indexes.get(model)
@@ -303,15 +277,23 @@ class HybridSearcher:
             state = db.state()
             with self.store.read_snapshot():
                 papers_at, enriched_at = self.store.update_stamps()
-                rowids = (sorted(self.store.changed_rowids(state["papers"], state["enrichments"]))
-                          if state.get("built") else None)
+                generation = self.store.write_generation()
+                now = {"papers": papers_at, "enrichments": enriched_at, "built": "1",
+                       "generation": "" if generation is None else str(generation)}
+                # Nothing written since the last sync (the store's write generation has not moved): no
+                # paper to read again, where the stamps alone would have this process redo the last second's.
+                unchanged = generation is not None and all(state.get(key) == value for key, value in now.items())
                 batch: list[tuple[int, tuple[str, ...]]] = []
-                for rowid, paper, enrichments in self.store.iter_paper_rows(rowids):
-                    batch.append((rowid, search_document(apply_enrichments(paper, enrichments, copy=False))))
-                    if len(batch) >= 2000:
-                        db.replace(batch)
-                        batch = []
-            db.replace(batch, {"papers": papers_at, "enrichments": enriched_at, "built": "1"})
+                if not unchanged:
+                    rowids = (sorted(self.store.changed_rowids(state["papers"], state["enrichments"]))
+                              if state.get("built") else None)
+                    for rowid, paper, enrichments in self.store.iter_paper_rows(rowids):
+                        batch.append((rowid, search_document(apply_enrichments(paper, enrichments, copy=False))))
+                        if len(batch) >= 2000:
+                            db.replace(batch)
+                            batch = []
+            if not unchanged:
+                db.replace(batch, now)
             self._docs_counter = counter
             self._docs = db
 
@@ -463,9 +445,12 @@ class HybridSearcher:
         return SearchPage(total, hits, shown_terms, suggestion)
 
     def _resolved(self, ids: list[str]) -> dict:
-        from paperlens.enrich.views import apply_enrichments
+        from paperlens.enrich.views import apply_enrichments, has_outputs
 
         enrichments = self.store.enrichments_for_many(ids)
+        if not any(has_outputs(found) for found in enrichments.values()):
+            # Nothing to complete them with: their stored fields as they are, without the pydantic models.
+            return {p.id: p for p in self.store.paper_views(ids)}
         return {p.id: apply_enrichments(p, enrichments.get(p.id, {}), copy=False) for p in self.store.get_many(ids)}
 
     # -- vocabulary -------------------------------------------------------------------------------

@@ -14,12 +14,16 @@ import re
 import threading
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from paperlens.core.models import SUMMARY_FIELDS, Paper
+from paperlens.core.fields import SUMMARY_FIELDS
 from paperlens.search.document import index_text, topic_names
 from paperlens.store import Store, TextIndexRows
+
+if TYPE_CHECKING:
+    import numpy as np  # imported where head lists are used: below HEAD_TERM_MIN_DOCS a search needs none
+
+    from paperlens.core.models import Paper
 
 # bench/keyword_backends.py (docs/benchmarks.md): FTS5 ranks every match, so a common word took
 # 17-104 ms at 20k papers and 130-590 ms at 100k; Tantivy took 0.1-7 ms after a first sync of 1-2 s.
@@ -66,11 +70,15 @@ def _schema():
 
 def _beats(score: float, bound: float) -> bool:
     """score > bound, by more than the rounding of summing float32 scores in another order."""
+    import numpy as np
+
     return score > bound + _SLACK * abs(bound) if np.isfinite(bound) else score > bound
 
 
 def _sorted_unique(values: np.ndarray) -> np.ndarray:
     """np.unique, without its hashing: 0.5 ms instead of 18 ms for 150k rowids (numpy 2.4)."""
+    import numpy as np
+
     values = np.sort(values)
     keep = np.ones(len(values), dtype=bool)
     keep[1:] = values[1:] != values[:-1]
@@ -86,6 +94,8 @@ class HeadList:
 
     @classmethod
     def from_ranking(cls, rows: np.ndarray, scores: np.ndarray, complete: bool) -> HeadList:
+        import numpy as np
+
         by_row = np.argsort(rows, kind="stable")
         order = np.empty(len(rows), dtype=np.int32)
         order[by_row] = np.arange(len(rows), dtype=np.int32)
@@ -103,6 +113,8 @@ class HeadList:
 
     def lookup(self, rowids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(found, score) for sorted rowids; score is 0 where not found."""
+        import numpy as np
+
         at = np.searchsorted(self.rows, rowids)
         at[at == len(self.rows)] = 0
         found = self.rows[at] == rowids
@@ -158,50 +170,66 @@ class TantivyIndex:
         """Add papers written or enriched since the last sync (a changed one replaces its old document).
         Documents are the papers as completed by their enrichments (search/document.py), like the FTS5
         index's, so summaries, TL;DRs, keywords and topics that enrichment added are found too."""
-        import tantivy
-
-        from paperlens.enrich.views import apply_enrichments
-
         with self._lock:
             meta = self._sync_meta()
             fresh = not meta.get("built")
-            # Stamps have one-second resolution, so papers written or enriched at the last stamps are read
-            # again; the digests of those already indexed tell which are unchanged (re-adding them changed
-            # the segments at every sync, and with them the saved head lists).
-            boundary: dict[str, str] = meta.get("boundary", {})
-            writer = None
-            added = 0
             with self.store.read_snapshot():
                 papers_at, enriched_at = self.store.update_stamps()
-                if fresh:
-                    rowids = None
-                else:
-                    rowids = sorted(self.store.changed_rowids(meta.get("papers", ""), meta.get("enrichments", "")))
-                at_stamps = {str(r) for r in self.store.changed_rowids(papers_at or "~", enriched_at or "~")}
-                new_boundary: dict[str, str] = {}
-                for rowid, paper, enrichments in self.store.iter_paper_rows(rowids, batch=batch):
-                    fields = tantivy_fields(apply_enrichments(paper, enrichments, copy=False))
-                    digest = hashlib.blake2b(json.dumps(fields, ensure_ascii=False).encode(),
-                                             digest_size=8).hexdigest()
-                    if str(rowid) in at_stamps:
-                        new_boundary[str(rowid)] = digest
-                    if boundary.get(str(rowid)) == digest:
-                        continue
-                    if writer is None:
-                        writer = self.index.writer(heap_size=200_000_000, num_threads=2)
-                    if not fresh:
-                        writer.delete_documents_by_term("rowid", rowid)
-                    writer.add_document(tantivy.Document(rowid=rowid, **fields))
-                    added += 1
+                # The store's write generation (and stamps and last rowid, against a file replaced by
+                # another) as at the last sync: nothing was written since, so no paper needs reading.
+                seen = {"generation": self.store.write_generation(), "max_rowid": self.rows.max_rowid()}
+                unchanged = (not fresh and seen["generation"] is not None
+                             and all(meta.get(key) == value for key, value in seen.items())
+                             and (meta.get("papers"), meta.get("enrichments")) == (papers_at, enriched_at))
+                if not unchanged:
+                    added, writer, new_boundary = self._read_changes(meta, fresh, papers_at, enriched_at, batch)
+            if unchanged:
+                if not self._head:
+                    self._head = self._load_or_compute_head()
+                return 0
             if writer is not None:
                 writer.commit()
                 writer.wait_merging_threads()
             self.index.reload()
             self.meta_path.write_text(json.dumps({"papers": papers_at, "enrichments": enriched_at, "built": True,
-                                                  "boundary": new_boundary, "schema": _SCHEMA}))
+                                                  "boundary": new_boundary, "schema": _SCHEMA, **seen}))
             if added or not self._head:
                 self._head = self._load_or_compute_head()
             return added
+
+    def _read_changes(self, meta: dict, fresh: bool, papers_at: str, enriched_at: str, batch: int):
+        """(papers added, the writer that holds them or None, the digests of those at the last stamps)."""
+        import tantivy
+
+        from paperlens.enrich.views import apply_enrichments
+
+        # Stamps have one-second resolution, so papers written or enriched at the last stamps are read
+        # again; the digests of those already indexed tell which are unchanged (re-adding them changed
+        # the segments at every sync, and with them the saved head lists).
+        boundary: dict[str, str] = meta.get("boundary", {})
+        writer = None
+        added = 0
+        if fresh:
+            rowids = None
+        else:
+            rowids = sorted(self.store.changed_rowids(meta.get("papers", ""), meta.get("enrichments", "")))
+        at_stamps = {str(r) for r in self.store.changed_rowids(papers_at or "~", enriched_at or "~")}
+        new_boundary: dict[str, str] = {}
+        for rowid, paper, enrichments in self.store.iter_paper_rows(rowids, batch=batch):
+            fields = tantivy_fields(apply_enrichments(paper, enrichments, copy=False))
+            digest = hashlib.blake2b(json.dumps(fields, ensure_ascii=False).encode(),
+                                     digest_size=8).hexdigest()
+            if str(rowid) in at_stamps:
+                new_boundary[str(rowid)] = digest
+            if boundary.get(str(rowid)) == digest:
+                continue
+            if writer is None:
+                writer = self.index.writer(heap_size=200_000_000, num_threads=2)
+            if not fresh:
+                writer.delete_documents_by_term("rowid", rowid)
+            writer.add_document(tantivy.Document(rowid=rowid, **fields))
+            added += 1
+        return added, writer, new_boundary
 
     # -- head terms -------------------------------------------------------------------------------
     def _head_state(self) -> dict:
@@ -236,6 +264,8 @@ class TantivyIndex:
             meta = json.loads((folder / "head.json").read_text())
             if meta.get("state") != state:
                 return None
+            import numpy as np
+
             # Memory-mapped: only the lists that queries touch are read in.
             arrays = {name: np.load(folder / f"{meta['token']}-{name}.npy", mmap_mode="r")
                       for name in ("rows", "scores", "order")}
@@ -250,6 +280,8 @@ class TantivyIndex:
     def _save_head(self, head: dict[str, HeadList], state: dict) -> None:
         folder = self.directory / _HEAD_DIR
         folder.mkdir(exist_ok=True)
+        import numpy as np
+
         token = uuid.uuid4().hex
         terms, start = [], 0
         for term, ranked in head.items():
@@ -272,6 +304,8 @@ class TantivyIndex:
         top = self.rows.max_rowid()
         if total < HEAD_TERM_MIN_DOCS or not top:
             return {}
+        import numpy as np
+
         rng = random.Random(0)
         rowids = sorted({rng.randint(1, top) for _ in range(sample)})
         counts: dict[str, int] = {}
@@ -313,6 +347,8 @@ class TantivyIndex:
         the prefixes end; papers seen in some lists but not all score at most their known part plus the
         last score of each list missing them. Tantivy rescores the papers that may still reach the top
         (its own sums, ties and order), and the answer stands when its last score beats both bounds."""
+        import numpy as np
+
         longest = min(max(len(ranked) for ranked in head), HEAD_SCAN_MAX)
         depth = HEAD_SCAN_START
         while True:

@@ -3,6 +3,7 @@ moves whenever papers or enrichments change, the latest write times, and the row
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from paperlens.store import suspects
@@ -39,6 +40,14 @@ class ChangeTracker:
         papers = scalar(self.db.conn, "SELECT max(updated_at) FROM papers")
         enriched = scalar(self.db.conn, "SELECT max(updated_at) FROM enrichments")
         return (papers, enriched) if raw else (papers or "", enriched or "")
+
+    def write_generation(self) -> int | None:
+        """Moves with every row written to papers or enrichments, by any connection (migration 7's
+        triggers), and is kept in the file; None on a database opened read-only before migration 7."""
+        try:
+            return int(scalar(self.db.conn, "SELECT n FROM write_generation WHERE id = 1"))
+        except (sqlite3.OperationalError, TypeError):
+            return None
 
     def changed_rowids(self, papers_since: str, enrichments_since: str) -> set[int]:
         """Rowids of papers written, or enriched, at or after the given times (through the updated_at

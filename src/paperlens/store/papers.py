@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from paperlens.core.clean import slugify
 from paperlens.core.ids import parse_any_id
-from paperlens.core.models import Paper
 from paperlens.store.connection import Database, scalar
-from paperlens.store.rows import chunks, load
+from paperlens.store.rows import PaperView, chunks, load, view
+
+if TYPE_CHECKING:  # the pydantic models are imported where papers are built, not with this module
+    from paperlens.core.models import Paper
 
 
 class Filters(Protocol):
@@ -69,6 +71,16 @@ class PaperReader:
             for row in rows:
                 yield load(row["data"])
             last = rows[-1]["rowid"]
+
+    def views(self, ids: list[str]) -> list[PaperView]:
+        """What result lists show of these papers (rows.PaperView), in the order of `ids`; missing ones left out."""
+        out = []
+        for chunk in chunks(ids, 500):
+            marks = ",".join("?" * len(chunk))
+            rows = {r[0]: r[1] for r in self.db.conn.execute(f"SELECT id, data FROM papers WHERE id IN ({marks})",
+                                                             chunk)}
+            out += [view(rows[i]) for i in chunk if i in rows]
+        return out
 
     def get_many(self, ids: list[str]) -> list[Paper]:
         out = []

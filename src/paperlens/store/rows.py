@@ -6,15 +6,17 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from paperlens.core.clean import slugify
 from paperlens.core.ids import record_keys
 from paperlens.core.merge import Decision, initial_provenance, source_label
-from paperlens.core.models import Paper
 from paperlens.core.words import (
     keyword_norm as keyword_norm,  # one norm for store, keyword model and web (re-exported)
 )
+
+if TYPE_CHECKING:  # the pydantic models are imported where papers are built, not with this module
+    from paperlens.core.models import Paper
 
 T = TypeVar("T")
 
@@ -73,7 +75,51 @@ def data_json(paper: Paper) -> str:
     return paper.model_dump_json()
 
 
+class TopicView(NamedTuple):
+    area: str | None = None
+    label: str | None = None
+    score: float | None = None
+
+
+class SummaryView(NamedTuple):
+    motivation: str = ""
+    problem: str = ""
+    observation: str = ""
+    method: str = ""
+    experiments: str = ""
+    contribution: str = ""
+
+
+class PaperView(NamedTuple):
+    """What a result list reads of a stored paper, from papers.data without the pydantic model (whose import
+    and validators were half of a `paperlens search` process, issue 19): the values `load(data)` gives these
+    fields, its defaults where the JSON has none (tests/test_paper_view.py compares them)."""
+
+    id: str = ""
+    title: str = ""
+    year: int | None = None
+    topic: TopicView | None = None
+    authors: list[str] = []  # noqa: RUF012 - a NamedTuple default, never mutated
+    abstract: str = ""
+    summary: dict[str, SummaryView] = {}  # noqa: RUF012
+    tldr: str | None = None
+
+
+def view(data: str | bytes) -> PaperView:
+    d = json.loads(data)
+    topic = d.get("topic")
+    fields = SummaryView._fields
+    return PaperView(
+        id=d.get("id", ""), title=d.get("title", ""), year=d.get("year"),
+        topic=None if topic is None else TopicView(topic.get("area"), topic.get("label"), topic.get("score")),
+        authors=list(d.get("authors", [])), abstract=d.get("abstract", ""),
+        summary={lang: SummaryView(*(s.get(f, "") for f in fields)) for lang, s in (d.get("summary") or {}).items()},
+        tldr=d.get("tldr"))
+
+
 def load(data: str | bytes) -> Paper:
+    from paperlens.core.models import Paper
+
     paper = Paper.model_validate_json(data)
     if "abstract_raw" not in paper.model_fields_set:
         paper.abstract_raw = paper.abstract

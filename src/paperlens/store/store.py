@@ -20,7 +20,6 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from paperlens.core.models import Paper
 from paperlens.store import migrations, suspects
 from paperlens.store.changes import ChangeTracker
 from paperlens.store.connection import (
@@ -50,6 +49,9 @@ from paperlens.store.writer import PaperWriter
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from paperlens.core.models import Paper
+    from paperlens.store.rows import PaperView
 
 __all__ = [
     "DEFAULT_DB", "ENRICHMENT_COLUMNS", "MIGRATIONS", "DatabaseNotWritable", "IngestResult", "PreparedPaper",
@@ -138,6 +140,10 @@ class Store(ProfilesMixin):
 
     def get_many(self, ids: list[str]) -> list[Paper]:
         return self.papers.get_many(ids)
+
+    def paper_views(self, ids: list[str]) -> list[PaperView]:
+        """The fields a result list shows of these papers, read without building models (rows.PaperView)."""
+        return self.papers.views(ids)
 
     def provenance(self, pid: str) -> dict[str, Any]:
         return self.papers.provenance(pid)
@@ -255,6 +261,11 @@ class Store(ProfilesMixin):
     def update_stamps(self, raw: bool = False) -> tuple[str | None, str | None]:
         """The latest updated_at of papers and of enrichments; '' for none (None with `raw`)."""
         return self.changes.update_stamps(raw)
+
+    def write_generation(self) -> int | None:
+        """A count that moves with every write to papers or enrichments (any process); None when the
+        database predates it and is open read-only."""
+        return self.changes.write_generation()
 
     def changed_rowids(self, papers_since: str, enrichments_since: str) -> set[int]:
         """Rowids of papers written, or enriched, at or after the given times."""

@@ -7,18 +7,26 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from paperlens.core.ids import EMPTY_HASH_ID, paper_id, record_keys, record_origin
 from paperlens.core.merge import ref_key
-from paperlens.core.models import Paper, SourceRef
 from paperlens.store import connection
 from paperlens.store.connection import Database, scalar
 from paperlens.store.keys import add_keys, drop_key, holder, rekey
 from paperlens.store.rows import PreparedPaper, data_json, fts_text, load, provenance_json
 
+if TYPE_CHECKING:  # the pydantic models are imported where papers are built, not with this module
+    from paperlens.core.models import Paper, SourceRef
+
 # what refers to a paper, and goes with it when it is removed
 _PAPER_TABLES = ("paper_keys", "paper_authors", "paper_keywords", "enrichments", "embeddings", "llm_cache")
+
+
+def _source_ref(data: dict[str, Any]) -> SourceRef:
+    from paperlens.core.models import SourceRef
+
+    return SourceRef.model_validate(data)
 
 
 def _ref_text(ref: SourceRef) -> str:
@@ -93,7 +101,7 @@ def begin_ingest(db: Database) -> None:
         for pid, sources in db.conn.execute(
                 "SELECT paper_id, sources FROM merge_suspects WHERE resolved_at IS NULL"):
             for ref in json.loads(sources):
-                refs[ref_key(SourceRef.model_validate(ref))] = pid
+                refs[ref_key(_source_ref(ref))] = pid
     local = db.local
     local.suspect_refs = refs or None
     local.skip_ids = set(refs.values()) or None
@@ -126,7 +134,7 @@ def settle(db: Database, now: str) -> None:
             continue
         reread = json.loads(row["reread"])
         reread.update({ref: pid for ref, pid in seen.items() if pid or ref not in reread})
-        wanted = {_ref_text(SourceRef.model_validate(r)) for r in json.loads(row["sources"])}
+        wanted = {_ref_text(_source_ref(r)) for r in json.loads(row["sources"])}
         done = wanted <= set(reread)
         conn.execute("UPDATE merge_suspects SET reread = ?, resolved_at = ? WHERE paper_id = ? "
                      "AND resolved_at IS NULL", (json.dumps(reread, ensure_ascii=False), now if done else None,

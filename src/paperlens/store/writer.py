@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from paperlens.core.clean import slugify
 from paperlens.core.ids import record_keys
@@ -21,7 +21,6 @@ from paperlens.core.merge import (
     source_label,
     split_id,
 )
-from paperlens.core.models import Paper
 from paperlens.store import connection, suspects
 from paperlens.store.connection import Database
 from paperlens.store.keys import add_keys, existing_keys, holder, key_holders, rekey
@@ -37,6 +36,9 @@ from paperlens.store.rows import (
     prepare,
     provenance_json,
 )
+
+if TYPE_CHECKING:  # the pydantic models are imported where papers are built, not with this module
+    from paperlens.core.models import Paper
 
 OnBatch = Callable[[IngestResult], None]
 
