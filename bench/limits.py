@@ -248,26 +248,17 @@ def bench_cli_search(ours_db: Path, bare_db: Path, words: list[str], table: Tabl
 def bench_vectors(n: int, table: Table, queries: int = 200) -> None:
     from threadpoolctl import threadpool_limits
 
+    # Vectors shaped like the default embedder's (bench/vectors.py): the earlier ones (200 centres, noise
+    # 0.6 a dimension) were nearly uniform, HNSW's worst case and unlike any text embedding.
+    from vectors import EmbeddingLike
+
     from paperlens.search.vectorindex import open_index
 
-    # Vectors shaped like the default embedder's (measured on the 4,302 ICLR 2026 abstracts: mean pairwise
-    # cosine 0.68, nearest other abstract 0.85, a title 0.64 from its best abstract): a common direction,
-    # a cluster of ~100 papers and noise; queries are "titles" of a cluster (0.69 from their best match
-    # here). The earlier vectors (200 centres, noise 0.6 a dimension) were nearly uniform, 0.1 from their
-    # centre: HNSW's worst case, and unlike any text embedding.
-    rng = np.random.default_rng(0)
     dim = 256
-    common = rng.normal(size=dim).astype(np.float32)
-    common /= np.linalg.norm(common)
-    clusters = max(1, n // 100)
-    centres = (0.5 / np.sqrt(dim)) * rng.normal(size=(clusters, dim)).astype(np.float32)
-    vectors = (common + centres[rng.integers(0, clusters, n)]
-               + (0.47 / np.sqrt(dim)) * rng.normal(size=(n, dim)).astype(np.float32))
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    like = EmbeddingLike(n, dim)
+    vectors = like.papers(n)
     keys = np.arange(n, dtype=np.int64)
-    qs = (common + centres[rng.integers(0, clusters, queries)]
-          + (1.16 / np.sqrt(dim)) * rng.normal(size=(queries, dim)).astype(np.float32))
-    qs /= np.linalg.norm(qs, axis=1, keepdims=True)
+    qs = like.queries(queries)
     truth = [set(np.argsort(-(vectors @ q))[:10].tolist()) for q in qs]
 
     def timed(search) -> tuple[float, float, float]:

@@ -30,6 +30,7 @@ from paperlens.search.hybrid import HybridSearcher
 from paperlens.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/vectors.py
 DIM = 256  # the default (static) embedder's dimension; checked against it in main()
 MODEL_TAG = "synthetic-bench"
 
@@ -72,15 +73,17 @@ def write_snapshot(n: int, words: list[str], path: Path, seed: int = 0) -> None:
 
 
 def fill_vectors(store: Store, n: int, seed: int = 1, model: str = MODEL_TAG, dim: int = DIM) -> int:
-    """Clustered unit vectors for the papers (in rowid order) past those that have one; how many."""
-    rng = np.random.default_rng(seed)
-    centers = rng.normal(size=(2000, dim)).astype(np.float32)
+    """Unit vectors shaped like the default embedder's (bench/vectors.py) for the papers (in rowid order)
+    past those that have one; how many. (Before 2026-12-02: 2,000 random centres + noise 0.35 a
+    dimension, clusters in unrelated directions, unlike text embeddings.)"""
+    from vectors import EmbeddingLike
+
+    like = EmbeddingLike(n, dim, seed)
     done = store.conn.execute("SELECT count(*) FROM embeddings WHERE model = ?", (model,)).fetchone()[0]
     ids = [r[0] for r in store.conn.execute("SELECT id FROM papers ORDER BY rowid")]
     for start in range(done, len(ids), 50000):
         chunk = ids[start:start + 50000]
-        x = centers[rng.integers(0, len(centers), len(chunk))] + 0.35 * rng.normal(size=(len(chunk), dim))
-        x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype("<f4")
+        x = like.papers(len(chunk)).astype("<f4")
         with store.transaction():
             store.conn.executemany(
                 "INSERT OR REPLACE INTO embeddings (paper_id, model, dim, vector, content_hash) VALUES (?,?,?,?,?)",

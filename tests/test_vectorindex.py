@@ -74,6 +74,10 @@ def test_the_exact_scan_is_kept_while_it_is_fast_enough(tmp_path, monkeypatch):
         _opened(tmp_path, np.arange(1, 6001), np.vstack([x, x]))
 
 
+def reopened_ef(tmp_path):
+    return json.loads((tmp_path / "v.usearch.choice.json").read_text())["ef"]
+
+
 def test_hnsw_is_chosen_when_the_scan_is_too_slow_and_its_recall_holds(tmp_path, monkeypatch):
     pytest.importorskip("usearch")
     from paperlens.search import vectorindex
@@ -82,7 +86,8 @@ def test_hnsw_is_chosen_when_the_scan_is_too_slow_and_its_recall_holds(tmp_path,
     monkeypatch.setattr(vectorindex, "EXACT_BUDGET_MS", 0.0)
     keys, x = _data()
     index = _opened(tmp_path, keys, x)
-    assert index.ann and index.choice["hnsw_recall"] >= 0.95 and index.choice["ef"] == vectorindex.EF_START
+    assert index.ann and index.choice["hnsw_recall"] >= 0.95 and index.choice["ef"] >= vectorindex.EF_START
+    assert reopened_ef(tmp_path) == index.choice["ef"]
     assert (tmp_path / "v.usearch").exists() and not index.dirty  # saved filled
     found, _ = index.search(x[7], 3)
     assert found[0] == keys[7]
@@ -101,7 +106,7 @@ def test_hnsw_below_the_recall_floor_is_not_used(tmp_path, monkeypatch):
     with pytest.warns(UserWarning, match="exact scan answers"):
         index = _opened(tmp_path, keys, x)
     assert not index.ann and len(index) == 3000
-    assert set(index.choice["tried"]) == {"512", "1024", "2048"}
+    assert set(index.choice["tried"]) == {"64", "128", "256", "512", "1024", "2048"}
     found, scores = index.search(x[5], 1)
     assert found[0] == keys[5] and abs(scores[0] - 1) < 1e-5
     # An exact scan past EXACT_MAX_MS is worse than a graph short of the recall floor: the graph answers.
