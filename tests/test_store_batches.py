@@ -46,3 +46,16 @@ def test_batched_ingest_equals_one_at_a_time(tmp_path):
         assert store.integrity_check() == "ok"
     merged = many.get("arxiv:2406.11111")
     assert merged.title.endswith("(extended version)") and len(merged.sources) == 3
+
+
+def test_bulk_fts_setting_leaves_no_trace(tmp_path):
+    """Ingest raises the full-text index's pending-data size while it writes; the file keeps none of it."""
+    fresh, used = Store(tmp_path / "fresh.db"), Store(tmp_path / "used.db")
+    seen = []
+    ingest_paths(used, [FIXTURES / "arxiv_snapshot.jsonl"], parallel=False,
+                 on_batch=lambda _: seen.append(used.conn.execute(
+                     "SELECT v FROM papers_fts_config WHERE k = 'hashsize'").fetchone()))
+    assert seen and all(row is not None and row[0] > 1 << 20 for row in seen)  # set while writing
+    config = "SELECT k, v FROM papers_fts_config ORDER BY k"
+    assert used.conn.execute(config).fetchall() == fresh.conn.execute(config).fetchall()
+    assert used.integrity_check() == "ok"

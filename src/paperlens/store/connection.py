@@ -141,11 +141,14 @@ class Database:
         cache, checkpoint = (conn.execute(f"PRAGMA {name}").fetchone()[0] for name in ("cache_size", "wal_autocheckpoint"))
         conn.execute("PRAGMA cache_size=-262144")  # 256 MiB
         conn.execute("PRAGMA wal_autocheckpoint=10000")  # pages: about 40 MiB of WAL
+        fts = _fts_hash_size(conn, FTS_BULK_HASH_BYTES)
         try:
             yield
         finally:
             conn.execute(f"PRAGMA cache_size={int(cache)}")
             conn.execute(f"PRAGMA wal_autocheckpoint={int(checkpoint)}")
+            if fts:
+                _fts_hash_size(conn, None)
 
     @contextmanager
     def read_snapshot(self) -> Iterator[None]:
@@ -184,6 +187,25 @@ class Database:
         except sqlite3.DatabaseError as exc:
             return f"full-text index: {exc}"
         return "ok"
+
+
+# While ingesting, the full-text index keeps up to this much of its pending terms in memory before it
+# writes them out as a segment: 1 MiB (FTS5's default) made two or three small segments of every
+# 2,000-paper batch, each merged again later; 8 MiB makes one (FTS CPU 0.82 -> 0.58 s for 20k papers).
+FTS_BULK_HASH_BYTES = 8 << 20
+
+
+def _fts_hash_size(conn: sqlite3.Connection, size: int | None) -> bool:
+    """Set papers_fts's 'hashsize'; None puts back the default and removes the setting from the file
+    (FTS5 keeps every setting in papers_fts_config: the database is left as it would be without)."""
+    try:
+        conn.execute("INSERT INTO papers_fts (papers_fts, rank) VALUES ('hashsize', ?)",
+                     (size or 1 << 20,))
+        if size is None:
+            conn.execute("DELETE FROM papers_fts_config WHERE k = 'hashsize'")
+    except sqlite3.OperationalError:  # no full-text index yet, or an SQLite without the setting
+        return False
+    return True
 
 
 def scalar(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> Any:
