@@ -59,3 +59,17 @@ def test_bulk_fts_setting_leaves_no_trace(tmp_path):
     config = "SELECT k, v FROM papers_fts_config ORDER BY k"
     assert used.conn.execute(config).fetchall() == fresh.conn.execute(config).fetchall()
     assert used.integrity_check() == "ok"
+
+
+def test_new_database_pages(tmp_path):
+    """A new file gets the store's page size; one made before keeps its own."""
+    import sqlite3
+
+    from paperlens.store.connection import PAGE_BYTES
+
+    assert Store(tmp_path / "new.db").conn.execute("PRAGMA page_size").fetchone()[0] == PAGE_BYTES
+    old = sqlite3.connect(tmp_path / "old.db")
+    old.execute("PRAGMA page_size=4096")
+    old.execute("CREATE TABLE t (x)")
+    old.close()
+    assert Store(tmp_path / "old.db").conn.execute("PRAGMA page_size").fetchone()[0] == 4096
