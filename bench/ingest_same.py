@@ -87,7 +87,7 @@ def main() -> int:
                 record["journal-ref"] = record.get("journal-ref") or "Some Journal 1 (2020)"
                 line = json.dumps(record, ensure_ascii=False) + "\n"
             out.write(line)
-    root = args.new.resolve()
+    root = args.old.resolve()  # the same files for both
     small = sorted(str(p) for p in (root / "tests" / "fixtures").iterdir() if p.is_file())
     small += sorted(str(p) for p in (root / "src" / "paperlens" / "sample").glob("*.txt"))
     dumps = []
