@@ -147,7 +147,7 @@ class Database:
         conn = self.conn
         cache, checkpoint = (conn.execute(f"PRAGMA {name}").fetchone()[0] for name in ("cache_size", "wal_autocheckpoint"))
         conn.execute("PRAGMA cache_size=-262144")  # 256 MiB
-        conn.execute("PRAGMA wal_autocheckpoint=10000")  # pages: about 40 MiB of WAL
+        conn.execute("PRAGMA wal_autocheckpoint=10000")  # pages: about 80 MiB of WAL (8 KiB pages)
         fts = _fts_hash_size(conn, FTS_BULK_HASH_BYTES)
         try:
             yield
