@@ -110,3 +110,21 @@ def test_content_hash_is_the_hash_of_the_json_dump(title, abstract, keywords, la
     paper = Paper(title=title, abstract=abstract, keywords=keywords, language=language)
     payload = json.dumps([title, abstract, keywords, language], ensure_ascii=False, sort_keys=True)
     assert paper.content_hash() == hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def test_library_conversion_with_the_shared_macro_table():
+    """Commands only pylatexenc converts are parsed with one macro table built once: every result is what
+    a table built for that text alone gives, however often the shared one was used before."""
+    from paperlens.core import clean
+
+    spans = [f"\\{name}{arg}" for name in sorted(clean._LIBRARY_MACROS)[::7]
+             for arg in ("{x}", "{a}{b}", "{\\alpha}{2}", "{}", "{a_{1}}", "{$x$}", "{\\frac{1}{n}}{k}")]
+    def convert(span: str, **context) -> str:
+        try:
+            return clean._converter.latex_to_text(span, **context)
+        except Exception as exc:  # noqa: BLE001 - the same failure either way
+            return type(exc).__name__
+
+    for span in spans * 2:
+        assert convert(span, latex_context=clean._WALKER_CONTEXT) == convert(span), span
+    assert latex_to_text("a \\frac{1}{2} b") == "a 1/2 b"

@@ -46,3 +46,30 @@ def test_batched_ingest_equals_one_at_a_time(tmp_path):
         assert store.integrity_check() == "ok"
     merged = many.get("arxiv:2406.11111")
     assert merged.title.endswith("(extended version)") and len(merged.sources) == 3
+
+
+def test_bulk_fts_setting_leaves_no_trace(tmp_path):
+    """Ingest raises the full-text index's pending-data size while it writes; the file keeps none of it."""
+    fresh, used = Store(tmp_path / "fresh.db"), Store(tmp_path / "used.db")
+    seen = []
+    ingest_paths(used, [FIXTURES / "arxiv_snapshot.jsonl"], parallel=False,
+                 on_batch=lambda _: seen.append(used.conn.execute(
+                     "SELECT v FROM papers_fts_config WHERE k = 'hashsize'").fetchone()))
+    assert seen and all(row is not None and row[0] > 1 << 20 for row in seen)  # set while writing
+    config = "SELECT k, v FROM papers_fts_config ORDER BY k"
+    assert used.conn.execute(config).fetchall() == fresh.conn.execute(config).fetchall()
+    assert used.integrity_check() == "ok"
+
+
+def test_new_database_pages(tmp_path):
+    """A new file gets the store's page size; one made before keeps its own."""
+    import sqlite3
+
+    from paperlens.store.connection import PAGE_BYTES
+
+    assert Store(tmp_path / "new.db").conn.execute("PRAGMA page_size").fetchone()[0] == PAGE_BYTES
+    old = sqlite3.connect(tmp_path / "old.db")
+    old.execute("PRAGMA page_size=4096")
+    old.execute("CREATE TABLE t (x)")
+    old.close()
+    assert Store(tmp_path / "old.db").conn.execute("PRAGMA page_size").fetchone()[0] == 4096

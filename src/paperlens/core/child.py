@@ -13,7 +13,9 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -89,3 +91,32 @@ def child_started(nice: int = 0) -> None:
     gc.freeze()
     if nice:
         os.nice(nice)
+
+
+# Parsing and storing a snapshot makes millions of short-lived objects that hold no cycles (records,
+# rows, tuples); at CPython's threshold (700) the collector ran 380 times in the writer and 150 in each
+# parser for 20k papers (0.11 s and 0.05 s CPU). A threshold of 50,000 runs it a few times.
+BULK_GC_THRESHOLD = (50_000, 20, 50)
+_gc_lock = threading.Lock()
+_gc_users = 0
+_gc_saved: tuple[int, int, int] | None = None
+
+
+@contextmanager
+def few_collections() -> Iterator[None]:
+    """The garbage collector at BULK_GC_THRESHOLD while inside (across threads: the first in sets it,
+    the last out puts back what it was)."""
+    global _gc_users, _gc_saved
+    with _gc_lock:
+        if _gc_users == 0:
+            _gc_saved = gc.get_threshold()
+            gc.set_threshold(*BULK_GC_THRESHOLD)
+        _gc_users += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_users -= 1
+            if _gc_users == 0 and _gc_saved is not None:
+                gc.set_threshold(*_gc_saved)
+                _gc_saved = None

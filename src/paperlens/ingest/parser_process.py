@@ -9,6 +9,7 @@ memory stays flat; if the parent dies, a child's next write fails and it exits.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import traceback
@@ -17,7 +18,7 @@ from datetime import date
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from paperlens.core.child import Child, child_started
+from paperlens.core.child import BULK_GC_THRESHOLD, Child, child_started
 from paperlens.sources import SOURCES, Rejected, SourceError, read_records, resolve_format
 from paperlens.store import PreparedPaper, prepare
 
@@ -149,6 +150,7 @@ def _send_quietly(sender: Connection, message) -> None:
 
 def main(argv: list[str]) -> int:
     child_started(nice=5)  # the single writer is the pipeline's limit: it gets a core first when all are busy
+    gc.set_threshold(*BULK_GC_THRESHOLD)  # it only parses: few collections (see core/child.py)
     fd, path, fmt, as_of, batch_size, index, count = argv
     sender = Connection(int(fd), readable=False)
     try:

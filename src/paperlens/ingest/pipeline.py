@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from paperlens.core.child import few_collections
 from paperlens.core.models import Paper
 from paperlens.ingest.parser_process import read_in_child
 from paperlens.sources import Rejected, SourceError, read_records, resolve_format
@@ -86,8 +87,9 @@ def ingest_paths(store: Store, paths: Iterable[str | Path], *, fmt: str = "auto"
         done = FileReport(shown or str(path), name, forced=fmt != "auto")
         report.files.append(done)
         valid, rejected = report.valid, report.rejected
-        _ingest_file(store, path, name, report, as_of, strict, batch_size, on_record, on_rejected,
-                     False if keep or shown is not None else parallel, keep, shown, on_batch)
+        with few_collections():
+            _ingest_file(store, path, name, report, as_of, strict, batch_size, on_record, on_rejected,
+                         False if keep or shown is not None else parallel, keep, shown, on_batch)
         done.valid, done.rejected = report.valid - valid, report.rejected - rejected
     return report
 
