@@ -42,6 +42,7 @@ from paperlens.web.middleware import (
 )
 from paperlens.web.profiles import add_profile_routes
 from paperlens.web.render import STATIC, Links, make_env
+from paperlens.web.snapshot import snapshot_path
 from paperlens.web.write import add_write_routes
 
 MAX_PAGE = 100_000
@@ -128,6 +129,9 @@ def worker_threads() -> int:
 async def _lifespan(app):
     anyio.to_thread.current_default_thread_limiter().total_tokens = worker_threads()
     yield
+    catalog = getattr(app.state, "catalog", None)
+    if catalog is not None:  # a catalog snapshot being saved is finished, so the next start finds it
+        await anyio.to_thread.run_sync(catalog.finish_saving)
 
 
 def telemetry_options() -> dict:
@@ -168,7 +172,10 @@ def create_app(db_path: str, *, cache_size: int | None = None, write_token: str 
         base_url = base_url.rstrip("/")
     token = write_token_from_env() if write_token is _FROM_ENV else (write_token or None)
     store = Store(db_path, readonly=True)
-    catalog = Catalog(store)
+    # The catalog starts from its snapshot beside the database when there is a usable one (web/snapshot.py);
+    # PAPERLENS_CATALOG_SNAPSHOT=0 builds it from the papers every time, and saves none.
+    keep = os.environ.get("PAPERLENS_CATALOG_SNAPSHOT", "1").strip() != "0"
+    catalog = Catalog(store, snapshot=snapshot_path(db_path) if keep else None)
     # Search indexes are built or caught up in background threads: at a million papers a first keyword
     # index takes about a minute and a vector index minutes, longer than any request may wait.
     searcher_for(store, background=True).warm()

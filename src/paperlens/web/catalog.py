@@ -24,13 +24,15 @@ from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar, Token
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from paperlens.core.clean import slugify
-from paperlens.core.clock import STAMP_FORMAT
+from paperlens.core.clock import STAMP_FORMAT, utcnow
 from paperlens.core.models import SUMMARY_FIELDS, Paper
 from paperlens.enrich.registry import load_steps
 from paperlens.enrich.views import apply_enrichments
 from paperlens.store import Store
+from paperlens.web import snapshot
 from paperlens.web.brief_worker import BriefWorkers, worker_count
 from paperlens.web.listings import AuthorInfo, Brief, KeywordInfo, TopicInfo, _Counts, _intern, _topic_slug
 
@@ -51,6 +53,8 @@ PAPER_CACHE = 2048  # whole papers kept for the pages that show them
 PAPER_CACHE_BYTES = 64 * 2**20  # and at most about this many bytes of their text
 # From this many papers a full build works out the briefs in child processes (brief_worker).
 WORKERS_MIN_PAPERS = 100_000
+# A catalog with a snapshot file (web/snapshot.py) saves a new version there at most this often.
+SNAPSHOT_EVERY_S = 60.0
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +125,10 @@ class _Memo(dict):
 
 
 class Catalog:
-    def __init__(self, store: Store):
+    """`snapshot`: a file to start from and save versions to (web/snapshot.py; create_app passes
+    `<db>.catalog`); None keeps the catalog in memory only, built from the papers."""
+
+    def __init__(self, store: Store, snapshot: str | Path | None = None):
         self.store = store
         self._lock = threading.Lock()
         self._checked = 0.0
@@ -134,7 +141,14 @@ class Catalog:
         self._cache_bytes = 0
         self._cache_lock = threading.Lock()
         self.papers = PaperView(self)
-        self._current = self._next_version(None)
+        self._snapshot = Path(snapshot) if snapshot else None
+        self._saver: threading.Thread | None = None
+        self._saved_at: float | None = None  # monotonic time of the last save
+        self._saved_key: tuple | None = None  # what the file holds (stamps, max rowid, removals)
+        self.from_snapshot = False  # whether this catalog started from its snapshot file
+        start = self._load_snapshot() if self._snapshot is not None else None
+        self._current = self._next_version(start)
+        self._save_snapshot(self._current)
 
     def __getattr__(self, name: str):
         # Only reached for a version's fields (the instance itself holds the attributes set in __init__).
@@ -198,6 +212,7 @@ class Catalog:
     def _build_in_background(self, done: threading.Event | None = None) -> None:
         try:
             self._current = self._next_version(self._current)
+            self._save_snapshot(self._current)
         except Exception:  # a failed build keeps the current version; the next check tries again
             log.exception("catalog: rebuild failed; serving the previous version")
         finally:
@@ -214,11 +229,19 @@ class Catalog:
         # The signature is taken first: a commit landing before the snapshot starts then only costs one
         # more rebuild, never a missed change.
         signature = self.store.data_signature()
+        read_at = utcnow()  # before the snapshot starts: everything committed by now is in it
         with self.store.read_snapshot():  # briefs of one committed state
             stamps = self.store.update_stamps()
             changed = None
             if previous is not None and previous.signature[-1:] == signature[-1:]:  # no paper removed
-                changed = self.store.changed_rowids(*(_earlier(s, LATE_COMMIT_S) for s in previous.stamps))
+                since = [_earlier(s, LATE_COMMIT_S) for s in previous.stamps]
+                if previous.saved_read_at:
+                    # A version from the snapshot file, read at saved_read_at: a write stamped more than
+                    # LATE_COMMIT_S before that had committed by then, so it is in the file already
+                    # (without this, a server restarted soon after an ingest re-read its last seconds).
+                    floor = _earlier(previous.saved_read_at, LATE_COMMIT_S)
+                    since = [max(s, floor) for s in since]
+                changed = self.store.changed_rowids(*since)
                 if len(changed) > max(PATCH_MAX, len(previous.briefs) // 5):
                     changed = None
             if changed is None:
@@ -227,6 +250,7 @@ class Catalog:
                 new = self._patch(previous, self._read(sorted(changed)))
         new.stamps = stamps
         new.signature = signature
+        new.read_at, new.saved_read_at = read_at, ""
         new.version = (previous.version if previous is not None else 0) + 1
         with self._cache_lock:  # whole papers that changed are read again when next shown
             if not new.patched:
@@ -244,6 +268,90 @@ class Catalog:
         # hold no reference cycles; reference counting still frees an old version once unused.
         gc.freeze()
         return new
+
+    # -- snapshot file ----------------------------------------------------------------------------
+    def _load_snapshot(self) -> _Version | None:
+        """The version saved in the snapshot file, when it still describes this database (the papers
+        changed since are then patched in by _next_version like any catch-up); else None."""
+        body = snapshot.read(self._snapshot)
+        if body is None:
+            return None
+        try:
+            with self.store.read_snapshot():
+                schema = self.store.schema_version()
+                signature = self.store.data_signature()
+                stamps = self.store.update_stamps()
+                wanted = snapshot.samples(body)
+                found = self.store.rowid_ids(list(wanted))
+            saved = body["signature"]
+            older = any(now < then for now, then in zip(stamps, body["stamps"], strict=True))
+            why = ("the database schema changed" if schema != body["schema"] else
+                   "papers were removed" if signature[-1:] != saved[-1:] else
+                   "the database has fewer papers" if (signature[0] or 0) < (saved[0] or 0) else
+                   "the database is older than it" if older else
+                   "it is from another database" if found != wanted else "")
+            if why:
+                log.info("catalog snapshot %s not used: %s; building the catalog from the papers", self._snapshot, why)
+                return None
+            version = self._restore(body)
+        except (KeyError, TypeError, ValueError, IndexError) as exc:  # well-formed but not what we saved
+            log.warning("catalog snapshot %s ignored: %s; building the catalog from the papers",
+                        self._snapshot, exc)
+            return None
+        self._build_seconds = float(body.get("build_seconds", 0.0))
+        self._saved_key = (version.stamps, saved[0], saved[-1])
+        self.from_snapshot = True
+        return version
+
+    def _restore(self, body: dict) -> _Version:
+        briefs = {item[0]: Brief.restored(item) for item in body["briefs"]}
+        topics = {(area, label): TopicInfo(slug, area, label, ids) for area, label, slug, ids in body["topics"]}
+        authors = {slug: AuthorInfo(slug, name, ids) for slug, name, ids in body["authors"]}
+        keywords = {norm: KeywordInfo(norm, label, ids) for norm, label, ids in body["keywords"]}
+        counts = _Counts()
+        (counts.years, counts.year_topics, counts.keyword_years, counts.with_code,
+         counts.with_summary) = snapshot.counters(body["counts"])
+        version = self._version(briefs, body["by_rowid"], topics, authors, keywords, body["no_topic"],
+                                body["newest"], counts)
+        version.patched, version.reread = False, set()
+        version.stamps, version.signature, version.version = tuple(body["stamps"]), tuple(body["signature"]), 0
+        version.read_at = version.saved_read_at = str(body.get("read_at") or "")
+        return version
+
+    def _save_snapshot(self, version: _Version) -> None:
+        """Save `version` to the snapshot file in a background thread, unless the file holds it already,
+        a save is under way, or the last one was under SNAPSHOT_EVERY_S ago (the next start then
+        patches in a few more papers)."""
+        path = self._snapshot
+        key = (version.stamps, version.signature[0], version.signature[-1])
+        if path is None or key == self._saved_key or (self._saver is not None and self._saver.is_alive()):
+            return
+        if self._saved_at is not None and time.monotonic() - self._saved_at < SNAPSHOT_EVERY_S:
+            return
+        if not snapshot.writable(path):
+            log.warning("catalog snapshot %s: no write access; the catalog is kept in memory only", path)
+            self._snapshot = None
+            return
+        self._saved_at = time.monotonic()
+        self._saver = threading.Thread(target=self._write_snapshot, args=(path, version, key),
+                                       name="paperlens-catalog-snapshot", daemon=True)
+        self._saver.start()
+
+    def _write_snapshot(self, path: Path, version: _Version, key: tuple) -> None:
+        try:
+            data = snapshot.encode(version, self.store.schema_version(), self._build_seconds)
+            snapshot.write(path, data)
+            self._saved_key = key
+        except Exception as exc:  # a disk full or gone: serving goes on, the next start builds from papers
+            log.warning("catalog snapshot %s could not be saved: %s", path, exc)
+        finally:
+            self.store.close_thread()
+
+    def finish_saving(self, timeout: float = 60.0) -> None:
+        """Wait for a snapshot save under way (at shutdown, so a quick restart still finds it)."""
+        saver = self._saver
+        if saver is not None:
+            saver.join(timeout)
 
     def _full_build(self, papers: int) -> _Version:
         workers = worker_count() if papers >= WORKERS_MIN_PAPERS else 0
