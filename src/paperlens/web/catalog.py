@@ -35,6 +35,7 @@ from paperlens.store import Store
 from paperlens.web import snapshot
 from paperlens.web.brief_worker import BriefWorkers, worker_count
 from paperlens.web.listings import AuthorInfo, Brief, KeywordInfo, TopicInfo, _Counts, _intern, _topic_slug
+from paperlens.web.snapshot import SnapshotFile
 
 # A write can commit a few seconds after the time it stamped on its rows; re-reading rows stamped this
 # long before the last version's newest stamp means such a write is never missed.
@@ -141,14 +142,12 @@ class Catalog:
         self._cache_bytes = 0
         self._cache_lock = threading.Lock()
         self.papers = PaperView(self)
-        self._snapshot = Path(snapshot) if snapshot else None
-        self._saver: threading.Thread | None = None
-        self._saved_at: float | None = None  # monotonic time of the last save
-        self._saved_key: tuple | None = None  # what the file holds (stamps, max rowid, removals)
+        self._snapshot = SnapshotFile(Path(snapshot), SNAPSHOT_EVERY_S) if snapshot else None
         self.from_snapshot = False  # whether this catalog started from its snapshot file
+        self.search_background = False  # the kind of searcher `similar` asks for (the server's: background)
         start = self._load_snapshot() if self._snapshot is not None else None
         self._current = self._next_version(start)
-        self._save_snapshot(self._current)
+        self._save_snapshot()
 
     def __getattr__(self, name: str):
         # Only reached for a version's fields (the instance itself holds the attributes set in __init__).
@@ -212,7 +211,7 @@ class Catalog:
     def _build_in_background(self, done: threading.Event | None = None) -> None:
         try:
             self._current = self._next_version(self._current)
-            self._save_snapshot(self._current)
+            self._save_snapshot()
         except Exception:  # a failed build keeps the current version; the next check tries again
             log.exception("catalog: rebuild failed; serving the previous version")
         finally:
@@ -269,89 +268,32 @@ class Catalog:
         gc.freeze()
         return new
 
-    # -- snapshot file ----------------------------------------------------------------------------
+    # -- snapshot file (web/snapshot.py) --------------------------------------------------------------
     def _load_snapshot(self) -> _Version | None:
-        """The version saved in the snapshot file, when it still describes this database (the papers
-        changed since are then patched in by _next_version like any catch-up); else None."""
-        body = snapshot.read(self._snapshot)
+        """The version saved in the snapshot file when it still describes this database (the papers
+        changed since are then patched in by _next_version, like any catch-up); else None."""
+        body = self._snapshot.load(self.store)
         if body is None:
             return None
-        try:
-            with self.store.read_snapshot():
-                schema = self.store.schema_version()
-                signature = self.store.data_signature()
-                stamps = self.store.update_stamps()
-                wanted = snapshot.samples(body)
-                found = self.store.rowid_ids(list(wanted))
-            saved = body["signature"]
-            older = any(now < then for now, then in zip(stamps, body["stamps"], strict=True))
-            why = ("the database schema changed" if schema != body["schema"] else
-                   "papers were removed" if signature[-1:] != saved[-1:] else
-                   "the database has fewer papers" if (signature[0] or 0) < (saved[0] or 0) else
-                   "the database is older than it" if older else
-                   "it is from another database" if found != wanted else "")
-            if why:
-                log.info("catalog snapshot %s not used: %s; building the catalog from the papers", self._snapshot, why)
-                return None
-            version = self._restore(body)
-        except (KeyError, TypeError, ValueError, IndexError) as exc:  # well-formed but not what we saved
-            log.warning("catalog snapshot %s ignored: %s; building the catalog from the papers",
-                        self._snapshot, exc)
+        parts = snapshot.restore(body)
+        if parts is None:
             return None
-        self._build_seconds = float(body.get("build_seconds", 0.0))
-        self._saved_key = (version.stamps, saved[0], saved[-1])
-        self.from_snapshot = True
-        return version
-
-    def _restore(self, body: dict) -> _Version:
-        briefs = {item[0]: Brief.restored(item) for item in body["briefs"]}
-        topics = {(area, label): TopicInfo(slug, area, label, ids) for area, label, slug, ids in body["topics"]}
-        authors = {slug: AuthorInfo(slug, name, ids) for slug, name, ids in body["authors"]}
-        keywords = {norm: KeywordInfo(norm, label, ids) for norm, label, ids in body["keywords"]}
-        counts = _Counts()
-        (counts.years, counts.year_topics, counts.keyword_years, counts.with_code,
-         counts.with_summary) = snapshot.counters(body["counts"])
-        version = self._version(briefs, body["by_rowid"], topics, authors, keywords, body["no_topic"],
-                                body["newest"], counts)
+        version = self._version(*parts)
         version.patched, version.reread = False, set()
         version.stamps, version.signature, version.version = tuple(body["stamps"]), tuple(body["signature"]), 0
         version.read_at = version.saved_read_at = str(body.get("read_at") or "")
+        self._build_seconds = float(body.get("build_seconds", 0.0))
+        self.from_snapshot = True
         return version
 
-    def _save_snapshot(self, version: _Version) -> None:
-        """Save `version` to the snapshot file in a background thread, unless the file holds it already,
-        a save is under way, or the last one was under SNAPSHOT_EVERY_S ago (the next start then
-        patches in a few more papers)."""
-        path = self._snapshot
-        key = (version.stamps, version.signature[0], version.signature[-1])
-        if path is None or key == self._saved_key or (self._saver is not None and self._saver.is_alive()):
-            return
-        if self._saved_at is not None and time.monotonic() - self._saved_at < SNAPSHOT_EVERY_S:
-            return
-        if not snapshot.writable(path):
-            log.warning("catalog snapshot %s: no write access; the catalog is kept in memory only", path)
-            self._snapshot = None
-            return
-        self._saved_at = time.monotonic()
-        self._saver = threading.Thread(target=self._write_snapshot, args=(path, version, key),
-                                       name="paperlens-catalog-snapshot", daemon=True)
-        self._saver.start()
-
-    def _write_snapshot(self, path: Path, version: _Version, key: tuple) -> None:
-        try:
-            data = snapshot.encode(version, self.store.schema_version(), self._build_seconds)
-            snapshot.write(path, data)
-            self._saved_key = key
-        except Exception as exc:  # a disk full or gone: serving goes on, the next start builds from papers
-            log.warning("catalog snapshot %s could not be saved: %s", path, exc)
-        finally:
-            self.store.close_thread()
+    def _save_snapshot(self) -> None:
+        if self._snapshot is not None:
+            self._snapshot.save(self._current, self.store, self._build_seconds)
 
     def finish_saving(self, timeout: float = 60.0) -> None:
         """Wait for a snapshot save under way (at shutdown, so a quick restart still finds it)."""
-        saver = self._saver
-        if saver is not None:
-            saver.join(timeout)
+        if self._snapshot is not None:
+            self._snapshot.finish(timeout)
 
     def _full_build(self, papers: int) -> _Version:
         workers = worker_count() if papers >= WORKERS_MIN_PAPERS else 0
@@ -604,7 +546,8 @@ class Catalog:
         stored, else shared words; each with a short reason."""
         from paperlens.search.query import searcher_for
 
-        items = [item for item in searcher_for(self.store).similar(pid, k=k) if item["id"] in self.briefs]
+        searcher = searcher_for(self.store, background=self.search_background)
+        items = [item for item in searcher.similar(pid, k=k) if item["id"] in self.briefs]
         model, _vector = self.store.embedding_of(pid)
         return ("embedding", model, items) if model else ("text", None, items)
 

@@ -47,9 +47,10 @@ class PinCatalog:
     """Pure ASGI: each request sees the catalog version current when it arrived, from its first line to
     its last, even if another request rebuilds the catalog meanwhile (no page mixes two versions)."""
 
-    def __init__(self, app, catalog: Catalog):
+    def __init__(self, app, catalog: Catalog, answered: threading.Event | None = None):
         self.app = app
         self.catalog = catalog
+        self.answered = answered  # set once a first request has been answered (create_app's warm-up waits)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -63,6 +64,9 @@ class PinCatalog:
             await self.app(scope, receive, send)
         finally:
             self.catalog.unpin(token)
+            if self.answered is not None:
+                self.answered.set()
+                self.answered = None
 
 
 # Query parameters some page or API route reads; any other is dropped from the request (so junk

@@ -19,16 +19,20 @@ data (plain values only: loading it runs no code, unlike pickle), which keeps eq
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import marshal
 import os
 import tempfile
+import threading
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import paperlens
+from paperlens.web.listings import AuthorInfo, Brief, KeywordInfo, TopicInfo, _Counts
 
 log = logging.getLogger(__name__)
 
@@ -125,10 +129,118 @@ def samples(body: dict[str, Any]) -> dict[int, str]:
     return {i: by_rowid[i] for i in rows}
 
 
-def counters(saved: tuple) -> tuple[Counter, Counter, dict[str, Counter], int, int]:
-    years, year_topics, keyword_years, with_code, with_summary = saved
-    return (Counter(dict(years)), Counter(dict(year_topics)),
-            {norm: Counter(dict(items)) for norm, items in keyword_years}, with_code, with_summary)
+def restore(body: dict[str, Any]) -> tuple | None:
+    """The arguments of Catalog._version (briefs, by_rowid, topics, authors, keywords, no_topic, newest,
+    counts) from a decoded file; None (warned) when its values are not what encode wrote."""
+    # The cyclic collector is held off while the values become briefs: a hundred thousand new objects
+    # set off full collections, each walking everything loaded so far (a third of the time).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        briefs = {item[0]: Brief.restored(item) for item in body["briefs"]}
+        topics = {(area, label): TopicInfo(slug, area, label, ids) for area, label, slug, ids in body["topics"]}
+        authors = {slug: AuthorInfo(slug, name, ids) for slug, name, ids in body["authors"]}
+        keywords = {norm: KeywordInfo(norm, label, ids) for norm, label, ids in body["keywords"]}
+        years, year_topics, keyword_years, with_code, with_summary = body["counts"]
+        counts = _Counts()
+        counts.years, counts.year_topics = Counter(dict(years)), Counter(dict(year_topics))
+        counts.keyword_years = {norm: Counter(dict(items)) for norm, items in keyword_years}
+        counts.with_code, counts.with_summary = int(with_code), int(with_summary)
+        return briefs, list(body["by_rowid"]), topics, authors, keywords, list(body["no_topic"]), \
+            list(body["newest"]), counts
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        log.warning("catalog snapshot ignored: unexpected contents (%s); building the catalog from the papers",
+                    exc)
+        return None
+    finally:
+        if collecting:
+            gc.enable()
+
+
+class SnapshotFile:
+    """One catalog's snapshot file: loading it (checked against the database) and saving versions to it
+    in a background thread, at most once every `every` seconds."""
+
+    def __init__(self, path: Path, every: float):
+        self.path: Path | None = path  # None once it turned out unwritable (and nothing was there to load)
+        self.every = every
+        self._saver: threading.Thread | None = None
+        self._saved_at: float | None = None  # monotonic time of the last save
+        self._saved_key: tuple | None = None  # what the file holds: (stamps, max rowid, removals)
+
+    def load(self, store) -> dict[str, Any] | None:
+        """The decoded file when it describes this database as it is now or was earlier; else None."""
+        path = self.path
+        collecting = gc.isenabled()
+        gc.disable()  # see restore
+        try:
+            body = read(path) if path is not None else None
+        finally:
+            if collecting:
+                gc.enable()
+        if body is None:
+            return None
+        try:
+            with store.read_snapshot():
+                schema = store.schema_version()
+                signature = store.data_signature()
+                stamps = store.update_stamps()
+                wanted = samples(body)
+                found = store.rowid_ids(list(wanted))
+            saved = body["signature"]
+            older = any(now < then for now, then in zip(stamps, body["stamps"], strict=True))
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            log.warning("catalog snapshot %s ignored: unexpected contents (%s); building the catalog from the papers",
+                        path, exc)
+            return None
+        why = ("the database schema changed" if schema != body["schema"] else
+               "papers were removed" if signature[-1:] != saved[-1:] else
+               "the database has fewer papers" if (signature[0] or 0) < (saved[0] or 0) else
+               "the database is older than it" if older else
+               "it is from another database" if found != wanted else "")
+        if why:
+            log.info("catalog snapshot %s not used: %s; building the catalog from the papers", path, why)
+            return None
+        self._saved_key = (tuple(body["stamps"]), saved[0], saved[-1])
+        return body
+
+    def save(self, version: Any, store, build_seconds: float) -> None:
+        """Save `version` in a background thread, unless the file holds it already, a save is under way,
+        or the last one was under `every` seconds ago (the next start then patches in a few more papers)."""
+        path = self.path
+        key = (tuple(version.stamps), version.signature[0], version.signature[-1])
+        if path is None or key == self._saved_key or (self._saver is not None and self._saver.is_alive()):
+            return
+        if self._saved_at is not None and time.monotonic() - self._saved_at < self.every:
+            return
+        if not writable(path):
+            log.warning("catalog snapshot %s: no write access; the catalog is kept in memory only", path)
+            self.path = None
+            return
+        self._saved_at = time.monotonic()
+        self._saver = threading.Thread(target=self._write, args=(path, version, store, build_seconds, key),
+                                       name="paperlens-catalog-snapshot", daemon=True)
+        self._saver.start()
+
+    def _write(self, path: Path, version: Any, store, build_seconds: float, key: tuple) -> None:
+        try:
+            data = encode(version, store.schema_version(), build_seconds)
+            try:
+                mode = os.stat(store.path).st_mode
+            except OSError:
+                mode = 0o644
+            write(path, data, mode)
+            self._saved_key = key
+        except Exception as exc:  # a disk full or gone: serving goes on, the next start builds from papers
+            log.warning("catalog snapshot %s could not be saved: %s", path, exc)
+        finally:
+            store.close_thread()  # this thread ends here: its SQLite connection goes with it
+
+    def finish(self, timeout: float = 60.0) -> None:
+        """Wait for a save under way."""
+        saver = self._saver
+        if saver is not None:
+            saver.join(timeout)
 
 
 def read(path: Path) -> dict[str, Any] | None:
@@ -154,12 +266,14 @@ def writable(path: Path) -> bool:
     return os.access(path, os.W_OK) if path.exists() else os.access(path.parent, os.W_OK)
 
 
-def write(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` in one rename (a reader sees the old file or the new one)."""
+def write(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Replace `path` with `data` in one rename (a reader sees the old file or the new one); `mode`: its
+    permissions (the catalog passes the database's, so whoever may read that may read this)."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        os.chmod(tmp, mode & 0o666)
         os.replace(tmp, path)
     except BaseException:
         try:
