@@ -9,6 +9,7 @@ import logging
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,8 @@ SERVE_ONCE = textwrap.dedent("""
         r = client.get(url)
         pages[url] = [r.status_code, r.content.decode("utf-8")]
     app.state.catalog.finish_saving()
-    print(json.dumps({"from_snapshot": app.state.catalog.from_snapshot, "pages": pages}))
+    print(json.dumps({"from_snapshot": app.state.catalog.from_snapshot, "previewed": app.state.catalog.previewed,
+                      "pages": pages}))
 """)
 
 
@@ -74,6 +76,7 @@ def test_pages_from_a_cold_start_on_the_snapshot_are_byte_identical_to_a_fresh_b
     assert not first["from_snapshot"] and snapshot_path(db).exists()
     cold = serve_once(db, urls)  # a new process, started from the file
     assert cold["from_snapshot"] and not fresh["from_snapshot"]
+    assert cold["previewed"]  # `/` (asked first) was answered from the file's head, the rest loaded after
     for url in urls:
         assert cold["pages"][url][0] == 200, url
         assert cold["pages"][url] == fresh["pages"][url], url
@@ -215,3 +218,28 @@ def test_a_write_stamped_before_the_snapshot_was_read_but_committed_after_is_not
     assert restarted.from_snapshot
     assert "test:late-after-snapshot" in restarted.papers
     assert picture(restarted) == picture(Catalog(Store(db, readonly=True)))
+
+
+def test_the_home_page_is_answered_from_the_head_before_the_rest_is_loaded(db, monkeypatch):
+    fresh = TestClient(create_app(str(db))).get("/").content  # no file yet: built from the papers, saved
+    loads = []
+    release = threading.Event()
+    real = snapshot_module.SnapshotFile.load_body
+
+    def held(self):  # the rest loads only when the test lets it (or after 20 s)
+        loads.append(1)
+        release.wait(20)
+        return real(self)
+
+    monkeypatch.setattr(snapshot_module.SnapshotFile, "load_body", held)
+    app = create_app(str(db))
+    catalog = app.state.catalog
+    assert catalog.partial and catalog.previewed
+    client = TestClient(app)
+    assert client.get("/").content == fresh
+    assert catalog.partial  # `/` came from the head alone: the rest is still held back
+    release.set()
+    topic = next(iter(Catalog(Store(db, readonly=True)).topics))
+    assert client.get(f"/topics/{topic}").status_code == 200  # waited for the rest
+    assert loads == [1] and not catalog.partial
+    assert picture(catalog) == picture(Catalog(Store(db, readonly=True)))

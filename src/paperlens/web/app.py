@@ -194,7 +194,7 @@ def create_app(db_path: str, *, cache_size: int | None = None, write_token: str 
     # The catalog starts from its snapshot beside the database when there is a usable one (web/snapshot.py);
     # PAPERLENS_CATALOG_SNAPSHOT=0 builds it from the papers every time, and saves none.
     keep = os.environ.get("PAPERLENS_CATALOG_SNAPSHOT", "1").strip() != "0"
-    catalog = Catalog(store, snapshot=snapshot_path(db_path) if keep else None)
+    catalog = Catalog(store, snapshot=snapshot_path(db_path) if keep else None, home=pages.home_lists)
     # Search indexes are built or caught up in background threads: at a million papers a first keyword
     # index takes about a minute and a vector index minutes, longer than any request may wait. They start
     # once the first request is answered (or WARM_AFTER_S from now): loading the word lists meanwhile
@@ -202,7 +202,8 @@ def create_app(db_path: str, *, cache_size: int | None = None, write_token: str 
     # paperlens.search is imported then too, or by the first search (see searcher_of).
     answered = threading.Event()
     catalog.search_background = True
-    threading.Thread(target=lambda: (answered.wait(WARM_AFTER_S), searcher_of(store).warm()),
+    # A catalog started from its snapshot's home page preview loads the rest then too (catalog_start.py).
+    threading.Thread(target=lambda: (answered.wait(WARM_AFTER_S), catalog.wait_full(), searcher_of(store).warm()),
                      name="paperlens-warm-later", daemon=True).start()
     env = make_env()
     app = FastAPI(title="paperlens", version="1", docs_url=None, redoc_url=None,

@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 from collections import Counter, OrderedDict, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar, Token
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -32,8 +32,8 @@ from paperlens.core.models import SUMMARY_FIELDS, Paper
 from paperlens.enrich.registry import load_steps
 from paperlens.enrich.views import apply_enrichments
 from paperlens.store import Store
-from paperlens.web import snapshot
 from paperlens.web.brief_worker import BriefWorkers, worker_count
+from paperlens.web.catalog_start import SnapshotStart
 from paperlens.web.listings import AuthorInfo, Brief, KeywordInfo, TopicInfo, _Counts, _intern, _topic_slug
 from paperlens.web.snapshot import SnapshotFile
 
@@ -96,8 +96,11 @@ class PaperView:
 
     def many(self, ids: Iterable[str]) -> list[Paper]:
         """The papers of `ids` in that order (those not in the catalog left out), read in batches."""
-        briefs = self._briefs()
-        wanted = [pid for pid in ids if pid in briefs]
+        if self._catalog.previewing:  # the home page's preview: its ids are of papers in the snapshot
+            wanted = list(ids)
+        else:
+            briefs = self._briefs()
+            wanted = [pid for pid in ids if pid in briefs]
         found = self._catalog._load(wanted)
         return [found[pid] for pid in wanted if pid in found]
 
@@ -125,11 +128,12 @@ class _Memo(dict):
         super().__setitem__(key, value)
 
 
-class Catalog:
-    """`snapshot`: a file to start from and save versions to (web/snapshot.py; create_app passes
-    `<db>.catalog`); None keeps the catalog in memory only, built from the papers."""
+class Catalog(SnapshotStart):
+    """`snapshot`: a file to start from and save versions to (web/snapshot.py, catalog_start.py;
+    create_app passes `<db>.catalog`); None keeps the catalog in memory only, built from the papers.
+    `home`: pages.home_lists, saved with each version so a start can answer the home page first."""
 
-    def __init__(self, store: Store, snapshot: str | Path | None = None):
+    def __init__(self, store: Store, snapshot: str | Path | None = None, home: Callable | None = None):
         self.store = store
         self._lock = threading.Lock()
         self._checked = 0.0
@@ -142,12 +146,8 @@ class Catalog:
         self._cache_bytes = 0
         self._cache_lock = threading.Lock()
         self.papers = PaperView(self)
-        self._snapshot = SnapshotFile(Path(snapshot), SNAPSHOT_EVERY_S) if snapshot else None
-        self.from_snapshot = False  # whether this catalog started from its snapshot file
         self.search_background = False  # the kind of searcher `similar` asks for (the server's: background)
-        start = self._load_snapshot() if self._snapshot is not None else None
-        self._current = self._next_version(start)
-        self._save_snapshot()
+        self._start(SnapshotFile(Path(snapshot), SNAPSHOT_EVERY_S) if snapshot else None, home)
 
     def __getattr__(self, name: str):
         # Only reached for a version's fields (the instance itself holds the attributes set in __init__).
@@ -157,7 +157,21 @@ class Catalog:
         try:
             return getattr(version, name)
         except AttributeError:
-            raise AttributeError(name) from None
+            pass
+        if self.__dict__.get("_partial"):  # a field the home page's preview lacks: load the rest first
+            self.wait_full()
+            try:
+                return getattr(self.__dict__["_current"], name)
+            except AttributeError:
+                pass
+        raise AttributeError(name)
+
+    @property
+    def previewing(self) -> bool:
+        """Whether the version this request sees is a home page preview (catalog_start.py)."""
+        pin = _PINNED.get()
+        version = pin[1] if pin is not None and pin[0] is self else self._current
+        return hasattr(version, "preview_home")
 
     def pin(self) -> Token:
         """Make the current version the one this request (context) sees until `unpin`."""
@@ -171,7 +185,7 @@ class Catalog:
     def due(self) -> bool:
         """Whether `refresh` would look at the database now (cheap: no SQLite, no lock): the server
         moves the call off its event loop only then."""
-        return not self._building and time.monotonic() - self._checked >= 1.0
+        return not self._building and not self._partial and time.monotonic() - self._checked >= 1.0
 
     def refresh(self) -> bool:
         """Catch up with the database when it changed; True when a new version is in place.
@@ -181,8 +195,8 @@ class Catalog:
         current version while the build goes on; a catalog whose last full build was slow (over
         BACKGROUND_BUILD_S) is not waited for at all."""
         now = time.monotonic()
-        if now - self._checked < 1.0 or self._building:
-            return False
+        if now - self._checked < 1.0 or self._building or self._partial:
+            return False  # (while partial, the rest is being loaded and caught up: see catalog_start)
         if not self._lock.acquire(blocking=False):
             return False  # another request is checking or building: serve the current version
         try:
@@ -267,33 +281,6 @@ class Catalog:
         # hold no reference cycles; reference counting still frees an old version once unused.
         gc.freeze()
         return new
-
-    # -- snapshot file (web/snapshot.py) --------------------------------------------------------------
-    def _load_snapshot(self) -> _Version | None:
-        """The version saved in the snapshot file when it still describes this database (the papers
-        changed since are then patched in by _next_version, like any catch-up); else None."""
-        body = self._snapshot.load(self.store)
-        if body is None:
-            return None
-        parts = snapshot.restore(body)
-        if parts is None:
-            return None
-        version = self._version(*parts)
-        version.patched, version.reread = False, set()
-        version.stamps, version.signature, version.version = tuple(body["stamps"]), tuple(body["signature"]), 0
-        version.read_at = version.saved_read_at = str(body.get("read_at") or "")
-        self._build_seconds = float(body.get("build_seconds", 0.0))
-        self.from_snapshot = True
-        return version
-
-    def _save_snapshot(self) -> None:
-        if self._snapshot is not None:
-            self._snapshot.save(self._current, self.store, self._build_seconds)
-
-    def finish_saving(self, timeout: float = 60.0) -> None:
-        """Wait for a snapshot save under way (at shutdown, so a quick restart still finds it)."""
-        if self._snapshot is not None:
-            self._snapshot.finish(timeout)
 
     def _full_build(self, papers: int) -> _Version:
         workers = worker_count() if papers >= WORKERS_MIN_PAPERS else 0

@@ -55,6 +55,10 @@ class PinCatalog:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        if self.catalog.partial and scope["path"] != "/" and not scope["path"].startswith("/static/"):
+            # Only the home page is answered from a catalog's preview (catalog_start.py): anything else
+            # waits for the rest, loaded in a worker thread, so that the request is pinned to it.
+            await anyio.to_thread.run_sync(self.catalog.wait_full)
         if self.catalog.due():
             # Asking SQLite whether anything changed, and waiting briefly for a small rebuild, happen in a
             # worker thread: the event loop keeps answering other requests meanwhile.
@@ -152,6 +156,10 @@ class PageCache:
 
     async def answer(self, scope, send) -> tuple | None:
         """Answer a GET from the cache: None when it did (a hit), else the (key, lang) to store under."""
+        if self.catalog.partial and scope["path"] != "/" and not scope["path"].startswith("/static/"):
+            # Only the home page is answered from a catalog's preview (catalog_start.py): anything else
+            # waits for the rest, loaded in a worker thread, so that the request is pinned to it.
+            await anyio.to_thread.run_sync(self.catalog.wait_full)
         if self.catalog.due():  # as PinCatalog does: a hit must not outlive a change of the database
             await anyio.to_thread.run_sync(self.catalog.refresh)
         key, lang_query = self.key(scope)

@@ -21,15 +21,17 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import io
 import logging
 import marshal
 import os
+import struct
 import tempfile
 import threading
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import paperlens
 from paperlens.web.listings import AuthorInfo, Brief, KeywordInfo, TopicInfo, _Counts
@@ -74,16 +76,22 @@ def fingerprint() -> bytes:
     return _FINGERPRINT
 
 
-def encode(version: Any, schema: int, build_seconds: float = 0.0) -> bytes:
-    """A catalog version (catalog._Version) as the file's bytes; `build_seconds`: how long the last full
-    build from the papers took (the catalog's guide to whether requests wait for a rebuild)."""
+def encode(version: Any, schema: int, build_seconds: float = 0.0, home: dict | None = None) -> bytes:
+    """A catalog version (catalog._Version) as the file's bytes: a small head (what it was built from, how
+    to check it against the database, and `home`, what the home page lists: pages.home_lists) and the
+    body (briefs, listings, counts), each with its digest, so a server can check and use the head alone.
+    `build_seconds`: how long the last full build from the papers took."""
     counts = version.counts
-    body = {
+    head = {
         "schema": schema,
         "build_seconds": float(build_seconds),
         "stamps": tuple(version.stamps),
         "read_at": version.read_at,  # when its SQLite snapshot was taken (catalog._next_version)
         "signature": tuple(version.signature),
+        "samples": samples(version.by_rowid),
+        "home": _home_values(home) if home is not None else None,
+    }
+    body = {
         "briefs": [(pid, *b._fields()) for pid, b in version.briefs.items()],
         "by_rowid": version.by_rowid,
         "newest": version.newest,
@@ -95,38 +103,90 @@ def encode(version: Any, schema: int, build_seconds: float = 0.0) -> bytes:
                    [(norm, list(c.items())) for norm, c in counts.keyword_years.items()],
                    counts.with_code, counts.with_summary),
     }
-    payload = marshal.dumps(body, 4)
-    header = MAGIC + fingerprint() + b"\n"
-    return header + hashlib.blake2b(payload, digest_size=DIGEST).digest() + payload
+    head_bytes, body_bytes = marshal.dumps(head, 4), marshal.dumps(body, 4)
+    return b"".join((MAGIC, fingerprint(), b"\n", struct.pack("<Q", len(head_bytes)), _digest(head_bytes), head_bytes,
+                     _digest(body_bytes), body_bytes))
 
 
-def decode(data: bytes) -> dict[str, Any] | None:
-    """The saved values, or None when the file is from other code. Raises SnapshotError when damaged."""
-    header = MAGIC + fingerprint() + b"\n"
-    if not data.startswith(MAGIC):
-        raise SnapshotError("not a paperlens catalog snapshot")
-    if not data.startswith(header):
-        return None  # other code wrote it: stale, not damaged
-    digest, payload = data[len(header):len(header) + DIGEST], data[len(header) + DIGEST:]
-    if len(digest) < DIGEST or hashlib.blake2b(payload, digest_size=DIGEST).digest() != digest:
-        raise SnapshotError("truncated or corrupt (its digest does not match)")
+def _digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=DIGEST).digest()
+
+
+def _checked(digest: bytes, data: bytes, what: str) -> Any:
+    if len(digest) < DIGEST or _digest(data) != digest:
+        raise SnapshotError(f"truncated or corrupt (the digest of its {what} does not match)")
     try:
-        body = marshal.loads(payload)
+        return marshal.loads(data)
     except (EOFError, ValueError, TypeError) as exc:
-        raise SnapshotError(f"unreadable: {exc}") from None
-    if not isinstance(body, dict) or not {"schema", "stamps", "signature", "briefs"} <= body.keys():
+        raise SnapshotError(f"unreadable {what}: {exc}") from None
+
+
+def read_head(handle: BinaryIO) -> dict[str, Any] | None:
+    """The head of the file open in `handle` (left at the body), or None when other code wrote it.
+    Raises SnapshotError when it is damaged."""
+    header = MAGIC + fingerprint() + b"\n"
+    start = handle.read(len(header))
+    if start[:len(MAGIC)] != MAGIC:
+        raise SnapshotError("not a paperlens catalog snapshot")
+    if start != header:
+        return None  # other code wrote it: stale, not damaged
+    size = handle.read(8)
+    if len(size) < 8:
+        raise SnapshotError("truncated")
+    (length,) = struct.unpack("<Q", size)
+    digest = handle.read(DIGEST)
+    head = _checked(digest, handle.read(min(length, 2**26)), "head")
+    if not isinstance(head, dict) or not {"schema", "stamps", "signature", "samples", "read_at"} <= head.keys():
+        raise SnapshotError("unexpected contents")
+    return head
+
+
+def read_body(handle: BinaryIO) -> dict[str, Any]:
+    """The body after read_head. Raises SnapshotError when it is damaged."""
+    digest = handle.read(DIGEST)
+    body = _checked(digest, handle.read(), "body")
+    if not isinstance(body, dict) or "briefs" not in body:
         raise SnapshotError("unexpected contents")
     return body
 
 
-def samples(body: dict[str, Any]) -> dict[int, str]:
-    """(rowid -> id) pairs spread over the saved catalog, the newest row among them."""
-    by_rowid = body["by_rowid"]
+def decode(data: bytes) -> dict[str, Any] | None:
+    """Head and body of a whole file in one dict (tests, tools), or None when other code wrote it."""
+    handle = io.BytesIO(data)
+    head = read_head(handle)
+    return None if head is None else {**head, **read_body(handle)}
+
+
+def samples(by_rowid: list) -> dict[int, str]:
+    """(rowid -> id) pairs spread over a catalog, the newest row among them."""
     rows = [i for i in range(0, len(by_rowid), max(1, len(by_rowid) // SAMPLES)) if by_rowid[i] is not None]
     last = next((i for i in range(len(by_rowid) - 1, -1, -1) if by_rowid[i] is not None), None)
     if last is not None:
         rows.append(last)
     return {i: by_rowid[i] for i in rows}
+
+
+def _home_values(home: dict) -> dict:
+    """pages.home_lists' values as plain ones (topic, author and keyword listings by their size only)."""
+    stats = dict(home["stats"])
+    stats["years"] = list(stats.get("years", {}).items())
+    return {"areas": [(area, [(t.slug, t.area, t.label, len(t.ids)) for t in infos])
+                      for area, infos in home["areas"].items()],
+            "no_topic": home["no_topic"], "stats": stats, "recent_ids": list(home["recent_ids"]),
+            "top_keywords": [(k.norm, k.label, len(k.ids)) for k in home["top_keywords"]],
+            "top_authors": [(a.slug, a.name, len(a.ids)) for a in home["top_authors"]]}
+
+
+def home_lists(values: dict) -> dict:
+    """pages.home_lists' values back from _home_values: each listing's ids stand in as a range of its
+    length (all the home page shows of them)."""
+    stats = dict(values["stats"])
+    stats["years"] = Counter(dict(stats["years"]))
+    return {"areas": {area: [TopicInfo(slug, a, label, range(n)) for slug, a, label, n in infos]
+                      for area, infos in values["areas"]},
+            "no_topic": values["no_topic"], "stats": stats, "recent_ids": list(values["recent_ids"]),
+            "top_keywords": [KeywordInfo(norm, label, range(n)) for norm, label, n in values["top_keywords"]],
+            "top_authors": [AuthorInfo(slug, name, range(n)) for slug, name, n in values["top_authors"]]}
 
 
 def restore(body: dict[str, Any]) -> tuple | None:
@@ -158,55 +218,91 @@ def restore(body: dict[str, Any]) -> tuple | None:
 
 
 class SnapshotFile:
-    """One catalog's snapshot file: loading it (checked against the database) and saving versions to it
-    in a background thread, at most once every `every` seconds."""
+    """One catalog's snapshot file: its head checked against the database, its body loaded (at once or
+    later, from the same open file even if another process saved a new one meanwhile), and versions saved
+    to it in a background thread, at most once every `every` seconds."""
 
     def __init__(self, path: Path, every: float):
-        self.path: Path | None = path  # None once it turned out unwritable (and nothing was there to load)
+        self.path: Path | None = path  # None once it turned out unwritable
         self.every = every
+        self._handle: BinaryIO | None = None  # the file whose head was read, until its body is
         self._saver: threading.Thread | None = None
         self._saved_at: float | None = None  # monotonic time of the last save
         self._saved_key: tuple | None = None  # what the file holds: (stamps, max rowid, removals)
 
-    def load(self, store) -> dict[str, Any] | None:
-        """The decoded file when it describes this database as it is now or was earlier; else None."""
+    def load_head(self, store) -> dict[str, Any] | None:
+        """The head when the file describes this database as it is now or was earlier (with
+        "unchanged": True when nothing was written since); else None (warned when damaged)."""
         path = self.path
-        collecting = gc.isenabled()
-        gc.disable()  # see restore
-        try:
-            body = read(path) if path is not None else None
-        finally:
-            if collecting:
-                gc.enable()
-        if body is None:
+        if path is None:
             return None
         try:
-            with store.read_snapshot():
-                schema = store.schema_version()
-                signature = store.data_signature()
-                stamps = store.update_stamps()
-                wanted = samples(body)
-                found = store.rowid_ids(list(wanted))
-            saved = body["signature"]
-            older = any(now < then for now, then in zip(stamps, body["stamps"], strict=True))
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            handle = open(path, "rb")  # noqa: SIM115 - kept open until the body is read
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            log.warning("catalog snapshot %s could not be read (%s); building the catalog from the papers", path, exc)
+            return None
+        try:
+            head = read_head(handle)
+            if head is None:
+                log.info("catalog snapshot %s is from another version of paperlens; building it again", path)
+            elif self._check(head, store):
+                self._handle, handle = handle, None
+                return head
+        except SnapshotError as exc:
+            log.warning("catalog snapshot %s ignored: %s; building the catalog from the papers", path, exc)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
             log.warning("catalog snapshot %s ignored: unexpected contents (%s); building the catalog from the papers",
                         path, exc)
-            return None
-        why = ("the database schema changed" if schema != body["schema"] else
+        finally:
+            if handle is not None:
+                handle.close()
+        return None
+
+    def _check(self, head: dict[str, Any], store) -> bool:
+        with store.read_snapshot():
+            schema = store.schema_version()
+            signature = store.data_signature()
+            stamps = store.update_stamps()
+            wanted = dict(head["samples"])
+            found = store.rowid_ids(list(wanted))
+        saved = head["signature"]
+        older = any(now < then for now, then in zip(stamps, head["stamps"], strict=True))
+        why = ("the database schema changed" if schema != head["schema"] else
                "papers were removed" if signature[-1:] != saved[-1:] else
                "the database has fewer papers" if (signature[0] or 0) < (saved[0] or 0) else
                "the database is older than it" if older else
                "it is from another database" if found != wanted else "")
         if why:
-            log.info("catalog snapshot %s not used: %s; building the catalog from the papers", path, why)
-            return None
-        self._saved_key = (tuple(body["stamps"]), saved[0], saved[-1])
-        return body
+            log.info("catalog snapshot %s not used: %s; building the catalog from the papers", self.path, why)
+            return False
+        head["unchanged"] = signature[0] == saved[0] and tuple(stamps) == tuple(head["stamps"])
+        self._saved_key = (tuple(head["stamps"]), saved[0], saved[-1])
+        return True
 
-    def save(self, version: Any, store, build_seconds: float) -> None:
+    def load_body(self) -> dict[str, Any] | None:
+        """The body of the file load_head accepted; None (warned) when it is damaged."""
+        handle, self._handle = self._handle, None
+        if handle is None:
+            return None
+        collecting = gc.isenabled()
+        gc.disable()  # see restore
+        try:
+            return read_body(handle)
+        except (SnapshotError, OSError) as exc:
+            log.warning("catalog snapshot %s ignored: %s; building the catalog from the papers", self.path, exc)
+            self._saved_key = None
+            return None
+        finally:
+            handle.close()
+            if collecting:
+                gc.enable()
+
+    def save(self, version: Any, store, build_seconds: float, home=None) -> None:
         """Save `version` in a background thread, unless the file holds it already, a save is under way,
-        or the last one was under `every` seconds ago (the next start then patches in a few more papers)."""
+        or the last one was under `every` seconds ago (the next start then patches in a few more papers).
+        `home`: pages.home_lists, whose values for the version go in the head."""
         path = self.path
         key = (tuple(version.stamps), version.signature[0], version.signature[-1])
         if path is None or key == self._saved_key or (self._saver is not None and self._saver.is_alive()):
@@ -218,13 +314,13 @@ class SnapshotFile:
             self.path = None
             return
         self._saved_at = time.monotonic()
-        self._saver = threading.Thread(target=self._write, args=(path, version, store, build_seconds, key),
+        self._saver = threading.Thread(target=self._write, args=(path, version, store, build_seconds, home, key),
                                        name="paperlens-catalog-snapshot", daemon=True)
         self._saver.start()
 
-    def _write(self, path: Path, version: Any, store, build_seconds: float, key: tuple) -> None:
+    def _write(self, path: Path, version: Any, store, build_seconds: float, home, key: tuple) -> None:
         try:
-            data = encode(version, store.schema_version(), build_seconds)
+            data = encode(version, store.schema_version(), build_seconds, home(version) if home else None)
             try:
                 mode = os.stat(store.path).st_mode
             except OSError:
@@ -241,25 +337,6 @@ class SnapshotFile:
         saver = self._saver
         if saver is not None:
             saver.join(timeout)
-
-
-def read(path: Path) -> dict[str, Any] | None:
-    """The snapshot in `path`, or None when there is none, it is stale, or it is damaged (warned)."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        log.warning("catalog snapshot %s could not be read (%s); building the catalog from the papers", path, exc)
-        return None
-    try:
-        body = decode(data)
-    except SnapshotError as exc:
-        log.warning("catalog snapshot %s ignored: %s; building the catalog from the papers", path, exc)
-        return None
-    if body is None:
-        log.info("catalog snapshot %s is from another version of paperlens; building it again", path)
-    return body
 
 
 def writable(path: Path) -> bool:
