@@ -1,21 +1,24 @@
 """The web catalog saved beside the database (`<db>.catalog`), so a server starts from it instead of
 reading and parsing every paper again: at 100k papers that first full build took seconds, loading the
-saved catalog a fraction of one.
+saved catalog a fraction of one, and its head alone a few milliseconds.
 
-The file is derived and may be deleted at any time. It holds one catalog version (its briefs, listings
-and counts, as plain values) and the change stamps it was built at; on loading, the catalog reads only
-the papers written or enriched since then (the same catch-up it does while serving) and saves itself
-again later. The file is ignored (and the catalog built from the papers) when:
+The file is derived and may be deleted at any time. Layout: MAGIC, the code fingerprint and a newline,
+the head's length (8 bytes, little-endian), then head and body, each as a BLAKE2b digest followed by
+`marshal` data (plain values only: loading it runs no code, unlike pickle; equal values stay shared).
+The head holds what the version was built at (change stamps, signature, when its SQLite snapshot was
+read), sixteen (rowid, id) pairs to recognise the database by, and what the home page shows; the body
+its briefs, listings and counts. catalog_start.py decides what a start does with it. The file is ignored
+(and the catalog built from the papers, then saved again) when:
 
-* it is from other code: the header holds FORMAT and a digest of the modules that make briefs and
-  listings, so any change to them (or to this layout) starts over;
-* it is truncated or corrupt (a digest of its body is checked first), with a warning, never a crash;
+* it is from other code: the header holds FORMAT and a digest of the modules that make briefs, listings
+  and the home page's lists, so any change to them (or to this layout) starts over;
+* it is truncated or corrupt (digests are checked before anything is loaded): with a warning, no crash;
 * it is from another database, or from this one before papers were removed or rolled back: the schema
-  version, the number of removed papers, a sample of (rowid, id) pairs and the stamps must still hold.
+  version, the number of removed papers, the max rowid, the stamps and the sampled pairs must still hold.
 
-It is written to a temporary file and renamed, so a reader never sees half of one. Where the directory
-cannot be written (a read-only deployment) the catalog just stays in memory. The body is `marshal`
-data (plain values only: loading it runs no code, unlike pickle), which keeps equal values shared."""
+It is written to a temporary file and renamed, so a reader never sees half of one, and a reader keeps the
+file it opened until it has read the body. Where the directory cannot be written (a read-only
+deployment) the catalog just stays in memory."""
 
 from __future__ import annotations
 
@@ -42,8 +45,9 @@ FORMAT = 1
 MAGIC = b"PLCATALOG\n"
 DIGEST = 32  # bytes of blake2b over the body
 # The modules whose code decides what a saved catalog holds: a change to any of them makes old files stale.
-_SOURCES = ("web/brief.py", "web/listings.py", "web/snapshot.py", "web/catalog.py", "enrich/views.py",
-            "enrich/models/tags.py", "core/words.py", "core/clean.py", "core/models.py")
+_SOURCES = ("web/brief.py", "web/listings.py", "web/snapshot.py", "web/catalog.py", "web/catalog_start.py",
+            "web/pages.py", "enrich/views.py", "enrich/registry.py", "enrich/models/tags.py", "core/words.py",
+            "core/clean.py", "core/models.py")
 SAMPLES = 16  # (rowid, id) pairs checked against the database on loading
 
 
