@@ -67,8 +67,7 @@ class SnapshotStart:
 
     def _from_body(self, head: dict):
         """The version in the file's body (checked against the database by load_head), or None."""
-        body = self._snapshot.load_body()
-        parts = snapshot.restore(body) if body is not None else None
+        parts = self._snapshot.load_body(head)
         if parts is None:
             return None
         version = self._version(*parts)

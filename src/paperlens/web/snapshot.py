@@ -33,6 +33,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -49,6 +50,7 @@ _SOURCES = ("web/brief.py", "web/listings.py", "web/snapshot.py", "web/catalog.p
             "web/pages.py", "enrich/views.py", "enrich/registry.py", "enrich/models/tags.py", "core/words.py",
             "core/clean.py", "core/models.py")
 SAMPLES = 16  # (rowid, id) pairs checked against the database on loading
+RECORD = 50_000  # values per record of the body (what a save or a load holds of the file at a time)
 
 
 class SnapshotError(ValueError):
@@ -80,12 +82,13 @@ def fingerprint() -> bytes:
     return _FINGERPRINT
 
 
-def encode(version: Any, schema: int, build_seconds: float = 0.0, home: dict | None = None) -> bytes:
-    """A catalog version (catalog._Version) as the file's bytes: a small head (what it was built from, how
-    to check it against the database, and `home`, what the home page lists: pages.home_lists) and the
-    body (briefs, listings, counts), each with its digest, so a server can check and use the head alone.
+def encode_parts(version: Any, schema: int, build_seconds: float = 0.0, home: dict | None = None) -> Iterator[bytes]:
+    """A catalog version (catalog._Version) as the file's bytes, a part at a time (written as they come,
+    so a save holds one record's values at a time, not a copy of the catalog): the header, the small head
+    (what the version was built from, how to check it against the database, and `home`, what the home
+    page lists: pages.home_lists), then the body as records of at most RECORD values (briefs, then the
+    listings as rowids, then the counts), each with its digest, and an empty record at the end.
     `build_seconds`: how long the last full build from the papers took."""
-    counts = version.counts
     head = {
         "schema": schema,
         "build_seconds": float(build_seconds),
@@ -93,23 +96,56 @@ def encode(version: Any, schema: int, build_seconds: float = 0.0, home: dict | N
         "read_at": version.read_at,  # when its SQLite snapshot was taken (catalog._next_version)
         "signature": tuple(version.signature),
         "samples": samples(version.by_rowid),
+        "rows": len(version.by_rowid),
         "home": _home_values(home) if home is not None else None,
     }
-    body = {
-        "briefs": [(pid, *b._fields()) for pid, b in version.briefs.items()],
-        "by_rowid": version.by_rowid,
-        "newest": version.newest,
-        "topics": [(t.area, t.label, t.slug, t.ids) for t in version.topics.values()],
-        "authors": [(a.slug, a.name, a.ids) for a in version.authors.values()],
-        "keywords": [(k.norm, k.label, k.ids) for k in version.keywords.values()],
-        "no_topic": version.no_topic,
-        "counts": (list(counts.years.items()), list(counts.year_topics.items()),
-                   [(norm, list(c.items())) for norm, c in counts.keyword_years.items()],
-                   counts.with_code, counts.with_summary),
-    }
-    head_bytes, body_bytes = marshal.dumps(head, 4), marshal.dumps(body, 4)
-    return b"".join((MAGIC, fingerprint(), b"\n", struct.pack("<Q", len(head_bytes)), _digest(head_bytes), head_bytes,
-                     _digest(body_bytes), body_bytes))
+    head_bytes = marshal.dumps(head, 4)
+    yield b"".join((MAGIC, fingerprint(), b"\n", struct.pack("<Q", len(head_bytes)), _digest(head_bytes), head_bytes))
+    for record in _records(version):
+        data = marshal.dumps(record, 4)
+        yield struct.pack("<Q", len(data)) + _digest(data) + data
+    yield struct.pack("<Q", 0)
+
+
+def encode(version: Any, schema: int, build_seconds: float = 0.0, home: dict | None = None) -> bytes:
+    return b"".join(encode_parts(version, schema, build_seconds, home))
+
+
+def _records(version: Any) -> Iterator[tuple]:
+    """The body's records. Papers appear by id in the briefs records only; listings hold rowids, turned
+    back into the briefs' own id strings on loading (so the ids are stored, and loaded, once)."""
+    briefs = version.briefs
+    chunk: list = []
+    for pid, brief in briefs.items():
+        chunk.append((pid, *brief._fields()))
+        if len(chunk) >= RECORD:
+            yield ("briefs", chunk)
+            chunk = []
+    if chunk:
+        yield ("briefs", chunk)
+
+    def rowids(ids: list[str]) -> list[int]:
+        return [briefs[pid].rowid for pid in ids]
+
+    for kind, ids in (("newest", version.newest), ("no_topic", version.no_topic)):
+        for start in range(0, len(ids), RECORD):
+            yield (kind, rowids(ids[start:start + RECORD]))
+    for kind, infos in (("topics", [(t.area, t.label, t.slug, t.ids) for t in version.topics.values()]),
+                        ("authors", [(a.slug, a.name, a.ids) for a in version.authors.values()]),
+                        ("keywords", [(k.norm, k.label, k.ids) for k in version.keywords.values()])):
+        chunk, size = [], 0
+        for *fields, ids in infos:
+            chunk.append((*fields, rowids(ids)))
+            size += len(ids) + 1
+            if size >= RECORD:
+                yield (kind, chunk)
+                chunk, size = [], 0
+        if chunk:
+            yield (kind, chunk)
+    counts = version.counts
+    yield ("counts", (list(counts.years.items()), list(counts.year_topics.items()),
+                      [(norm, list(c.items())) for norm, c in counts.keyword_years.items()],
+                      counts.with_code, counts.with_summary))
 
 
 def _digest(data: bytes) -> bytes:
@@ -145,20 +181,30 @@ def read_head(handle: BinaryIO) -> dict[str, Any] | None:
     return head
 
 
-def read_body(handle: BinaryIO) -> dict[str, Any]:
-    """The body after read_head. Raises SnapshotError when it is damaged."""
-    digest = handle.read(DIGEST)
-    body = _checked(digest, handle.read(), "body")
-    if not isinstance(body, dict) or "briefs" not in body:
-        raise SnapshotError("unexpected contents")
-    return body
+def read_records(handle: BinaryIO) -> Iterator[tuple]:
+    """The body's records after read_head, each checked against its digest before it is loaded. Raises
+    SnapshotError when one is damaged or the end record is missing (a truncated file)."""
+    while True:
+        size = handle.read(8)
+        if len(size) < 8:
+            raise SnapshotError("truncated (no end record)")
+        (length,) = struct.unpack("<Q", size)
+        if not length:
+            return
+        digest = handle.read(DIGEST)
+        record = _checked(digest, handle.read(min(length, 2**31)), "body")
+        if not isinstance(record, tuple) or not record or not isinstance(record[0], str):
+            raise SnapshotError("unexpected contents")
+        yield record
 
 
 def decode(data: bytes) -> dict[str, Any] | None:
-    """Head and body of a whole file in one dict (tests, tools), or None when other code wrote it."""
+    """Head and briefs of a whole file in one dict (tests, tools), or None when other code wrote it."""
     handle = io.BytesIO(data)
     head = read_head(handle)
-    return None if head is None else {**head, **read_body(handle)}
+    if head is None:
+        return None
+    return {**head, "briefs": [item for kind, *rest in read_records(handle) if kind == "briefs" for item in rest[0]]}
 
 
 def samples(by_rowid: list) -> dict[int, str]:
@@ -193,32 +239,53 @@ def home_lists(values: dict) -> dict:
             "top_authors": [AuthorInfo(slug, name, range(n)) for slug, name, n in values["top_authors"]]}
 
 
-def restore(body: dict[str, Any]) -> tuple | None:
+def restore(records: Iterator[tuple], rows: int) -> tuple:
     """The arguments of Catalog._version (briefs, by_rowid, topics, authors, keywords, no_topic, newest,
-    counts) from a decoded file; None (warned) when its values are not what encode wrote."""
+    counts) from the body's records (`rows`: the head's length of by_rowid). Raises SnapshotError (or
+    KeyError, TypeError, ValueError, IndexError) when the values are not what encode wrote."""
+    briefs: dict = {}
+    by_rowid: list = [None] * rows
+    topics: dict = {}
+    authors: dict = {}
+    keywords: dict = {}
+    no_topic: list = []
+    newest: list = []
+    counts = None
     # The cyclic collector is held off while the values become briefs: a hundred thousand new objects
     # set off full collections, each walking everything loaded so far (a third of the time).
     collecting = gc.isenabled()
     gc.disable()
     try:
-        briefs = {item[0]: Brief.restored(item) for item in body["briefs"]}
-        topics = {(area, label): TopicInfo(slug, area, label, ids) for area, label, slug, ids in body["topics"]}
-        authors = {slug: AuthorInfo(slug, name, ids) for slug, name, ids in body["authors"]}
-        keywords = {norm: KeywordInfo(norm, label, ids) for norm, label, ids in body["keywords"]}
-        years, year_topics, keyword_years, with_code, with_summary = body["counts"]
-        counts = _Counts()
-        counts.years, counts.year_topics = Counter(dict(years)), Counter(dict(year_topics))
-        counts.keyword_years = {norm: Counter(dict(items)) for norm, items in keyword_years}
-        counts.with_code, counts.with_summary = int(with_code), int(with_summary)
-        return briefs, list(body["by_rowid"]), topics, authors, keywords, list(body["no_topic"]), \
-            list(body["newest"]), counts
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
-        log.warning("catalog snapshot ignored: unexpected contents (%s); building the catalog from the papers",
-                    exc)
-        return None
+        for kind, values in records:
+            if kind == "briefs":
+                for item in values:
+                    brief = briefs[item[0]] = Brief.restored(item)
+                    by_rowid[brief.rowid] = item[0]
+            elif kind in ("newest", "no_topic"):
+                (newest if kind == "newest" else no_topic).extend([by_rowid[r] for r in values])
+            elif kind == "topics":
+                for area, label, slug, ids in values:
+                    topics[(area, label)] = TopicInfo(slug, area, label, [by_rowid[r] for r in ids])
+            elif kind == "authors":
+                for slug, name, ids in values:
+                    authors[slug] = AuthorInfo(slug, name, [by_rowid[r] for r in ids])
+            elif kind == "keywords":
+                for norm, label, ids in values:
+                    keywords[norm] = KeywordInfo(norm, label, [by_rowid[r] for r in ids])
+            elif kind == "counts":
+                years, year_topics, keyword_years, with_code, with_summary = values
+                counts = _Counts()
+                counts.years, counts.year_topics = Counter(dict(years)), Counter(dict(year_topics))
+                counts.keyword_years = {norm: Counter(dict(items)) for norm, items in keyword_years}
+                counts.with_code, counts.with_summary = int(with_code), int(with_summary)
+            else:
+                raise SnapshotError(f"unexpected record {kind!r}")
     finally:
         if collecting:
             gc.enable()
+    if counts is None or None in newest or None in no_topic:
+        raise SnapshotError("unexpected contents")
+    return briefs, by_rowid, topics, authors, keywords, no_topic, newest, counts
 
 
 class SnapshotFile:
@@ -285,23 +352,20 @@ class SnapshotFile:
         self._saved_key = (tuple(head["stamps"]), saved[0], saved[-1])
         return True
 
-    def load_body(self) -> dict[str, Any] | None:
-        """The body of the file load_head accepted; None (warned) when it is damaged."""
+    def load_body(self, head: dict[str, Any]) -> tuple | None:
+        """catalog._version's arguments from the body of the file load_head accepted (`head`); None
+        (warned) when it is damaged."""
         handle, self._handle = self._handle, None
         if handle is None:
             return None
-        collecting = gc.isenabled()
-        gc.disable()  # see restore
         try:
-            return read_body(handle)
-        except (SnapshotError, OSError) as exc:
+            return restore(read_records(handle), int(head["rows"]))
+        except (SnapshotError, OSError, KeyError, TypeError, ValueError, IndexError) as exc:
             log.warning("catalog snapshot %s ignored: %s; building the catalog from the papers", self.path, exc)
             self._saved_key = None
             return None
         finally:
             handle.close()
-            if collecting:
-                gc.enable()
 
     def save(self, version: Any, store, build_seconds: float, home=None) -> None:
         """Save `version` in a background thread, unless the file holds it already, a save is under way,
@@ -324,12 +388,12 @@ class SnapshotFile:
 
     def _write(self, path: Path, version: Any, store, build_seconds: float, home, key: tuple) -> None:
         try:
-            data = encode(version, store.schema_version(), build_seconds, home(version) if home else None)
+            parts = encode_parts(version, store.schema_version(), build_seconds, home(version) if home else None)
             try:
                 mode = os.stat(store.path).st_mode
             except OSError:
                 mode = 0o644
-            write(path, data, mode)
+            write(path, parts, mode)
             self._saved_key = key
         except Exception as exc:  # a disk full or gone: serving goes on, the next start builds from papers
             log.warning("catalog snapshot %s could not be saved: %s", path, exc)
@@ -347,13 +411,14 @@ def writable(path: Path) -> bool:
     return os.access(path, os.W_OK) if path.exists() else os.access(path.parent, os.W_OK)
 
 
-def write(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Replace `path` with `data` in one rename (a reader sees the old file or the new one); `mode`: its
-    permissions (the catalog passes the database's, so whoever may read that may read this)."""
+def write(path: Path, parts: Iterable[bytes], mode: int = 0o644) -> None:
+    """Replace `path` with the bytes of `parts` in one rename (a reader sees the old file or the new one);
+    `mode`: its permissions (the catalog passes the database's, so whoever may read that may read this)."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            for part in parts:
+                handle.write(part)
         os.chmod(tmp, mode & 0o666)
         os.replace(tmp, path)
     except BaseException:
