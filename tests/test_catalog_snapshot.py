@@ -246,3 +246,22 @@ def test_the_home_page_is_answered_from_the_head_before_the_rest_is_loaded(db, m
     assert client.get(f"/topics/{topic}").status_code == 200  # waited for the rest
     assert loads == [1] and not catalog.partial
     assert picture(catalog) == picture(Catalog(Store(db, readonly=True)))
+
+
+def test_a_snapshot_newer_than_the_database_is_not_used_after_a_restore_from_a_copy(db):
+    import shutil
+
+    backup = db.with_name("backup.db")
+    Store(db).close()  # checkpointed: the copy below is the whole database
+    shutil.copy(db, backup)
+    writer = Store(db)
+    writer.ingest([Paper(id="test:after-backup", title="Walruses After The Backup", abstract="Newer walruses.")])
+    writer.close()
+    Catalog(Store(db, readonly=True), snapshot=snapshot_path(db)).finish_saving()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    shutil.copy(backup, db)  # the database rolled back to the copy; the snapshot still knows the newer paper
+    restarted = Catalog(Store(db, readonly=True), snapshot=snapshot_path(db))
+    assert not restarted.from_snapshot
+    assert "test:after-backup" not in restarted.papers
+    assert picture(restarted) == picture(Catalog(Store(db, readonly=True)))
