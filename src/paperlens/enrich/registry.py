@@ -17,6 +17,8 @@ def load_steps() -> Registry:
 
 
 def apply_outputs(paper: Paper, enrichments: dict[str, dict[str, Any]], copy: bool = True) -> Paper:
+    if not enrichments:  # nothing to apply: the steps (and their modules, a fifth of a second) are not needed
+        return paper
     steps = STEPS.snapshot()  # called once per paper shown: a plain mapping, not a registry lookup each time
     ordered = sorted(
         (e for e in enrichments.values() if e["status"] == "ok" and e["step"] in steps and e.get("output")),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import threading
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from urllib.parse import quote, urlsplit
@@ -18,8 +19,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from paperlens.core.clock import utcnow
 from paperlens.export.bibtex import write_bibtex
-from paperlens.search.query import search as run_search
-from paperlens.search.query import searcher_for
 from paperlens.store import Store
 from paperlens.web import api, pages
 from paperlens.web.catalog import Catalog
@@ -43,11 +42,14 @@ from paperlens.web.middleware import (
 )
 from paperlens.web.profiles import add_profile_routes
 from paperlens.web.render import STATIC, Links, make_env
+from paperlens.web.snapshot import snapshot_path
 from paperlens.web.write import add_write_routes
 
 MAX_PAGE = 100_000
 MAX_LIMIT = 500
 MAX_OFFSET = 10_000_000
+# The search indexes start warming when the first request is answered, or this long after the app is made.
+WARM_AFTER_S = 2.0
 
 
 class BadRequest(Exception):
@@ -129,6 +131,27 @@ def worker_threads() -> int:
 async def _lifespan(app):
     anyio.to_thread.current_default_thread_limiter().total_tokens = worker_threads()
     yield
+    catalog = getattr(app.state, "catalog", None)
+    if catalog is not None:  # a catalog snapshot being saved is finished, so the next start finds it
+        await anyio.to_thread.run_sync(catalog.finish_saving)
+
+
+def searcher_of(store: Store):
+    """The store's searcher, a background one (see HybridSearcher). paperlens.search (numpy and the index
+    code: a tenth of a second of the server's start) is imported on first use; every use here comes
+    through this, so the first call, which decides the kind, always asks for background (as does
+    catalog.similar, with search_background set)."""
+    from paperlens.search.query import searcher_for
+
+    return searcher_for(store, background=True)
+
+
+def run_search(store: Store, q: str, **kwargs):
+    """paperlens.search.query.search with the store's searcher made by searcher_of."""
+    from paperlens.search.query import search
+
+    searcher_of(store)
+    return search(store, q, **kwargs)
 
 
 def telemetry_options() -> dict:
@@ -169,10 +192,20 @@ def create_app(db_path: str, *, cache_size: int | None = None, write_token: str 
         base_url = base_url.rstrip("/")
     token = write_token_from_env() if write_token is _FROM_ENV else (write_token or None)
     store = Store(db_path, readonly=True)
-    catalog = Catalog(store)
+    # The catalog starts from its snapshot beside the database when there is a usable one (web/snapshot.py);
+    # PAPERLENS_CATALOG_SNAPSHOT=0 builds it from the papers every time, and saves none.
+    keep = os.environ.get("PAPERLENS_CATALOG_SNAPSHOT", "1").strip() != "0"
+    catalog = Catalog(store, snapshot=snapshot_path(db_path) if keep else None, home=pages.home_lists)
     # Search indexes are built or caught up in background threads: at a million papers a first keyword
-    # index takes about a minute and a vector index minutes, longer than any request may wait.
-    searcher_for(store, background=True).warm()
+    # index takes about a minute and a vector index minutes, longer than any request may wait. They start
+    # once the first request is answered (or WARM_AFTER_S from now): loading the word lists meanwhile
+    # (about a second of CPU) slowed the server's start by a third (bench/limits.py, serve).
+    # paperlens.search is imported then too, or by the first search (see searcher_of).
+    answered = threading.Event()
+    catalog.search_background = True
+    # A catalog started from its snapshot's home page preview loads the rest then too (catalog_start.py).
+    threading.Thread(target=lambda: (answered.wait(WARM_AFTER_S), catalog.wait_full(), searcher_of(store).warm()),
+                     name="paperlens-warm-later", daemon=True).start()
     env = make_env()
     app = FastAPI(title="paperlens", version="1", docs_url=None, redoc_url=None,
                   description="Read-only JSON API of a paperlens digest.", lifespan=_lifespan,
@@ -180,7 +213,7 @@ def create_app(db_path: str, *, cache_size: int | None = None, write_token: str 
     # Outermost last. A cache hit is answered by PageCache alone, before the guards: its stored headers
     # already carry the security headers, and it has no body to limit and no time to run out of.
     app.add_middleware(CanonicalQuery)
-    app.add_middleware(PinCatalog, catalog=catalog)
+    app.add_middleware(PinCatalog, catalog=catalog, answered=answered)
     app.add_middleware(BodyLimit, max_bytes=max_body)
     app.add_middleware(TimeLimit, seconds=request_timeout)
     app.add_middleware(SecurityHeaders)  # its headers also reach the guards' own answers

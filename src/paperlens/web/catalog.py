@@ -21,18 +21,21 @@ import logging
 import threading
 import time
 from collections import Counter, OrderedDict, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar, Token
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from paperlens.core.clean import slugify
-from paperlens.core.clock import STAMP_FORMAT
+from paperlens.core.clock import STAMP_FORMAT, utcnow
 from paperlens.core.models import SUMMARY_FIELDS, Paper
 from paperlens.enrich.registry import load_steps
 from paperlens.enrich.views import apply_enrichments
 from paperlens.store import Store
 from paperlens.web.brief_worker import BriefWorkers, worker_count
+from paperlens.web.catalog_start import SnapshotStart
 from paperlens.web.listings import AuthorInfo, Brief, KeywordInfo, TopicInfo, _Counts, _intern, _topic_slug
+from paperlens.web.snapshot import SnapshotFile
 
 # A write can commit a few seconds after the time it stamped on its rows; re-reading rows stamped this
 # long before the last version's newest stamp means such a write is never missed.
@@ -51,6 +54,8 @@ PAPER_CACHE = 2048  # whole papers kept for the pages that show them
 PAPER_CACHE_BYTES = 64 * 2**20  # and at most about this many bytes of their text
 # From this many papers a full build works out the briefs in child processes (brief_worker).
 WORKERS_MIN_PAPERS = 100_000
+# A catalog with a snapshot file (web/snapshot.py) saves a new version there at most this often.
+SNAPSHOT_EVERY_S = 60.0
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +96,11 @@ class PaperView:
 
     def many(self, ids: Iterable[str]) -> list[Paper]:
         """The papers of `ids` in that order (those not in the catalog left out), read in batches."""
-        briefs = self._briefs()
-        wanted = [pid for pid in ids if pid in briefs]
+        if self._catalog.previewing:  # the home page's preview: its ids are of papers in the snapshot
+            wanted = list(ids)
+        else:
+            briefs = self._briefs()
+            wanted = [pid for pid in ids if pid in briefs]
         found = self._catalog._load(wanted)
         return [found[pid] for pid in wanted if pid in found]
 
@@ -120,8 +128,12 @@ class _Memo(dict):
         super().__setitem__(key, value)
 
 
-class Catalog:
-    def __init__(self, store: Store):
+class Catalog(SnapshotStart):
+    """`snapshot`: a file to start from and save versions to (web/snapshot.py, catalog_start.py;
+    create_app passes `<db>.catalog`); None keeps the catalog in memory only, built from the papers.
+    `home`: pages.home_lists, saved with each version so a start can answer the home page first."""
+
+    def __init__(self, store: Store, snapshot: str | Path | None = None, home: Callable | None = None):
         self.store = store
         self._lock = threading.Lock()
         self._checked = 0.0
@@ -134,7 +146,8 @@ class Catalog:
         self._cache_bytes = 0
         self._cache_lock = threading.Lock()
         self.papers = PaperView(self)
-        self._current = self._next_version(None)
+        self.search_background = False  # the kind of searcher `similar` asks for (the server's: background)
+        self._start(SnapshotFile(Path(snapshot), SNAPSHOT_EVERY_S) if snapshot else None, home)
 
     def __getattr__(self, name: str):
         # Only reached for a version's fields (the instance itself holds the attributes set in __init__).
@@ -144,7 +157,21 @@ class Catalog:
         try:
             return getattr(version, name)
         except AttributeError:
-            raise AttributeError(name) from None
+            pass
+        if self.__dict__.get("_partial"):  # a field the home page's preview lacks: load the rest first
+            self.wait_full()
+            try:
+                return getattr(self.__dict__["_current"], name)
+            except AttributeError:
+                pass
+        raise AttributeError(name)
+
+    @property
+    def previewing(self) -> bool:
+        """Whether the version this request sees is a home page preview (catalog_start.py)."""
+        pin = _PINNED.get()
+        version = pin[1] if pin is not None and pin[0] is self else self._current
+        return hasattr(version, "preview_home")
 
     def pin(self) -> Token:
         """Make the current version the one this request (context) sees until `unpin`."""
@@ -158,7 +185,7 @@ class Catalog:
     def due(self) -> bool:
         """Whether `refresh` would look at the database now (cheap: no SQLite, no lock): the server
         moves the call off its event loop only then."""
-        return not self._building and time.monotonic() - self._checked >= 1.0
+        return not self._building and not self._partial and time.monotonic() - self._checked >= 1.0
 
     def refresh(self) -> bool:
         """Catch up with the database when it changed; True when a new version is in place.
@@ -168,8 +195,8 @@ class Catalog:
         current version while the build goes on; a catalog whose last full build was slow (over
         BACKGROUND_BUILD_S) is not waited for at all."""
         now = time.monotonic()
-        if now - self._checked < 1.0 or self._building:
-            return False
+        if now - self._checked < 1.0 or self._building or self._partial:
+            return False  # (while partial, the rest is being loaded and caught up: see catalog_start)
         if not self._lock.acquire(blocking=False):
             return False  # another request is checking or building: serve the current version
         try:
@@ -198,6 +225,7 @@ class Catalog:
     def _build_in_background(self, done: threading.Event | None = None) -> None:
         try:
             self._current = self._next_version(self._current)
+            self._save_snapshot()
         except Exception:  # a failed build keeps the current version; the next check tries again
             log.exception("catalog: rebuild failed; serving the previous version")
         finally:
@@ -214,11 +242,19 @@ class Catalog:
         # The signature is taken first: a commit landing before the snapshot starts then only costs one
         # more rebuild, never a missed change.
         signature = self.store.data_signature()
+        read_at = utcnow()  # before the snapshot starts: everything committed by now is in it
         with self.store.read_snapshot():  # briefs of one committed state
             stamps = self.store.update_stamps()
             changed = None
             if previous is not None and previous.signature[-1:] == signature[-1:]:  # no paper removed
-                changed = self.store.changed_rowids(*(_earlier(s, LATE_COMMIT_S) for s in previous.stamps))
+                since = [_earlier(s, LATE_COMMIT_S) for s in previous.stamps]
+                if previous.saved_read_at:
+                    # A version from the snapshot file, read at saved_read_at: a write stamped more than
+                    # LATE_COMMIT_S before that had committed by then, so it is in the file already
+                    # (without this, a server restarted soon after an ingest re-read its last seconds).
+                    floor = _earlier(previous.saved_read_at, LATE_COMMIT_S)
+                    since = [max(s, floor) for s in since]
+                changed = self.store.changed_rowids(*since)
                 if len(changed) > max(PATCH_MAX, len(previous.briefs) // 5):
                     changed = None
             if changed is None:
@@ -227,6 +263,7 @@ class Catalog:
                 new = self._patch(previous, self._read(sorted(changed)))
         new.stamps = stamps
         new.signature = signature
+        new.read_at, new.saved_read_at = read_at, ""
         new.version = (previous.version if previous is not None else 0) + 1
         with self._cache_lock:  # whole papers that changed are read again when next shown
             if not new.patched:
@@ -496,7 +533,8 @@ class Catalog:
         stored, else shared words; each with a short reason."""
         from paperlens.search.query import searcher_for
 
-        items = [item for item in searcher_for(self.store).similar(pid, k=k) if item["id"] in self.briefs]
+        searcher = searcher_for(self.store, background=self.search_background)
+        items = [item for item in searcher.similar(pid, k=k) if item["id"] in self.briefs]
         model, _vector = self.store.embedding_of(pid)
         return ("embedding", model, items) if model else ("text", None, items)
 

@@ -72,6 +72,15 @@ class Brief:
         brief._fill(fields)
         return fields[1], brief
 
+    @classmethod
+    def restored(cls, saved: tuple) -> Brief:
+        """A brief from (paper id, *its `_fields()`) as a catalog snapshot saved them (web/snapshot.py):
+        the values are set as they are (equal values were saved shared, and load shared)."""
+        brief = cls.__new__(cls)
+        (_pid, brief.rowid, brief.title, brief.year, brief.date, brief.venue, brief.has_code, brief.rating,
+         brief.topic, brief.keywords, brief.authors, brief.has_summary) = saved
+        return brief
+
     def _fill(self, fields: tuple) -> None:
         (self.rowid, _pid, self.title, self.year, date, venue, self.has_code, self.rating, topic, keywords,
          authors, self.has_summary) = fields

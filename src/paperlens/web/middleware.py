@@ -47,13 +47,18 @@ class PinCatalog:
     """Pure ASGI: each request sees the catalog version current when it arrived, from its first line to
     its last, even if another request rebuilds the catalog meanwhile (no page mixes two versions)."""
 
-    def __init__(self, app, catalog: Catalog):
+    def __init__(self, app, catalog: Catalog, answered: threading.Event | None = None):
         self.app = app
         self.catalog = catalog
+        self.answered = answered  # set once a first request has been answered (create_app's warm-up waits)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        if self.catalog.partial and scope["path"] != "/" and not scope["path"].startswith("/static/"):
+            # Only the home page is answered from a catalog's preview (catalog_start.py): anything else
+            # waits for the rest, loaded in a worker thread, so that the request is pinned to it.
+            await anyio.to_thread.run_sync(self.catalog.wait_full)
         if self.catalog.due():
             # Asking SQLite whether anything changed, and waiting briefly for a small rebuild, happen in a
             # worker thread: the event loop keeps answering other requests meanwhile.
@@ -63,6 +68,9 @@ class PinCatalog:
             await self.app(scope, receive, send)
         finally:
             self.catalog.unpin(token)
+            if self.answered is not None:
+                self.answered.set()
+                self.answered = None
 
 
 # Query parameters some page or API route reads; any other is dropped from the request (so junk
@@ -148,6 +156,10 @@ class PageCache:
 
     async def answer(self, scope, send) -> tuple | None:
         """Answer a GET from the cache: None when it did (a hit), else the (key, lang) to store under."""
+        if self.catalog.partial and scope["path"] != "/" and not scope["path"].startswith("/static/"):
+            # Only the home page is answered from a catalog's preview (catalog_start.py): anything else
+            # waits for the rest, loaded in a worker thread, so that the request is pinned to it.
+            await anyio.to_thread.run_sync(self.catalog.wait_full)
         if self.catalog.due():  # as PinCatalog does: a hit must not outlive a change of the database
             await anyio.to_thread.run_sync(self.catalog.refresh)
         key, lang_query = self.key(scope)

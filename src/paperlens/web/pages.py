@@ -108,22 +108,34 @@ def facet_options(catalog: Catalog, ids: list[str], memo_key: str | None = None)
     }
 
 
-def index_context(catalog: Catalog, recent: int = 8) -> dict:
+HOME_RECENT = 8  # papers the home page lists
+
+
+def index_context(catalog: Catalog, recent: int = HOME_RECENT) -> dict:
     key = ("index", recent)
     if key not in catalog.memo:
         catalog.memo[key] = _index_context(catalog, recent)
     return catalog.memo[key]
 
 
-def _index_context(catalog: Catalog, recent: int) -> dict:
+def home_lists(catalog, recent: int = HOME_RECENT) -> dict:
+    """What the home page shows of a catalog (or a catalog version), the recent papers as their ids. A
+    catalog saves it with each version in its snapshot file, so that a server starting from it answers
+    the home page before loading the rest (catalog_start.py: the preview's `preview_home`)."""
     return {
         "areas": catalog.areas,
         "no_topic": len(catalog.no_topic),
         "stats": catalog.stats,
-        "recent": catalog.papers.many(catalog.newest[:recent]),
+        "recent_ids": list(catalog.newest[:recent]),
         "top_keywords": heapq.nsmallest(24, catalog.keywords.values(), key=lambda k: (-len(k.ids), k.norm)),
         "top_authors": heapq.nsmallest(16, catalog.authors.values(), key=lambda a: (-len(a.ids), a.slug)),
     }
+
+
+def _index_context(catalog: Catalog, recent: int) -> dict:
+    lists = dict(catalog.preview_home if catalog.previewing and recent == HOME_RECENT else home_lists(catalog, recent))
+    lists["recent"] = catalog.papers.many(lists.pop("recent_ids"))
+    return lists
 
 
 def topic_context(catalog: Catalog, slug: str, f: ListFilters, page: int, per_page: int) -> dict:

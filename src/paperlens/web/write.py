@@ -16,11 +16,18 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from paperlens.ingest.pipeline import ingest_paths
 from paperlens.sources import SOURCES
 from paperlens.store import Store, db_error_message
 from paperlens.web.api import ApiError, IngestReport
 from paperlens.web.guard import check_write_token
+
+
+def ingest_paths(*args, **kwargs):
+    """paperlens.ingest.pipeline.ingest_paths, imported on the first upload (not at every server's start)."""
+    from paperlens.ingest.pipeline import ingest_paths as ingest
+
+    return ingest(*args, **kwargs)
+
 
 _SUFFIXES = (".jsonl", ".json", ".csv", ".xml", ".atom", ".bib", ".txt", ".gz", ".bz2", ".xz")
 MAX_REJECTIONS = 100
