@@ -133,6 +133,11 @@ class Catalog(SnapshotStart):
     create_app passes `<db>.catalog`); None keeps the catalog in memory only, built from the papers.
     `home`: pages.home_lists, saved with each version so a start can answer the home page first."""
 
+    @staticmethod
+    def _blank_version() -> tuple[_Version, _Memo]:
+        """An empty version and memo, for catalog_start's home page preview."""
+        return _Version(), _Memo()
+
     def __init__(self, store: Store, snapshot: str | Path | None = None, home: Callable | None = None):
         self.store = store
         self._lock = threading.Lock()

@@ -54,11 +54,8 @@ class SnapshotStart:
         return self._partial
 
     def _preview(self, head: dict):
-        from paperlens.web.catalog import _Memo, _Version
-
-        version = _Version()
+        version, version.memo = self._blank_version()  # the catalog's own classes (catalog.py)
         version.preview_home = snapshot.home_lists(head["home"])  # what pages.home_lists gives
-        version.memo = _Memo()
         version.version = 0
         version.signature = tuple(self.store.data_signature())
         version.stamps = tuple(head["stamps"])
