@@ -179,3 +179,26 @@ def test_an_endpoint_without_structured_output_gets_plain_json_instructions(db, 
     assert rejected and all(r["response_format"] for r in rejected)  # asked with the schema, refused
     plain = [r for r in server.requests if r["status"] == 200]
     assert len(plain) == 9 and all(not r["response_format"] and "Keys: relevance" in r["user"] for r in plain)
+
+
+def test_an_on_demand_digest_is_judged_too(db, fake, tmp_path):
+    """`digest NAME --llm` re-ranks as `recommend --llm` does, and its page says so; without --llm it asks
+    nothing."""
+    plain, _ = recommend(db, "--limit", "5")
+    promoted = recommend(db, "--limit", "15")[0]["results"][11]
+    out = tmp_path / "digest.html"
+
+    def digest(*args):
+        return CliRunner().invoke(main, ["--db", str(db), "digest", "ana", "--since", "1990-01-01", "--limit", "5",
+                                         "--out", str(out), *args])
+
+    assert digest().exit_code == 0 and not relevance_requests(fake)
+    unjudged = out.read_text()
+    assert promoted["title"] not in unjudged
+    fake.relevance_by_title[promoted["title"]] = 10
+    result = digest("--llm")
+    assert result.exit_code == 0, result.output
+    page = out.read_text()
+    assert len(relevance_requests(fake)) == 15
+    assert page.index(promoted["title"]) < min(page.index(r["title"]) for r in plain["results"][:4])
+    assert "LLM relevance 10/10" in page and "Re-ranked by LLM relevance" in page

@@ -109,15 +109,20 @@ def daily(obj, profiles, day, smtp, limit, judge_top, steps, llm, lang, site_dir
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 500))
 @click.option("--since", help="Rank papers dated on or after this day (default: the last 7 days).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the HTML digest here.")
+@click.option("--llm", is_flag=True, help="Have the LLM (PAPERLENS_LLM_* settings) judge the top candidates against "
+                                          "the profile's relevance prompt, as `recommend --llm` does.")
+@click.option("--judge-top", type=click.IntRange(1, 1000),
+              help="With --llm: how many top candidates are judged (default 3 x --limit).")
 @click.pass_obj
-def digest(obj, name, recipients, smtp, limit, since, out):
+def digest(obj, name, recipients, smtp, limit, since, out, llm, judge_top):
     """Make one digest of profile NAME now: write it (--out) and/or send it (--to with --smtp).
     On-demand digests are not recorded: the daily run still sends its own."""
     from datetime import timedelta
 
     from paperlens.daily.mail import MailError, build_message, send
     from paperlens.daily.run import build_digest
-    from paperlens.recommend.profiles import recommend
+    from paperlens.recommend.profiles import recommend_judged
+    from paperlens.recommend.relevance import RelevanceJudge
 
     if recipients and not smtp:
         raise click.UsageError("--to needs --smtp HOST:PORT")
@@ -127,13 +132,20 @@ def digest(obj, name, recipients, smtp, limit, since, out):
     today = datetime.now(UTC).date()
     start = _day(since) if since else today - timedelta(days=7)
     try:
-        ranked = recommend(obj.store, name, since=start.isoformat(), limit=limit, today=today)
+        judge = RelevanceJudge(top=judge_top) if llm else None
+        ranked, report = recommend_judged(obj.store, name, judge, since=start.isoformat(), limit=limit, today=today)
     except ProfileError as exc:
         raise click.ClickException(str(exc)) from exc
+    if llm and report.note():
+        click.echo(report.note(), err=True)
     if not ranked:
         click.echo(f"nothing to send: no papers since {start.isoformat()} outside the library")
         raise SystemExit(1)
-    made = build_digest(obj.store, name, today.isoformat(), ranked, [], None)
+    problems = [report.problem()] if llm and report.problem() else []
+    for problem in problems:
+        click.echo(f"problem: {problem}", err=True)
+    made = build_digest(obj.store, name, today.isoformat(), ranked, problems, None,
+                        notes=[report.note()] if llm and report.note() else None)
     if out:
         out.write_text(made.html(), encoding="utf-8")
         click.echo(f"wrote {len(made.items)} papers to {out}")
