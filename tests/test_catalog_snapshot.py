@@ -34,7 +34,18 @@ SERVE_ONCE = textwrap.dedent("""
     import json, sys
     from fastapi.testclient import TestClient
     from paperlens.web.app import create_app
+    from paperlens.search.query import searcher_for
     app = create_app(sys.argv[1])
+    # Similar papers on a paper page come from the search indexes once they are built (in background
+    # threads, a query waits 2 s), from FTS5 before: build them first, so a loaded machine cannot make the
+    # pages differ (that is not the catalog's doing).
+    searcher = searcher_for(app.state.catalog.store, background=True)
+    searcher.background = False
+    if searcher.text_index() is None:
+        searcher.keyword_docs()
+    if searcher.store.has_embeddings():
+        searcher.vector_index()
+    searcher.background = True
     client = TestClient(app)
     pages = {}
     for url in json.loads(sys.argv[2]):
