@@ -329,38 +329,35 @@ class HybridSearcher:
 
     def _keyword_docs(self, docs: KeywordIndexDB, terms: list[str], k: int, filters,
                       need: int, count: bool = True) -> tuple[list[tuple[str, float]], int]:
-        depth = max(k, 1000) if filters else k
-        content = content_terms(terms)
-        expression = fts_expression(content)
-        found = docs.search(expression, depth)
-        matched = len(found) if len(found) < depth or not count else docs.count_matches(expression, COUNT_CAP)
-        # Papers with some of the words follow, unless a word occurs nowhere (a misspelling: "did you
-        # mean" answers that, not the papers of the other words).
-        if (len(found) < (depth if filters else need) and len(content) > 1
-                and len(docs.doc_freq(content)) == len(set(content))):
-            seen = {rowid for rowid, _ in found}
-            found += [hit for hit in docs.search(fts_expression(content, "or"), depth) if hit[0] not in seen]
-        ids = self.store.rowid_ids([rowid for rowid, _ in found])
-        ranked = [(ids[rowid], score) for rowid, score in found if rowid in ids]
-        if filters:
-            allowed = self.store.filter_ids([pid for pid, _ in ranked], filters)
-            ranked = [hit for hit in ranked if hit[0] in allowed]
-            matched = min(matched, len(ranked))
-        return ranked[:k], matched
+        return self._keyword_index(
+            terms, k, filters, need, count,
+            search=lambda words, depth, mode: docs.search(fts_expression(words, mode), depth),
+            count_all=lambda words: docs.count_matches(fts_expression(words), COUNT_CAP),
+            known=lambda words: set(docs.doc_freq(words)))
 
     def _keyword_tantivy(self, index, terms: list[str], k: int, filters,
                          need: int, count: bool = True) -> tuple[list[tuple[str, float]], int]:
+        return self._keyword_index(terms, k, filters, need, count, search=index.search,
+                                   count_all=lambda words: min(index.count(words), COUNT_CAP),
+                                   known=index.known_terms)
+
+    def _keyword_index(self, terms: list[str], k: int, filters, need: int, count: bool, *, search, count_all,
+                       known) -> tuple[list[tuple[str, float]], int]:
+        """Either keyword index (`search(words, depth, "and"|"or")` -> (rowid, score), `count_all(words)`,
+        `known(words)` -> the words it holds): papers with every content word, how many (counted past the
+        depth only with `count`), then those with some of the words."""
         depth = max(k, 1000) if filters else k
         # Stopwords are left out when other words remain: at a million papers "the" matches nearly all
         # of them, and ranking that posting list costs more than the rest of the query.
-        content = [t for t in terms if t not in STOPWORDS] or terms
-        found = index.search(content, depth, "and")
-        matched = len(found) if len(found) < depth or not count else min(index.count(content), COUNT_CAP)
-        # As with the FTS5 index: papers with some of the words follow, unless a word occurs nowhere.
+        content = content_terms(terms)
+        found = search(content, depth, "and")
+        matched = len(found) if len(found) < depth or not count else count_all(content)
+        # Papers with some of the words follow, unless a word occurs nowhere (a misspelling: "did you
+        # mean" answers that, not the papers of the other words).
         if (len(found) < (depth if filters else need) and len(content) > 1
-                and len(index.known_terms(content)) == len(set(content))):
+                and len(known(content)) == len(set(content))):
             seen = {rowid for rowid, _ in found}
-            found += [hit for hit in index.search(content, depth, "or") if hit[0] not in seen]
+            found += [hit for hit in search(content, depth, "or") if hit[0] not in seen]
         ids = self.store.rowid_ids([rowid for rowid, _ in found])
         ranked = [(ids[rowid], score) for rowid, score in found if rowid in ids]
         if filters:
