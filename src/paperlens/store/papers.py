@@ -4,8 +4,8 @@ through the full-text index; and the counts `paperlens stats` shows."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from paperlens.core.clean import slugify
 from paperlens.core.ids import parse_any_id
@@ -14,6 +14,9 @@ from paperlens.store.rows import PaperView, chunks, load, view
 
 if TYPE_CHECKING:  # the pydantic models are imported where papers are built, not with this module
     from paperlens.core.models import Paper
+
+
+T = TypeVar("T")
 
 
 class Filters(Protocol):
@@ -74,21 +77,19 @@ class PaperReader:
 
     def views(self, ids: list[str]) -> list[PaperView]:
         """What result lists show of these papers (rows.PaperView), in the order of `ids`; missing ones left out."""
-        out = []
-        for chunk in chunks(ids, 500):
-            marks = ",".join("?" * len(chunk))
-            rows = {r[0]: r[1] for r in self.db.conn.execute(f"SELECT id, data FROM papers WHERE id IN ({marks})",
-                                                             chunk)}
-            out += [view(rows[i]) for i in chunk if i in rows]
-        return out
+        return self._decoded(ids, view)
 
     def get_many(self, ids: list[str]) -> list[Paper]:
-        out = []
+        return self._decoded(ids, load)
+
+    def _decoded(self, ids: list[str], decode: Callable[[str], T]) -> list[T]:
+        """`decode(papers.data)` of these papers, in the order of `ids`; missing ones left out."""
+        out: list[T] = []
         for chunk in chunks(ids, 500):
             marks = ",".join("?" * len(chunk))
             rows = {r[0]: r[1] for r in self.db.conn.execute(f"SELECT id, data FROM papers WHERE id IN ({marks})",
                                                              chunk)}
-            out += [load(rows[i]) for i in chunk if i in rows]
+            out += [decode(rows[i]) for i in chunk if i in rows]
         return out
 
     def rowid_ids(self, rowids: list[int]) -> dict[int, str]:
