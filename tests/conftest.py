@@ -68,3 +68,21 @@ def serving(app, http="auto", *, lifespan="off", start_timeout: float = 30, **se
     finally:
         server.should_exit = True
         thread.join(timeout=15)
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's, as the brief asks; Playwright only drives it
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@contextmanager
+def chromium():
+    """Headless Debian Chromium through Playwright, closed after; the test is skipped without either."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no system Chromium at {CHROMIUM}")
+    with playwright.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

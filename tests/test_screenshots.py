@@ -11,11 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from .conftest import sample, serving
+from .conftest import CHROMIUM, chromium, sample, serving
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 OUT = Path(os.environ.get("PAPERLENS_SCREENSHOTS") or Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots")
 WIDTHS = {"desktop": 1280, "phone": 390}
 LANGS = ("en", "zh")
@@ -62,38 +60,32 @@ def _pages(page, base: str) -> dict[str, str]:
 
 
 def test_every_page_type_in_both_languages_and_at_phone_width(base):
-    from playwright.sync_api import sync_playwright
-
     OUT.mkdir(parents=True, exist_ok=True)
     problems: list[str] = []
     shots = 0
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            first = browser.new_page()
-            targets = _pages(first, base)
-            first.close()
-            for width_name, width in WIDTHS.items():
-                context = browser.new_context(viewport={"width": width, "height": 900})
-                page = context.new_page()
-                for name, path in targets.items():
-                    for lang in LANGS:
-                        url = base + path + ("&" if "?" in path else "?") + f"lang={lang}"
-                        page.goto(url)
-                        page.screenshot(path=str(OUT / f"{name}-{lang}-{width_name}.png"), full_page=True)
-                        shots += 1
-                        text = page.inner_text("body")
-                        for what, pattern in (("LaTeX", _LATEX), ("None", _NONE)):
-                            for match in pattern.finditer(text):
-                                problems.append(f"{url}: {what} {text[max(0, match.start() - 40):match.end() + 40]!r}")
-                        if "(untitled)" in text:
-                            problems.append(f"{url}: (untitled)")
-                        if width == 390:  # nothing wider than the phone's screen
-                            overflow = page.evaluate("document.documentElement.scrollWidth")
-                            if overflow > width + 2:
-                                problems.append(f"{url}: {overflow} px wide at {width} px")
-                context.close()
-        finally:
-            browser.close()
+    with chromium() as browser:
+        first = browser.new_page()
+        targets = _pages(first, base)
+        first.close()
+        for width_name, width in WIDTHS.items():
+            context = browser.new_context(viewport={"width": width, "height": 900})
+            page = context.new_page()
+            for name, path in targets.items():
+                for lang in LANGS:
+                    url = base + path + ("&" if "?" in path else "?") + f"lang={lang}"
+                    page.goto(url)
+                    page.screenshot(path=str(OUT / f"{name}-{lang}-{width_name}.png"), full_page=True)
+                    shots += 1
+                    text = page.inner_text("body")
+                    for what, pattern in (("LaTeX", _LATEX), ("None", _NONE)):
+                        for match in pattern.finditer(text):
+                            problems.append(f"{url}: {what} {text[max(0, match.start() - 40):match.end() + 40]!r}")
+                    if "(untitled)" in text:
+                        problems.append(f"{url}: (untitled)")
+                    if width == 390:  # nothing wider than the phone's screen
+                        overflow = page.evaluate("document.documentElement.scrollWidth")
+                        if overflow > width + 2:
+                            problems.append(f"{url}: {overflow} px wide at {width} px")
+            context.close()
     assert shots == len(targets) * len(LANGS) * len(WIDTHS)
     assert not problems, "\n".join(problems[:30])

@@ -13,7 +13,7 @@ from paperlens.search.crosslingual import build_lexicon, english_forms, held_out
 from paperlens.search.document import index_terms, query_terms
 from paperlens.search.hybrid import HybridSearcher
 
-from .conftest import SAMPLE
+from .conftest import SAMPLE, chromium
 
 CHINESE_ABSTRACT = "h:ec0adae058e00db1"  # the 000 page's paper with a Chinese abstract only
 
@@ -152,8 +152,6 @@ def test_web_api_and_cli_agree(seeded):
         assert "Next →" in ranked and "Older" not in ranked
 
 
-CHROMIUM = "/usr/bin/chromium"
-
 
 @pytest.mark.browser
 def test_static_site_search_is_bilingual(seeded, tmp_path):
@@ -161,14 +159,9 @@ def test_static_site_search_is_bilingual(seeded, tmp_path):
     import functools
     import threading
     from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-    from pathlib import Path
 
     from paperlens.store import Store
     from paperlens.web.site import export_site
-
-    if not Path(CHROMIUM).exists():
-        pytest.skip("no system Chromium at /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
 
     out = tmp_path / "site"
     export_site(Store(seeded.path, readonly=True), out)
@@ -181,8 +174,7 @@ def test_static_site_search_is_bilingual(seeded, tmp_path):
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{httpd.server_address[1]}/search/index.html"
     try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        with chromium() as browser:
             page = browser.new_page()
 
             def run(query: str) -> dict:
@@ -211,7 +203,6 @@ def test_static_site_search_is_bilingual(seeded, tmp_path):
             assert link.text_content() == "merging models"
             link.click()
             page.locator("#static-results li.result").first.wait_for()
-            browser.close()
     finally:
         httpd.shutdown()
 

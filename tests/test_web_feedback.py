@@ -22,12 +22,10 @@ from paperlens.web.i18n import labels
 from paperlens.web.profiles import profile_page
 from paperlens.web.site import export_site
 
-from .conftest import serving
+from .conftest import chromium, serving
 from .profile_corpus import made_up, write_bibtex, write_jsonl
 
 TOKEN = "s3cret-token"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 def build_db(root: Path) -> tuple[Path, list[str]]:
@@ -133,13 +131,8 @@ def test_pages_over_http_with_and_without_a_token(corpus, tmp_path):
 # -- in a real browser ----------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def browser():
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("no system Chromium at /usr/bin/chromium")
-    with playwright.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture
