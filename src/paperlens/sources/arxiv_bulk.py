@@ -25,8 +25,7 @@ from paperlens.sources.base import (
     Source,
     finish_paper,
     json_depth_error,
-    json_lines,
-    lone_surrogate_in,
+    json_objects,
 )
 from paperlens.sources.tabular import csv_header, csv_rows
 
@@ -202,18 +201,11 @@ class ArxivJsonlSource(Source):
                                              "journal-ref"}) >= 2
 
     def read(self, ctx: ReadContext) -> Iterator[Paper | Rejected]:
-        for item in json_lines(ctx, loads=_json_loads()):
+        for item in json_objects(ctx, loads=_json_loads()):
             if isinstance(item, Rejected):
                 yield item
                 continue
             number, data, line = item
-            if not isinstance(data, dict):
-                yield Rejected(ctx.path, number, "expected a JSON object")
-                continue
-            if lone_surrogate_in(line, data):
-                yield Rejected(ctx.path, number, "a JSON string holds a lone surrogate escape (such as "
-                                                 "\\ud800): not valid Unicode text")
-                continue
             try:
                 paper = paper_from_kaggle(data)
             except KaggleRecordError as exc:

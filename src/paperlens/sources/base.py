@@ -451,3 +451,22 @@ def json_lines(ctx: ReadContext, bad_bytes: str = "not valid UTF-8 text (is the 
                 yield Rejected(ctx.path, number, f"invalid JSON ({json_error_message(exc)})")
             except RecursionError:  # a safety net: the depth check comes first
                 yield Rejected(ctx.path, number, "JSON nested too deeply to read")
+
+
+def json_objects(ctx: ReadContext, bad_bytes: str = "not valid UTF-8 text (is the file in another encoding?)",
+                 *, loads: Callable[[str], Any] = json.loads,
+                 surrogates: bool = True) -> Iterator[tuple[int, dict, str] | Rejected]:
+    """json_lines' records that are JSON objects, as (line number, object, the line); a line holding another value
+    is rejected, and (with `surrogates`) one whose strings hold a lone surrogate escape."""
+    for item in json_lines(ctx, bad_bytes, loads=loads):
+        if isinstance(item, Rejected):
+            yield item
+            continue
+        number, data, line = item
+        if not isinstance(data, dict):
+            yield Rejected(ctx.path, number, "expected a JSON object")
+        elif surrogates and lone_surrogate_in(line, data):
+            yield Rejected(ctx.path, number, "a JSON string holds a lone surrogate escape (such as "
+                                             "\\ud800): not valid Unicode text")
+        else:
+            yield number, data, line

@@ -24,7 +24,7 @@ from paperlens.sources.base import (
     Rejected,
     Source,
     finish_paper,
-    json_lines,
+    json_objects,
 )
 
 TOOL = "daily-arXiv-ai-enhanced"
@@ -55,14 +55,11 @@ class DailyArxivSource(Source):
                                                                                                    list))
 
     def read(self, ctx: ReadContext) -> Iterator[Paper | Rejected]:
-        for item in json_lines(ctx):
+        for item in json_objects(ctx, surrogates=False):
             if isinstance(item, Rejected):
                 yield item
                 continue
             number, data, _ = item
-            if not isinstance(data, dict):
-                yield Rejected(ctx.path, number, "expected a JSON object")
-                continue
             try:
                 paper = paper_from_dae(data)
             except ValueError as exc:

@@ -14,8 +14,7 @@ from paperlens.sources.base import (
     Rejected,
     Source,
     json_depth_error,
-    json_lines,
-    lone_surrogate_in,
+    json_objects,
     oversized_field,
 )
 
@@ -39,18 +38,11 @@ class PaperlensJsonlSource(Source):
         return len(_OUR_KEYS & keys) >= 4
 
     def read(self, ctx: ReadContext) -> Iterator[Paper | Rejected]:
-        for item in json_lines(ctx, "not valid UTF-8 text"):
+        for item in json_objects(ctx, "not valid UTF-8 text"):
             if isinstance(item, Rejected):
                 yield item
                 continue
             number, data, line = item
-            if not isinstance(data, dict):
-                yield Rejected(ctx.path, number, "expected a JSON object")
-                continue
-            if lone_surrogate_in(line, data):
-                yield Rejected(ctx.path, number, "a JSON string holds a lone surrogate escape (such as "
-                                                 "\\ud800): not valid Unicode text")
-                continue
             try:
                 paper = paper_from_export(data)
             except (ValidationError, ValueError, TypeError) as exc:
