@@ -471,10 +471,10 @@ class HybridSearcher:
         terms = query_terms(text)
         if (index is None and docs is None) or not terms:
             return None
+        known = self.known_terms(terms)
         if index is not None:  # Tantivy answers this collection: its term dictionary
-            known, vocabulary = index.known_terms(terms), index.terms_with_prefix
+            vocabulary = index.terms_with_prefix
         else:
-            known = set(docs.doc_freq(terms))
             vocabulary = lambda letter: docs.terms_between(letter, letter + "\uffff", limit=50_000)  # noqa: E731
         out, changed = [], False
         for term in terms:
