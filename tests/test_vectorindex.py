@@ -124,3 +124,15 @@ def test_the_choice_can_be_forced(tmp_path, monkeypatch):
     assert _opened(tmp_path, keys, x).ann
     monkeypatch.setenv("PAPERLENS_VECTOR_INDEX", "exact")
     assert not _opened(tmp_path, keys, x).ann
+
+
+def test_a_damaged_choice_file_is_measured_again(tmp_path, monkeypatch):
+    from paperlens.search import vectorindex
+
+    monkeypatch.setattr(vectorindex, "ANN_MIN", 0)
+    keys, x = _data()
+    for junk in ("{not json", "[1, 2]", '{"dim": 64, "count": "many", "ann": false}', '{"dim": 64, "count": 3000, "ann": true, "ef": "x"}', ""):
+        (tmp_path / "v.usearch.choice.json").write_text(junk)
+        index = _opened(tmp_path, keys, x)
+        assert not index.ann and index.choice["count"] == 3000  # measured, not read
+        assert json.loads((tmp_path / "v.usearch.choice.json").read_text())["count"] == 3000

@@ -164,11 +164,10 @@ def open_index(dim: int, count: int, batches: Batches, path: Path | None) -> Vec
         saved = json.loads(choice_path.read_text())
     except (OSError, ValueError):
         saved = None
-    if isinstance(saved, dict) and saved.get("dim") == dim and 0 < saved.get("count", 0) <= count < 2 * saved["count"]:
-        if not saved.get("ann") or path.exists():
-            index = VectorIndex(dim, ann=bool(saved["ann"]), path=path, ef=int(saved.get("ef", DEFAULT_EF)))
-            index.choice = saved
-            return index
+    if _usable_choice(saved, dim, count) and (not saved["ann"] or path.exists()):
+        index = VectorIndex(dim, ann=saved["ann"], path=path, ef=saved.get("ef", DEFAULT_EF))
+        index.choice = saved
+        return index
     index, choice = _measured(dim, count, batches, path)
     index.choice = choice
     try:
@@ -178,6 +177,16 @@ def open_index(dim: int, count: int, batches: Batches, path: Path | None) -> Vec
     except (OSError, RuntimeError) as exc:  # a read-only directory: measured again next time
         warnings.warn(f"vector index choice beside {path} not saved ({exc})", stacklevel=2)
     return index
+
+
+def _usable_choice(saved: object, dim: int, count: int) -> bool:
+    """Whether a saved choice is of this shape and dimension, and the collection has not doubled since;
+    a file of any other content (damaged, edited, another version's) is measured again."""
+    if not isinstance(saved, dict) or saved.get("dim") != dim or not isinstance(saved.get("ann"), bool):
+        return False
+    measured, ef = saved.get("count"), saved.get("ef", DEFAULT_EF)
+    return (isinstance(measured, int) and 0 < measured <= count < 2 * measured
+            and isinstance(ef, int) and 0 < ef <= 10 * EF_MAX)
 
 
 def _measured(dim: int, count: int, batches: Batches, path: Path) -> tuple[VectorIndex, dict]:
