@@ -17,6 +17,8 @@ Prints the ratio table of issue 19 (markdown) and, with --json FILE, every measu
 Papers are the synthetic arXiv records of bench/ingest.py (from ../shared/data/arxiv-sample). The machine's
 load average is printed at the start and the end: the figures are ratios because absolute ones move 2x from day
 to day on shared cores. Servers run in their own processes; the HTTP clients are bench/web.py's asyncio ones.
+Each load measurement starts once its server is idle (wait_idle: its start-up's background work, such as
+paperlens warming its search indexes, done), so the pairs compare steady states.
 """
 
 from __future__ import annotations
@@ -158,6 +160,27 @@ def start(cmd: list[str], env: dict | None = None) -> tuple[subprocess.Popen, st
     base = f"http://127.0.0.1:{port}"
     wait_ok(base, proc)
     return proc, base, time.perf_counter() - t0
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system, every thread) of a running process."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_idle(proc: subprocess.Popen, timeout: float = 180, window: float = 0.5, busy: float = 0.05) -> float:
+    """Wait until the server's background work is done (under 10% of a core over two windows running),
+    so a load measurement sees the steady state, not a start-up's index loading; returns the seconds
+    waited. paperlens serve warms its search indexes and loads the rest of its catalog after the first
+    answer (app.py): measured during that, cached pages lost a third of their throughput to it."""
+    t0, quiet = time.perf_counter(), 0
+    last = process_cpu(proc.pid)
+    while time.perf_counter() - t0 < timeout and quiet < 2:
+        time.sleep(window)
+        now = process_cpu(proc.pid)
+        quiet = quiet + 1 if now - last < busy else 0
+        last = now
+    return time.perf_counter() - t0
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -363,11 +386,13 @@ def bench_cached(ours_db: Path, work: Path, table: Table, seconds: float) -> Non
                 pages[url] = client.get(base + url).content
         bodies = work / "pages.pickle"
         bodies.write_bytes(pickle.dumps(pages))
+        wait_idle(proc)
         ours = throughput(base, urls, 20, seconds)
     finally:
         stop(proc)
     proc, bare_base, _ = start([PY, "-c", BARE_SERVER, str(ours_db), "{port}", str(bodies)])
     try:
+        wait_idle(proc)
         bare = throughput(bare_base, urls, 20, seconds)
     finally:
         stop(proc)
@@ -376,6 +401,7 @@ def bench_cached(ours_db: Path, work: Path, table: Table, seconds: float) -> Non
         with httpx.Client(timeout=120) as client:
             for url in urls:
                 client.get(base + url)
+        wait_idle(proc)
         ours2 = throughput(base, urls, 20, seconds)
     finally:
         stop(proc)
@@ -399,11 +425,13 @@ def bench_paper_page(ours_db: Path, work: Path, table: Table, seconds: float) ->
                 target = static / url.lstrip("/") / "index.html"
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(client.get(base + url).content)
+        wait_idle(proc)
         ours = throughput(base, urls, 20, seconds)
     finally:
         stop(proc)
     proc, sbase, _ = start([PY, "-c", STATIC_SERVER, str(static), "{port}"])
     try:
+        wait_idle(proc)
         bare = throughput(sbase, [u + "/" for u in urls], 20, seconds)
     finally:
         stop(proc)
@@ -416,6 +444,9 @@ def bench_api_search(ours_db: Path, words: list[str], table: Table, seconds: flo
     proc, base, _ = start(cmd, env)
     try:
         urls = [f"/api/search?q={quote(w)}&limit=10" for w in words]
+        with httpx.Client(timeout=120) as client:  # the first search may wait for an index being built
+            client.get(base + urls[0])
+        wait_idle(proc)
         one = throughput(base, urls, 1, seconds)
         many = throughput(base, urls, 20, seconds)
         one2 = throughput(base, urls, 1, seconds)

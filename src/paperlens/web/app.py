@@ -28,6 +28,7 @@ from paperlens.web.guard import (
     DEFAULT_MAX_BODY,
     DEFAULT_TIME_LIMIT,
     BodyLimit,
+    SearchLimit,
     TimeLimit,
     write_token_from_env,
 )
@@ -214,6 +215,7 @@ def create_app(db_path: str, *, cache_size: int | None = None, write_token: str 
     # already carry the security headers, and it has no body to limit and no time to run out of.
     app.add_middleware(CanonicalQuery)
     app.add_middleware(PinCatalog, catalog=catalog, answered=answered)
+    app.add_middleware(SearchLimit)  # a few searches at once; waiting counts towards the time limit
     app.add_middleware(BodyLimit, max_bytes=max_body)
     app.add_middleware(TimeLimit, seconds=request_timeout)
     app.add_middleware(SecurityHeaders)  # its headers also reach the guards' own answers

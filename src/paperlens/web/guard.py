@@ -1,7 +1,8 @@
-"""Guards in front of the web app: a cap on request bodies (413), a time limit per request, and the
-bearer token that write endpoints need (writes are off unless a token is configured).
+"""Guards in front of the web app: a cap on request bodies (413), a time limit per request, a cap on
+searches running at once, and the bearer token that write endpoints need (writes are off unless a token is
+configured).
 
-Both limits are pure ASGI middleware so they also cover requests that never reach a route."""
+The limits are pure ASGI middleware so they also cover requests that never reach a route."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import hmac
 import json
 import os
 
+import anyio
 from starlette.exceptions import HTTPException
 
 DEFAULT_MAX_BODY = 20 * 1024 * 1024  # an uploaded source file; pages and the read API take no body
@@ -108,6 +110,40 @@ class TimeLimit:
                                   [(b"retry-after", b"5")])
             else:
                 await _send_error(scope, send, 408, f"the request body took over {self.seconds:g} s to arrive")
+
+
+SEARCH_PATHS = frozenset({"/search", "/api/search", "/feeds/search.atom"})
+
+
+def search_slots() -> int:
+    """Searches that run at once: PAPERLENS_SEARCH_THREADS, default half the cores (at least 1, at most 4).
+    A search is mostly Python under the GIL: more of them at once only hand the GIL to and fro (each
+    SQLite and numpy call releases it) and starve the event loop. Uncached /api/search at 20 clients
+    against 1, 100k papers, 2 cores (bench/limits.py --only api-search, 2026-12-02): 4 at once (the
+    worker pool's size) 0.76-0.91x, 1 at once 0.97-1.05x."""
+    configured = os.environ.get("PAPERLENS_SEARCH_THREADS", "").strip()
+    if configured:
+        return max(1, int(configured))
+    return max(1, min(4, (os.cpu_count() or 1) // 2))
+
+
+class SearchLimit:
+    """At most `slots` search requests (SEARCH_PATHS) in the app at once; the rest wait their turn in the
+    event loop, holding no worker thread, so pages keep being answered meanwhile. Inside TimeLimit: a
+    request that waits past its time limit gets the 503 as a slow one does."""
+
+    def __init__(self, app, slots: int | None = None):
+        self.app = app
+        self.slots = slots or search_slots()
+        self.limiter: anyio.CapacityLimiter | None = None  # made in the event loop, on the first search
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["path"] not in SEARCH_PATHS:
+            return await self.app(scope, receive, send)
+        if self.limiter is None:
+            self.limiter = anyio.CapacityLimiter(self.slots)
+        async with self.limiter:
+            await self.app(scope, receive, send)
 
 
 def _has_body(scope) -> bool:
