@@ -18,23 +18,20 @@ from pathlib import Path
 from typing import Any
 
 from paperlens.core.models import Paper
-from paperlens.sources.base import ReadContext, Rejected, Source
+from paperlens.sources.base import ReadContext, Rejected
 from paperlens.sources.csl_json import csl_date
 from paperlens.sources.refcommon import (
     DateParts,
+    JsonItemsSource,
     JsonRecord,
     _decode,
     _LineCounter,
     _object,
     abstract_of,
-    bad_bytes_in,
     csl_name,
     find_arxiv_id,
     find_doi,
-    finish_or_reject,
     head_start,
-    iter_json_records,
-    read_json_text,
     split_list,
     text_of,
 )
@@ -63,8 +60,10 @@ def strip_markup(text: str) -> str:
     return "\n".join(p for p in paragraphs if p)
 
 
-class CrossrefSource(Source):
+class CrossrefSource(JsonItemsSource):
     name = "crossref-json"
+    wrappers = ("items",)
+    expected = "Crossref work object"
     description = 'Crossref REST API works: {"message-type": "work" | "work-list", "message": {...}} or a list of works'
 
     @classmethod
@@ -77,31 +76,12 @@ class CrossrefSource(Source):
         # A bare list of works: at least two keys only Crossref writes, and a DOI.
         return len(set(_CROSSREF_KEYS.findall(head))) >= 2 and '"DOI"' in head
 
-    def read(self, ctx: ReadContext) -> Iterator[Paper | Rejected]:
-        text = read_json_text(ctx)
-        if isinstance(text, Rejected):
-            yield text
-            return
-        records = _envelope_records(ctx, text) if _ENVELOPE.search(text[:65536]) else \
-            iter_json_records(ctx, text, wrappers=("items",))
-        for record in records:
-            if isinstance(record, Rejected):
-                yield record
-                continue
-            yield self._work(ctx, text, record)
+    def records(self, ctx: ReadContext, text: str) -> Iterator[JsonRecord | Rejected]:
+        return _envelope_records(ctx, text) if _ENVELOPE.search(text[:65536]) else super().records(ctx, text)
 
-    def _work(self, ctx: ReadContext, text: str, record: JsonRecord) -> Paper | Rejected:
-        work = record.value
-        if not isinstance(work, dict):
-            return Rejected(ctx.path, record.line, f"expected a Crossref work object, found {type(work).__name__}")
-        if bad_bytes_in(text, record):
-            return Rejected(ctx.path, record.line, "not valid UTF-8 text (is the file in another encoding?)")
+    def paper(self, ctx: ReadContext, work: dict[str, Any], line: int) -> Paper | Rejected:
         label = f"Crossref work {text_of(work.get('DOI')) or '(no DOI)'}"
-        try:
-            paper = paper_from_crossref(work)
-        except (ValueError, TypeError, AttributeError) as exc:
-            return Rejected(ctx.path, record.line, f"{label}: {exc}")
-        return finish_or_reject(paper, ctx, self.name, record.line, paper.doi, label)
+        return self.converted(ctx, line, label, lambda: paper_from_crossref(work), lambda paper: paper.doi)
 
 
 def _envelope_records(ctx: ReadContext, text: str) -> Iterator[JsonRecord | Rejected]:

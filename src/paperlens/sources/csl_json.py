@@ -9,28 +9,23 @@ Items are decoded one at a time (see refcommon), each keeping the line its objec
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from paperlens.core.ids import openreview_id_from
 from paperlens.core.models import Paper
-from paperlens.sources.base import ReadContext, Rejected, Source
+from paperlens.sources.base import ReadContext, Rejected
 from paperlens.sources.refcommon import (
     DateParts,
-    JsonRecord,
+    JsonItemsSource,
     abstract_of,
-    bad_bytes_in,
     csl_name,
     date_parts,
     doi_from_url,
     find_arxiv_id,
     find_doi,
-    finish_or_reject,
     head_start,
-    iter_json_records,
     parse_date,
-    read_json_text,
     split_list,
     text_of,
 )
@@ -52,8 +47,10 @@ _WRAPPER = re.compile(r'"(?:items|references)"\s*:\s*\[')
 _NOT_CSL = re.compile(r'"(?:itemType|paperId|creators|message-type)"\s*:')
 
 
-class CslJsonSource(Source):
+class CslJsonSource(JsonItemsSource):
     name = "csl-json"
+    wrappers = ("items", "references")
+    expected = "CSL item object"
     description = "CSL-JSON items (Zotero, Better BibTeX, Pandoc, Mendeley): a list of {type, title, author, issued, ...}"
 
     @classmethod
@@ -63,29 +60,9 @@ class CslJsonSource(Source):
             return False
         return bool(_TYPE.search(head)) and bool(_CSL_KEY.search(head)) and not _NOT_CSL.search(head)
 
-    def read(self, ctx: ReadContext) -> Iterator[Paper | Rejected]:
-        text = read_json_text(ctx)
-        if isinstance(text, Rejected):
-            yield text
-            return
-        for record in iter_json_records(ctx, text, wrappers=("items", "references")):
-            if isinstance(record, Rejected):
-                yield record
-                continue
-            yield self._item(ctx, text, record)
-
-    def _item(self, ctx: ReadContext, text: str, record: JsonRecord) -> Paper | Rejected:
-        item = record.value
-        if not isinstance(item, dict):
-            return Rejected(ctx.path, record.line, f"expected a CSL item object, found {type(item).__name__}")
-        if bad_bytes_in(text, record):
-            return Rejected(ctx.path, record.line, "not valid UTF-8 text (is the file in another encoding?)")
-        try:
-            paper = paper_from_csl(item)
-        except (ValueError, TypeError, AttributeError) as exc:
-            return Rejected(ctx.path, record.line, f"CSL item {_label(item)}: {exc}")
+    def paper(self, ctx: ReadContext, item: dict[str, Any], line: int) -> Paper | Rejected:
         source_id = text_of(item.get("id")) or text_of(item.get("citation-key")) or None
-        return finish_or_reject(paper, ctx, self.name, record.line, source_id, f"CSL item {_label(item)}")
+        return self.converted(ctx, line, f"CSL item {_label(item)}", lambda: paper_from_csl(item), source_id)
 
 
 def _label(item: dict[str, Any]) -> str:

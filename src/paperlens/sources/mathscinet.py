@@ -8,23 +8,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from paperlens.core.models import Paper
-from paperlens.sources.base import ReadContext, Rejected, Source
+from paperlens.sources.base import ReadContext, Rejected
 from paperlens.sources.refcommon import (
-    JsonRecord,
-    bad_bytes_in,
+    JsonItemsSource,
     date_parts,
     doi_from_url,
     find_arxiv_id,
-    finish_or_reject,
     head_start,
     inverted_name,
-    iter_json_records,
-    read_json_text,
     text_of,
 )
 
@@ -32,8 +27,10 @@ _MRNUMBER = re.compile(r'"mrnumber"\s*:\s*\d')
 _MATHSCINET_KEYS = re.compile(r'"(?:titles|entryType|primaryClass|paging|prePubl)"\s*:')
 
 
-class MathSciNetSource(Source):
+class MathSciNetSource(JsonItemsSource):
     name = "mathscinet-json"
+    wrappers = ("results",)
+    expected = "MathSciNet item object"
     description = 'MathSciNet API results: {"results": [{mrnumber, titles, authors, issue, ...}], "total": N}'
 
     @classmethod
@@ -41,31 +38,11 @@ class MathSciNetSource(Source):
         return head_start(head) in ("{", "[") and bool(_MRNUMBER.search(head)) and \
             len(set(_MATHSCINET_KEYS.findall(head))) >= 2
 
-    def read(self, ctx: ReadContext) -> Iterator[Paper | Rejected]:
-        text = read_json_text(ctx)
-        if isinstance(text, Rejected):
-            yield text
-            return
-        for record in iter_json_records(ctx, text, wrappers=("results",)):
-            if isinstance(record, Rejected):
-                yield record
-                continue
-            yield self._item(ctx, text, record)
-
-    def _item(self, ctx: ReadContext, text: str, record: JsonRecord) -> Paper | Rejected:
-        item = record.value
-        if not isinstance(item, dict):
-            return Rejected(ctx.path, record.line, f"expected a MathSciNet item object, found {type(item).__name__}")
-        if bad_bytes_in(text, record):
-            return Rejected(ctx.path, record.line, "not valid UTF-8 text (is the file in another encoding?)")
+    def paper(self, ctx: ReadContext, item: dict[str, Any], line: int) -> Paper | Rejected:
         number = item.get("mrnumber")
         label = f"MathSciNet item MR{number}" if isinstance(number, int | str) else "MathSciNet item"
-        try:
-            paper = paper_from_mathscinet(item)
-        except (ValueError, TypeError, AttributeError) as exc:
-            return Rejected(ctx.path, record.line, f"{label}: {exc}")
-        return finish_or_reject(paper, ctx, self.name, record.line,
-                                f"MR{number}" if isinstance(number, int | str) else None, label)
+        return self.converted(ctx, line, label, lambda: paper_from_mathscinet(item),
+                              f"MR{number}" if isinstance(number, int | str) else None)
 
 
 def _dict(value: Any) -> dict[str, Any]:

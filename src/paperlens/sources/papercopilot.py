@@ -13,23 +13,18 @@ Rejected and withdrawn submissions get no venue; `status` and `track` are kept i
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from paperlens.core.ids import openreview_id_from
 from paperlens.core.models import Paper, Topic
-from paperlens.sources.base import ReadContext, Rejected, Source
+from paperlens.sources.base import ReadContext, Rejected
 from paperlens.sources.refcommon import (
-    JsonRecord,
+    JsonItemsSource,
     abstract_of,
-    bad_bytes_in,
     find_arxiv_id,
     find_doi,
-    finish_or_reject,
     head_start,
-    iter_json_records,
-    read_json_text,
     split_list,
     text_of,
 )
@@ -49,9 +44,10 @@ CONFERENCE_NAMES = {
 }
 
 
-class PaperCopilotSource(Source):
+class PaperCopilotSource(JsonItemsSource):
     name = "papercopilot-json"
     description = "paper-copilot / paperlists conference JSON (a list of {title, author: 'A;B', status, track, site, ...})"
+    expected = "paper object"
 
     @classmethod
     def sniff(cls, path: Path, head: str) -> bool:
@@ -60,31 +56,11 @@ class PaperCopilotSource(Source):
         found = {m.group(0).split('"')[1] for m in _COPILOT_KEYS.finditer(head)}
         return len(found) + bool(_AUTHOR_STRING.search(head)) >= 3
 
-    def read(self, ctx: ReadContext) -> Iterator[Paper | Rejected]:
-        text = read_json_text(ctx)
-        if isinstance(text, Rejected):
-            yield text
-            return
+    def paper(self, ctx: ReadContext, item: dict[str, Any], line: int) -> Paper | Rejected:
         conference, year = conference_of(ctx.path)
-        for record in iter_json_records(ctx, text, wrappers=()):
-            if isinstance(record, Rejected):
-                yield record
-                continue
-            yield self._paper(ctx, text, record, conference, year)
-
-    def _paper(self, ctx: ReadContext, text: str, record: JsonRecord, conference: str | None,
-               year: int | None) -> Paper | Rejected:
-        item = record.value
-        if not isinstance(item, dict):
-            return Rejected(ctx.path, record.line, f"expected a paper object, found {type(item).__name__}")
-        if bad_bytes_in(text, record):
-            return Rejected(ctx.path, record.line, "not valid UTF-8 text (is the file in another encoding?)")
         source_id = text_of(item.get("id")) or None
-        try:
-            paper = paper_from_copilot(item, conference, year)
-        except (ValueError, TypeError, AttributeError) as exc:
-            return Rejected(ctx.path, record.line, f"paper {source_id or '(no id)'}: {exc}")
-        return finish_or_reject(paper, ctx, self.name, record.line, source_id, f"paper {source_id or '(no id)'}")
+        return self.converted(ctx, line, f"paper {source_id or '(no id)'}",
+                              lambda: paper_from_copilot(item, conference, year), source_id)
 
 
 def conference_of(path: str) -> tuple[str | None, int | None]:

@@ -14,10 +14,10 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date as _date
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import unquote
 
 from paperlens.core.ids import normalize_arxiv_id, normalize_doi
@@ -26,6 +26,7 @@ from paperlens.sources.base import (
     EMPTY_ONCE_CLEANED,
     ReadContext,
     Rejected,
+    Source,
     finish_paper,
     has_bad_bytes,
     open_text,
@@ -462,6 +463,63 @@ def finish_or_reject(paper: Paper, ctx: ReadContext, source: str, line: int, sou
     if isinstance(finished, Rejected) and finished.message == EMPTY_ONCE_CLEANED:
         return Rejected(ctx.path, line, f"{label}: {EMPTY_ONCE_CLEANED}")
     return finished  # a paper, or a field past its size limit
+
+
+BAD_BYTES = "not valid UTF-8 text (is the file in another encoding?)"
+
+
+class JsonItemsSource(Source):
+    """A source whose file is one JSON document of item objects (or JSON lines of them): the file is read
+    whole (read_json_text), its records walked (iter_json_records with `wrappers`), and each record that
+    is an object of valid UTF-8 goes to `paper` (ValueError, TypeError or AttributeError from it become a
+    Rejected naming the item). Subclasses give `expected` (what "expected a ..., found list" names),
+    `wrappers`, and `paper`; `records` and `check` may be overridden."""
+
+    wrappers: ClassVar[tuple[str, ...]] = ()
+    expected: ClassVar[str] = "item object"
+
+    def read(self, ctx: ReadContext) -> Iterator[Paper | Rejected]:
+        text = read_json_text(ctx)
+        if isinstance(text, Rejected):
+            yield text
+            return
+        for record in self.records(ctx, text):
+            if isinstance(record, Rejected):
+                yield record
+                continue
+            yield self._item(ctx, text, record)
+
+    def records(self, ctx: ReadContext, text: str) -> Iterator[JsonRecord | Rejected]:
+        return iter_json_records(ctx, text, wrappers=self.wrappers)
+
+    def check(self, item: Any) -> str | None:
+        """Why a record's value is not an item (None: it is one)."""
+        return None if isinstance(item, dict) else f"expected a {self.expected}, found {type(item).__name__}"
+
+    def paper(self, ctx: ReadContext, item: dict[str, Any], line: int) -> Paper | Rejected:
+        """The item (an object of valid text, found at `line`) as a paper, or why not: subclasses call
+        `self.converted` with their converter."""
+        raise NotImplementedError
+
+    def converted(self, ctx: ReadContext, line: int, label: str, convert: Callable[[], Paper],
+                  source_id: str | Callable[[Paper], str | None] | None) -> Paper | Rejected:
+        """`convert()` finished (finish_or_reject), or the Rejected of its error, named by `label`;
+        `source_id` may be a function of the converted paper."""
+        try:
+            paper = convert()
+        except (ValueError, TypeError, AttributeError) as exc:
+            return Rejected(ctx.path, line, f"{label}: {exc}")
+        sid = source_id(paper) if callable(source_id) else source_id
+        return finish_or_reject(paper, ctx, self.name, line, sid, label)
+
+    def _item(self, ctx: ReadContext, text: str, record: JsonRecord) -> Paper | Rejected:
+        item = record.value
+        problem = self.check(item)
+        if problem is not None:
+            return Rejected(ctx.path, record.line, problem)
+        if bad_bytes_in(text, record):
+            return Rejected(ctx.path, record.line, BAD_BYTES)
+        return self.paper(ctx, item, record.line)
 
 
 def head_start(head: str) -> str:

@@ -12,25 +12,20 @@ reported, not stored.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from paperlens.core.ids import normalize_category, openreview_id_from
 from paperlens.core.models import Paper
-from paperlens.sources.base import ReadContext, Rejected, Source
+from paperlens.sources.base import ReadContext, Rejected
 from paperlens.sources.refcommon import (
-    JsonRecord,
+    JsonItemsSource,
     abstract_of,
-    bad_bytes_in,
     doi_from_url,
     find_arxiv_id,
     find_doi,
-    finish_or_reject,
     head_start,
-    iter_json_records,
     parse_date,
-    read_json_text,
     text_of,
 )
 
@@ -45,41 +40,27 @@ _NOT_AUTHORS = {"editor", "seriesEditor", "translator", "contributor", "reviewed
                 "commenter", "cosponsor", "wordsBy", "castMember", "guest"}
 
 
-class ZoteroBbtJsonSource(Source):
+class ZoteroBbtJsonSource(JsonItemsSource):
     name = "zotero-bbt-json"
+    wrappers = ("items",)
     description = 'Zotero Better BibTeX JSON export: {"config": ..., "items": [{"itemType": ...}, ...]}'
 
     @classmethod
     def sniff(cls, path: Path, head: str) -> bool:
         return head_start(head) == "{" and bool(_ITEMS.search(head)) and bool(_ITEM_TYPE.search(head))
 
-    def read(self, ctx: ReadContext) -> Iterator[Paper | Rejected]:
-        text = read_json_text(ctx)
-        if isinstance(text, Rejected):
-            yield text
-            return
-        for record in iter_json_records(ctx, text, wrappers=("items",)):
-            if isinstance(record, Rejected):
-                yield record
-                continue
-            yield self._item(ctx, text, record)
+    def check(self, item: Any) -> str | None:
+        if isinstance(item, dict) and "itemType" in item:
+            return None
+        found = "an object without itemType" if isinstance(item, dict) else type(item).__name__
+        return f"expected a Zotero item, found {found}"
 
-    def _item(self, ctx: ReadContext, text: str, record: JsonRecord) -> Paper | Rejected:
-        item = record.value
-        if not isinstance(item, dict) or "itemType" not in item:
-            found = "an object without itemType" if isinstance(item, dict) else type(item).__name__
-            return Rejected(ctx.path, record.line, f"expected a Zotero item, found {found}")
-        if bad_bytes_in(text, record):
-            return Rejected(ctx.path, record.line, "not valid UTF-8 text (is the file in another encoding?)")
+    def paper(self, ctx: ReadContext, item: dict[str, Any], line: int) -> Paper | Rejected:
         label = text_of(item.get("citationKey")) or text_of(item.get("key")) or str(item.get("itemID", "")) or None
         kind = text_of(item.get("itemType"))
         if kind in _NOT_PAPERS:
-            return Rejected(ctx.path, record.line, f"Zotero {kind} {label or ''}".rstrip() + " is not a paper; skipped")
-        try:
-            paper = paper_from_zotero(item)
-        except (ValueError, TypeError, AttributeError) as exc:
-            return Rejected(ctx.path, record.line, f"Zotero item {label or '(no key)'}: {exc}")
-        return finish_or_reject(paper, ctx, self.name, record.line, label, f"Zotero item {label or '(no key)'}")
+            return Rejected(ctx.path, line, f"Zotero {kind} {label or ''}".rstrip() + " is not a paper; skipped")
+        return self.converted(ctx, line, f"Zotero item {label or '(no key)'}", lambda: paper_from_zotero(item), label)
 
 
 def extra_fields(extra: Any) -> dict[str, str]:
