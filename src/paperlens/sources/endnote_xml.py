@@ -19,12 +19,11 @@ from paperlens.sources.refcommon import (
     abstract_of,
     find_arxiv_id,
     find_doi,
-    finish_or_reject,
     first_url,
     inverted_name,
     parse_date,
 )
-from paperlens.sources.xmlcommon import child, children, iter_records, root_name, text_of
+from paperlens.sources.xmlcommon import child, children, record_papers, root_name, text_of
 
 _FULL_YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
 
@@ -38,18 +37,8 @@ class EndnoteXmlSource(Source):
         return root_name(head) == "xml" and "<records>" in head and "<record>" in head
 
     def read(self, ctx: ReadContext) -> Iterator[Paper | Rejected]:
-        for item in iter_records(ctx, lambda name, depth: name == "record", "EndNote"):
-            if isinstance(item, Rejected):
-                yield item
-                continue
-            element, line = item
-            try:
-                paper = paper_from_endnote_xml(element)
-            except ValueError as exc:
-                yield Rejected(ctx.path, line, str(exc))
-                continue
-            source_id = text_of(child(element, "rec-number")) or None
-            yield finish_or_reject(paper, ctx, self.name, line, source_id, "EndNote XML record")
+        return record_papers(ctx, self.name, lambda name, depth: name == "record", "EndNote", paper_from_endnote_xml,
+                             lambda element: text_of(child(element, "rec-number")) or None, "EndNote XML record")
 
 
 def _path(element: Element | None, *names: str) -> Element | None:

@@ -19,12 +19,11 @@ from paperlens.sources.refcommon import (
     abstract_of,
     find_arxiv_id,
     find_doi,
-    finish_or_reject,
     first_url,
     inverted_name,
     parse_date,
 )
-from paperlens.sources.xmlcommon import child, children, iter_records, local, root_name, text_of
+from paperlens.sources.xmlcommon import child, children, local, record_papers, root_name, text_of
 
 
 class ModsSource(Source):
@@ -36,17 +35,8 @@ class ModsSource(Source):
         return root_name(head) in ("modsCollection", "mods") and ("loc.gov/mods" in head or "<titleInfo" in head)
 
     def read(self, ctx: ReadContext) -> Iterator[Paper | Rejected]:
-        for item in iter_records(ctx, lambda name, depth: name == "mods", "MODS"):
-            if isinstance(item, Rejected):
-                yield item
-                continue
-            element, line = item
-            try:
-                paper = paper_from_mods(element)
-            except ValueError as exc:
-                yield Rejected(ctx.path, line, str(exc))
-                continue
-            yield finish_or_reject(paper, ctx, self.name, line, element.get("ID") or None, "MODS record")
+        return record_papers(ctx, self.name, lambda name, depth: name == "mods", "MODS", paper_from_mods,
+                             lambda element: element.get("ID") or None, "MODS record")
 
 
 def _title(element: Element) -> str:

@@ -16,9 +16,13 @@ import lzma
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 
 from paperlens.sources.base import ReadContext, Rejected
+
+if TYPE_CHECKING:
+    from paperlens.core.models import Paper
 
 CHUNK = 1 << 16
 _XML_PROLOG = re.compile(r"^(?:\s|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)*", re.S)
@@ -102,6 +106,26 @@ class _Builder(TreeBuilder):
 def _open_bytes(path: str):
     opener = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}.get(Path(path).suffix)
     return opener(path, "rb") if opener else open(path, "rb")  # noqa: SIM115
+
+
+def record_papers(ctx: ReadContext, source: str, is_record: Callable[[str, int], bool], kind: str,
+                  convert: Callable[[Element], Paper], source_id: Callable[[Element], str | None],
+                  label: str) -> Iterator[Paper | Rejected]:
+    """The papers of every record element (iter_records): `convert(element)` finished (refcommon's
+    finish_or_reject, `label` naming the record), a ValueError from it a Rejected at the record's line."""
+    from paperlens.sources.refcommon import finish_or_reject
+
+    for item in iter_records(ctx, is_record, kind):
+        if isinstance(item, Rejected):
+            yield item
+            continue
+        element, line = item
+        try:
+            paper = convert(element)
+        except ValueError as exc:
+            yield Rejected(ctx.path, line, str(exc))
+            continue
+        yield finish_or_reject(paper, ctx, source, line, source_id(element), label)
 
 
 def iter_records(ctx: ReadContext, is_record: Callable[[str, int], bool],
