@@ -192,3 +192,21 @@ def test_our_bibtex_export_reads_back_under_the_same_ids(tmp_path):
     for pid, paper in before.items():
         for field in ("title", "authors", "authors_truncated", "year", "venue", "doi", "arxiv_id", "openreview_id"):
             assert after[pid][field] == paper[field], (pid, field)
+
+
+@pytest.mark.parametrize("name", [
+    "Ann Bell", "J\\'erome Dupont", "\\\"Ozg\\\"ur \\c{C}elik", "A.~B. Cole", "Dan $\\alpha$ Eve", "Ann  Bell",
+    "Ann\u00a0Bell", "Ann\nBell", "Ann\tBell", "Bell , Jr.", "Bell Jr .", "Ann (Bell )", "Ann ``Bo'' Bell",
+    "Zoë Ångström", "李 小龍", "Ann Bell-Cole", "Bell, Jr.",
+])
+def test_kaggle_author_names_read_as_latex_to_text_makes_them(name: str):
+    """The list is checked for markup once (arxiv_bulk._NAME_TO_CLEAN); each name still comes out as
+    latex_to_text would make it, alone or beside names without markup."""
+    from paperlens.core.clean import latex_to_text
+    from paperlens.sources.arxiv_bulk import _authors
+
+    first, last = name.rsplit(" ", 1) if " " in name else ("", name)
+    for parsed in ([[last, first, ""]], [["Cole", "Dan", ""], [last, first, ""], ["Eve", "Fay", "Jr"]]):
+        expected = [latex_to_text(" ".join(p for p in (e[1].strip(), e[0].strip(), e[2].strip()) if p))
+                    for e in parsed]
+        assert _authors(parsed, "") == expected

@@ -156,3 +156,24 @@ def test_a_database_of_the_oldest_schema_upgrades_through_every_migration_with_i
 
 def test_migrations_are_numbered_one_to_n():
     assert [version for version, _ in MIGRATIONS] == list(range(1, len(MIGRATIONS) + 1))
+
+
+def test_every_paper_insert_moves_the_write_generation(tmp_path: Path):
+    """Papers has no INSERT trigger since migration 8: the bulk path (new papers, one executemany) and the
+    one-at-a-time path (a record kept apart from a stored one) each move the generation themselves."""
+    store = Store(tmp_path / "g.db")
+    triggers = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    assert "papers_insert_generation" not in triggers and "papers_update_generation" in triggers
+    before = store.write_generation()
+    first = Paper(id="arxiv:2401.00001", title="Walrus tusk growth rings in the Arctic", abstract="Tusks grow a ring a year.",
+                  arxiv_id="2401.00001", authors=["Ann Bell"], year=2024,
+                  sources=[SourceRef(source="arxiv", path="a.jsonl", line=1)])
+    assert store.ingest([first]).new == 1
+    assert store.write_generation() > before
+    before = store.write_generation()
+    # same title, a conflicting arXiv id: kept apart, inserted by the one-at-a-time path
+    other = first.model_copy(update={"id": "arxiv:2401.00002", "arxiv_id": "2401.00002", "abstract": "Seal pups wean fast.",
+                                     "sources": [SourceRef(source="arxiv", path="a.jsonl", line=2)]})
+    assert store.ingest([other]).new == 1
+    assert store.count() == 2 and store.write_generation() > before
+    store.close()

@@ -101,6 +101,12 @@ def _literal(value: Any, name: str) -> Any:
         raise KaggleRecordError(f"{name} is not a list literal") from exc
 
 
+# What latex_to_text would act on in a name made of stripped parts joined by single spaces: markup
+# (backslash, dollar, tilde, ``) or what normalize_space changes (odd spaces, breaks, a space before
+# punctuation). A name with none of them comes back from latex_to_text exactly as it went in.
+_NAME_TO_CLEAN = re.compile(r"[\\$~\u00a0\r\n\t\f\v]|``|  | [,.;:!?)]")
+
+
 def _authors(parsed: Any, authors: str) -> list[str]:
     if isinstance(parsed, list) and parsed:
         names = []
@@ -114,9 +120,13 @@ def _authors(parsed: Any, authors: str) -> list[str]:
                         if part:
                             parts.append(part)
                 if parts:
-                    names.append(latex_to_text(" ".join(parts)))
+                    names.append(" ".join(parts))
         if names:
-            return names
+            # one scan of the whole list (no pattern spans the NUL between two names) instead of a
+            # latex_to_text call per name; a list with something to clean is cleaned name by name
+            if _NAME_TO_CLEAN.search("\0".join(names)) is None:
+                return names
+            return [latex_to_text(name) for name in names]
     text = latex_to_text(authors) if authors else ""
     return [part for part in _AND.split(text) if part.strip()]
 

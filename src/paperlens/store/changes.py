@@ -43,7 +43,8 @@ class ChangeTracker:
 
     def write_generation(self) -> int | None:
         """Moves with every row written to papers or enrichments, by any connection (migration 7's
-        triggers), and is kept in the file; None on a database opened read-only before migration 7."""
+        triggers; papers inserted by PaperWriter, which bumps it once per statement since migration 8), and is
+        kept in the file; None on a database opened read-only before migration 7."""
         try:
             return int(scalar(self.db.conn, "SELECT n FROM write_generation WHERE id = 1"))
         except (sqlite3.OperationalError, TypeError):
@@ -58,3 +59,17 @@ class ChangeTracker:
             "SELECT p.rowid FROM enrichments e JOIN papers p ON p.id = e.paper_id WHERE e.updated_at >= ?",
             (enrichments_since,)))
         return found
+
+
+def bump_write_generation(conn: sqlite3.Connection) -> None:
+    """Move the write generation (see Changes.write_generation): for every statement that inserts into
+    papers, which has no trigger for it since migration 8 (one UPDATE per statement, not per row)."""
+    try:
+        conn.execute("UPDATE write_generation SET n = n + 1 WHERE id = 1")
+    except sqlite3.OperationalError:  # a schema from before migration 7 (a test's): no generation to move
+        if not _no_generation_table(conn):
+            raise
+
+
+def _no_generation_table(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'write_generation'").fetchone() is None

@@ -22,6 +22,7 @@ from paperlens.core.merge import (
     split_id,
 )
 from paperlens.store import connection, suspects
+from paperlens.store.changes import bump_write_generation
 from paperlens.store.connection import Database
 from paperlens.store.keys import add_keys, existing_keys, holder, key_holders, rekey
 from paperlens.store.rows import (
@@ -132,6 +133,7 @@ class PaperWriter:
             "topic_area, topic_label, has_code, updated_at, added_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             papers,
         )
+        bump_write_generation(conn)  # once for the statement: papers has no INSERT trigger (migration 8)
         conn.executemany("INSERT INTO paper_authors VALUES (?,?,?,?)", authors)
         conn.executemany("INSERT OR IGNORE INTO paper_keywords VALUES (?,?,?, 'source')", keywords)
         conn.executemany("INSERT INTO papers_fts (rowid, title, abstract, keywords, authors) VALUES (?,?,?,?,?)", fts)
@@ -221,6 +223,7 @@ class PaperWriter:
             (paper.id, "{}", "{}", "", now, now),
         )
         assert cur.lastrowid is not None
+        bump_write_generation(self.db.conn)  # papers has no INSERT trigger (migration 8)
         self._write(cur.lastrowid, paper, provenance, now, fresh=True)
         add_keys(self.db, keys, paper.id)
 
