@@ -95,28 +95,6 @@ def test_hnsw_is_chosen_when_the_scan_is_too_slow_and_its_recall_holds(tmp_path,
     assert reopened.ann and len(reopened) == 3000
 
 
-def test_the_search_depth_is_bisected_below_the_doubling_that_reached_the_recall(tmp_path, monkeypatch):
-    """Doubling overshoots (at 1M: 256 gave 0.93, 512 1.00): the depths between are tried, and the
-    shallowest that reaches the recall is kept."""
-    pytest.importorskip("usearch")
-    from paperlens.search import vectorindex
-
-    monkeypatch.setattr(vectorindex, "ANN_MIN", 0)
-    monkeypatch.setattr(vectorindex, "EXACT_BUDGET_MS", 0.0)
-    monkeypatch.setattr(vectorindex, "EF_START", 2)
-    monkeypatch.setattr(vectorindex, "EF_STEP", 1)
-    monkeypatch.setattr(vectorindex, "MIN_RECALL", 0.99)
-    keys, x = _data()
-    index = _opened(tmp_path, keys, x)
-    tried = {int(depth): recall for depth, (recall, _, _) in index.choice["tried"].items()}
-    ef = index.choice["ef"]
-    assert ef > 2 and tried[ef] >= 0.99  # 2 is too shallow for 0.99 on 3,000 clustered vectors
-    assert all(recall < 0.99 for depth, recall in tried.items() if depth < ef)
-    doublings = {2 * 2**i for i in range(12)}
-    assert set(tried) - doublings, tried  # some depth between two doublings was tried
-    assert index.impl.index.expansion_search == ef
-
-
 def test_hnsw_below_the_recall_floor_is_not_used(tmp_path, monkeypatch):
     pytest.importorskip("usearch")
     from paperlens.search import vectorindex

@@ -6,7 +6,7 @@ is measured, not set (`open_index`): below ANN_MIN vectors the exact scan always
 is timed on a sample of the stored vectors and projected to the whole collection, and while that stays
 within EXACT_BUDGET_MS it is kept (it is exact, and as fast as the bare matrix product); past it the
 HNSW graph is built and kept only if its recall@10 against the exact answer (within RECALL_EPSILON of
-the 10th best) on probe queries reaches MIN_RECALL (the search depth is doubled up to EF_MAX, then bisected), else the exact scan stays if it is within
+the 10th best) on probe queries reaches MIN_RECALL (the search depth is doubled up to EF_MAX first), else the exact scan stays if it is within
 EXACT_MAX_MS, or the graph answers at its best depth; either way with a warning.
 The choice is saved beside the index and measured again when the collection has doubled.
 PAPERLENS_VECTOR_INDEX=exact|hnsw overrides it. Keys are the rowids of the `embeddings` table, so the
@@ -31,7 +31,6 @@ MIN_RECALL = 0.95  # an HNSW graph below this recall@10 (against the exact scan)
 RECALL_EPSILON = 0.01
 EF_START, EF_MAX = 64, 2048  # HNSW search depth: doubled from EF_START until MIN_RECALL is met (64 is
 # usearch's default; 1M vectors of the old, nearly uniform bench data needed 512 for 0.96)
-BISECT_STEPS, EF_STEP = 2, 16  # then bisected between the last two depths tried, in multiples of 16
 DEFAULT_EF = 512  # the depth of a graph opened without a measured choice (PAPERLENS_VECTOR_INDEX=hnsw)
 # When no depth reaches MIN_RECALL the exact scan answers if it stays within this (the hybrid search
 # goal); slower than that, the graph answers at its best depth, with a warning naming its recall.
@@ -227,10 +226,8 @@ def _measured(dim: int, count: int, batches: Batches, path: Path) -> tuple[Vecto
     tenth = best_scores.min(axis=1)
     index = VectorIndex(dim, ann=True, path=path)
     index.add_batches(batches())
-    tried: dict[int, tuple[float, float, float]] = {}
-
-    def measure(ef: int) -> bool:
-        """Probe recall and p95 at search depth `ef` into `tried`; whether it reaches MIN_RECALL."""
+    ef, tried = EF_START, {}
+    while True:
         index.impl.index.expansion_search = ef
         times, hits, exact_hits = [], 0, 0
         for q, want, floor in zip(queries, truth, tenth, strict=True):
@@ -241,26 +238,9 @@ def _measured(dim: int, count: int, batches: Batches, path: Path) -> tuple[Vecto
             hits += min(10, int((scores >= floor - RECALL_EPSILON).sum()))
         tried[ef] = (hits / (10 * len(queries)), float(np.percentile(times, 95)) * 1000,
                      exact_hits / (10 * len(queries)))
-        return tried[ef][0] >= MIN_RECALL
-
-    ef = EF_START
-    while not measure(ef) and ef < EF_MAX:
+        if tried[ef][0] >= MIN_RECALL or ef >= EF_MAX:
+            break
         ef *= 2
-    if tried[ef][0] >= MIN_RECALL and ef > EF_START:
-        # Doubling overshoots: between the depth that fell short and this one, bisect twice (in steps of
-        # EF_STEP) for the shallowest that still reaches MIN_RECALL. At 1M the doubling stopped at 512
-        # where 256 gave 0.93 (docs/benchmarks-notebook.md); each probe round costs about a second.
-        short, enough = ef // 2, ef
-        for _ in range(BISECT_STEPS):
-            mid = (short + enough) // 2 // EF_STEP * EF_STEP
-            if mid <= short or mid >= enough:
-                break
-            if measure(mid):
-                enough = mid
-            else:
-                short = mid
-        ef = enough
-        index.impl.index.expansion_search = ef
     if tried[ef][0] < MIN_RECALL:  # the shallowest depth within a point of the best recall
         best = max(r for r, _, _ in tried.values())
         ef = min(depth for depth, (r, _, _) in tried.items() if r >= best - 0.01)
