@@ -177,3 +177,17 @@ def test_every_paper_insert_moves_the_write_generation(tmp_path: Path):
     assert store.ingest([other]).new == 1
     assert store.count() == 2 and store.write_generation() > before
     store.close()
+
+
+def test_bulk_ingest_stores_keywords_in_their_columns(tmp_path):
+    """_insert_many gave (paper, keyword, norm) to a table of (paper_id, norm, origin, keyword) by position."""
+    import sqlite3
+
+    from paperlens.core.models import Paper
+    from paperlens.store import Store
+
+    store = Store(tmp_path / "k.db")
+    store.ingest([Paper(id="t:1", title="A title", abstract="An abstract.", keywords=["Deep Learning"])])
+    rows = sqlite3.connect(tmp_path / "k.db").execute(
+        "SELECT paper_id, keyword, norm, origin FROM paper_keywords").fetchall()
+    assert rows == [("t:1", "Deep Learning", "deep learning", "source")]

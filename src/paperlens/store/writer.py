@@ -135,7 +135,8 @@ class PaperWriter:
         )
         bump_write_generation(conn)  # once for the statement: papers has no INSERT trigger (migration 8)
         conn.executemany("INSERT INTO paper_authors VALUES (?,?,?,?)", authors)
-        conn.executemany("INSERT OR IGNORE INTO paper_keywords VALUES (?,?,?, 'source')", keywords)
+        conn.executemany("INSERT OR IGNORE INTO paper_keywords (paper_id, keyword, norm, origin) VALUES (?,?,?, 'source')",
+                         keywords)
         conn.executemany("INSERT INTO papers_fts (rowid, title, abstract, keywords, authors) VALUES (?,?,?,?,?)", fts)
         conn.executemany("INSERT OR IGNORE INTO paper_keys VALUES (?, ?)", keys)
 
