@@ -423,7 +423,10 @@ def json_error_message(exc: ValueError) -> str:
     return text.split(": line")[0] if ": line" in text else text
 
 
-def json_lines(ctx: ReadContext, bad_bytes: str = "not valid UTF-8 text (is the file in another encoding?)",
+BAD_BYTES = "not valid UTF-8 text (is the file in another encoding?)"  # a record holding bytes that were not UTF-8
+
+
+def json_lines(ctx: ReadContext, bad_bytes: str = BAD_BYTES,
                *, loads: Callable[[str], Any] = json.loads) -> Iterator[tuple[int, Any, str] | Rejected]:
     """(line number, decoded value, the line) for every non-empty line of a JSON Lines file, or a Rejected on
     its line: a line past the length limit, bytes that are not UTF-8 (`bad_bytes`), nesting past the depth
@@ -453,7 +456,7 @@ def json_lines(ctx: ReadContext, bad_bytes: str = "not valid UTF-8 text (is the 
                 yield Rejected(ctx.path, number, "JSON nested too deeply to read")
 
 
-def json_objects(ctx: ReadContext, bad_bytes: str = "not valid UTF-8 text (is the file in another encoding?)",
+def json_objects(ctx: ReadContext, bad_bytes: str = BAD_BYTES,
                  *, loads: Callable[[str], Any] = json.loads,
                  surrogates: bool = True) -> Iterator[tuple[int, dict, str] | Rejected]:
     """json_lines' records that are JSON objects, as (line number, object, the line); a line holding another value

@@ -23,6 +23,7 @@ from urllib.parse import unquote
 from paperlens.core.ids import normalize_arxiv_id, normalize_doi
 from paperlens.core.models import Paper
 from paperlens.sources.base import (
+    BAD_BYTES,
     EMPTY_ONCE_CLEANED,
     ReadContext,
     Rejected,
@@ -463,9 +464,6 @@ def finish_or_reject(paper: Paper, ctx: ReadContext, source: str, line: int, sou
     if isinstance(finished, Rejected) and finished.message == EMPTY_ONCE_CLEANED:
         return Rejected(ctx.path, line, f"{label}: {EMPTY_ONCE_CLEANED}")
     return finished  # a paper, or a field past its size limit
-
-
-BAD_BYTES = "not valid UTF-8 text (is the file in another encoding?)"
 
 
 class JsonItemsSource(Source):

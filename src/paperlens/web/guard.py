@@ -120,7 +120,7 @@ def search_slots() -> int:
     A search is mostly Python under the GIL: more of them at once only hand the GIL to and fro (each
     SQLite and numpy call releases it) and starve the event loop. Uncached /api/search at 20 clients
     against 1, 100k papers, 2 cores (bench/limits.py --only api-search, 2026-12-02): 4 at once (the
-    worker pool's size) 0.76-0.91x, 1 at once 0.97-1.05x."""
+    worker pool's size) 0.76-0.91x, 1 at once (this default on 2 cores) 0.98-1.03x."""
     configured = os.environ.get("PAPERLENS_SEARCH_THREADS", "").strip()
     if configured:
         return max(1, int(configured))
