@@ -32,12 +32,17 @@ run: install
 	$(VENV)/bin/paperlens --db $(DB) stats
 	$(VENV)/bin/paperlens --db $(DB) serve --host $(HOST) --port $(PORT)
 
+# pytest-timeout bounds each test and the session (pyproject.toml); `timeout` bounds what those cannot
+# reach (xdist's own start and teardown), so a stuck run still ends, and prints, inside CI's 90 minutes.
+# A test that crashes its worker is run again on each replacement worker: twice is enough to tell.
+PYTEST := timeout -k 60 3000 $(VENV)/bin/python -m pytest --max-worker-restart 2
+
 test: lint
-	$(VENV)/bin/python -m pytest -q -n 2 --dist loadfile
+	$(PYTEST) -q -n 2 --dist loadfile
 
 # the suite less the slow and browser tests, for the edit-test loop (CI runs `make test`)
 test-fast: lint
-	$(VENV)/bin/python -m pytest -q -n 2 --dist loadfile -m "not slow and not browser"
+	$(PYTEST) -q -n 2 --dist loadfile -m "not slow and not browser"
 
 # ruff, the layer contract ([tool.importlinter] in pyproject.toml; see docs/architecture.md), then the
 # type checker on core/ and store/ ([tool.mypy])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 
 import pytest
@@ -37,7 +38,7 @@ def _comparable(store: Store) -> dict[str, tuple]:
 @pytest.mark.slow
 def test_ray_engine_matches_local_engine(tmp_path, monkeypatch):
     ray = pytest.importorskip("ray")
-    from paperlens.enrich.ray_engine import run_steps_ray
+    from paperlens.enrich.ray_engine import GCS_CONNECT_TIMEOUT_S, local_cluster_patience, run_steps_ray
 
     llm_client.PLAIN_JSON_ENDPOINTS.clear()
     with FakeLLM() as fake:
@@ -59,7 +60,11 @@ def test_ray_engine_matches_local_engine(tmp_path, monkeypatch):
         for paper in warm:
             local_requests[(paper.title, "en", "summary", 200)] -= 1
 
-        ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING")
+        for name in ("RAY_gcs_rpc_server_connect_timeout_s", "RAY_py_gcs_connect_timeout_s"):
+            monkeypatch.delenv(name, raising=False)
+        local_cluster_patience()
+        assert os.environ["RAY_gcs_rpc_server_connect_timeout_s"] == GCS_CONNECT_TIMEOUT_S
+        ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level="WARNING")
         try:
             (report,) = run_steps_ray(str(ray_db), ["llm-summary"], batch_size=4, options={"lang": "zh,en"},
                                       actors=2)

@@ -26,12 +26,29 @@ from paperlens.store import Store
 DEFAULT_ACTORS = 2
 
 
+# Seconds a driver waits for the GCS of the local cluster it starts. Ray's own 5 s is a fatal abort of the
+# whole process (SIGABRT from C++, no exception to catch) when the machine is busy: a CI run on 2 loaded
+# cores lost its test worker that way in `ray.init`. Both settings are read from the environment by Ray's
+# C++ config and inherited by the processes it starts; a value the user set is kept.
+GCS_CONNECT_TIMEOUT_S = "60"
+
+
+def local_cluster_patience() -> None:
+    for name in ("RAY_gcs_rpc_server_connect_timeout_s", "RAY_py_gcs_connect_timeout_s"):
+        os.environ.setdefault(name, GCS_CONNECT_TIMEOUT_S)
+
+
 def _init_ray():
     import ray
 
     if not ray.is_initialized():
-        # RAY_ADDRESS names a running cluster; without it Ray starts a local one for this process.
-        ray.init(address=os.environ.get("RAY_ADDRESS") or None, include_dashboard=False,
+        # RAY_ADDRESS names a running cluster (`auto`: the one `ray start` left on this machine); without it
+        # Ray starts a local one for this process ("local"; Ray's None would join whatever cluster last ran
+        # here, even one whose driver died half-way through starting it, and wait on it).
+        address = os.environ.get("RAY_ADDRESS") or "local"
+        if address == "local":
+            local_cluster_patience()
+        ray.init(address=address, include_dashboard=False,
                  logging_level="WARNING", ignore_reinit_error=True)
     import ray.data
 
