@@ -191,3 +191,30 @@ def test_bulk_ingest_stores_keywords_in_their_columns(tmp_path):
     rows = sqlite3.connect(tmp_path / "k.db").execute(
         "SELECT paper_id, keyword, norm, origin FROM paper_keywords").fetchall()
     assert rows == [("t:1", "Deep Learning", "deep learning", "source")]
+
+
+def test_keyword_rows_the_bulk_insert_wrote_by_position_are_repaired(tmp_path):
+    """Migration 9 puts back the rows of databases ingested before the fix: (paper_id, norm, origin, keyword)
+    = (p, <keyword>, <norm>, 'source'), and leaves true rows alone, 'source' itself among them."""
+    import sqlite3
+
+    from paperlens.core.models import Paper
+    from paperlens.store import Store
+
+    db = tmp_path / "k.db"
+    store = Store(db)
+    store.ingest([Paper(id="t:1", title="A title", abstract="An abstract.", keywords=["source"]),
+                  Paper(id="t:2", title="Another title", abstract="Another abstract.", keywords=["Graph Nets"])])
+    store.close()
+    conn = sqlite3.connect(db)
+    with conn:
+        # as the bug wrote them; t:2's keyword is also stored correctly (by a later one-at-a-time write), and
+        # t:1's "Source" has the norm of its "source", which stays
+        conn.executemany("INSERT INTO paper_keywords VALUES (?,?,?, 'source')", [
+            ("t:1", "Deep Learning", "deep learning"), ("t:1", "Source", "source"), ("t:2", "Graph Nets", "graph net")])
+        conn.execute("DELETE FROM schema_migrations WHERE version = 9")
+    conn.close()
+    Store(db).close()
+    rows = sorted(sqlite3.connect(db).execute("SELECT paper_id, keyword, norm, origin FROM paper_keywords"))
+    assert rows == [("t:1", "Deep Learning", "deep learning", "source"), ("t:1", "source", "source", "source"),
+                    ("t:2", "Graph Nets", "graph net", "source")]

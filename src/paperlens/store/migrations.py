@@ -152,6 +152,17 @@ MIGRATIONS: list[tuple[int, str]] = [
     # (PaperWriter) moves the count once per statement instead (store/changes.bump_write_generation).
     # The UPDATE and DELETE triggers, and those on enrichments, stay.
     (8, "DROP TRIGGER papers_insert_generation;"),
+    # Until 2026-12-02 the bulk insert (PaperWriter._insert_many) wrote keyword rows by position, so a
+    # paper's (keyword, norm, 'source') landed as norm = the keyword, origin = its norm, keyword = 'source'.
+    # Every row the code wrote has origin 'source', and a true row whose keyword is 'source' has norm
+    # 'source': any other row with keyword 'source' is one of those, and is put back in its columns (a row a
+    # later one-at-a-time write already stored correctly is kept; its twin goes).
+    (9, """
+    INSERT OR IGNORE INTO paper_keywords (paper_id, norm, origin, keyword)
+        SELECT paper_id, origin, 'source', norm FROM paper_keywords
+        WHERE keyword = 'source' AND (origin <> 'source' OR norm <> 'source');
+    DELETE FROM paper_keywords WHERE keyword = 'source' AND (origin <> 'source' OR norm <> 'source');
+    """),
 ]
 
 
