@@ -17,6 +17,7 @@ import os
 import sys
 from typing import Any
 
+from paperlens.core.envvars import env_int
 from paperlens.core.models import Paper
 from paperlens.enrich.base import Step, StepResult
 from paperlens.enrich.registry import load_steps
@@ -86,7 +87,7 @@ def run_steps_ray(db: str, names: list[str], *, limit: int | None = None, batch_
                   actors: int | None = None) -> list[StepReport]:
     options = dict(options or {})
     registry = load_steps()
-    actors = actors or int(os.environ.get("PAPERLENS_RAY_ACTORS", DEFAULT_ACTORS))
+    actors = actors or env_int("PAPERLENS_RAY_ACTORS", DEFAULT_ACTORS, minimum=1)
     store = Store(db)
     ray = None
     reports = []

@@ -19,7 +19,6 @@ same ids.
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +31,7 @@ from bibtexparser.middlewares.names import parse_single_name_into_parts, split_m
 from bibtexparser.model import DuplicateBlockKeyBlock, Entry, ParsingFailedBlock, String
 
 from paperlens.core.clean import CODE_HOSTS, latex_to_text
+from paperlens.core.envvars import env_int
 from paperlens.core.ids import normalize_arxiv_id, normalize_doi, openreview_id_from
 from paperlens.core.models import Paper
 from paperlens.sources.base import ReadContext, Rejected, Source, finish_paper, has_bad_bytes, open_text
@@ -73,11 +73,8 @@ logging.getLogger("bibtexparser.splitter").setLevel(logging.ERROR)
 
 
 def max_entry_bytes() -> int:
-    """PAPERLENS_MAX_BIB_ENTRY_BYTES: the longest one entry may be (default 16 MiB)."""
-    try:
-        return max(1024, int(os.environ.get("PAPERLENS_MAX_BIB_ENTRY_BYTES", 16 << 20)))
-    except ValueError:
-        return 16 << 20
+    """PAPERLENS_MAX_BIB_ENTRY_BYTES: the longest one entry may be (default 16 MiB, at least 1 KiB)."""
+    return env_int("PAPERLENS_MAX_BIB_ENTRY_BYTES", 16 << 20, minimum=1024)
 
 
 class _Interpolate(LibraryMiddleware):

@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from paperlens.core.clock import utcnow
+from paperlens.core.envvars import env_int
 from paperlens.export.bibtex import write_bibtex
 from paperlens.store import Store
 from paperlens.web import api, pages
@@ -122,10 +123,7 @@ def worker_threads() -> int:
     clients against 1 client, 100k papers, 2 cores: 40 threads 0.58x, 8 0.63x, 4 0.71x, 2 0.90x, 1 1.06x
     (2026-12-02). One per core or fewer scales best but lets a few slow requests (a handler still running
     after its time limit keeps its thread) hold up the rest, so the default keeps some slack."""
-    configured = os.environ.get("PAPERLENS_WORKER_THREADS", "").strip()
-    if configured:
-        return max(1, int(configured))
-    return 2 * (os.cpu_count() or 1)
+    return env_int("PAPERLENS_WORKER_THREADS", 2 * (os.cpu_count() or 1), minimum=1)
 
 
 @asynccontextmanager
@@ -181,9 +179,9 @@ def create_app(db_path: str, *, cache_size: int | None = None, write_token: str 
     Host only when it names this machine (localhost, 127.0.0.1, ::1) or the address the server
     listens on; a forged Host is never written into a feed."""
     if cache_size is None:
-        cache_size = int(os.environ.get("PAPERLENS_PAGE_CACHE", "2048"))
+        cache_size = env_int("PAPERLENS_PAGE_CACHE", 2048)
     if cache_bytes is None:
-        cache_bytes = int(os.environ.get("PAPERLENS_CACHE_BYTES", str(DEFAULT_CACHE_BYTES)))
+        cache_bytes = env_int("PAPERLENS_CACHE_BYTES", DEFAULT_CACHE_BYTES)
     if base_url is None:
         base_url = os.environ.get("PAPERLENS_BASE_URL", "").strip() or None
     if base_url is not None:

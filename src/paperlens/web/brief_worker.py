@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from multiprocessing.connection import Connection
 
 from paperlens.core.child import Child, child_started
+from paperlens.core.envvars import env_int
 
 RawBatch = tuple[list[tuple[int, str, str]], list[tuple]]
 
@@ -25,10 +26,7 @@ RawBatch = tuple[list[tuple[int, str, str]], list[tuple]]
 def worker_count() -> int:
     """Children for a build: the cores left besides this process's, at most three (the listings built
     here are the limit beyond that); PAPERLENS_CATALOG_WORKERS overrides (0: build in this process)."""
-    configured = os.environ.get("PAPERLENS_CATALOG_WORKERS")
-    if configured is not None and configured.strip().isdigit():
-        return int(configured)
-    return max(1, min(3, (os.cpu_count() or 1) - 1))
+    return env_int("PAPERLENS_CATALOG_WORKERS", max(1, min(3, (os.cpu_count() or 1) - 1)))
 
 
 class BriefWorkers:

@@ -14,6 +14,8 @@ import os
 import anyio
 from starlette.exceptions import HTTPException
 
+from paperlens.core.envvars import env_int
+
 DEFAULT_MAX_BODY = 20 * 1024 * 1024  # an uploaded source file; pages and the read API take no body
 DEFAULT_TIME_LIMIT = 30.0
 WRITE_TOKEN_ENV = "PAPERLENS_WRITE_TOKEN"
@@ -121,10 +123,7 @@ def search_slots() -> int:
     SQLite and numpy call releases it) and starve the event loop. Uncached /api/search at 20 clients
     against 1, 100k papers, 2 cores (bench/limits.py --only api-search, 2026-12-02): 4 at once (the
     worker pool's size) 0.76-0.91x, 1 at once (this default on 2 cores) 0.98-1.03x."""
-    configured = os.environ.get("PAPERLENS_SEARCH_THREADS", "").strip()
-    if configured:
-        return max(1, int(configured))
-    return max(1, min(4, (os.cpu_count() or 1) // 2))
+    return env_int("PAPERLENS_SEARCH_THREADS", max(1, min(4, (os.cpu_count() or 1) // 2)), minimum=1)
 
 
 class SearchLimit:
