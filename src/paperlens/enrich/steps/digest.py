@@ -6,6 +6,7 @@ crash while labelling is recorded as failed."""
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from paperlens.core.models import SUMMARY_FIELDS, Paper, Summary
@@ -59,8 +60,15 @@ def digests_for(papers: list[Paper]) -> dict[str, Digest | Exception]:
     return out
 
 
-def _error(exc: Exception) -> str:
-    return f"{type(exc).__name__}: {exc}"
+def _results(papers: list[Paper], output_of: Callable[[Any], dict[str, Any]]) -> list[StepResult]:
+    """One result a paper from its digest (digests_for): the step's part of it, or the digest's error."""
+    results = []
+    for paper_id, digest in digests_for(papers).items():
+        if isinstance(digest, Exception):
+            results.append(StepResult(paper_id, error=f"{type(digest).__name__}: {digest}"))
+        else:
+            results.append(StepResult(paper_id, output=output_of(digest), model=digest.method))
+    return results
 
 
 class DigestStep(Step):
@@ -71,13 +79,7 @@ class DigestStep(Step):
     model = "csabstruct-roles"
 
     def run(self, papers: list[Paper]) -> list[StepResult]:
-        results = []
-        for paper_id, digest in digests_for(papers).items():
-            if isinstance(digest, Exception):
-                results.append(StepResult(paper_id, error=_error(digest)))
-            else:
-                results.append(StepResult(paper_id, output=digest.to_output(), model=digest.method))
-        return results
+        return _results(papers, lambda digest: digest.to_output())
 
     @classmethod
     def apply(cls, paper: Paper, output: dict[str, Any]) -> None:
@@ -100,14 +102,7 @@ class TldrStep(Step):
     model = "csabstruct-roles"
 
     def run(self, papers: list[Paper]) -> list[StepResult]:
-        results = []
-        for paper_id, digest in digests_for(papers).items():
-            if isinstance(digest, Exception):
-                results.append(StepResult(paper_id, error=_error(digest)))
-            else:
-                results.append(StepResult(paper_id, output={"tldr": digest.tldr, "reason": digest.tldr_reason},
-                                          model=digest.method))
-        return results
+        return _results(papers, lambda digest: {"tldr": digest.tldr, "reason": digest.tldr_reason})
 
     @classmethod
     def apply(cls, paper: Paper, output: dict[str, Any]) -> None:
