@@ -47,6 +47,7 @@ TRANSLATED_WEIGHT = 2.0
 PARTIAL_TRANSLATED_WEIGHT = 0.5
 LONG_QUERY_GROUPS = 4  # translated queries of more words also take papers with only some of them
 COUNT_CAP = 100_000  # keyword matches are counted up to this many
+ID_MATCH_SCORE = 1.0  # fused score of the paper a query names by its id: above any fusion of ranks (at most 4/61)
 
 
 def __getattr__(name: str):
@@ -413,6 +414,12 @@ class HybridSearcher:
                 semantic = [hit for hit in semantic if hit[0] in allowed]
         fused: dict[str, float] = {}
         ranks: dict[str, list[int | None]] = {}
+        # A query that is one paper's identifier (an arXiv id, DOI or URL pasted whole) names that paper:
+        # it comes first, whatever the words of the id match elsewhere.
+        named = self.named_paper(text, filters)
+        if named is not None:
+            fused[named] = ID_MATCH_SCORE
+            ranks[named] = [None, None, None]
         # A paper written only in the other language has no semantic rank to add (the embedder reads one
         # language), so its translated rank counts for both.
         for which, ranking, weight in ((0, keyword, 1.0), (1, semantic, 1.0), (2, translated, TRANSLATED_WEIGHT)):
@@ -438,8 +445,19 @@ class HybridSearcher:
                 keyword_rank=ranks[pid][0], vector_rank=ranks[pid][1], translated_rank=ranks[pid][2],
                 year=paper.year, topic=paper.topic.label if paper.topic else None, authors=paper.authors,
             ))
-        suggestion = self.did_you_mean(text) if mode != "semantic" else None
+        suggestion = self.did_you_mean(text) if mode != "semantic" and named is None else None
         return SearchPage(total, hits, shown_terms, suggestion)
+
+    def named_paper(self, text: str, filters: SearchFilters) -> str | None:
+        """The stored paper a query of one token names by an id in any form (ids.parse_any_id: 'arXiv:0704.0001',
+        '0704.0001v2', an arXiv or doi.org URL, a DOI in any case, a paper's own id), if it passes the filters."""
+        raw = text.strip()
+        if not raw or len(raw) > 300 or len(raw.split()) != 1 or not raw.isprintable():
+            return None  # control characters or lone surrogates (undecodable argv) name no paper
+        pid = self.store.resolve_id(raw)
+        if pid is None or (filters.active() and pid not in self.store.filter_ids([pid], filters)):
+            return None
+        return pid
 
     def _resolved(self, ids: list[str]) -> dict:
         from paperlens.enrich.views import apply_enrichments, has_outputs

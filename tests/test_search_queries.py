@@ -1,0 +1,54 @@
+"""Queries as researchers type them: identifiers pasted whole, full-width characters, accented names,
+traditional characters. Each finds the papers the plain form finds."""
+
+from __future__ import annotations
+
+import pytest
+
+from paperlens.core.models import Paper, SourceRef
+from paperlens.search.hybrid import HybridSearcher, SearchFilters
+
+PAPERS = [
+    dict(id="arxiv:0704.0001", arxiv_id="0704.0001", doi="10.1103/physrevd.76.013009",
+         title="Calculation of prompt diphoton production cross sections at Tevatron and LHC energies",
+         abstract="A fully differential calculation in perturbative quantum chromodynamics is presented.", year=2007),
+    dict(id="arxiv:0704.0002", arxiv_id="0704.0002", title="Sparsity-certifying Graph Decompositions",
+         abstract="We describe a new algorithm, the (k, l)-pebble game with colors, for graph decompositions.",
+         year=2007),
+    dict(id="p:accent", title="Kernel methods for causal inference", authors=["Bernhard Schölkopf"],
+         abstract="Causal inference with kernels; a naïve baseline is compared.", year=2020),
+    dict(id="p:wide", title="大语言模型的推理能力",
+         abstract="我们研究ＬＬＭ在２０２４年的数学推理基准上的表现。", year=2024, language="zh"),
+    dict(id="p:plain", title="Scaling laws for LLM reasoning",
+         abstract="We measure how LLM reasoning improves with compute on the 2024 benchmarks.", year=2024),
+]
+
+
+@pytest.fixture(params=["fts5", "tantivy"])
+def searcher(request, tmp_path, monkeypatch):
+    from paperlens.store import Store
+
+    monkeypatch.setenv("PAPERLENS_KEYWORD_INDEX", request.param)
+    store = Store(tmp_path / "q.db")
+    store.ingest([Paper(**fields, sources=[SourceRef(source="test", line=i + 1)]) for i, fields in enumerate(PAPERS)])
+    yield HybridSearcher(store)
+    store.close()
+
+
+@pytest.mark.parametrize("query", ["0704.0001", "0704.0001v2", "arXiv:0704.0001", "https://arxiv.org/abs/0704.0001v1",
+                                   "10.1103/PhysRevD.76.013009", "https://doi.org/10.1103/PhysRevD.76.013009",
+                                   "arxiv:0704.0001"])
+def test_an_identifier_finds_its_paper_first(searcher, query):
+    found = searcher.search_results(query, mode="keyword", limit=5)
+    assert found.hits and found.hits[0].id == "arxiv:0704.0001"
+    assert found.total >= 1 and found.suggestion is None
+
+
+def test_an_identifier_respects_the_filters(searcher):
+    found = searcher.search_results("0704.0001", mode="keyword", filters=SearchFilters(year_from=2020))
+    assert "arxiv:0704.0001" not in [h.id for h in found.hits]
+
+
+@pytest.mark.parametrize("query", ["\ud800abc", "0704.0001\x00", "\udcff0704.0001", "0704.0001\u202e"])
+def test_an_identifier_with_unencodable_or_control_characters_is_a_plain_query(searcher, query):
+    assert isinstance(searcher.search_results(query, mode="keyword").hits, list)
