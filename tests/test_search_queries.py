@@ -52,3 +52,17 @@ def test_an_identifier_respects_the_filters(searcher):
 @pytest.mark.parametrize("query", ["\ud800abc", "0704.0001\x00", "\udcff0704.0001", "0704.0001\u202e"])
 def test_an_identifier_with_unencodable_or_control_characters_is_a_plain_query(searcher, query):
     assert isinstance(searcher.search_results(query, mode="keyword").hits, list)
+
+
+@pytest.mark.parametrize("query, wanted", [("ＬＬＭ", {"p:wide", "p:plain"}), ("LLM", {"p:wide", "p:plain"}),
+                                           ("２０２４", {"p:wide", "p:plain"}), ("ｒｅａｓｏｎｉｎｇ", {"p:plain"})])
+def test_full_width_letters_and_digits_are_the_plain_ones(searcher, query, wanted):
+    found = searcher.search_results(query, mode="keyword", limit=10)
+    assert wanted <= {h.id for h in found.hits}
+
+
+@pytest.mark.parametrize("query", ["Schölkopf", "Scholkopf", "SCHÖLKOPF", "Scho\u0308lkopf", "naive causal", "naïve causal"])
+def test_accents_do_not_matter(searcher, query):
+    found = searcher.search_results(query, mode="keyword", limit=5)
+    assert [h.id for h in found.hits][:1] == ["p:accent"]
+    assert found.suggestion is None

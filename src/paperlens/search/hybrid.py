@@ -21,6 +21,7 @@ from paperlens.search.document import (
     group_expression,
     has_han,
     query_terms,
+    query_words,
     search_document,
 )
 from paperlens.search.results import SearchFilters, SearchHit, SearchPage
@@ -433,7 +434,7 @@ class HybridSearcher:
         total = max(matched, len(in_keyword)) + sum(1 for pid in ordered if pid not in in_keyword)
         page = ordered[offset:offset + limit]
         papers = self._resolved(page)
-        shown_terms = [t for t in query_terms(text) if t not in STOPWORDS]
+        shown_terms = [t for t in query_words(text) if t not in STOPWORDS]  # as typed, accents and all
         hits = []
         for pid in page:
             paper = papers.get(pid)

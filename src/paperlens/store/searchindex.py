@@ -13,7 +13,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-FORMAT = "1"
+FORMAT = "2"  # 2: documents in NFKC (search/document.index_text), so full-width ＬＬＭ is indexed as llm
 
 
 class KeywordIndexDB:
