@@ -19,6 +19,8 @@ PAPERS = [
          abstract="Causal inference with kernels; a naïve baseline is compared.", year=2020),
     dict(id="p:wide", title="大语言模型的推理能力",
          abstract="我们研究ＬＬＭ在２０２４年的数学推理基准上的表现。", year=2024, language="zh"),
+    dict(id="p:trad", title="繁體中文的語言模型評測", abstract="我們評測語言模型與強化學習在臺灣的表現。", year=2023,
+         language="zh"),
     dict(id="p:plain", title="Scaling laws for LLM reasoning",
          abstract="We measure how LLM reasoning improves with compute on the 2024 benchmarks.", year=2024),
 ]
@@ -66,3 +68,10 @@ def test_accents_do_not_matter(searcher, query):
     found = searcher.search_results(query, mode="keyword", limit=5)
     assert [h.id for h in found.hits][:1] == ["p:accent"]
     assert found.suggestion is None
+
+
+@pytest.mark.parametrize("query, wanted", [("大語言模型", "p:wide"), ("語言模型 評測", "p:trad"), ("语言模型 评测", "p:trad"),
+                                           ("强化学习", "p:trad"), ("強化學習", "p:trad")])
+def test_traditional_characters_find_simplified_text_and_back(searcher, query, wanted):
+    found = searcher.search_results(query, mode="keyword", limit=5)
+    assert wanted in [h.id for h in found.hits]

@@ -63,10 +63,22 @@ def fold(term: str) -> str:
     return unicodedata.normalize("NFC", _ACCENTS.sub("", unicodedata.normalize("NFKD", term)))  # NFKC, less accents
 
 
-def _split(text: str, for_index: bool) -> list[str]:
+def simplified(text: str) -> str:
+    """Traditional Chinese characters as simplified ones (大語言模型 -> 大语言模型), so that the server's indexes
+    and queries meet whichever a paper or a researcher writes (crosslingual.simplified_table)."""
+    if not has_han(text):
+        return text
+    from paperlens.search.crosslingual import simplified_table
+
+    return text.translate(simplified_table())
+
+
+def _split(text: str, for_index: bool, simplify: bool = False) -> list[str]:
     # NFKC first: full-width letters and digits (ＬＬＭ, ２０２４, common in Chinese text), ligatures (ﬁ) and
     # decomposed accents are the plain characters, in the index and in queries (as search.js does).
     text = unicodedata.normalize("NFKC", text)
+    if simplify:
+        text = simplified(text)
     out: list[str] = []
     for word in _WORD.findall(text):
         if not _HAN.search(word):
@@ -95,12 +107,14 @@ def index_text(text: str | None) -> str:
     it back into exactly these terms."""
     if not text:
         return ""
-    return " ".join(index_terms(text)) if has_han(text) else unicodedata.normalize("NFKC", text)
+    if has_han(text):  # traditional characters simplified, as queries are (the static site's words are not)
+        return " ".join(_split(text, for_index=True, simplify=True))
+    return unicodedata.normalize("NFKC", text)
 
 
 def query_words(text: str) -> list[str]:
     """The words of a user query as typed, lower-cased, Chinese segmented (what results highlight)."""
-    return _split(text[:MAX_QUERY_CHARS], for_index=False)[:MAX_TERMS]
+    return _split(text[:MAX_QUERY_CHARS], for_index=False, simplify=True)[:MAX_TERMS]
 
 
 def query_terms(text: str) -> list[str]:

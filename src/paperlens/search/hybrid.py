@@ -90,13 +90,14 @@ class HybridSearcher:
     def warm(self) -> None:
         """Start building the indexes a query will need (background mode: returns at once)."""
         def run():
-            from paperlens.search.crosslingual import cedict_tables, load_lexicon
+            from paperlens.search.crosslingual import cedict_tables, load_lexicon, simplified_table
             from paperlens.search.document import topic_names
 
             # The word lists the first query would otherwise load (about a second for CC-CEDICT).
             topic_names()
             load_lexicon()
             cedict_tables()
+            simplified_table()
             if self.text_index() is None:
                 self.keyword_docs()
             if self.store.has_embeddings():

@@ -55,7 +55,7 @@ _WORD = re.compile(r"[^\W_]+")
 # (search/document.py), so Tantivy's default tokenizer splits it into the same words as a query.
 _FIELDS = (("title", 3.0), ("topic", 2.5), ("keywords", 2.0), ("authors", 1.5), ("short", 1.0), ("abstract", 1.0),
            ("long", 0.8))
-_SCHEMA = 4  # the fields above, from papers completed by their enrichments; another layout is built again
+_SCHEMA = 5  # the fields above, from papers completed by their enrichments; another layout is built again
 
 
 def _schema():
