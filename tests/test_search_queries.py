@@ -75,3 +75,26 @@ def test_accents_do_not_matter(searcher, query):
 def test_traditional_characters_find_simplified_text_and_back(searcher, query, wanted):
     found = searcher.search_results(query, mode="keyword", limit=5)
     assert wanted in [h.id for h in found.hits]
+
+
+def test_cli_results_print_no_control_characters_of_the_papers(tmp_path):
+    """A title or abstract with terminal escapes (set the window title, clear the screen) is printed inert."""
+    import re
+
+    from click.testing import CliRunner
+
+    from paperlens.cli import main
+    from paperlens.store import Store
+
+    store = Store(tmp_path / "esc.db")
+    hostile = "Escapes \x1b]0;pwned\x07 and \x1b[2J\x1b[31m red \x9b31m\x08\x08 backspaced"
+    store.ingest([Paper(id=f"p:esc{i}", title=f"{hostile} {i}", abstract=f"An abstract about escapes. {hostile}",
+                        topic=None, sources=[SourceRef(source="test", line=i + 1)]) for i in range(2)])
+    store.close()
+    runner = CliRunner()
+    for args in (["search", "escapes", "--mode", "keyword"], ["similar", "p:esc0"]):
+        out = runner.invoke(main, ["--db", str(tmp_path / "esc.db"), *args])
+        assert out.exit_code == 0, out.output
+        assert "escapes" in out.output.lower()
+        left = re.sub(r"\x1b\[[01]m", "", out.output)  # the bold the CLI itself puts on matches
+        assert not re.findall(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", left), repr(out.output)
