@@ -22,7 +22,8 @@ PAPERS = [
     dict(id="p:trad", title="繁體中文的語言模型評測", abstract="我們評測語言模型與強化學習在臺灣的表現。", year=2023,
          language="zh"),
     dict(id="p:plain", title="Scaling laws for LLM reasoning",
-         abstract="We measure how LLM reasoning improves with compute on the 2024 benchmarks.", year=2024),
+         abstract="We measure how LLM reasoning improves with compute on the 2024 benchmarks.", year=2024,
+         venue="NeurIPS 2024"),
 ]
 
 
@@ -98,3 +99,11 @@ def test_cli_results_print_no_control_characters_of_the_papers(tmp_path):
         assert "escapes" in out.output.lower()
         left = re.sub(r"\x1b\[[01]m", "", out.output)  # the bold the CLI itself puts on matches
         assert not re.findall(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", left), repr(out.output)
+
+
+@pytest.mark.parametrize("venue, found", [("neurips", True), ("IPS 20", True), ("_", False), ("%", False),
+                                          ("N%S", False), ("\\", False)])
+def test_the_venue_filter_is_plain_text_not_a_like_pattern(searcher, venue, found):
+    hits = searcher.search_results("reasoning", mode="keyword", filters=SearchFilters(venue=venue)).hits
+    assert ("p:plain" in [h.id for h in hits]) is found
+
