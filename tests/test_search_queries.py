@@ -107,3 +107,12 @@ def test_the_venue_filter_is_plain_text_not_a_like_pattern(searcher, venue, foun
     hits = searcher.search_results("reasoning", mode="keyword", filters=SearchFilters(venue=venue)).hits
     assert ("p:plain" in [h.id for h in hits]) is found
 
+
+@pytest.mark.parametrize("option", ["--year-from", "--year-to"])
+def test_cli_years_out_of_range_are_a_usage_error(tmp_path, option):
+    from click.testing import CliRunner
+
+    from paperlens.cli import main
+
+    out = CliRunner().invoke(main, ["--db", str(tmp_path / "y.db"), "search", "llm", option, "99999999999999999999"])
+    assert out.exit_code == 2 and "Traceback" not in out.output and option in out.output

@@ -27,8 +27,8 @@ def _inert(text: str) -> str:
 @click.option("--offset", type=click.IntRange(0, 100000), default=0)
 @click.option("--mode", type=click.Choice(["hybrid", "keyword", "semantic"]), default="hybrid", show_default=True)
 @click.option("--topic", help="Topic label (or its slug).")
-@click.option("--year-from", type=int)
-@click.option("--year-to", type=int)
+@click.option("--year-from", type=click.IntRange(0, 9999))  # past SQLite's 64 bits: an OverflowError traceback
+@click.option("--year-to", type=click.IntRange(0, 9999))
 @click.option("--venue", help="Venue contains this text.")
 @click.option("--category", help="arXiv category, e.g. cs.CL.")
 @click.option("--author", help="Author name or slug.")
