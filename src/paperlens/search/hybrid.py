@@ -423,14 +423,30 @@ class HybridSearcher:
             fused[named] = ID_MATCH_SCORE
             ranks[named] = [None, None, None]
         # A paper written only in the other language has no semantic rank to add (the embedder reads one
-        # language), so its translated rank counts for both.
+        # language), so its translated rank counts for both. Ranks are fused down to min_depth, which every
+        # page's lists reach, so the fused order is the same whichever page is asked for.
+        # The keyword list has papers with only some of the words after those with all of them when a page
+        # needs them (offset + limit past the matches): they are fused only when the first page of this size
+        # had them too, else they follow with the deeper papers.
+        fuse_to = (min_depth if matched < limit else min(min_depth, matched), min_depth, min_depth)
         for which, ranking, weight in ((0, keyword, 1.0), (1, semantic, 1.0), (2, translated, TRANSLATED_WEIGHT)):
             for rank, (pid, score) in enumerate(ranking, start=1):
+                ranks.setdefault(pid, [None, None, None])[which] = rank
+                if rank > fuse_to[which]:
+                    continue
                 # Translated papers with only some of a long query's words count for less (score < 0).
                 share = weight if score >= 0 or which != 2 else PARTIAL_TRANSLATED_WEIGHT
                 fused[pid] = fused.get(pid, 0.0) + share / (RRF_K + rank)
-                ranks.setdefault(pid, [None, None, None])[which] = rank
         ordered = sorted(fused, key=lambda pid: -fused[pid])
+        # Papers ranked only deeper (the lists of a deep page are longer) follow by their best rank in any list:
+        # a longer list adds papers after these, never between them, so pages are slices of one ranking. Fusing
+        # every rank of lists as deep as the page changed the order from page 6 on, repeating and skipping papers.
+        floor = fused[ordered[-1]] if ordered else ID_MATCH_SCORE
+        best = {pid: min((rank, which) for which, rank in enumerate(at) if rank is not None)
+                for pid, at in ranks.items() if pid not in fused}
+        for pid in sorted(best, key=best.__getitem__):
+            fused[pid] = min(floor, 1.0 / (RRF_K + best[pid][0]))  # scores keep falling down the list
+            ordered.append(pid)
         in_keyword = {pid for pid, _ in keyword}
         total = max(matched, len(in_keyword)) + sum(1 for pid in ordered if pid not in in_keyword)
         page = ordered[offset:offset + limit]
@@ -527,7 +543,10 @@ class HybridSearcher:
         if not groups:
             return [], []
         filters = filters if filters is not None and filters.active() else None
-        depth = max(k, 1000) if filters else k
+        # Always filtered (to the other language, below): as deep as a filtered keyword search, else the
+        # first page missed the other language's papers that sat below k of this one's, and a deeper page
+        # found them and ranked them first (its order differed from the first page's).
+        depth = max(k, 1000)
         if index is not None:
             found = index.search_groups(groups, depth)
         else:
