@@ -93,12 +93,12 @@ def test_cli_results_print_no_control_characters_of_the_papers(tmp_path):
                         topic=None, sources=[SourceRef(source="test", line=i + 1)]) for i in range(2)])
     store.close()
     runner = CliRunner()
-    for args in (["search", "escapes", "--mode", "keyword"], ["similar", "p:esc0"]):
+    for args in (["search", "escapes", "--mode", "keyword"], ["similar", "p:esc0"], ["show", "p:esc0"]):
         out = runner.invoke(main, ["--db", str(tmp_path / "esc.db"), *args])
         assert out.exit_code == 0, out.output
         assert "escapes" in out.output.lower()
         left = re.sub(r"\x1b\[[01]m", "", out.output)  # the bold the CLI itself puts on matches
-        assert not re.findall(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", left), repr(out.output)
+        assert not re.findall(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", left), (args, out.output)
 
 
 @pytest.mark.parametrize("venue, found", [("neurips", True), ("IPS 20", True), ("_", False), ("%", False),

@@ -7,18 +7,9 @@ import re
 
 import click
 
-from paperlens.cli import main
+from paperlens.cli import inert, main
 from paperlens.enrich.views import display_titles
 from paperlens.search.hybrid import HybridSearcher, SearchFilters
-
-
-# C0 and C1 control characters (ESC, BEL, backspace, the one-byte CSI): a paper's title or abstract that holds
-# them would drive the terminal (set its title, clear the screen, hide text). Tabs and newlines become spaces too.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def _inert(text: str) -> str:
-    return _CONTROL.sub(" ", text)
 
 
 @main.command()
@@ -47,7 +38,7 @@ def search(obj, query, limit, offset, mode, topic, year_from, year_to, venue, ca
                                "results": [h.as_dict() for h in hits]}, ensure_ascii=False))
         return
     if found.suggestion:
-        click.echo(f"did you mean: {_inert(found.suggestion)}")
+        click.echo(f"did you mean: {inert(found.suggestion)}")
     if not hits:
         click.echo("no results")
     else:
@@ -55,11 +46,11 @@ def search(obj, query, limit, offset, mode, topic, year_from, year_to, venue, ca
     titles = display_titles(obj.reader, [hit.id for hit in hits if not hit.title])
     for n, hit in enumerate(hits, start=offset + 1):
         title = hit.title or titles.get(hit.id, hit.id)
-        click.echo(_inert(f"{n:3d}. {title}  [{hit.id}]  {hit.year or ''} {hit.topic or ''}".rstrip()))
+        click.echo(inert(f"{n:3d}. {title}  [{hit.id}]  {hit.year or ''} {hit.topic or ''}".rstrip()))
         import html
 
         marks = {"<mark>": "\033[1m", "</mark>": "\033[0m"}
-        snippet = "".join(marks.get(part) or _inert(html.unescape(part)) for part in re.split(r"(</?mark>)", hit.snippet))
+        snippet = "".join(marks.get(part) or inert(html.unescape(part)) for part in re.split(r"(</?mark>)", hit.snippet))
         click.echo("     " + snippet[:300])
 
 
@@ -79,4 +70,4 @@ def similar(obj, paper_id, limit, as_json):
     titles = display_titles(obj.reader, [item["id"] for item in found if not item["title"]])
     for item in found:
         title = item["title"] or titles.get(item["id"], item["id"])
-        click.echo(f"{item['score']:.3f}  {_inert(title)}  [{_inert(item['id'])}]\n       {_inert(item['why'])}")
+        click.echo(f"{item['score']:.3f}  {inert(title)}  [{inert(item['id'])}]\n       {inert(item['why'])}")
