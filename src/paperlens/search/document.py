@@ -15,6 +15,7 @@ import unicodedata
 from typing import TYPE_CHECKING
 
 from paperlens.core.fields import SUMMARY_FIELDS
+from paperlens.search.simplify import simplified
 
 if TYPE_CHECKING:  # the pydantic models are imported where papers are built, not with this module
     from paperlens.core.models import Paper
@@ -61,16 +62,6 @@ def fold(term: str) -> str:
     if term.isascii():
         return term
     return unicodedata.normalize("NFC", _ACCENTS.sub("", unicodedata.normalize("NFKD", term)))  # NFKC, less accents
-
-
-def simplified(text: str) -> str:
-    """Traditional Chinese characters as simplified ones (大語言模型 -> 大语言模型), so that the server's indexes
-    and queries meet whichever a paper or a researcher writes (crosslingual.simplified_table)."""
-    if not has_han(text):
-        return text
-    from paperlens.search.crosslingual import simplified_table
-
-    return text.translate(simplified_table())
 
 
 def _split(text: str, for_index: bool, simplify: bool = False) -> list[str]:

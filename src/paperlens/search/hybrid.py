@@ -90,8 +90,9 @@ class HybridSearcher:
     def warm(self) -> None:
         """Start building the indexes a query will need (background mode: returns at once)."""
         def run():
-            from paperlens.search.crosslingual import cedict_tables, load_lexicon, simplified_table
+            from paperlens.search.crosslingual import cedict_tables, load_lexicon
             from paperlens.search.document import topic_names
+            from paperlens.search.simplify import simplified_table
 
             # The word lists the first query would otherwise load (about a second for CC-CEDICT).
             topic_names()
