@@ -93,10 +93,13 @@ def test_normalize_key_survives_lone_surrogates():
     assert abstract_keys("\ud800é" * 100)
 
 
-@pytest.mark.parametrize("fmt", ["arxiv-jsonl", "jsonl", "openreview-json"])
+@pytest.mark.parametrize("fmt", ["arxiv-jsonl", "jsonl", "openreview-json", "generic"])
 def test_lone_surrogate_escape_is_rejected_on_its_line_and_ingest_goes_on(tmp_path, fmt):
     lines = {"arxiv-jsonl": [json.dumps(kaggle_record(1)), json.dumps(kaggle_record(2, title="Bad \ud800 title")),
                              json.dumps(kaggle_record(3))],
+             "generic": [json.dumps({"title": "One paper", "abstract": "First abstract."}),
+                         json.dumps({"title": "Bad \ud800 title", "abstract": "Second abstract."}),
+                         json.dumps({"title": "Three", "abstract": "Third abstract."})],
              "jsonl": [_export_line("One"), _export_line("Bad \udc00 one"), _export_line("Three")],
              "openreview-json": [json.dumps(_note(1)), json.dumps(_note(2, abstract={"value": "x \ud800 y"})),
                                  json.dumps(_note(3))]}[fmt]
@@ -109,6 +112,20 @@ def test_lone_surrogate_escape_is_rejected_on_its_line_and_ingest_goes_on(tmp_pa
     report = ingest_paths(store, [path], fmt=fmt, parallel=False)
     assert (report.new, report.rejected) == (2, 1)
     assert store.count() == 2 and store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_lone_surrogate_escape_in_a_generic_json_list_is_rejected_on_its_line(tmp_path):
+    # A file whose only record holds one is detected as generic (the arXiv reader does not claim it): before,
+    # the escape reached the store and the ingest died with a traceback (PydanticSerializationError).
+    path = tmp_path / "list.json"
+    path.write_text("[\n" + ",\n".join([json.dumps({"title": "Fine", "abstract": "An abstract."}),
+                                        json.dumps({"title": "Lone \ud800 x", "abstract": "Another."})]) + "\n]\n")
+    papers, rejected = _split(read_records(path, fmt="generic"))
+    assert [p.title for p in papers] == ["Fine"] and [r.line for r in rejected] == [3]
+    single = write_jsonl(tmp_path / "one.json", [json.dumps(kaggle_record(1, title="Bad \ud800 title"))])
+    store = Store(tmp_path / "db.sqlite")
+    report = ingest_paths(store, [single], parallel=False)
+    assert (report.new, report.rejected) == (0, 1)
 
 
 def test_paired_surrogate_escapes_are_an_ordinary_character(tmp_path):

@@ -118,3 +118,18 @@ def test_an_unusable_keyword_index_falls_back_to_fts5(seeded, monkeypatch):
     with pytest.warns(UserWarning, match="using SQLite FTS5"):
         hits = searcher.search("lightweight substitute for self-attention", mode="keyword", limit=3)
     assert hits and "LiSA" in seeded.get(hits[0].id).abstract
+
+
+@pytest.mark.parametrize("query", ["大语言模型", "LLM 推理", "reinforcement learning"])
+def test_pages_are_slices_of_one_ranking(seeded, query):
+    """Paging on past the first fused depth shows every paper once: deeper pages rank deeper lists, and
+    the papers of the earlier pages must keep their places (before, page 6 repeated papers of pages 1-5)."""
+    searcher = HybridSearcher(seeded)
+    shown: list[str] = []
+    for offset in range(0, 2000, 20):
+        found = searcher.search_results(query, mode="keyword", limit=20, offset=offset)
+        if not found.hits:
+            break
+        shown += [h.id for h in found.hits]
+    assert len(shown) > 200 and len(shown) == len(set(shown))
+    assert len(shown) == found.total  # none skipped: the last page's count is what the pages showed

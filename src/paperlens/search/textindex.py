@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from paperlens.core.fields import SUMMARY_FIELDS
-from paperlens.search.document import index_text, topic_names
+from paperlens.search.document import fold, index_text, topic_names
 from paperlens.store import Store, TextIndexRows
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ _WORD = re.compile(r"[^\W_]+")
 # (search/document.py), so Tantivy's default tokenizer splits it into the same words as a query.
 _FIELDS = (("title", 3.0), ("topic", 2.5), ("keywords", 2.0), ("authors", 1.5), ("short", 1.0), ("abstract", 1.0),
            ("long", 0.8))
-_SCHEMA = 3  # the fields above, from papers completed by their enrichments; another layout is built again
+_SCHEMA = 5  # the fields above, from papers completed by their enrichments; another layout is built again
 
 
 def _schema():
@@ -129,9 +129,12 @@ def tantivy_fields(paper: Paper) -> dict[str, str]:
         topic = " ; ".join(topic_names().get(paper.topic.label, (paper.topic.label,)))
     summaries = " ".join(getattr(s, name) for s in paper.summary.values() for name in SUMMARY_FIELDS
                          if getattr(s, name))
-    return {"title": index_text(paper.title), "abstract": index_text(paper.abstract),
-            "keywords": index_text(" ; ".join(paper.keywords)), "authors": " ; ".join(paper.authors),
-            "topic": index_text(topic), "short": index_text(paper.tldr or ""), "long": index_text(summaries)}
+    # Accents folded (search/document.fold), as the FTS5 index folds them and queries are: Tantivy's default
+    # tokenizer only lower-cases, so 'Scholkopf' found nothing of Schölkopf's.
+    fields = {"title": index_text(paper.title), "abstract": index_text(paper.abstract),
+              "keywords": index_text(" ; ".join(paper.keywords)), "authors": " ; ".join(paper.authors),
+              "topic": index_text(topic), "short": index_text(paper.tldr or ""), "long": index_text(summaries)}
+    return {name: fold(value) for name, value in fields.items()}
 
 
 class TantivyIndex:

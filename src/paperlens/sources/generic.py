@@ -31,6 +31,7 @@ from paperlens.sources.base import (
     finish_paper,
     has_bad_bytes,
     json_lines,
+    lone_surrogate_in,
     open_text,
     read_document,
 )
@@ -129,8 +130,8 @@ class GenericSource(Source):
             if isinstance(item, Rejected):
                 yield item
                 continue
-            number, data, _ = item
-            yield self._record(ctx, data, number)
+            number, data, text = item
+            yield _lone_surrogate(ctx, number) if lone_surrogate_in(text, data) else self._record(ctx, data, number)
 
     def _json(self, ctx: ReadContext) -> Iterator[Paper | Rejected]:
         try:
@@ -155,7 +156,8 @@ class GenericSource(Source):
                 except RecursionError:
                     yield Rejected(ctx.path, 1, "JSON nested too deeply to read")
                     return
-                yield self._record(ctx, data, text.count("\n", 0, pos) + 1)  # one paper object
+                line = text.count("\n", 0, pos) + 1  # one paper object
+                yield _lone_surrogate(ctx, line) if lone_surrogate_in(text, data) else self._record(ctx, data, line)
                 return
             pos = found.end()
         else:
@@ -173,6 +175,7 @@ class GenericSource(Source):
             line += text.count("\n", counted, pos)
             counted = pos
             try:
+                start = pos
                 data, pos = decoder.raw_decode(text, pos)
             except json.JSONDecodeError as exc:
                 yield Rejected(ctx.path, exc.lineno, f"invalid JSON ({exc.msg} at column {exc.colno}); "
@@ -181,7 +184,8 @@ class GenericSource(Source):
             except RecursionError:
                 yield Rejected(ctx.path, line, "JSON nested too deeply to read; the rest of the file is skipped")
                 return
-            yield self._record(ctx, data, line)
+            lone = lone_surrogate_in(text[start:pos], data)
+            yield _lone_surrogate(ctx, line) if lone else self._record(ctx, data, line)
             pos = _WS.match(text, pos).end()
             if text.startswith(",", pos):
                 pos += 1
@@ -189,6 +193,12 @@ class GenericSource(Source):
                 line += text.count("\n", counted, pos)
                 yield Rejected(ctx.path, line, "expected ',' or ']' after a paper")
                 return
+
+
+def _lone_surrogate(ctx: ReadContext, line: int) -> Rejected:
+    # Such text cannot be stored (json.loads accepts the escape; SQLite and pydantic cannot encode it).
+    return Rejected(ctx.path, line, "a JSON string holds a lone surrogate escape (such as \\ud800): not valid "
+                                    "Unicode text")
 
 
 def _is_json_lines(first: str) -> bool:

@@ -169,8 +169,8 @@ def filter_sql(filters: Filters) -> tuple[str, list[Any]]:
         clauses.append("p.year <= ?")
         params.append(filters.year_to)
     if filters.venue:
-        clauses.append("lower(p.venue) LIKE ?")
-        params.append(f"%{filters.venue.lower()}%")
+        clauses.append("instr(lower(p.venue), ?) > 0")  # contains, as text: in LIKE '_' and '%' matched any venue
+        params.append(filters.venue.lower())
     if filters.category:
         clauses.append("EXISTS (SELECT 1 FROM json_each(p.data, '$.categories') WHERE value = ?)")
         params.append(filters.category)

@@ -13,7 +13,8 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-FORMAT = "1"
+FORMAT = "3"  # 2: documents in NFKC (search/document.index_text), so full-width ＬＬＭ is indexed as llm; 3: and
+# traditional Chinese characters simplified
 
 
 class KeywordIndexDB:
