@@ -71,6 +71,17 @@ def test_et_al_and_arxiv_ids_in_notes_journals_and_urls():
     assert all(a.lower() not in ("others", "et al.") for p in papers.values() for a in p.authors)
 
 
+def test_a_name_after_and_keeps_its_leading_accent(tmp_path):
+    """bibtexparser's splitter began the name after ' and ' past a leading escape: \\v{S}koda -> Skoda."""
+    bib = tmp_path / "accents.bib"
+    bib.write_text("@article{k,\n  title = {T},\n"
+                   "  author = {Fran\\c{c}ois, Ren\\'e and \\v{S}koda, Jan and \\\"Ozt\\\"urk, Ali and \\'Alvarez, Jos\\'e},\n}\n",
+                   encoding="utf-8")
+    papers, rejected = read(bib)
+    assert not rejected
+    assert papers["k"].authors == ["René François", "Jan Škoda", "Ali Öztürk", "José Álvarez"]
+
+
 # ---------------------------------------------------------------- bounded reading
 
 

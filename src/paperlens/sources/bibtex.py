@@ -27,7 +27,7 @@ from typing import Any
 import bibtexparser
 from bibtexparser.library import Library
 from bibtexparser.middlewares.middleware import LibraryMiddleware
-from bibtexparser.middlewares.names import parse_single_name_into_parts, split_multiple_persons_names
+from bibtexparser.middlewares.names import parse_single_name_into_parts
 from bibtexparser.model import DuplicateBlockKeyBlock, Entry, ParsingFailedBlock, String
 
 from paperlens.core.clean import CODE_HOSTS, latex_to_text
@@ -46,6 +46,7 @@ _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "augu
 # BibTeX's predefined month macros: jan -> "January"
 _MONTH_MACROS = {name[:3]: name.capitalize() for name in _MONTHS}
 _TRUNCATION = {"others", "et al.", "et al", "et. al.", "etal", "et al.,"}
+_AND = re.compile(r" and (?=\S)", re.I)  # in a whitespace-collapsed name list
 _ET_AL_SUFFIX = re.compile(r"\s*,?\s+et\.?\s*al\.?$", re.I)
 # Bare DOIs: '10.' + registrant + '/' + suffix; any resolver host or 'doi:' before it is dropped.
 _DOI = re.compile(r"10\.\d{4,9}/[^\s{}\"]+")  # SICI DOIs hold < and >
@@ -416,7 +417,7 @@ def split_authors(value: Any) -> tuple[list[str], bool]:
     if not isinstance(value, str) or not value.strip():
         return [], False
     names, truncated = [], False
-    for part in split_multiple_persons_names(" ".join(value.split())):
+    for part in _split_names(" ".join(value.split())):
         part = part.strip()
         if part.lower() in _TRUNCATION:
             truncated = True
@@ -432,6 +433,30 @@ def split_authors(value: Any) -> tuple[list[str], bool]:
         if name and name.lower() not in _TRUNCATION:
             names.append(name)
     return names, truncated
+
+
+def _split_names(value: str) -> list[str]:
+    """'A and B' -> ['A', 'B'] at brace depth 0, like BibTeX. bibtexparser's splitter starts a name after
+    ' and ' at its first character that is not an escape, so 'X and \\v{S}koda, J' gave '{S}koda, J'."""
+    parts, depth, start, i = [], 0, 0, 0
+    while i < len(value):
+        ch = value[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth = max(depth - 1, 0)
+        elif depth == 0 and ch == " ":
+            match = _AND.match(value, i)
+            if match:
+                parts.append(value[start:i])
+                start = i = match.end()
+                continue
+        i += 1
+    parts.append(value[start:])
+    return [p for p in (p.strip() for p in parts) if p]
 
 
 def _abstract(value: Any) -> str:
