@@ -116,6 +116,22 @@ def test_title_alone_needs_year_and_author(tmp_path, store):
     assert "same title, but no authors to compare and no abstract match" in rules
 
 
+def test_same_title_and_one_shared_author_of_three_stay_two_papers(tmp_path, store):
+    bib = write(tmp_path / "deep.bib", """\
+@article{lecun2015, title = {Deep learning}, author = {LeCun, Yann and Bengio, Yoshua and Hinton, Geoffrey},
+  journal = {Nature}, year = {2015}}
+@book{goodfellow2016, title = {Deep Learning}, author = {Goodfellow, Ian and Bengio, Yoshua and Courville, Aaron},
+  publisher = {MIT Press}, year = {2016}}
+@misc{preprint, title = {Deep Learning}, author = {Y. LeCun and Y. Bengio and others}, year = {2014}}
+""")
+    report = ingest_paths(store, [bib])
+    assert report.new == 2 and store.count() == 2
+    rules = [n["rule"] for p in store.iter_papers() for n in store.merge_notes(p.id).get("kept_apart", [])]
+    assert "same title, but only 1 of 3 authors in common" in rules
+    lecun = next(p for p in store.iter_papers() if p.venue == "Nature")
+    assert [s.source_id for s in lecun.sources] == ["lecun2015", "preprint"]  # 2 of the 2 it names
+
+
 def test_title_year_and_author_agreeing_merge_and_show_explains_it(tmp_path):
     db = tmp_path / "m.db"
     first = write(tmp_path / "thesis.bib", "@phdthesis{a, title = {Learning to Rank with Partial Labels},\n"

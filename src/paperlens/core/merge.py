@@ -164,7 +164,8 @@ def decide(old: Paper, new: Paper, matched: list[str], *, same_record: bool = Tr
     - a shared strong id may, unless title and authors both contradict it (a copied DOI);
     - an abstract match may, unless title and authors both contradict it (a boilerplate abstract);
     - a title match alone (or an id hashed from the title) needs years within one of each other (or
-      one unknown) and an author in common; without authors on either side it needs an abstract match.
+      one unknown) and at least half of the shorter author list in common; without authors on either side
+      it needs an abstract match.
 
     `same_record=False` leaves out the first rule: whether a record stored in a paper of several still
     belongs there by today's rules (older versions merged on a title alone).
@@ -201,8 +202,15 @@ def decide(old: Paper, new: Paper, matched: list[str], *, same_record: bool = Tr
             return Decision(True, "same whole title, year and venue, no authors or abstract", labels)
     if not old.authors or not new.authors:
         return Decision(False, "same title, but no authors to compare and no abstract match", labels)
-    if not surnames(old.authors) & surnames(new.authors):
+    old_names, new_names = surnames(old.authors), surnames(new.authors)
+    common = old_names & new_names
+    if not common:
         return Decision(False, "same title, but no author in common", labels)
+    if 2 * len(common) < min(len(old_names), len(new_names)):
+        # "Deep learning" (LeCun, Bengio, Hinton 2015) is not "Deep Learning" (Goodfellow, Bengio, Courville
+        # 2016): two versions of one paper share most of the shorter author list, not one name of it
+        return Decision(False, f"same title, but only {len(common)} of {min(len(old_names), len(new_names))} "
+                               "authors in common", labels)
     return Decision(True, "same title, year and an author", labels)
 
 
