@@ -172,6 +172,23 @@ def test_csl_dates():
     assert csl_date({"date-parts": [[]]}).year is None and csl_date(None).year is None
 
 
+def test_csl_and_zotero_rich_text_titles_read_as_text(tmp_path):
+    """CSL and Zotero titles carry their rich-text markup (<i>, <sub>, <span class="nocase">) and escape &."""
+    csl = tmp_path / "rich.csl.json"
+    csl.write_text(json.dumps([{"id": "k", "type": "article-journal", "issued": {"date-parts": [[2020]]},
+                                "title": "Growth of <i>E. coli</i> in H<sub>2</sub>O &amp; <span class=\"nocase\">"
+                                         "iPhone</span> data for n < m",
+                                "container-title": "Journal of <i>Microbes</i>"}]))
+    (paper,), rejected = read(csl)
+    assert not rejected and paper.title == "Growth of E. coli in H2O & iPhone data for n < m"
+    assert paper.venue == "Journal of Microbes"
+    bbt = tmp_path / "rich.bbt.json"
+    bbt.write_text(json.dumps({"items": [{"itemType": "journalArticle", "itemID": 1, "date": "2020",
+                                          "title": "<i>In vivo</i> imaging &amp; more", "creators": []}]}))
+    (paper,), rejected = read(bbt)
+    assert not rejected and paper.title == "In vivo imaging & more"
+
+
 # ------------------------------------------------------------------------------------------ Better BibTeX JSON
 
 def test_zotero_bbt_fields():
