@@ -99,6 +99,9 @@ _ESCAPED = re.compile(r"\\(?:[{}]|(textbraceleft|textbraceright|textbackslash|te
 _HELD = {"{": "\ue000", "}": "\ue001", "textbraceleft": "\ue000", "textbraceright": "\ue001",
          "textbackslash": "\ue002", "textasciitilde": "\ue003", "textasciicircum": "\ue004"}
 _RELEASE = str.maketrans({"\ue000": "{", "\ue001": "}", "\ue002": "\\", "\ue003": "~", "\ue004": "^"})
+# A tilde is a tie (a space) between words ("Fig.~3", "D.~E. Knuth"); standing alone before a number or a
+# space it means "about" as arXiv abstracts write it ("~1.1 dex", "B_0 ~ 30 T"), and after a slash it is a URL's.
+_KEPT_TILDE = re.compile(r"(?:^|(?<=[\s(\[=<>]))~(?=[\d\s.]|$)|(?<=/)~", re.M)
 _HYPHEN = re.compile(r"\\hyphen(?![A-Za-z])\s*(?:\{\})?")
 _PAREN_MATH = re.compile(r"\\\((.{1,300}?)\\\)", re.S)  # bounded: unclosed \( cannot go quadratic
 _QUOTE = re.compile(r"\\(?:mkbibquote|enquote\*?|textquote)\s*\{([^{}]*)\}")
@@ -278,6 +281,10 @@ def latex_to_text(raw: str, placeholder: str | None = None) -> str:
         if "{" in text:
             text = _library_commands(text)
 
+    if "~" in text:  # before the symbols: \sim reads as "~", which is no tie
+        if _KEPT_TILDE.search(text):
+            text, held = _KEPT_TILDE.sub("\ue003", text), True
+        text = text.replace("~", " ")
     if "$" in text:
         def math(match: re.Match[str]) -> str:
             body = match.group(1)
@@ -294,7 +301,7 @@ def latex_to_text(raw: str, placeholder: str | None = None) -> str:
         text = _SUPERSUB.sub(_braced_script, text)
     if "\\" in text:
         text = _COMMAND.sub(command, text)
-    text = text.replace("~", " ").replace("``", "\u201c").replace("''", "\u201d").replace("---", "—")
+    text = text.replace("``", "\u201c").replace("''", "\u201d").replace("---", "—")
     text = text.replace("--", "–")
     # Leftover grouping braces are markup, not content.
     if "{" in text:
