@@ -22,6 +22,12 @@ def test_a_tilde_is_a_tie_between_words_and_kept_where_it_means_about():
     assert latex_to_text(r"Fig.~3 of D.~E. Knuth") == "Fig. 3 of D. E. Knuth"  # ties are spaces
 
 
+def test_font_switches_and_delimiter_sizes_leave_no_name_behind():
+    assert latex_to_text(r"On the {\em Hardness} of {\it Things}") == "On the Hardness of Things"
+    assert latex_to_text(r"{\bf Bold}, {\sc Caps}, {\tt mono} and {\itshape shape}") == "Bold, Caps, mono and shape"
+    assert latex_to_text(r"$\left[ x \right]$ and {\small tiny}") == "[ x ] and tiny"
+
+
 def test_hostile_text_is_kept_as_text():
     hostile = "<script>alert(1)</script> <img src=x onerror=alert(1)>"
     assert latex_to_text(hostile) == hostile

@@ -45,6 +45,14 @@ _OVERRIDES = {
     "epsilon": "ε", "phi": "φ", "sim": "~", "sum": "Σ", "prod": "Π", "sqrt": "√", "cdots": "…", "%": "%",
     "quad": " ", "qquad": " ", "LaTeX": "LaTeX", "TeX": "TeX", "hyphen": "-", "relax": "", "protect": "",
     "xspace": "", "unskip": "", "ignorespaces": "", "nobreakspace": " ", "textquotesingle": "'",
+    # Font and size switches ("{\\em Hardness}", "{\\bf x}", old BibTeX exports) and math delimiter sizes
+    # ("\\left(") are markup: without these their names were left in the text ("em Hardness").
+    **dict.fromkeys((
+        "em", "it", "bf", "sl", "sc", "tt", "rm", "sf", "cal", "itshape", "bfseries", "scshape", "slshape",
+        "upshape", "mdseries", "rmfamily", "sffamily", "ttfamily", "normalfont", "boldmath", "unboldmath",
+        "tiny", "scriptsize", "footnotesize", "small", "normalsize", "large", "Large", "LARGE", "huge", "Huge",
+        "left", "right", "middle", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl",
+        "biggr", "Biggl", "Biggr", "displaystyle", "textstyle", "scriptstyle", "limits", "nolimits"), ""),
 }
 
 
