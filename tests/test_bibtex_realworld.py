@@ -82,6 +82,16 @@ def test_a_name_after_and_keeps_its_leading_accent(tmp_path):
     assert papers["k"].authors == ["René François", "Jan Škoda", "Ali Öztürk", "José Álvarez"]
 
 
+def test_braces_in_math_group_a_script(tmp_path):
+    """Without a backslash the braces were dropped before the math was read: $^{13}$C gave ¹3C."""
+    bib = tmp_path / "math.bib"
+    bib.write_text("@article{k,\n  title = {{A} $^{13}$C {NMR} study of $x^{10}$ bounds},\n"
+                   "  abstract = {We bound $k_{max}$ by $n^{10}$.},\n}\n", encoding="utf-8")
+    papers, rejected = read(bib)
+    assert not rejected and papers["k"].title == "A ¹³C NMR study of x¹⁰ bounds"
+    assert papers["k"].abstract == "We bound kₘₐₓ by n¹⁰."
+
+
 # ---------------------------------------------------------------- bounded reading
 
 

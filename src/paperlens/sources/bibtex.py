@@ -306,7 +306,7 @@ def _getter(fields: dict[str, str]):
 
 def bib_text(value: str) -> str:
     """A BibTeX value as plain text: LaTeX decoded, case-protecting braces dropped."""
-    if "\\" not in value:
+    if "\\" not in value and "$" not in value:  # braces in math group a script: $x^{10}$ is not $x^10$
         return latex_to_text(value.replace("{", "").replace("}", ""))
     return latex_to_text(value)
 
@@ -462,7 +462,7 @@ def _split_names(value: str) -> list[str]:
 def _abstract(value: Any) -> str:
     if not isinstance(value, str):
         return ""
-    return value.strip() if "\\" in value else value.replace("{", "").replace("}", "").strip()
+    return value.strip() if "\\" in value or "$" in value else value.replace("{", "").replace("}", "").strip()
 
 
 def _reason(block: ParsingFailedBlock) -> str:
