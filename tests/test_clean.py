@@ -28,6 +28,10 @@ def test_font_switches_and_delimiter_sizes_leave_no_name_behind():
     assert latex_to_text(r"$\left[ x \right]$ and {\small tiny}") == "[ x ] and tiny"
 
 
+def test_number_set_macros_read_as_their_sets():
+    assert latex_to_text(r"forms over $\Q(\sqrt{5})$ on $\R^n$, $\Z$ and $\N$") == "forms over ℚ(√5) on ℝⁿ, ℤ and ℕ"
+
+
 def test_hostile_text_is_kept_as_text():
     hostile = "<script>alert(1)</script> <img src=x onerror=alert(1)>"
     assert latex_to_text(hostile) == hostile

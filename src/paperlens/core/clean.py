@@ -53,6 +53,9 @@ _OVERRIDES = {
         "tiny", "scriptsize", "footnotesize", "small", "normalsize", "large", "Large", "LARGE", "huge", "Huge",
         "left", "right", "middle", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl",
         "biggr", "Biggl", "Biggr", "displaystyle", "textstyle", "scriptstyle", "limits", "nolimits"), ""),
+    # the number sets as math papers define them (\\newcommand{\\R}{\\mathbb{R}}): a one-letter macro unknown
+    # here is dropped, which left "over (√5)" of "over $\\Q(\\sqrt{5})$" and "ⁿ" of "$\\R^n$"
+    "N": "ℕ", "Z": "ℤ", "Q": "ℚ", "R": "ℝ", "C": "ℂ",
 }
 
 
