@@ -19,6 +19,7 @@ from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_la
 
 from paperlens.sources import read_records
 from paperlens.sources.base import Rejected
+from paperlens.sources.bibtex import split_authors
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "data" / "realworld" / "bibtex"
@@ -80,6 +81,9 @@ def test_a_name_after_and_keeps_its_leading_accent(tmp_path):
     papers, rejected = read(bib)
     assert not rejected
     assert papers["k"].authors == ["René François", "Jan Škoda", "Ali Öztürk", "José Álvarez"]
+    for written in ("Smith, John and", "and Smith, John", "Roe, Jane and and Smith, John"):  # sloppy generators
+        names = split_authors(written)[0]
+        assert names in (["John Smith"], ["Jane Roe", "John Smith"]), written
 
 
 def test_braces_in_math_group_a_script(tmp_path):

@@ -46,7 +46,7 @@ _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "augu
 # BibTeX's predefined month macros: jan -> "January"
 _MONTH_MACROS = {name[:3]: name.capitalize() for name in _MONTHS}
 _TRUNCATION = {"others", "et al.", "et al", "et. al.", "etal", "et al.,"}
-_AND = re.compile(r" and (?=\S)", re.I)  # in a whitespace-collapsed name list
+_AND = re.compile(r"and(?= |$)", re.I)  # a word of a whitespace-collapsed name list
 _ET_AL_SUFFIX = re.compile(r"\s*,?\s+et\.?\s*al\.?$", re.I)
 # Bare DOIs: '10.' + registrant + '/' + suffix; any resolver host or 'doi:' before it is dropped.
 _DOI = re.compile(r"10\.\d{4,9}/[^\s{}\"]+")  # SICI DOIs hold < and >
@@ -448,12 +448,10 @@ def _split_names(value: str) -> list[str]:
             depth += 1
         elif ch == "}":
             depth = max(depth - 1, 0)
-        elif depth == 0 and ch == " ":
-            match = _AND.match(value, i)
-            if match:
-                parts.append(value[start:i])
-                start = i = match.end()
-                continue
+        elif depth == 0 and ch in "aA" and (i == 0 or value[i - 1] == " ") and _AND.match(value, i):
+            parts.append(value[start:i])
+            start = i = i + 3
+            continue
         i += 1
     parts.append(value[start:])
     return [p for p in (p.strip() for p in parts) if p]
