@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from paperlens.core.clean import detect_language, find_code_url, latex_to_text, repo_name
-from paperlens.core.ids import normalize_arxiv_id, normalize_doi, paper_id
+from paperlens.core.ids import arxiv_of_doi, normalize_arxiv_id, normalize_doi, paper_id
 from paperlens.core.models import SUMMARY_FIELDS, Paper, SourceRef, Summary
 from paperlens.core.words import split_glued
 
@@ -378,8 +378,9 @@ def finish_paper(paper: Paper, ctx: ReadContext, source: str, line: int | None,
     language = paper.language
     if not language or language == "en":
         language = detect_language(abstract or title)
-    arxiv_id = normalize_arxiv_id(paper.arxiv_id)
     doi = normalize_doi(paper.doi)
+    # the DOI arXiv gives every paper names its arXiv id (Zotero and DataCite write only the DOI at times)
+    arxiv_id = normalize_arxiv_id(paper.arxiv_id) or arxiv_of_doi(doi)
     values = {
         "title": title, "abstract_raw": raw, "code_url": code_url, "abstract": abstract, "language": language,
         "arxiv_id": arxiv_id, "doi": doi,
