@@ -96,6 +96,17 @@ def test_braces_in_math_group_a_script(tmp_path):
     assert papers["k"].abstract == "We bound kₘₐₓ by n¹⁰."
 
 
+def test_a_dblp_corr_entry_gives_its_arxiv_id_from_the_volume(tmp_path):
+    bib = tmp_path / "dblp.bib"
+    bib.write_text("@article{DBLP:journals/corr/VaswaniSPUJGKP17,\n  title = {Attention Is All You Need},\n"
+                   "  journal = {CoRR},\n  volume = {abs/1706.03762},\n  year = {2017},\n}\n"
+                   "@article{j, title = {A Journal Paper}, journal = {J. Example}, volume = {abs/1706.03762}}\n",
+                   encoding="utf-8")
+    papers, rejected = read(bib)
+    assert not rejected and papers["DBLP:journals/corr/VaswaniSPUJGKP17"].arxiv_id == "1706.03762"
+    assert papers["j"].arxiv_id is None  # only CoRR's volumes are arXiv ids
+
+
 # ---------------------------------------------------------------- bounded reading
 
 

@@ -345,8 +345,11 @@ def find_arxiv_id(fields: dict[str, str]) -> str | None:
         match = _ARXIV_BARE.match(eprint) or _ARXIV_TEXT.search(eprint)
         if match:
             return normalize_arxiv_id(match.group(1))
-    for name in ("url", "note", "journal", "journaltitle", "howpublished", "booktitle", "eprint"):
+    for name in ("url", "note", "journal", "journaltitle", "howpublished", "booktitle", "eprint", "volume"):
         value = fields.get(name)
+        if name == "volume" and value:  # DBLP: journal = {CoRR}, volume = {abs/1706.03762}
+            venue = (fields.get("journal") or fields.get("journaltitle") or "").strip("{} ").lower()
+            value = f"CoRR {value}" if venue == "corr" else ""
         if not value:
             continue
         text = identifier(value) if name in ("url", "eprint") else value.replace("{", "").replace("}", "")
