@@ -132,6 +132,21 @@ def test_same_title_and_one_shared_author_of_three_stay_two_papers(tmp_path, sto
     assert [s.source_id for s in lecun.sources] == ["lecun2015", "preprint"]  # 2 of the 2 it names
 
 
+def test_a_paper_kept_apart_is_found_again_by_its_title_and_authors(tmp_path, store):
+    """The title key has one holder: a second record of a paper kept apart from it was stored again."""
+    aimar = write(tmp_path / "a.bib", "@article{a, title = {An amazing title}, author = {Aimar, Jean}, year = {2013}}\n")
+    first = write(tmp_path / "b.bib", "@article{b, title = {An amazing title}, author = {Baltazar, Jean}, year = {2013}}\n")
+    again = write(tmp_path / "c.bib", "@article{c, title = {An Amazing Title}, author = {J. Baltazar and Roe, Jane},\n"
+                                      "  year = {2013}, journal = {Nice Journal}}\n")
+    assert ingest_paths(store, [aimar, first]).new == 2
+    report = ingest_paths(store, [again])
+    assert report.new == 0 and report.merged == 1 and store.count() == 2
+    baltazar = next(p for p in store.iter_papers() if any("Baltazar" in a for a in p.authors))
+    assert [s.source_id for s in baltazar.sources] == ["b", "c"] and baltazar.venue == "Nice Journal"
+    notes = store.merge_notes(baltazar.id)["merges"]
+    assert notes[0]["rule"] == "same title, year and an author" and notes[0]["matched"] == ["title"]
+
+
 def test_title_year_and_author_agreeing_merge_and_show_explains_it(tmp_path):
     db = tmp_path / "m.db"
     first = write(tmp_path / "thesis.bib", "@phdthesis{a, title = {Learning to Rank with Partial Labels},\n"
