@@ -32,6 +32,11 @@ def test_number_set_macros_read_as_their_sets():
     assert latex_to_text(r"forms over $\Q(\sqrt{5})$ on $\R^n$, $\Z$ and $\N$") == "forms over ℚ(√5) on ℝⁿ, ℤ and ℕ"
 
 
+def test_ams_tex_fonts_as_mathscinet_writes_them_leave_no_name_behind():
+    assert latex_to_text(r"$\Bbb Z$-modules over $\bold R$ and $\frak{sl}_2$, $\roman{GL}_n$") == \
+        "Z-modules over R and sl₂, GLₙ"
+
+
 def test_hostile_text_is_kept_as_text():
     hostile = "<script>alert(1)</script> <img src=x onerror=alert(1)>"
     assert latex_to_text(hostile) == hostile

@@ -21,6 +21,8 @@ _STYLE_COMMANDS = (
     "textup", "textmd", "mbox", "text", "mathrm", "mathbf", "mathit", "mathsf", "mathtt", "mathbb",
     "mathcal", "boldsymbol", "bm", "operatorname", "textcolor", "uppercase", "lowercase", "textsl",
     "textsuperscript", "ensuremath", "enquote", "NoCaseChange", "nocase", "MakeUppercase", "MakeLowercase",
+    # AMS-TeX's, as MathSciNet writes titles: \Bbb{Z}, \bold{R}, \frak{sl}, \roman{GL}, \germ{g}, \scr{C}
+    "Bbb", "bold", "frak", "roman", "germ", "scr",
 )
 # Commands dropped with their argument: references that make no sense outside the paper.
 _DROP_COMMANDS = ("cite", "citep", "citet", "ref", "eqref", "label", "vspace", "hspace", "noopsort")
@@ -52,7 +54,8 @@ _OVERRIDES = {
         "upshape", "mdseries", "rmfamily", "sffamily", "ttfamily", "normalfont", "boldmath", "unboldmath",
         "tiny", "scriptsize", "footnotesize", "small", "normalsize", "large", "Large", "LARGE", "huge", "Huge",
         "left", "right", "middle", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl",
-        "biggr", "Biggl", "Biggr", "displaystyle", "textstyle", "scriptstyle", "limits", "nolimits"), ""),
+        "biggr", "Biggl", "Biggr", "displaystyle", "textstyle", "scriptstyle", "limits", "nolimits",
+        "Bbb", "bold", "frak", "roman", "germ", "scr"), ""),  # AMS-TeX's without braces: $\\Bbb Z$
     # the number sets as math papers define them (\\newcommand{\\R}{\\mathbb{R}}): a one-letter macro unknown
     # here is dropped, which left "over (√5)" of "over $\\Q(\\sqrt{5})$" and "ⁿ" of "$\\R^n$"
     "N": "ℕ", "Z": "ℤ", "Q": "ℚ", "R": "ℝ", "C": "ℂ",
