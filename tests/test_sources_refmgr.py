@@ -132,6 +132,15 @@ def test_a_title_of_only_markup_is_rejected_not_stored_under_an_empty_id(tmp_pat
     assert not papers and rejections(rejected) == [(1, "RIS record: title and abstract are empty once cleaned")]
 
 
+def test_ris_title_markup_and_entities_read_as_text(tmp_path):
+    path = tmp_path / "publisher.ris"
+    path.write_text("TY  - JOUR\nTI  - Growth of <i>E. coli</i> in H<sub>2</sub>O &amp; soil for n < m\n"
+                    "AU  - Roe, Jane\nJO  - Journal of <i>Microbes</i> &amp; Soil\nPY  - 2020\nER  - \n")
+    (paper,), rejected = read(path)
+    assert not rejected and paper.title == "Growth of E. coli in H2O & soil for n < m"
+    assert paper.venue == "Journal of Microbes & Soil"
+
+
 def test_ris_latin1_record(tmp_path):
     text = FIXTURE_OF["ris"].read_text()
     path = tmp_path / "latin1.ris"
