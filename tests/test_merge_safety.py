@@ -147,6 +147,21 @@ def test_a_paper_kept_apart_is_found_again_by_its_title_and_authors(tmp_path, st
     assert notes[0]["rule"] == "same title, year and an author" and notes[0]["matched"] == ["title"]
 
 
+def test_another_file_of_the_same_name_is_not_the_same_record(tmp_path, store):
+    """refs.bib of two projects, the same key on line 1, the same title: two papers, not one read again."""
+    (tmp_path / "p1").mkdir()
+    (tmp_path / "p2").mkdir()
+    one = write(tmp_path / "p1" / "refs.bib", "@article{intro, title = {An Introduction to Things},\n"
+                                              "  author = {Aimar, Jean}, year = {1990}}\n")
+    two = write(tmp_path / "p2" / "refs.bib", "@article{intro, title = {An Introduction to Things},\n"
+                                              "  author = {Zed, Karl}, year = {2015}}\n")
+    assert ingest_paths(store, [one]).new == 1
+    assert ingest_paths(store, [two]).new == 1 and store.count() == 2
+    assert sorted(p.year for p in store.iter_papers()) == [1990, 2015]
+    again = ingest_paths(store, [two, one])  # each read again is its own record
+    assert again.new == 0 and again.unchanged == 2 and store.count() == 2
+
+
 def test_title_year_and_author_agreeing_merge_and_show_explains_it(tmp_path):
     db = tmp_path / "m.db"
     first = write(tmp_path / "thesis.bib", "@phdthesis{a, title = {Learning to Rank with Partial Labels},\n"

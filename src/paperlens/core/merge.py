@@ -160,7 +160,8 @@ def decide(old: Paper, new: Paper, matched: list[str], *, same_record: bool = Tr
     """May `new` (a record just read) merge into `old` (stored), found under the keys `matched`?
 
     - conflicting strong ids (two arXiv ids, two DOIs, two OpenReview ids) never may;
-    - the same record read again (same source, file name, line and key) may;
+    - the same record read again (same source, file name, line and key) may, unless both name authors and
+      none in common (another file of that name);
     - a shared strong id may, unless title and authors both contradict it (a copied DOI);
     - an abstract match may, unless title and authors both contradict it (a boilerplate abstract);
     - a title match alone (or an id hashed from the title) needs years within one of each other (or
@@ -174,7 +175,8 @@ def decide(old: Paper, new: Paper, matched: list[str], *, same_record: bool = Tr
     conflict = strong_conflict(old, new)  # first: files of one name in two folders are not always one file
     if conflict:
         return Decision(False, conflict, labels)
-    if same_record and _same_record(old.sources, new.sources):
+    if same_record and _same_record(old.sources, new.sources) and not _no_author_in_common(old, new):
+        # a file of the same name elsewhere ("refs.bib") can hold another paper at that line under that key
         return Decision(True, SAME_RECORD, labels)
     shared = [k.split(":", 1)[0] for k in matched if k.split(":", 1)[0] in STRONG_KINDS]
     shared += [kind for kind, f in zip(STRONG_KINDS, ("arxiv_id", "doi", "openreview_id"), strict=True)
@@ -243,6 +245,10 @@ def surnames(authors: list[str]) -> set[str]:
         if words:
             out.add(words[-1])
     return out
+
+
+def _no_author_in_common(old: Paper, new: Paper) -> bool:
+    return bool(old.authors and new.authors) and not surnames(old.authors) & surnames(new.authors)
 
 
 def _contradicted(old: Paper, new: Paper) -> bool:
