@@ -160,6 +160,14 @@ def test_another_file_of_the_same_name_is_not_the_same_record(tmp_path, store):
     assert sorted(p.year for p in store.iter_papers()) == [1990, 2015]
     again = ingest_paths(store, [two, one])  # each read again is its own record
     assert again.new == 0 and again.unchanged == 2 and store.count() == 2
+    (tmp_path / "p3").mkdir()  # no authors to compare: the years tell the volumes apart
+    volume = write(tmp_path / "p3" / "refs.bib", "@proceedings{intro, title = {An Introduction to Things}, year = {2004}}\n")
+    assert ingest_paths(store, [volume]).new == 1 and store.count() == 3
+    (tmp_path / "p4").mkdir()  # a third paper there: the split id the second holds is taken, the next is used
+    third = write(tmp_path / "p4" / "refs.bib", "@article{intro, title = {An Introduction to Things},\n"
+                                                "  author = {Quux, Ada}, year = {2015}}\n")
+    assert ingest_paths(store, [third]).new == 1 and store.count() == 4
+    assert ingest_paths(store, [one, two, volume, third]).unchanged == 4 and store.count() == 4
 
 
 def test_title_year_and_author_agreeing_merge_and_show_explains_it(tmp_path):

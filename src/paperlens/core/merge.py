@@ -161,7 +161,7 @@ def decide(old: Paper, new: Paper, matched: list[str], *, same_record: bool = Tr
 
     - conflicting strong ids (two arXiv ids, two DOIs, two OpenReview ids) never may;
     - the same record read again (same source, file name, line and key) may, unless both name authors and
-      none in common (another file of that name);
+      none in common or their years are more than one apart (another file of that name);
     - a shared strong id may, unless title and authors both contradict it (a copied DOI);
     - an abstract match may, unless title and authors both contradict it (a boilerplate abstract);
     - a title match alone (or an id hashed from the title) needs years within one of each other (or
@@ -175,7 +175,8 @@ def decide(old: Paper, new: Paper, matched: list[str], *, same_record: bool = Tr
     conflict = strong_conflict(old, new)  # first: files of one name in two folders are not always one file
     if conflict:
         return Decision(False, conflict, labels)
-    if same_record and _same_record(old.sources, new.sources) and not _no_author_in_common(old, new):
+    if same_record and _same_record(old.sources, new.sources) and not (
+            distinct_records(old) == 1 and _other_paper(old, new)):  # of several: the writer checks again
         # a file of the same name elsewhere ("refs.bib") can hold another paper at that line under that key
         return Decision(True, SAME_RECORD, labels)
     shared = [k.split(":", 1)[0] for k in matched if k.split(":", 1)[0] in STRONG_KINDS]
@@ -247,7 +248,11 @@ def surnames(authors: list[str]) -> set[str]:
     return out
 
 
-def _no_author_in_common(old: Paper, new: Paper) -> bool:
+def _other_paper(old: Paper, new: Paper) -> bool:
+    """Both name authors and none in common, or their years are more than one apart."""
+    old_year, new_year = _year(old), _year(new)
+    if old_year and new_year and abs(old_year - new_year) > 1:
+        return True
     return bool(old.authors and new.authors) and not surnames(old.authors) & surnames(new.authors)
 
 

@@ -9,7 +9,7 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from paperlens.core.clean import slugify
+from paperlens.core.clean import short_hash, slugify
 from paperlens.core.ids import record_keys
 from paperlens.core.merge import (
     SAME_RECORD,
@@ -160,8 +160,13 @@ class PaperWriter:
         db = self.db
         keys = list(record_keys(paper) if keys is None else keys)
         split = split_id(paper)
+        # a split id another record holds (a file of the same name elsewhere, the same line and key): the
+        # next of the chain; each held one is looked at like the first
+        chain = [split]
+        while holder(db, chain[-1]) is not None and len(chain) < 100:
+            chain.append("h:" + short_hash("apart", split, str(len(chain))))
         apart = apart_keys(paper, keys)
-        candidates, found = self._candidates([split, *keys, *apart])
+        candidates, found = self._candidates([*chain, *keys, *apart])
         refused: list[tuple[str, Decision]] = []
         skip = getattr(db.local, "skip_ids", None) or ()
         for existing_id, matched in candidates:
@@ -172,7 +177,7 @@ class PaperWriter:
             if row is None:
                 continue
             old = load(row["data"])
-            matched = [k for k in matched if k != split] or matched
+            matched = [k for k in matched if k not in chain] or matched
             matched = list(dict.fromkeys(k.split(APART, 1)[0] for k in matched))
             decision = decide(old, paper, matched)
             if decision.rule == SAME_RECORD and distinct_records(old) > 1:
@@ -192,8 +197,9 @@ class PaperWriter:
         if refused:
             keys = [*keys, *apart]
         if paper.id in found or split in found:  # its natural id belongs to a paper it was kept apart from
-            paper = paper.model_copy(update={"id": split})
-            keys = [split, *keys]
+            free = chain[-1]
+            paper = paper.model_copy(update={"id": free})
+            keys = [free, *keys]
         provenance: dict[str, Any] = initial_provenance(paper)
         if refused:
             provenance["kept_apart"] = [{"from": pid, "rule": d.rule, "matched": list(d.matched)}
