@@ -19,6 +19,7 @@ from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_la
 
 from paperlens.sources import read_records
 from paperlens.sources.base import Rejected
+from paperlens.sources.bibtex import split_authors
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "data" / "realworld" / "bibtex"
@@ -69,6 +70,41 @@ def test_et_al_and_arxiv_ids_in_notes_journals_and_urls():
     assert wang.arxiv_id == "1606.04321"  # CoRR abs/1606.04321
     assert wang.authors == ["Li Wang", "The Example Consortium"]
     assert all(a.lower() not in ("others", "et al.") for p in papers.values() for a in p.authors)
+
+
+def test_a_name_after_and_keeps_its_leading_accent(tmp_path):
+    """bibtexparser's splitter began the name after ' and ' past a leading escape: \\v{S}koda -> Skoda."""
+    bib = tmp_path / "accents.bib"
+    bib.write_text("@article{k,\n  title = {T},\n"
+                   "  author = {Fran\\c{c}ois, Ren\\'e and \\v{S}koda, Jan and \\\"Ozt\\\"urk, Ali and \\'Alvarez, Jos\\'e},\n}\n",
+                   encoding="utf-8")
+    papers, rejected = read(bib)
+    assert not rejected
+    assert papers["k"].authors == ["René François", "Jan Škoda", "Ali Öztürk", "José Álvarez"]
+    for written in ("Smith, John and", "and Smith, John", "Roe, Jane and and Smith, John"):  # sloppy generators
+        names = split_authors(written)[0]
+        assert names in (["John Smith"], ["Jane Roe", "John Smith"]), written
+
+
+def test_braces_in_math_group_a_script(tmp_path):
+    """Without a backslash the braces were dropped before the math was read: $^{13}$C gave ¹3C."""
+    bib = tmp_path / "math.bib"
+    bib.write_text("@article{k,\n  title = {{A} $^{13}$C {NMR} study of $x^{10}$ bounds},\n"
+                   "  abstract = {We bound $k_{max}$ by $n^{10}$.},\n}\n", encoding="utf-8")
+    papers, rejected = read(bib)
+    assert not rejected and papers["k"].title == "A ¹³C NMR study of x¹⁰ bounds"
+    assert papers["k"].abstract == "We bound kₘₐₓ by n¹⁰."
+
+
+def test_a_dblp_corr_entry_gives_its_arxiv_id_from_the_volume(tmp_path):
+    bib = tmp_path / "dblp.bib"
+    bib.write_text("@article{DBLP:journals/corr/VaswaniSPUJGKP17,\n  title = {Attention Is All You Need},\n"
+                   "  journal = {CoRR},\n  volume = {abs/1706.03762},\n  year = {2017},\n}\n"
+                   "@article{j, title = {A Journal Paper}, journal = {J. Example}, volume = {abs/1706.03762}}\n",
+                   encoding="utf-8")
+    papers, rejected = read(bib)
+    assert not rejected and papers["DBLP:journals/corr/VaswaniSPUJGKP17"].arxiv_id == "1706.03762"
+    assert papers["j"].arxiv_id is None  # only CoRR's volumes are arXiv ids
 
 
 # ---------------------------------------------------------------- bounded reading

@@ -13,6 +13,30 @@ def test_latex_markup_becomes_text():
     assert latex_to_text(r"\name~ works", placeholder="H2Rec") == "H2Rec works"
 
 
+def test_a_tilde_is_a_tie_between_words_and_kept_where_it_means_about():
+    # \sim reads as "~"; the tie pass ran after the symbols and blanked it: "size 100 nm"
+    assert latex_to_text(r"size $\sim 100$ nm and $a \sim b$") == "size ~ 100 nm and a ~ b"
+    # arXiv abstracts write "about" as a bare tilde, and URLs hold one after a slash
+    assert latex_to_text(r"up to ~1.1 dex, with $n$ ~ 10^5 cm^-3") == "up to ~1.1 dex, with n ~ 10^5 cm^-3"
+    assert latex_to_text(r"see $x$ at http://cs.example.edu/~bob/code") == "see x at http://cs.example.edu/~bob/code"
+    assert latex_to_text(r"Fig.~3 of D.~E. Knuth") == "Fig. 3 of D. E. Knuth"  # ties are spaces
+
+
+def test_font_switches_and_delimiter_sizes_leave_no_name_behind():
+    assert latex_to_text(r"On the {\em Hardness} of {\it Things}") == "On the Hardness of Things"
+    assert latex_to_text(r"{\bf Bold}, {\sc Caps}, {\tt mono} and {\itshape shape}") == "Bold, Caps, mono and shape"
+    assert latex_to_text(r"$\left[ x \right]$ and {\small tiny}") == "[ x ] and tiny"
+
+
+def test_number_set_macros_read_as_their_sets():
+    assert latex_to_text(r"forms over $\Q(\sqrt{5})$ on $\R^n$, $\Z$ and $\N$") == "forms over ℚ(√5) on ℝⁿ, ℤ and ℕ"
+
+
+def test_ams_tex_fonts_as_mathscinet_writes_them_leave_no_name_behind():
+    assert latex_to_text(r"$\Bbb Z$-modules over $\bold R$ and $\frak{sl}_2$, $\roman{GL}_n$") == \
+        "Z-modules over R and sl₂, GLₙ"
+
+
 def test_hostile_text_is_kept_as_text():
     hostile = "<script>alert(1)</script> <img src=x onerror=alert(1)>"
     assert latex_to_text(hostile) == hostile

@@ -116,6 +116,60 @@ def test_title_alone_needs_year_and_author(tmp_path, store):
     assert "same title, but no authors to compare and no abstract match" in rules
 
 
+def test_same_title_and_one_shared_author_of_three_stay_two_papers(tmp_path, store):
+    bib = write(tmp_path / "deep.bib", """\
+@article{lecun2015, title = {Deep learning}, author = {LeCun, Yann and Bengio, Yoshua and Hinton, Geoffrey},
+  journal = {Nature}, year = {2015}}
+@book{goodfellow2016, title = {Deep Learning}, author = {Goodfellow, Ian and Bengio, Yoshua and Courville, Aaron},
+  publisher = {MIT Press}, year = {2016}}
+@misc{preprint, title = {Deep Learning}, author = {Y. LeCun and Y. Bengio and others}, year = {2014}}
+""")
+    report = ingest_paths(store, [bib])
+    assert report.new == 2 and store.count() == 2
+    rules = [n["rule"] for p in store.iter_papers() for n in store.merge_notes(p.id).get("kept_apart", [])]
+    assert "same title, but only 1 of 3 authors in common" in rules
+    lecun = next(p for p in store.iter_papers() if p.venue == "Nature")
+    assert [s.source_id for s in lecun.sources] == ["lecun2015", "preprint"]  # 2 of the 2 it names
+
+
+def test_a_paper_kept_apart_is_found_again_by_its_title_and_authors(tmp_path, store):
+    """The title key has one holder: a second record of a paper kept apart from it was stored again."""
+    aimar = write(tmp_path / "a.bib", "@article{a, title = {An amazing title}, author = {Aimar, Jean}, year = {2013}}\n")
+    first = write(tmp_path / "b.bib", "@article{b, title = {An amazing title}, author = {Baltazar, Jean}, year = {2013}}\n")
+    again = write(tmp_path / "c.bib", "@article{c, title = {An Amazing Title}, author = {J. Baltazar and Roe, Jane},\n"
+                                      "  year = {2013}, journal = {Nice Journal}}\n")
+    assert ingest_paths(store, [aimar, first]).new == 2
+    report = ingest_paths(store, [again])
+    assert report.new == 0 and report.merged == 1 and store.count() == 2
+    baltazar = next(p for p in store.iter_papers() if any("Baltazar" in a for a in p.authors))
+    assert [s.source_id for s in baltazar.sources] == ["b", "c"] and baltazar.venue == "Nice Journal"
+    notes = store.merge_notes(baltazar.id)["merges"]
+    assert notes[0]["rule"] == "same title, year and an author" and notes[0]["matched"] == ["title"]
+
+
+def test_another_file_of_the_same_name_is_not_the_same_record(tmp_path, store):
+    """refs.bib of two projects, the same key on line 1, the same title: two papers, not one read again."""
+    (tmp_path / "p1").mkdir()
+    (tmp_path / "p2").mkdir()
+    one = write(tmp_path / "p1" / "refs.bib", "@article{intro, title = {An Introduction to Things},\n"
+                                              "  author = {Aimar, Jean}, year = {1990}}\n")
+    two = write(tmp_path / "p2" / "refs.bib", "@article{intro, title = {An Introduction to Things},\n"
+                                              "  author = {Zed, Karl}, year = {2015}}\n")
+    assert ingest_paths(store, [one]).new == 1
+    assert ingest_paths(store, [two]).new == 1 and store.count() == 2
+    assert sorted(p.year for p in store.iter_papers()) == [1990, 2015]
+    again = ingest_paths(store, [two, one])  # each read again is its own record
+    assert again.new == 0 and again.unchanged == 2 and store.count() == 2
+    (tmp_path / "p3").mkdir()  # no authors to compare: the years tell the volumes apart
+    volume = write(tmp_path / "p3" / "refs.bib", "@proceedings{intro, title = {An Introduction to Things}, year = {2004}}\n")
+    assert ingest_paths(store, [volume]).new == 1 and store.count() == 3
+    (tmp_path / "p4").mkdir()  # a third paper there: the split id the second holds is taken, the next is used
+    third = write(tmp_path / "p4" / "refs.bib", "@article{intro, title = {An Introduction to Things},\n"
+                                                "  author = {Quux, Ada}, year = {2015}}\n")
+    assert ingest_paths(store, [third]).new == 1 and store.count() == 4
+    assert ingest_paths(store, [one, two, volume, third]).unchanged == 4 and store.count() == 4
+
+
 def test_title_year_and_author_agreeing_merge_and_show_explains_it(tmp_path):
     db = tmp_path / "m.db"
     first = write(tmp_path / "thesis.bib", "@phdthesis{a, title = {Learning to Rank with Partial Labels},\n"

@@ -80,3 +80,21 @@ def test_iclr_csv_gives_digest_papers_titles_venue_and_openreview_ids(tmp_path):
     hits = store.conn.execute("SELECT p.id FROM papers_fts f JOIN papers p ON p.rowid = f.rowid "
                               "WHERE papers_fts MATCH ?", (f'title:"{word}"',)).fetchall()
     assert sample_paper.id in {h[0] for h in hits}
+
+
+def test_a_record_with_only_the_arxiv_doi_merges_with_the_arxiv_record(store, tmp_path):
+    arxiv = tmp_path / "arxiv.jsonl"
+    arxiv.write_text(json.dumps({
+        "id": "2101.00003", "submitter": "x", "authors": "Dan Roe and Eve Poe", "title": "Sparse Probes for Dense Models",
+        "comments": None, "journal-ref": None, "doi": None, "categories": "cs.LG",
+        "abstract": "We probe dense models with sparse linear maps.",
+        "versions": [{"version": "v1", "created": "Mon, 4 Jan 2021 08:12:45 GMT"}]}) + "\n")
+    # Zotero writes a preprint's DataCite DOI and (here) no URL; the title differs as titles do between versions
+    bib = tmp_path / "zotero.bib"
+    bib.write_text("@misc{roe_sparse_2021, title = {Sparse probes for dense models: a study},\n"
+                   "  author = {Roe, Dan and Poe, Eve}, doi = {10.48550/arXiv.2101.00003}, year = {2021}}\n")
+    assert ingest_paths(store, [arxiv]).new == 1
+    report = ingest_paths(store, [bib])
+    assert report.new == 0 and report.merged == 1 and store.count() == 1
+    paper = store.get("arxiv:2101.00003")
+    assert paper.arxiv_id == "2101.00003" and [s.source for s in paper.sources] == ["arxiv-jsonl", "bibtex"]

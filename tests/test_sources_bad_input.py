@@ -135,3 +135,17 @@ def test_atom_cut_short_keeps_the_complete_entries(db_path, seeded, tmp_path):
     assert f"{bad}:" in result.output and "malformed XML" in result.output, result.output
     assert "new: 2 " in result.output and result.exit_code == 0
     assert [row for row in snapshot(db_path) if row in seeded] == seeded
+
+
+def test_lines_ended_by_a_lone_carriage_return_are_lines(db_path, seeded, tmp_path):
+    """Classic Mac OS line ends (some EndNote and RIS exports): the RIS record was one line, 'no ER line'."""
+    ris = tmp_path / "mac.ris"
+    ris.write_bytes(b"TY  - JOUR\rTI  - Carriage Return Records\rAU  - Roe, Jane\rPY  - 2017\rER  - \r"
+                    b"TY  - JOUR\rAU  - Roe, Jane\rER  - \r")
+    check(db_path, seeded, ris, [(6, "RIS record has neither title")], new=1)
+    bib = tmp_path / "mac.bib"
+    bib.write_bytes(b"@article{a,\r  title = {Lone CR One},\r  year = {2017}\r}\r@article{b,\r  year = {2018}\r}\r")
+    check(db_path, snapshot(db_path), bib, [(5, "entry 'b' has neither title nor abstract")], new=1)
+    enw = tmp_path / "mac.enw"
+    enw.write_bytes(b"%0 Journal Article\r%T Lone CR EndNote\r%A Roe, Jane\r%D 2017\r")
+    check(db_path, snapshot(db_path), enw, [], new=1)

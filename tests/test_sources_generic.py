@@ -82,6 +82,13 @@ def test_rss_listing_fields():
     assert replaced.authors == ["Rosa Delgado", "Chen Yu"]
 
 
+def test_a_replaced_paper_keeps_its_own_date_not_the_revision_day(tmp_path):
+    # 2405.01234v3 announced as "replace" on 2026-12-01 is a paper of May 2024, revised that day
+    replaced = papers(FIXTURES / "arxiv_listing_rss.xml")[2]
+    assert replaced.date == "2024-05" and replaced.year == 2024
+    assert replaced.extra["update_date"] == "2026-12-01"
+
+
 def test_atom_listing_and_old_rdf_listing():
     (atom,) = papers(FIXTURES / "arxiv_listing_atom.xml")
     (rss,) = papers(FIXTURES / "arxiv_listing_rss.xml")[:1]

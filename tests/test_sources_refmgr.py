@@ -132,6 +132,15 @@ def test_a_title_of_only_markup_is_rejected_not_stored_under_an_empty_id(tmp_pat
     assert not papers and rejections(rejected) == [(1, "RIS record: title and abstract are empty once cleaned")]
 
 
+def test_ris_title_markup_and_entities_read_as_text(tmp_path):
+    path = tmp_path / "publisher.ris"
+    path.write_text("TY  - JOUR\nTI  - Growth of <i>E. coli</i> in H<sub>2</sub>O &amp; soil for n < m\n"
+                    "AU  - Roe, Jane\nJO  - Journal of <i>Microbes</i> &amp; Soil\nPY  - 2020\nER  - \n")
+    (paper,), rejected = read(path)
+    assert not rejected and paper.title == "Growth of E. coli in H2O & soil for n < m"
+    assert paper.venue == "Journal of Microbes & Soil"
+
+
 def test_ris_latin1_record(tmp_path):
     text = FIXTURE_OF["ris"].read_text()
     path = tmp_path / "latin1.ris"
@@ -170,6 +179,23 @@ def test_csl_dates():
     assert csl_date({"date-parts": [[2019, 13, 40]]}) == parse_date("2019")  # bad month: year only
     assert csl_date({"raw": "2019-03-21"}).iso == "2019-03-21" and csl_date({"literal": "Spring 2018"}).year == 2018
     assert csl_date({"date-parts": [[]]}).year is None and csl_date(None).year is None
+
+
+def test_csl_and_zotero_rich_text_titles_read_as_text(tmp_path):
+    """CSL and Zotero titles carry their rich-text markup (<i>, <sub>, <span class="nocase">) and escape &."""
+    csl = tmp_path / "rich.csl.json"
+    csl.write_text(json.dumps([{"id": "k", "type": "article-journal", "issued": {"date-parts": [[2020]]},
+                                "title": "Growth of <i>E. coli</i> in H<sub>2</sub>O &amp; <span class=\"nocase\">"
+                                         "iPhone</span> data for n < m",
+                                "container-title": "Journal of <i>Microbes</i>"}]))
+    (paper,), rejected = read(csl)
+    assert not rejected and paper.title == "Growth of E. coli in H2O & iPhone data for n < m"
+    assert paper.venue == "Journal of Microbes"
+    bbt = tmp_path / "rich.bbt.json"
+    bbt.write_text(json.dumps({"items": [{"itemType": "journalArticle", "itemID": 1, "date": "2020",
+                                          "title": "<i>In vivo</i> imaging &amp; more", "creators": []}]}))
+    (paper,), rejected = read(bbt)
+    assert not rejected and paper.title == "In vivo imaging & more"
 
 
 # ------------------------------------------------------------------------------------------ Better BibTeX JSON

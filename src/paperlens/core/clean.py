@@ -21,6 +21,8 @@ _STYLE_COMMANDS = (
     "textup", "textmd", "mbox", "text", "mathrm", "mathbf", "mathit", "mathsf", "mathtt", "mathbb",
     "mathcal", "boldsymbol", "bm", "operatorname", "textcolor", "uppercase", "lowercase", "textsl",
     "textsuperscript", "ensuremath", "enquote", "NoCaseChange", "nocase", "MakeUppercase", "MakeLowercase",
+    # AMS-TeX's, as MathSciNet writes titles: \Bbb{Z}, \bold{R}, \frak{sl}, \roman{GL}, \germ{g}, \scr{C}
+    "Bbb", "bold", "frak", "roman", "germ", "scr",
 )
 # Commands dropped with their argument: references that make no sense outside the paper.
 _DROP_COMMANDS = ("cite", "citep", "citet", "ref", "eqref", "label", "vspace", "hspace", "noopsort")
@@ -45,6 +47,18 @@ _OVERRIDES = {
     "epsilon": "ε", "phi": "φ", "sim": "~", "sum": "Σ", "prod": "Π", "sqrt": "√", "cdots": "…", "%": "%",
     "quad": " ", "qquad": " ", "LaTeX": "LaTeX", "TeX": "TeX", "hyphen": "-", "relax": "", "protect": "",
     "xspace": "", "unskip": "", "ignorespaces": "", "nobreakspace": " ", "textquotesingle": "'",
+    # Font and size switches ("{\\em Hardness}", "{\\bf x}", old BibTeX exports) and math delimiter sizes
+    # ("\\left(") are markup: without these their names were left in the text ("em Hardness").
+    **dict.fromkeys((
+        "em", "it", "bf", "sl", "sc", "tt", "rm", "sf", "cal", "itshape", "bfseries", "scshape", "slshape",
+        "upshape", "mdseries", "rmfamily", "sffamily", "ttfamily", "normalfont", "boldmath", "unboldmath",
+        "tiny", "scriptsize", "footnotesize", "small", "normalsize", "large", "Large", "LARGE", "huge", "Huge",
+        "left", "right", "middle", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl",
+        "biggr", "Biggl", "Biggr", "displaystyle", "textstyle", "scriptstyle", "limits", "nolimits",
+        "Bbb", "bold", "frak", "roman", "germ", "scr"), ""),  # AMS-TeX's without braces: $\\Bbb Z$
+    # the number sets as math papers define them (\\newcommand{\\R}{\\mathbb{R}}): a one-letter macro unknown
+    # here is dropped, which left "over (√5)" of "over $\\Q(\\sqrt{5})$" and "ⁿ" of "$\\R^n$"
+    "N": "ℕ", "Z": "ℤ", "Q": "ℚ", "R": "ℝ", "C": "ℂ",
 }
 
 
@@ -99,6 +113,9 @@ _ESCAPED = re.compile(r"\\(?:[{}]|(textbraceleft|textbraceright|textbackslash|te
 _HELD = {"{": "\ue000", "}": "\ue001", "textbraceleft": "\ue000", "textbraceright": "\ue001",
          "textbackslash": "\ue002", "textasciitilde": "\ue003", "textasciicircum": "\ue004"}
 _RELEASE = str.maketrans({"\ue000": "{", "\ue001": "}", "\ue002": "\\", "\ue003": "~", "\ue004": "^"})
+# A tilde is a tie (a space) between words ("Fig.~3", "D.~E. Knuth"); standing alone before a number or a
+# space it means "about" as arXiv abstracts write it ("~1.1 dex", "B_0 ~ 30 T"), and after a slash it is a URL's.
+_KEPT_TILDE = re.compile(r"(?:^|(?<=[\s(\[=<>]))~(?=[\d\s.]|$)|(?<=/)~", re.M)
 _HYPHEN = re.compile(r"\\hyphen(?![A-Za-z])\s*(?:\{\})?")
 _PAREN_MATH = re.compile(r"\\\((.{1,300}?)\\\)", re.S)  # bounded: unclosed \( cannot go quadratic
 _QUOTE = re.compile(r"\\(?:mkbibquote|enquote\*?|textquote)\s*\{([^{}]*)\}")
@@ -278,6 +295,10 @@ def latex_to_text(raw: str, placeholder: str | None = None) -> str:
         if "{" in text:
             text = _library_commands(text)
 
+    if "~" in text:  # before the symbols: \sim reads as "~", which is no tie
+        if _KEPT_TILDE.search(text):
+            text, held = _KEPT_TILDE.sub("\ue003", text), True
+        text = text.replace("~", " ")
     if "$" in text:
         def math(match: re.Match[str]) -> str:
             body = match.group(1)
@@ -294,7 +315,7 @@ def latex_to_text(raw: str, placeholder: str | None = None) -> str:
         text = _SUPERSUB.sub(_braced_script, text)
     if "\\" in text:
         text = _COMMAND.sub(command, text)
-    text = text.replace("~", " ").replace("``", "\u201c").replace("''", "\u201d").replace("---", "—")
+    text = text.replace("``", "\u201c").replace("''", "\u201d").replace("---", "—")
     text = text.replace("--", "–")
     # Leftover grouping braces are markup, not content.
     if "{" in text:

@@ -160,11 +160,13 @@ def decide(old: Paper, new: Paper, matched: list[str], *, same_record: bool = Tr
     """May `new` (a record just read) merge into `old` (stored), found under the keys `matched`?
 
     - conflicting strong ids (two arXiv ids, two DOIs, two OpenReview ids) never may;
-    - the same record read again (same source, file name, line and key) may;
+    - the same record read again (same source, file name, line and key) may, unless both name authors and
+      none in common or their years are more than one apart (another file of that name);
     - a shared strong id may, unless title and authors both contradict it (a copied DOI);
     - an abstract match may, unless title and authors both contradict it (a boilerplate abstract);
     - a title match alone (or an id hashed from the title) needs years within one of each other (or
-      one unknown) and an author in common; without authors on either side it needs an abstract match.
+      one unknown) and at least half of the shorter author list in common; without authors on either side
+      it needs an abstract match.
 
     `same_record=False` leaves out the first rule: whether a record stored in a paper of several still
     belongs there by today's rules (older versions merged on a title alone).
@@ -173,7 +175,9 @@ def decide(old: Paper, new: Paper, matched: list[str], *, same_record: bool = Tr
     conflict = strong_conflict(old, new)  # first: files of one name in two folders are not always one file
     if conflict:
         return Decision(False, conflict, labels)
-    if same_record and _same_record(old.sources, new.sources):
+    if same_record and _same_record(old.sources, new.sources) and not (
+            distinct_records(old) == 1 and _other_paper(old, new)):  # of several: the writer checks again
+        # a file of the same name elsewhere ("refs.bib") can hold another paper at that line under that key
         return Decision(True, SAME_RECORD, labels)
     shared = [k.split(":", 1)[0] for k in matched if k.split(":", 1)[0] in STRONG_KINDS]
     shared += [kind for kind, f in zip(STRONG_KINDS, ("arxiv_id", "doi", "openreview_id"), strict=True)
@@ -201,8 +205,15 @@ def decide(old: Paper, new: Paper, matched: list[str], *, same_record: bool = Tr
             return Decision(True, "same whole title, year and venue, no authors or abstract", labels)
     if not old.authors or not new.authors:
         return Decision(False, "same title, but no authors to compare and no abstract match", labels)
-    if not surnames(old.authors) & surnames(new.authors):
+    old_names, new_names = surnames(old.authors), surnames(new.authors)
+    common = old_names & new_names
+    if not common:
         return Decision(False, "same title, but no author in common", labels)
+    if 2 * len(common) < min(len(old_names), len(new_names)):
+        # "Deep learning" (LeCun, Bengio, Hinton 2015) is not "Deep Learning" (Goodfellow, Bengio, Courville
+        # 2016): two versions of one paper share most of the shorter author list, not one name of it
+        return Decision(False, f"same title, but only {len(common)} of {min(len(old_names), len(new_names))} "
+                               "authors in common", labels)
     return Decision(True, "same title, year and an author", labels)
 
 
@@ -235,6 +246,14 @@ def surnames(authors: list[str]) -> set[str]:
         if words:
             out.add(words[-1])
     return out
+
+
+def _other_paper(old: Paper, new: Paper) -> bool:
+    """Both name authors and none in common, or their years are more than one apart."""
+    old_year, new_year = _year(old), _year(new)
+    if old_year and new_year and abs(old_year - new_year) > 1:
+        return True
+    return bool(old.authors and new.authors) and not surnames(old.authors) & surnames(new.authors)
 
 
 def _contradicted(old: Paper, new: Paper) -> bool:

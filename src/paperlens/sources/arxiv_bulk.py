@@ -66,7 +66,7 @@ def paper_from_kaggle(data: dict[str, Any], literals: bool = False) -> Paper:
     else:
         created = _first_version_date(data.get("versions"))
         parsed = data.get("authors_parsed")
-    iso = created or _date_from_id(arxiv_id)
+    iso = created or date_from_id(arxiv_id)
     extra: dict[str, Any] = {}
     for key, name in (("comments", "comments"), ("license", "license"), ("report-no", "report_no")):
         value = _text(data.get(key))
@@ -165,7 +165,7 @@ def _repair_numeric_id(raw: str) -> str:
     return f"{yymm}.{number.ljust(width, '0')}" if len(number) < width else f"{yymm}.{number}"
 
 
-def _date_from_id(arxiv_id: str) -> str | None:
+def date_from_id(arxiv_id: str) -> str | None:
     """'0704.0001' -> '2007-04': the month an id was issued in, when versions say nothing."""
     match = _NEW_ID_DATE.match(arxiv_id) or _OLD_ID_DATE.search(arxiv_id)
     if not match:

@@ -26,6 +26,7 @@ import feedparser
 from paperlens.core.ids import normalize_arxiv_id
 from paperlens.core.models import Paper
 from paperlens.sources.arxiv_atom import MAX_NAME_WORD
+from paperlens.sources.arxiv_bulk import date_from_id
 from paperlens.sources.base import (
     InputLimitError,
     ReadContext,
@@ -213,9 +214,14 @@ class ArxivRssSource(Source):
         old_style = _OLD_CATEGORY.search(raw_title)
         if not categories and old_style:  # '(arXiv:2311.10001v1 [cs.CL])'
             categories = [old_style.group(1)]
-        published = _date(labelled.get("published")) or _date(entry.get("published")) or \
-            _date(entry.get("updated")) or feed_date
+        published = _date(labelled.get("published"))
         updated = _date(labelled.get("updated"))
+        announced = _date(entry.get("published")) or _date(entry.get("updated")) or feed_date
+        if not published and announce.startswith("replace"):
+            # the day a revision was announced is not the paper's date: the id's month is (2301.00001: 2023-01)
+            published = date_from_id(arxiv_id) or announced
+            updated = updated or announced
+        published = published or announced
         if updated:
             extra["update_date"] = updated
         comment = labelled.get("comments") or entry.get("arxiv_comment")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from paperlens.core.clean import detect_language, find_code_url, latex_to_text, repo_name
-from paperlens.core.ids import normalize_arxiv_id, normalize_doi, paper_id
+from paperlens.core.ids import arxiv_of_doi, normalize_arxiv_id, normalize_doi, paper_id
 from paperlens.core.models import SUMMARY_FIELDS, Paper, SourceRef, Summary
 from paperlens.core.words import split_glued
 
@@ -163,14 +163,18 @@ def open_text(path: str | Path) -> io.TextIOBase:
     else:
         raw = open(path, "rb")  # noqa: SIM115
     try:
-        encoding = sniff_encoding(raw.peek(4096)[:4096])
+        head = raw.peek(4096)[:4096]
+        encoding = sniff_encoding(head)
     except BaseException:
         raw.close()
         raise
-    # Lines end at '\n' only (a stray '\r' is not a new line), so line numbers match `wc -l` and editors.
+    # Lines end at '\n' only (a stray '\r' is not a new line), so line numbers match `wc -l` and editors;
+    # a file whose lines end at '\r' alone (classic Mac OS, some EndNote and RIS exports) has none in its
+    # head, and its lines end where an editor shows them, at each '\r'.
+    newline = None if b"\r" in head and b"\n" not in head else "\n"
     # surrogateescape cannot stand for an undecodable byte below 0x80, which UTF-16/32 can have
     errors = "surrogateescape" if encoding == "utf-8-sig" else "paperlens-undecodable"
-    text = io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline="\n")
+    text = io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline=newline)
     text._CHUNK_SIZE = 2**16  # fewer, larger reads: bounded readline() (numbered_lines) is then as fast as iterating
     return text
 
@@ -374,8 +378,9 @@ def finish_paper(paper: Paper, ctx: ReadContext, source: str, line: int | None,
     language = paper.language
     if not language or language == "en":
         language = detect_language(abstract or title)
-    arxiv_id = normalize_arxiv_id(paper.arxiv_id)
     doi = normalize_doi(paper.doi)
+    # the DOI arXiv gives every paper names its arXiv id (Zotero and DataCite write only the DOI at times)
+    arxiv_id = normalize_arxiv_id(paper.arxiv_id) or arxiv_of_doi(doi)
     values = {
         "title": title, "abstract_raw": raw, "code_url": code_url, "abstract": abstract, "language": language,
         "arxiv_id": arxiv_id, "doi": doi,

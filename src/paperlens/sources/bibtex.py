@@ -27,7 +27,7 @@ from typing import Any
 import bibtexparser
 from bibtexparser.library import Library
 from bibtexparser.middlewares.middleware import LibraryMiddleware
-from bibtexparser.middlewares.names import parse_single_name_into_parts, split_multiple_persons_names
+from bibtexparser.middlewares.names import parse_single_name_into_parts
 from bibtexparser.model import DuplicateBlockKeyBlock, Entry, ParsingFailedBlock, String
 
 from paperlens.core.clean import CODE_HOSTS, latex_to_text
@@ -46,6 +46,7 @@ _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "augu
 # BibTeX's predefined month macros: jan -> "January"
 _MONTH_MACROS = {name[:3]: name.capitalize() for name in _MONTHS}
 _TRUNCATION = {"others", "et al.", "et al", "et. al.", "etal", "et al.,"}
+_AND = re.compile(r"and(?= |$)", re.I)  # a word of a whitespace-collapsed name list
 _ET_AL_SUFFIX = re.compile(r"\s*,?\s+et\.?\s*al\.?$", re.I)
 # Bare DOIs: '10.' + registrant + '/' + suffix; any resolver host or 'doi:' before it is dropped.
 _DOI = re.compile(r"10\.\d{4,9}/[^\s{}\"]+")  # SICI DOIs hold < and >
@@ -305,7 +306,7 @@ def _getter(fields: dict[str, str]):
 
 def bib_text(value: str) -> str:
     """A BibTeX value as plain text: LaTeX decoded, case-protecting braces dropped."""
-    if "\\" not in value:
+    if "\\" not in value and "$" not in value:  # braces in math group a script: $x^{10}$ is not $x^10$
         return latex_to_text(value.replace("{", "").replace("}", ""))
     return latex_to_text(value)
 
@@ -344,8 +345,11 @@ def find_arxiv_id(fields: dict[str, str]) -> str | None:
         match = _ARXIV_BARE.match(eprint) or _ARXIV_TEXT.search(eprint)
         if match:
             return normalize_arxiv_id(match.group(1))
-    for name in ("url", "note", "journal", "journaltitle", "howpublished", "booktitle", "eprint"):
+    for name in ("url", "note", "journal", "journaltitle", "howpublished", "booktitle", "eprint", "volume"):
         value = fields.get(name)
+        if name == "volume" and value:  # DBLP: journal = {CoRR}, volume = {abs/1706.03762}
+            venue = (fields.get("journal") or fields.get("journaltitle") or "").strip("{} ").lower()
+            value = f"CoRR {value}" if venue == "corr" else ""
         if not value:
             continue
         text = identifier(value) if name in ("url", "eprint") else value.replace("{", "").replace("}", "")
@@ -416,7 +420,7 @@ def split_authors(value: Any) -> tuple[list[str], bool]:
     if not isinstance(value, str) or not value.strip():
         return [], False
     names, truncated = [], False
-    for part in split_multiple_persons_names(" ".join(value.split())):
+    for part in _split_names(" ".join(value.split())):
         part = part.strip()
         if part.lower() in _TRUNCATION:
             truncated = True
@@ -434,10 +438,32 @@ def split_authors(value: Any) -> tuple[list[str], bool]:
     return names, truncated
 
 
+def _split_names(value: str) -> list[str]:
+    """'A and B' -> ['A', 'B'] at brace depth 0, like BibTeX. bibtexparser's splitter starts a name after
+    ' and ' at its first character that is not an escape, so 'X and \\v{S}koda, J' gave '{S}koda, J'."""
+    parts, depth, start, i = [], 0, 0, 0
+    while i < len(value):
+        ch = value[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth = max(depth - 1, 0)
+        elif depth == 0 and ch in "aA" and (i == 0 or value[i - 1] == " ") and _AND.match(value, i):
+            parts.append(value[start:i])
+            start = i = i + 3
+            continue
+        i += 1
+    parts.append(value[start:])
+    return [p for p in (p.strip() for p in parts) if p]
+
+
 def _abstract(value: Any) -> str:
     if not isinstance(value, str):
         return ""
-    return value.strip() if "\\" in value else value.replace("{", "").replace("}", "").strip()
+    return value.strip() if "\\" in value or "$" in value else value.replace("{", "").replace("}", "").strip()
 
 
 def _reason(block: ParsingFailedBlock) -> str:

@@ -26,6 +26,7 @@ from paperlens.sources.refcommon import (
     find_doi,
     head_start,
     parse_date,
+    rich_text,
     split_list,
     text_of,
 )
@@ -87,7 +88,7 @@ def csl_date(value: Any) -> DateParts:
 
 def paper_from_csl(item: dict[str, Any]) -> Paper:
     """One CSL item -> Paper (not finished). ValueError when it holds no paper."""
-    title = text_of(item.get("title"))
+    title = rich_text(item.get("title"))
     abstract = abstract_of(item.get("abstract"))
     if not title and not abstract:
         raise ValueError("has neither title nor abstract")
@@ -97,7 +98,7 @@ def paper_from_csl(item: dict[str, Any]) -> Paper:
     if not when.year:
         when = csl_date(item.get("original-date")) if item.get("original-date") else when
     # The journal, book or proceedings; else the conference (collection-title, a series, is no venue).
-    venue = (text_of(item.get("container-title")) or text_of(item.get("event-title"))
+    venue = (rich_text(item.get("container-title")) or rich_text(item.get("event-title"))
              or (text_of(item.get("event")) if isinstance(item.get("event"), str) else ""))
     url = text_of(item.get("URL")) or text_of(item.get("url"))
     doi_field = text_of(item.get("DOI")) or text_of(item.get("doi"))

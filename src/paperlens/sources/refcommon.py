@@ -11,6 +11,7 @@ Rejected (file and line) rather than a RecursionError.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -225,6 +226,22 @@ def text_of(value: Any) -> str:
     if isinstance(value, list):
         value = next((v for v in value if isinstance(v, str) and v.strip()), "")
     return value.strip() if isinstance(value, str) else ""
+
+
+# The rich-text markup CSL and Zotero allow in titles (<i>, <b>, <sup>, <sub>, <sc>, <span
+# style="font-variant:small-caps;">, <span class="nocase">), and the entities a writer escapes < > & with.
+_RICH_TAG = re.compile(r"</?(?:i|b|em|strong|sup|sub|sc|span)>|<span\s[^<>]*>", re.I)
+_ENTITY = re.compile(r"&(?:#\d{1,7}|#x[0-9a-f]{1,6}|[a-z][a-z0-9]{1,31});", re.I)
+
+
+def rich_text(value: Any) -> str:
+    """A CSL / Zotero title or container title as plain text: '<i>E. coli</i> &amp; H<sub>2</sub>O' ->
+    'E. coli & H2O'. A '<' that opens no such tag ('n < m', 'a<b and c>d' stays as it is) is text."""
+    text = text_of(value)
+    if "<" not in text and "&" not in text:
+        return text
+    text = _RICH_TAG.sub("", text)
+    return " ".join(_ENTITY.sub(lambda m: html.unescape(m.group(0)), text).split())
 
 
 def abstract_of(value: Any) -> str:

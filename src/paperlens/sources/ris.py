@@ -25,6 +25,7 @@ from paperlens.sources.refcommon import (
     first_url,
     inverted_name,
     parse_date,
+    rich_text,
     split_list,
     text_of,
 )
@@ -133,7 +134,8 @@ def paper_from_ris(entry: dict[str, Any]) -> Paper:
     """One record as rispy reads it (keys named after rispy's tag mapping) -> Paper (not finished)."""
     unknown = entry.get("unknown_tag") or {}
     kind = _one(entry, "type_of_reference").upper()
-    title = _one(entry, "title", "primary_title", "translated_title")
+    # publishers' exports (Springer, Wiley, IEEE) keep a title's <i>/<sup> markup and entities: '&amp;'
+    title = rich_text(_one(entry, "title", "primary_title", "translated_title"))
     abstract = abstract_of(entry.get("abstract")) or abstract_of(entry.get("notes_abstract"))
     if not title and not abstract:
         raise ValueError("RIS record has neither title (TI/T1) nor abstract (AB/N2)")
@@ -142,7 +144,7 @@ def paper_from_ris(entry: dict[str, Any]) -> Paper:
     venue = _one(entry, "alternate_title3", "journal_name")  # JF, JO
     if not venue and kind not in _T2_IS_SERIES:
         venue = _one(entry, "secondary_title")  # T2: journal, book or conference
-    venue = venue or text_of(unknown.get("BT")) or _one(entry, "alternate_title2", "alternate_title1")  # JA, J2
+    venue = rich_text(venue or text_of(unknown.get("BT")) or _one(entry, "alternate_title2", "alternate_title1"))  # JA, J2
     when = _date(entry)
     urls = [u for u in entry.get("urls") or [] if isinstance(u, str)]
     notes = [n for n in entry.get("notes") or [] if isinstance(n, str)]

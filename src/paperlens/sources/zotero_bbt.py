@@ -26,6 +26,7 @@ from paperlens.sources.refcommon import (
     find_doi,
     head_start,
     parse_date,
+    rich_text,
     text_of,
 )
 
@@ -87,7 +88,7 @@ def _creator(person: Any) -> tuple[str, str]:
 
 def paper_from_zotero(item: dict[str, Any]) -> Paper:
     """One Zotero item (BBT JSON) -> Paper (not finished). ValueError when it holds no paper."""
-    title = text_of(item.get("title"))
+    title = rich_text(item.get("title"))
     abstract = abstract_of(item.get("abstractNote"))
     if not title and not abstract:
         raise ValueError("has neither title nor abstract")
@@ -98,7 +99,7 @@ def paper_from_zotero(item: dict[str, Any]) -> Paper:
         authors = [name for role, name in creators if name and role not in _NOT_AUTHORS]
     extra = extra_fields(item.get("extra"))
     when = parse_date(text_of(item.get("date")) or extra.get("issued") or extra.get("original-date"))
-    venue = next((text_of(item.get(f)) for f in _VENUE_FIELDS if text_of(item.get(f))), "")
+    venue = next((rich_text(item.get(f)) for f in _VENUE_FIELDS if text_of(item.get(f))), "")
     categories: list[str] = []
     arxiv_venue = _ARXIV_VENUE.match(venue)
     if arxiv_venue:  # "arXiv:1305.4904 [quant-ph]" names the preprint, not a venue

@@ -9,7 +9,7 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from paperlens.core.clean import slugify
+from paperlens.core.clean import short_hash, slugify
 from paperlens.core.ids import record_keys
 from paperlens.core.merge import (
     SAME_RECORD,
@@ -20,6 +20,7 @@ from paperlens.core.merge import (
     merge_papers,
     source_label,
     split_id,
+    surnames,
 )
 from paperlens.store import connection, suspects
 from paperlens.store.changes import bump_write_generation
@@ -159,7 +160,13 @@ class PaperWriter:
         db = self.db
         keys = list(record_keys(paper) if keys is None else keys)
         split = split_id(paper)
-        candidates, found = self._candidates([split, *keys])
+        # a split id another record holds (a file of the same name elsewhere, the same line and key): the
+        # next of the chain; each held one is looked at like the first
+        chain = [split]
+        while holder(db, chain[-1]) is not None and len(chain) < 100:
+            chain.append("h:" + short_hash("apart", split, str(len(chain))))
+        apart = apart_keys(paper, keys)
+        candidates, found = self._candidates([*chain, *keys, *apart])
         refused: list[tuple[str, Decision]] = []
         skip = getattr(db.local, "skip_ids", None) or ()
         for existing_id, matched in candidates:
@@ -170,7 +177,8 @@ class PaperWriter:
             if row is None:
                 continue
             old = load(row["data"])
-            matched = [k for k in matched if k != split] or matched
+            matched = [k for k in matched if k not in chain] or matched
+            matched = list(dict.fromkeys(k.split(APART, 1)[0] for k in matched))
             decision = decide(old, paper, matched)
             if decision.rule == SAME_RECORD and distinct_records(old) > 1:
                 # read again, one of several: does it still belong there by today's rules?
@@ -183,10 +191,15 @@ class PaperWriter:
             if not decision.merge:
                 refused.append((existing_id, decision))
                 continue
-            return self._merge_into(row, old, paper, keys, decision, now)
+            # a paper kept apart from the holder of a title key is found again by its title and authors
+            held_apart = any(found.get(k) not in (None, existing_id) for k in keys if k.startswith("title:"))
+            return self._merge_into(row, old, paper, [*keys, *apart] if held_apart else keys, decision, now)
+        if refused:
+            keys = [*keys, *apart]
         if paper.id in found or split in found:  # its natural id belongs to a paper it was kept apart from
-            paper = paper.model_copy(update={"id": split})
-            keys = [split, *keys]
+            free = chain[-1]
+            paper = paper.model_copy(update={"id": free})
+            keys = [free, *keys]
         provenance: dict[str, Any] = initial_provenance(paper)
         if refused:
             provenance["kept_apart"] = [{"from": pid, "rule": d.rule, "matched": list(d.matched)}
@@ -255,3 +268,14 @@ class PaperWriter:
         )
         conn.execute("INSERT INTO papers_fts (rowid, title, abstract, keywords, authors) VALUES (?,?,?,?,?)",
                      (rowid, *fts_text(paper)))
+
+
+APART = "|apart:"
+
+
+def apart_keys(paper: Paper, keys: list[str]) -> list[str]:
+    """Keys a record kept apart from the holder of its title key is stored under: that key with each
+    author's surname. Without them the title key found only its first holder, and every later record of
+    a paper kept apart from it ("An amazing title" by Baltazar, after one by Aimar) was stored again."""
+    titles = [k for k in keys if k.startswith("title:")]
+    return [f"{k}{APART}{name}" for k in titles for name in sorted(surnames(paper.authors))]
