@@ -60,7 +60,7 @@ def test_cli_round_trip_reports_bad_lines(tmp_path):
     out = tmp_path / "out.jsonl"
     result = CliRunner().invoke(main, ["keywords", str(source), "-o", str(out)])
     assert result.exit_code == 0, result.output
-    assert f"{source}:2: not valid JSON" in result.output
+    assert f"{source}:2: invalid JSON" in result.output
     assert f'{source}:5: missing or empty "abstract"' in result.output
     records = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
     assert [r["id"] for r in records] == [0, 1, 2]
@@ -100,3 +100,31 @@ def test_enrich_step_fills_keywords_only_where_sources_gave_none(db_path):
             assert paper["keywords"] == extract_keywords(paper["title"], paper["abstract"])
     merging = next(p for p in exported if "Model Merging" in p["title"])
     assert "model merging" in [k.lower() for k in merging["keywords"]]
+
+
+def test_model_commands_reject_undecodable_text_on_its_line(tmp_path):
+    """`keywords`, `classify` and `taxonomy train` read their JSONL as ingest does (models/lines.py): a
+    Latin-1 line and a lone surrogate escape were tracebacks (UnicodeDecodeError in classify and train,
+    UnicodeEncodeError writing the output of keywords and classify); a UTF-16 file is read."""
+    good = json.dumps({"abstract": "We fine-tune large language models with reinforcement learning.",
+                       "label": "rl"})
+    latin1 = tmp_path / "latin1.jsonl"
+    latin1.write_bytes(good.encode() + b"\n" + '{"abstract": "caf\u00e9 models", "label": "x"}\n'.encode("latin-1"))
+    surrogate = tmp_path / "surrogate.jsonl"
+    surrogate.write_text(good + '\n{"abstract": "A \\ud800 b", "label": "x"}\n', encoding="utf-8")
+    for path in (latin1, surrogate):
+        reason = "not valid UTF-8" if path is latin1 else "lone surrogate"
+        for args in (["keywords", str(path), "-o", str(tmp_path / "k.jsonl")],
+                     ["classify", str(path), "-o", str(tmp_path / "c.jsonl")],
+                     ["taxonomy", "train", "t2", "--from", str(path), "--dir", str(tmp_path / "tax")]):
+            result = CliRunner().invoke(main, args)
+            assert result.exception is None or isinstance(result.exception, SystemExit), (args, result.output)
+            assert f"{path}:2: " in result.output and reason in result.output, (args, result.output)
+        written = [json.loads(x) for x in (tmp_path / "k.jsonl").read_text(encoding="utf-8").splitlines()]
+        assert [r["label"] for r in written] == ["rl"]  # keywords goes on past the bad line
+    utf16 = tmp_path / "utf16.jsonl"
+    utf16.write_text(good + "\n", encoding="utf-16")
+    result = CliRunner().invoke(main, ["keywords", str(utf16), "-o", str(tmp_path / "u.jsonl")])
+    assert result.exit_code == 0 and "1 written, 0 bad" in result.output, result.output
+    stdin = CliRunner().invoke(main, ["keywords", "-"], input=b"{\"abstract\": \"caf\xe9 x\"}\n" + good.encode() + b"\n")
+    assert "-:1: not valid UTF-8" in stdin.output and "1 written, 1 bad" in stdin.output, stdin.output

@@ -131,7 +131,7 @@ def test_labelled_reader_names_file_and_line(tmp_path):
     with pytest.raises(TaxonomyError, match=rf"{path}:2: missing 'label'"):
         read_jsonl_records(path, need_label=True)
     path.write_text('{"abstract": "a", "topic": {"label": "x"}}\nnot json\n', encoding="utf-8")
-    with pytest.raises(TaxonomyError, match=rf"{path}:2: not valid JSON"):
+    with pytest.raises(TaxonomyError, match=rf"{path}:2: invalid JSON"):
         read_jsonl_records(path, need_label=True)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 import click
@@ -20,6 +21,7 @@ def keywords_command(input_path: Path, output_path: Path, k: int) -> None:
     """Add "keywords_pred" to each line of IN.jsonl (lines need "abstract", optionally "title")."""
     from paperlens.enrich.keyword_lines import tag_lines
     from paperlens.enrich.models.keywords import default_model
+    from paperlens.enrich.models.lines import abstract_lines, numbered_text_lines
 
     from_stdin = str(input_path) == "-"
     if not from_stdin and not input_path.is_file():
@@ -28,9 +30,9 @@ def keywords_command(input_path: Path, output_path: Path, k: int) -> None:
     out = sys.stdout if str(output_path) == "-" else output_path.open("w", encoding="utf-8")
     written = bad = 0
     try:
-        with (click.open_file("-", encoding="utf-8") if from_stdin
-              else input_path.open(encoding="utf-8", errors="replace")) as lines:
-            for number, problem, record in tag_lines(lines, k, model):
+        with click.open_file("-", encoding="utf-8", errors="surrogateescape") if from_stdin else nullcontext() as stdin:
+            items = numbered_text_lines(stdin) if from_stdin else abstract_lines(input_path)
+            for number, problem, record in tag_lines(items, k, model):
                 if problem:
                     bad += 1
                     click.echo(f"{input_path}:{number}: {problem}", err=True)

@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 
 from paperlens.core.paths import PACKAGE_DATA
+from paperlens.enrich.models.lines import abstract_lines
+from paperlens.sources.base import SourceError
 
 BUILTIN_DIR = PACKAGE_DATA / "taxonomies"
 DEFAULT_TAXONOMY = "llm-2026"
@@ -379,27 +381,14 @@ def cross_validate(records: Sequence[dict[str, Any]], labels: Sequence[str], *, 
 def read_jsonl_records(path: Path, *, need_label: bool = False) -> list[dict[str, Any]]:
     """Lines with `abstract` (required), optional `title` and `keywords`, and (when `need_label`) `label`
     or `topic.label`. A bad line raises TaxonomyError naming FILE:LINE."""
+    if not Path(path).is_file():
+        raise TaxonomyError(f"{path}: no such file")
     records = []
     try:
-        handle = open(path, encoding="utf-8")
-    except OSError as exc:
-        raise TaxonomyError(f"{path}: {exc.strerror or exc}") from exc
-    with handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
+        for number, problem, item in abstract_lines(path):
             where = f"{path}:{number}"
-            try:
-                item = json.loads(line)
-            except ValueError as exc:
-                raise TaxonomyError(f"{where}: not valid JSON ({exc})") from exc
-            if not isinstance(item, dict):
-                raise TaxonomyError(f"{where}: expected a JSON object, got {type(item).__name__}")
-            abstract = item.get("abstract")
-            if not isinstance(abstract, str) or not abstract.strip():
-                raise TaxonomyError(f"{where}: missing or empty 'abstract'")
-            if item.get("title") is not None and not isinstance(item["title"], str):
-                raise TaxonomyError(f"{where}: 'title' must be a string")
+            if problem:
+                raise TaxonomyError(f"{where}: {problem}")
             keywords = item.get("keywords")
             if keywords is not None and not (isinstance(keywords, str) or (
                     isinstance(keywords, list) and all(isinstance(k, str) for k in keywords))):
@@ -412,6 +401,10 @@ def read_jsonl_records(path: Path, *, need_label: bool = False) -> list[dict[str
                     raise TaxonomyError(f"{where}: missing 'label' (or 'topic.label')")
                 item["_label"] = label.strip()
             records.append(item)
+    except OSError as exc:
+        raise TaxonomyError(f"{path}: {exc.strerror or exc}") from exc
+    except SourceError as exc:  # past an input limit (PAPERLENS_MAX_DECOMPRESSED_BYTES, ...)
+        raise TaxonomyError(f"{exc.path}:{exc.line}: {exc.message}") from exc
     if not records:
         raise TaxonomyError(f"{path}: no records")
     return records
