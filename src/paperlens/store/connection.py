@@ -49,7 +49,7 @@ def readonly_uri(path: str | os.PathLike[str]) -> str:
 
 def db_error_message(exc: BaseException, path: str | os.PathLike[str]) -> str | None:
     """One sentence for the SQLite errors a user can act on (read-only, full disk, cannot open, not a
-    database); None for any other error."""
+    database, a damaged file); None for any other error."""
     text = str(exc).lower()
     if "readonly database" in text or "read-only" in text:
         return (f"{path}: the database is read-only (its file, directory or disk cannot be written); "
@@ -61,6 +61,9 @@ def db_error_message(exc: BaseException, path: str | os.PathLike[str]) -> str | 
                 "create the -wal and -shm files beside it)")
     if "file is not a database" in text:
         return f"{path}: this file is not a SQLite database"
+    if "malformed" in text:  # "database disk image is malformed": a truncated or overwritten file
+        return (f"{path}: the database file is damaged (SQLite: {exc}); nothing was changed. Restore it from a "
+                f"copy, or save what can be read with `sqlite3 {path} .recover | sqlite3 recovered.db`")
     return None
 
 
