@@ -252,6 +252,16 @@ def test_digest_on_demand_writes_html(setup, arxiv, tmp_path):
     assert page.startswith("<!doctype html>") and page.count("<li ") == 4
 
 
+
+def test_digest_to_an_address_with_a_line_break_is_a_usage_error(setup, arxiv, tmp_path):
+    # '--to "x@y.z\nBcc: ..."' ended in a ValueError traceback from the email package (header injection refused
+    # only by accident); it is now refused as the profile's --email is, before anything is ranked.
+    db, _, _ = setup
+    result = CliRunner().invoke(main, ["--db", str(db), "digest", "ana", "--to", "x@example.org\nBcc: e@example.org",
+                                       "--smtp", "127.0.0.1:1", "--since", "2025-01-01"])
+    assert result.exit_code == 2, result.output
+    assert "not an email address" in result.output
+
 def test_smtp_settings_from_the_environment():
     env = {"PAPERLENS_SMTP_USER": "me@example.org", "PAPERLENS_SMTP_PASSWORD": "pw"}
     assert SmtpSettings.parse("smtp.example.org:465", env).security == "ssl"
