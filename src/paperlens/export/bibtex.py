@@ -122,12 +122,15 @@ def paper_bibtex(paper: Paper, key: str | None = None) -> str:
 
 def write_bibtex(papers: Iterable[Paper], out: TextIO) -> int:
     seen: dict[str, int] = {}
+    used: set[str] = set()  # every key written: 'smith2026deep' + 'a' is also 'Deepa ...'s own key
     n = 0
     for paper in papers:
-        key = bibtex_key(paper)
-        seen[key] = seen.get(key, 0) + 1
-        if seen[key] > 1:
-            key = f"{key}{chr(ord('a') + seen[key] - 2)}" if seen[key] < 28 else f"{key}-{seen[key]}"
+        base = bibtex_key(paper)
+        key = base
+        while key.lower() in used:  # BibTeX keys are case-insensitive
+            seen[base] = seen.get(base, 1) + 1
+            key = f"{base}{chr(ord('a') + seen[base] - 2)}" if seen[base] < 28 else f"{base}-{seen[base]}"
+        used.add(key.lower())
         out.write(paper_bibtex(paper, key) + "\n")
         n += 1
     return n
