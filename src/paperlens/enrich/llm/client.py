@@ -137,7 +137,7 @@ def _openai():  # imported on first use: the step's module (and so every command
 
 def _transient(exc: Exception) -> bool:
     openai = _openai()
-    if isinstance(exc, openai.APITimeoutError | openai.APIConnectionError):
+    if isinstance(exc, openai.APITimeoutError | openai.APIConnectionError | TimeoutError):
         return True
     if isinstance(exc, openai.APIStatusError):
         return exc.status_code in (408, 409, 429) or exc.status_code >= 500
@@ -153,7 +153,7 @@ def _describe(exc: Exception) -> str:
     openai = _openai()
     if isinstance(exc, openai.APIStatusError):
         return f"HTTP {exc.status_code}: {exc.message}"[:300]
-    if isinstance(exc, openai.APITimeoutError):
+    if isinstance(exc, openai.APITimeoutError | TimeoutError):
         return "request timed out"
     return f"{type(exc).__name__}: {exc}"[:300]
 
@@ -277,10 +277,12 @@ class DigestClient:
                     self.max_in_flight = max(self.max_in_flight, self.in_flight)
                     outcome.usage.requests += 1
                     try:
-                        response = await self._client.chat.completions.create(
+                        # The SDK's timeout is per read: an endpoint that drips a byte now and then would hold
+                        # the run forever. PAPERLENS_LLM_TIMEOUT bounds the whole request.
+                        response = await asyncio.wait_for(self._client.chat.completions.create(
                             model=self.settings.model, messages=build(not use_schema),
                             temperature=self.settings.temperature, max_tokens=self.settings.max_output_tokens,
-                            **extra)
+                            **extra), timeout=self.settings.timeout)
                     finally:
                         self.in_flight -= 1
             except openai.BadRequestError as exc:
