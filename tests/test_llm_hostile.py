@@ -1,7 +1,9 @@
-"""llm-summary against endpoints that misbehave at the HTTP level: a body that never ends. A failed paper is recorded failed with the reason, in bounded time; nothing is made up."""
+"""llm-summary against endpoints that misbehave at the HTTP level: a body that never ends, answers that are
+not chat completions. A failed paper is recorded failed with the reason, in bounded time; nothing is made up."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -56,7 +58,14 @@ class Hostile:
                 handler.wfile.flush()
                 time.sleep(0.2)
             return
-        raise AssertionError(f"unknown mode {self.mode!r}")
+        body, kind = {"html": (b"<html><body>Sign in to the proxy</body></html>", "text/html"),
+                      "shape": (json.dumps({"choices": "nope", "usage": "many"}).encode(), "application/json"),
+                      "nochoices": (json.dumps({"result": "hello"}).encode(), "application/json")}[self.mode]
+        handler.send_response(200)
+        handler.send_header("Content-Type", kind)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
 
     def stop(self) -> None:
         self.server.shutdown()
@@ -82,3 +91,19 @@ def test_a_body_that_never_ends_times_out_and_is_retried_within_bounds(store, ho
     row = store.enrichments_for("p000")["llm-summary"]
     assert report.failed == 1 and row["output"] is None
     assert "gave up after 2 attempts: request timed out" in row["error"] and hostile.requests == 2
+
+
+@pytest.mark.parametrize("hostile", ["html", "shape", "nochoices"], indirect=True)
+def test_an_answer_that_is_not_a_chat_completion_fails_with_the_reason(store, hostile):
+    # An HTML page (a proxy's sign-in) came back from the SDK as a str, JSON of another shape as an
+    # unchecked object: "AttributeError: 'str' object has no attribute 'usage'", and no ledger row.
+    store.ingest(make_papers(["Proxy Page", "Other One"]))
+    report = run_step(store, LLMSummaryStep(fake_settings(hostile.base_url), ["en"]))
+    assert report.failed == 2
+    for pid in ("p000", "p001"):
+        row = store.enrichments_for(pid)["llm-summary"]
+        assert row["output"] is None and "not a chat completion" in row["error"], row["error"]
+        assert "AttributeError" not in row["error"]
+    assert hostile.requests == 2  # not retried: it will not get better
+    statuses = [r[0] for r in store.conn.execute("SELECT status FROM llm_usage")]
+    assert statuses == ["error", "error"]

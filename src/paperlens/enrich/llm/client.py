@@ -308,9 +308,12 @@ class DigestClient:
                     wait = base * (0.5 + random.random() / 2)  # jitter spreads out clients that failed together
                 await asyncio.sleep(min(wait, max(self.settings.backoff_max, 1.0) * 10))
                 continue
+            problem = _not_a_completion(response)
+            if problem:  # an HTML page, another API's JSON: the SDK hands it over unchecked
+                outcome.attempts.append(Attempt(kind, "error"))
+                raise RequestFailed(f"the endpoint's answer is not a chat completion ({problem})")
             usage = response.usage
-            attempt = Attempt(kind, "ok", getattr(usage, "prompt_tokens", 0) or 0,
-                              getattr(usage, "completion_tokens", 0) or 0)
+            attempt = Attempt(kind, "ok", _tokens(usage, "prompt_tokens"), _tokens(usage, "completion_tokens"))
             outcome.attempts.append(attempt)
             outcome.usage.input_tokens += attempt.input_tokens
             outcome.usage.output_tokens += attempt.output_tokens
@@ -320,3 +323,26 @@ class DigestClient:
             if choice.finish_reason == "length":  # say why the JSON is broken, not just that it is
                 outcome.truncated = True
             return choice.message.content
+
+
+def _not_a_completion(response: Any) -> str | None:
+    """What is wrong with a reply that is not a chat completion, or None."""
+    if isinstance(response, str | bytes):
+        text = response.decode("utf-8", "replace") if isinstance(response, bytes) else response
+        return f"not JSON: {' '.join(text.split())[:80]!r}"
+    choices = getattr(response, "choices", None)
+    if choices is None:
+        return "no 'choices'"
+    if not isinstance(choices, list):
+        return "'choices' is not a list"
+    if not choices:
+        return None
+    message = getattr(choices[0], "message", None)
+    if message is None or not isinstance(getattr(message, "content", None), str | None):
+        return "its first choice has no message text"
+    return None
+
+
+def _tokens(usage: Any, name: str) -> int:
+    value = getattr(usage, name, 0)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
