@@ -60,7 +60,8 @@ class Hostile:
             return
         body, kind = {"html": (b"<html><body>Sign in to the proxy</body></html>", "text/html"),
                       "shape": (json.dumps({"choices": "nope", "usage": "many"}).encode(), "application/json"),
-                      "nochoices": (json.dumps({"result": "hello"}).encode(), "application/json")}[self.mode]
+                      "nochoices": (json.dumps({"result": "hello"}).encode(), "application/json"),
+                      "badjson": (b'{"choices": [oops', "application/json")}[self.mode]
         handler.send_response(200)
         handler.send_header("Content-Type", kind)
         handler.send_header("Content-Length", str(len(body)))
@@ -93,10 +94,11 @@ def test_a_body_that_never_ends_times_out_and_is_retried_within_bounds(store, ho
     assert "gave up after 2 attempts: request timed out" in row["error"] and hostile.requests == 2
 
 
-@pytest.mark.parametrize("hostile", ["html", "shape", "nochoices"], indirect=True)
+@pytest.mark.parametrize("hostile", ["html", "shape", "nochoices", "badjson"], indirect=True)
 def test_an_answer_that_is_not_a_chat_completion_fails_with_the_reason(store, hostile):
     # An HTML page (a proxy's sign-in) came back from the SDK as a str, JSON of another shape as an
-    # unchecked object: "AttributeError: 'str' object has no attribute 'usage'", and no ledger row.
+    # unchecked object: "AttributeError: 'str' object has no attribute 'usage'", and no ledger row; a JSON
+    # content type with a broken body: "JSONDecodeError: Expecting value", no ledger row either.
     store.ingest(make_papers(["Proxy Page", "Other One"]))
     report = run_step(store, LLMSummaryStep(fake_settings(hostile.base_url), ["en"]))
     assert report.failed == 2

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 import random
 import threading
 import time
@@ -295,6 +296,8 @@ class DigestClient:
                 raise RequestFailed(_describe(exc)) from None
             except Exception as exc:
                 outcome.attempts.append(Attempt(kind, "error"))
+                if isinstance(exc, json.JSONDecodeError):  # the SDK parses a JSON content type unchecked
+                    raise RequestFailed(f"the endpoint's answer is not a chat completion (not JSON: {exc})") from None
                 if not _transient(exc):
                     if isinstance(exc, openai.OpenAIError):
                         raise RequestFailed(_describe(exc)) from None
