@@ -34,6 +34,7 @@ _PLACEHOLDERS = {
 }
 _TEMPLATE_LIKE = re.compile(r"^(\[[^\]]*\]|<[^>]*>|\{[^}]*\}|lorem ipsum.*)$", re.IGNORECASE | re.DOTALL)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_LATIN = re.compile(r"[A-Za-z]")
 
 
 def taxonomy_labels(settings=None, taxonomy: str | None = None) -> list[str]:
@@ -92,6 +93,9 @@ class Digest(BaseModel):
         lang = (info.context or {}).get("lang")
         if lang == "zh" and not _CJK.search(value):
             raise ValueError("must be written in Chinese")
+        # an English answer may name a Chinese term or dataset, but is not mostly Chinese
+        if lang == "en" and len(_CJK.findall(value)) > len(_LATIN.findall(value)):
+            raise ValueError("must be written in English")
         return value
 
     @field_validator("title")
