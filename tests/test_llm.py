@@ -269,6 +269,10 @@ def test_validation_rejects_placeholders_and_unknown_topics():
         parse_digest(json.dumps(chinese), LLM_2026_LABELS, "en")
     named = {**good, "method": "We fine-tune on the 中文 split of CLUE and report accuracy."}
     assert parse_digest(json.dumps(named), LLM_2026_LABELS, "en").method == named["method"]
+    # a 10 MB 'method' was stored as the summary (and shown on every page of the paper)
+    with pytest.raises(ValueError, match="at most 4000"):
+        parse_digest(json.dumps({**good, "method": "We scale. " * 1_000_000}), LLM_2026_LABELS, "en")
+    assert parse_digest(json.dumps({**good, "method": "We scale. " * 300}), LLM_2026_LABELS, "en")
     assert taxonomy_labels() == LLM_2026_LABELS
 
 
