@@ -253,6 +253,14 @@ def test_digest_on_demand_writes_html(setup, arxiv, tmp_path):
 
 
 
+def test_digest_out_in_a_missing_folder_is_one_sentence(setup, arxiv, tmp_path):
+    # it was a FileNotFoundError traceback (export -o says "cannot write")
+    db, _, _ = setup
+    assert daily(db, arxiv, "--date", TUESDAY).exit_code == 0
+    out = tmp_path / "missing" / "digest.html"
+    result = CliRunner().invoke(main, ["--db", str(db), "digest", "ana", "--since", "2025-01-01", "--out", str(out)])
+    assert result.exit_code == 1 and f"{out}: cannot write (No such file or directory)" in result.output, result.output
+
 def test_digest_to_an_address_with_a_line_break_is_a_usage_error(setup, arxiv, tmp_path):
     # '--to "x@y.z\nBcc: ..."' ended in a ValueError traceback from the email package (header injection refused
     # only by accident); it is now refused as the profile's --email is, before anything is ranked.

@@ -151,7 +151,10 @@ def digest(obj, name, recipients, smtp, limit, since, out, llm, judge_top):
     made = build_digest(obj.store, name, today.isoformat(), ranked, problems, None,
                         notes=[report.note()] if llm and report.note() else None)
     if out:
-        out.write_text(made.html(), encoding="utf-8")
+        try:
+            out.write_text(made.html(), encoding="utf-8")
+        except OSError as exc:  # as `export -o` says it
+            raise click.ClickException(f"{out}: cannot write ({exc.strerror or exc})") from exc
         click.echo(f"wrote {len(made.items)} papers to {out}")
     if recipients:
         message = build_message(settings.sender, list(recipients), made.subject, made.text(), made.html(),
