@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 from paperlens.core.models import SUMMARY_FIELDS, SUMMARY_LABELS, Paper
 from paperlens.enrich.views import display_title, title_origin
 
-
 _HTML = str.maketrans({"<": "&lt;", ">": "&gt;"})
 
 
