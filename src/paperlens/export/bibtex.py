@@ -100,6 +100,9 @@ def paper_bibtex(paper: Paper, key: str | None = None) -> str:
     others = [c for c in paper.categories[1:] if _CATEGORY.fullmatch(c)]
     if others and paper.arxiv_id and _CATEGORY.fullmatch(paper.categories[0]):
         fields.append(("x-paperlens-categories", ", ".join(others)))  # BibTeX has a field for one only
+    elif not paper.arxiv_id and any(_CATEGORY.fullmatch(c) for c in paper.categories):
+        # no eprint, so no primaryClass: every category here (they were lost on the way back)
+        fields.append(("x-paperlens-categories", ", ".join(c for c in paper.categories if _CATEGORY.fullmatch(c))))
     if paper.doi:
         fields.append(("doi", _ident(paper.doi)))
     other_url = paper.extra.get("url") if isinstance(paper.extra.get("url"), str) else None
