@@ -102,3 +102,36 @@ def test_hostile_values_cannot_inject_fields(tmp_path):
     assert "merged: 0" in result.output and "new: 0" in result.output, result.output
     after = _papers(db, sources=False)
     assert after == _papers_without_sources(before)  # the hostile record did not merge into the arXiv paper, and nothing was added
+
+
+def test_every_entry_key_is_unique_and_every_paper_comes_back(tmp_path):
+    # 'Deep ...' twice by Smith took smith2026deep and smith2026deepa, and 'Deepa ...' by Smith got
+    # smith2026deepa as well: the re-ingest rejected that entry (a duplicate key) and the paper was lost.
+    db, db2 = tmp_path / "a.db", tmp_path / "b.db"
+    titles = ["Deep nets for one thing", "Deep nets for another thing", "Deepa nets for a third thing",
+              "Deepb nets for a fourth thing"]
+    src = tmp_path / "papers.jsonl"
+    src.write_text("".join(json.dumps({"title": t, "authors": ["John Smith"], "year": 2026,
+                                       "abstract": f"On {t}, at some length."}) + "\n" for t in titles),
+                   encoding="utf-8")
+    assert run(main, ["--db", str(db), "ingest", "--format", "jsonl", str(src)]).exit_code == 0
+    bib = _export(db, tmp_path)
+    keys = [entry.key.lower() for entry in bibtexparser.parse_string(bib.read_text(encoding="utf-8")).entries]
+    assert len(keys) == 4 and len(set(keys)) == 4, keys
+    result = run(main, ["--db", str(db2), "ingest", str(bib)])
+    assert "new: 4" in result.output and "rejected: 0" in result.output, result.output
+    assert sorted(p["title"] for p in _papers(db2).values()) == sorted(titles)
+
+
+def test_categories_of_a_paper_without_an_eprint_survive_a_round_trip(tmp_path):
+    # they were written only with an arXiv eprint (primaryClass): a DOI-only paper came back with none
+    db, db2 = tmp_path / "a.db", tmp_path / "b.db"
+    src = tmp_path / "papers.jsonl"
+    src.write_text(json.dumps({"title": "A Journal Paper on Retrieval", "doi": "10.1234/abc", "year": 2026,
+                               "categories": ["cs.IR", "cs.CL"], "abstract": "On retrieval, at some length."})
+                   + "\n", encoding="utf-8")
+    assert run(main, ["--db", str(db), "ingest", "--format", "jsonl", str(src)]).exit_code == 0
+    bib = _export(db, tmp_path)
+    assert run(main, ["--db", str(db2), "ingest", str(bib)]).exit_code == 0
+    assert [p["categories"] for p in _papers(db2).values()] == [["cs.IR", "cs.CL"]]
+    assert _papers(db2, sources=False) == _papers(db, sources=False)

@@ -121,3 +121,19 @@ def test_nothing_valid_exits_nonzero(db_path, tmp_path):
     garbage.write_bytes(b"\x00\x01\x02 nothing")
     result = CliRunner().invoke(main, ["--db", str(db_path), "ingest", str(garbage)])
     assert result.exit_code != 0 and "unknown format" in result.output
+
+
+def test_markdown_export_writes_no_raw_html(db_path, tmp_path):
+    # A title '<!-- ...' opened an HTML comment that hid every later paper in a Markdown renderer, and
+    # '<script>' in a title or abstract ran in one that passes HTML through (mkdocs, pandoc to HTML).
+    src = tmp_path / "hostile.jsonl"
+    src.write_text(json.dumps({"title": "Hidden <!-- from here on <script>alert(1)</script>", "authors": ["A <b>B</b>"],
+                               "abstract": "An abstract with </script><img src=x onerror=alert(2)> inside it.",
+                               "keywords": ["back`tick"], "year": 2026}) + "\n"
+                   + json.dumps({"title": "The Paper After It", "abstract": "Still visible, at some length here.",
+                                 "year": 2026}) + "\n", encoding="utf-8")
+    run(db_path, "ingest", "--format", "jsonl", str(src))
+    md = run(db_path, "export", "--format", "markdown").output
+    assert "<!--" not in md and "<script" not in md and "<img" not in md and "<b>" not in md, md
+    assert "## Hidden &lt;!-- from here on &lt;script&gt;alert(1)&lt;/script&gt;" in md
+    assert "## The Paper After It" in md and "`` #back`tick ``" in md

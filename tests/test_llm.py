@@ -263,6 +263,16 @@ def test_validation_rejects_placeholders_and_unknown_topics():
     assert parse_digest(json.dumps(missing), LLM_2026_LABELS, "en").topic == NO_TOPIC
     with pytest.raises(ValueError, match="must be written in Chinese"):
         parse_digest(json.dumps(good), LLM_2026_LABELS, "zh")
+    # an English digest written in Chinese was stored as the English summary
+    chinese = {**good, **{k: "我们提出一种新的检索方法" for k in ("tldr", "method")}}
+    with pytest.raises(ValueError, match="must be written in English"):
+        parse_digest(json.dumps(chinese), LLM_2026_LABELS, "en")
+    named = {**good, "method": "We fine-tune on the 中文 split of CLUE and report accuracy."}
+    assert parse_digest(json.dumps(named), LLM_2026_LABELS, "en").method == named["method"]
+    # a 10 MB 'method' was stored as the summary (and shown on every page of the paper)
+    with pytest.raises(ValueError, match="at most 4000"):
+        parse_digest(json.dumps({**good, "method": "We scale. " * 1_000_000}), LLM_2026_LABELS, "en")
+    assert parse_digest(json.dumps({**good, "method": "We scale. " * 300}), LLM_2026_LABELS, "en")
     assert taxonomy_labels() == LLM_2026_LABELS
 
 

@@ -47,6 +47,20 @@ def test_profile_errors_are_sentences(corpus, tmp_path):
         recommend(store, "nobody")
 
 
+
+@pytest.mark.parametrize("name", ["ana\n", "a..b", "ana\r", "../x", "a b", "ü"])
+def test_profile_names_that_break_a_header_or_the_site_are_refused(corpus, tmp_path, name):
+    # 'ana\n' passed the `^...$` check (a ValueError traceback when the Subject header was set), and 'a..b'
+    # was accepted here but refused by the static site writer, after the mail had been sent.
+    store, library, _ = corpus
+    with pytest.raises(ProfileError, match="profile name"):
+        add_profile(store, name, [library], {})
+    assert store.profile_names() == []
+    add_profile(store, "a.b-c_1", [library], {})  # the allowed characters still are
+    from paperlens.web.profiles import write_profile_site
+
+    assert write_profile_site(store, tmp_path / "site")
+
 def test_recommend_ranks_the_library_topic_first_with_reasons(corpus):
     store, library, papers = corpus
     add_profile(store, "ana", [library], {"include": ["link prediction"]})

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from paperlens.cli import main
-from paperlens.recommend.profiles import ProfileError
+from paperlens.recommend.profiles import ProfileError, clean_settings
 from paperlens.sources.arxiv_atom import ARXIV_API
 from paperlens.sources.arxiv_rss import ARXIV_LISTING
 
@@ -126,6 +126,10 @@ def digest(obj, name, recipients, smtp, limit, since, out, llm, judge_top):
 
     if recipients and not smtp:
         raise click.UsageError("--to needs --smtp HOST:PORT")
+    try:  # the check of a profile's --email: a CR/LF in an address is a sentence, not a header traceback
+        clean_settings({"emails": list(recipients)})
+    except ProfileError as exc:
+        raise click.UsageError(f"--to: {exc}") from exc
     if not recipients and not out:
         raise click.UsageError("give --out FILE.html, or --to ADDR with --smtp")
     settings = _smtp(smtp)
@@ -147,7 +151,10 @@ def digest(obj, name, recipients, smtp, limit, since, out, llm, judge_top):
     made = build_digest(obj.store, name, today.isoformat(), ranked, problems, None,
                         notes=[report.note()] if llm and report.note() else None)
     if out:
-        out.write_text(made.html(), encoding="utf-8")
+        try:
+            out.write_text(made.html(), encoding="utf-8")
+        except OSError as exc:  # as `export -o` says it
+            raise click.ClickException(f"{out}: cannot write ({exc.strerror or exc})") from exc
         click.echo(f"wrote {len(made.items)} papers to {out}")
     if recipients:
         message = build_message(settings.sender, list(recipients), made.subject, made.text(), made.html(),

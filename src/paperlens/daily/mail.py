@@ -30,6 +30,15 @@ class MailError(Exception):
     """The message could not be sent; one sentence."""
 
 
+class PartlyRefused(MailError):
+    """The server took the message for some recipients and refused the others (`refused`: address ->
+    (code, reply)): it went out, so it must not be sent again to those who got it."""
+
+    def __init__(self, message: str, refused: dict[str, tuple[int, bytes]], accepted: list[str]):
+        super().__init__(message)
+        self.refused, self.accepted = refused, accepted
+
+
 @dataclass
 class SmtpSettings:
     host: str
@@ -107,10 +116,23 @@ def send(settings: SmtpSettings, message: EmailMessage) -> None:
                 client.login(settings.user, settings.password or "")
             refused = client.send_message(message)
         if refused:
-            raise MailError(f"{where} refused {', '.join(refused)}")
+            detail = ", ".join(f"{address} ({code} {_reply(reply)})" for address, (code, reply) in refused.items())
+            accepted = [a for a in _recipients(message) if a not in refused]
+            raise PartlyRefused(f"{where} refused {detail}", refused, accepted)
     except ssl.SSLCertVerificationError as exc:
         raise MailError(f"cannot send through {where} ({settings.security}): its certificate is not trusted "
                         f"({exc.verify_message}); if it comes from a private CA, point PAPERLENS_SMTP_CAFILE "
                         "at that CA's certificate (PEM)") from exc
     except (OSError, smtplib.SMTPException) as exc:
         raise MailError(f"cannot send through {where} ({settings.security}): {exc}") from exc
+
+
+def _reply(reply: bytes | str) -> str:
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+    return " ".join(text.split())[:120]
+
+
+def _recipients(message: EmailMessage) -> list[str]:
+    from email.utils import getaddresses
+
+    return [address for _, address in getaddresses(message.get_all("To", []))]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from paperlens.daily.mail import MailError, SmtpSettings, build_message, send
+from paperlens.daily.mail import MailError, PartlyRefused, SmtpSettings, build_message, send
 from paperlens.daily.render import Digest, DigestItem
 from paperlens.enrich.registry import load_steps
 from paperlens.enrich.runner import run_step
@@ -268,6 +268,12 @@ def _publish(store: Store, prepared: _Prepared, config: DailyConfig, enrich_prob
                                 body["html"], f"{name}-{day}-{recorded['id']}")
         try:
             send(config.smtp, message)
+        except PartlyRefused as exc:  # it went out: sending it again would mail the others a second time
+            store.digest_mark_sent(recorded["id"], name, day, recorded["papers"])
+            result.status = "sent"
+            result.message = f"sent {result.ranked} papers to {', '.join(exc.accepted)}"
+            result.problems.append(f"email: {exc} (not sent again: the others have it)")
+            return result
         except MailError as exc:
             result.status, result.message = "failed", f"not sent (kept for the next run): {exc}"
             result.problems.append(f"email: {exc}")

@@ -100,6 +100,9 @@ def paper_bibtex(paper: Paper, key: str | None = None) -> str:
     others = [c for c in paper.categories[1:] if _CATEGORY.fullmatch(c)]
     if others and paper.arxiv_id and _CATEGORY.fullmatch(paper.categories[0]):
         fields.append(("x-paperlens-categories", ", ".join(others)))  # BibTeX has a field for one only
+    elif not paper.arxiv_id and any(_CATEGORY.fullmatch(c) for c in paper.categories):
+        # no eprint, so no primaryClass: every category here (they were lost on the way back)
+        fields.append(("x-paperlens-categories", ", ".join(c for c in paper.categories if _CATEGORY.fullmatch(c))))
     if paper.doi:
         fields.append(("doi", _ident(paper.doi)))
     other_url = paper.extra.get("url") if isinstance(paper.extra.get("url"), str) else None
@@ -122,12 +125,15 @@ def paper_bibtex(paper: Paper, key: str | None = None) -> str:
 
 def write_bibtex(papers: Iterable[Paper], out: TextIO) -> int:
     seen: dict[str, int] = {}
+    used: set[str] = set()  # every key written: 'smith2026deep' + 'a' is also 'Deepa ...'s own key
     n = 0
     for paper in papers:
-        key = bibtex_key(paper)
-        seen[key] = seen.get(key, 0) + 1
-        if seen[key] > 1:
-            key = f"{key}{chr(ord('a') + seen[key] - 2)}" if seen[key] < 28 else f"{key}-{seen[key]}"
+        base = bibtex_key(paper)
+        key = base
+        while key.lower() in used:  # BibTeX keys are case-insensitive
+            seen[base] = seen.get(base, 1) + 1
+            key = f"{base}{chr(ord('a') + seen[base] - 2)}" if seen[base] < 28 else f"{base}-{seen[base]}"
+        used.add(key.lower())
         out.write(paper_bibtex(paper, key) + "\n")
         n += 1
     return n

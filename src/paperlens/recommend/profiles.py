@@ -40,8 +40,10 @@ class LibraryReport:
 
 
 def check_name(name: str) -> str:
-    if not _NAME.match(name or ""):
-        raise ProfileError(f"profile name {name!r}: use letters, digits, '.', '_' or '-' (at most 64)")
+    # fullmatch: `$` alone lets a trailing newline through (a Subject header, a page path); '..' is refused
+    # because the static site writes DIR/profiles/NAME/ and refuses it there, after the mail went out.
+    if not _NAME.fullmatch(name or "") or ".." in name:
+        raise ProfileError(f"profile name {name!r}: use letters, digits, '.', '_' or '-' (at most 64, no '..')")
     return name
 
 

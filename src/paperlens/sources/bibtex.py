@@ -223,7 +223,8 @@ class BibtexSource(Source):
             code_url=url if CODE_HOSTS.match(url) else (identifier(fields.get("x-paperlens-code")) or None),
             doi=doi, arxiv_id=arxiv_id, openreview_id=openreview,
             categories=([category] if category else []) + [
-                c for c in identifier(fields.get("x-paperlens-categories")).split(",") if c and category],
+                c for c in identifier(fields.get("x-paperlens-categories")).split(",")
+                if c and (category or not arxiv_id)],  # without an eprint they are all there
             extra=extra,
         )
         return finish_paper(paper, ctx, self.name, line, source_id=entry.key)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 import random
 import threading
 import time
@@ -137,7 +138,7 @@ def _openai():  # imported on first use: the step's module (and so every command
 
 def _transient(exc: Exception) -> bool:
     openai = _openai()
-    if isinstance(exc, openai.APITimeoutError | openai.APIConnectionError):
+    if isinstance(exc, openai.APITimeoutError | openai.APIConnectionError | TimeoutError):
         return True
     if isinstance(exc, openai.APIStatusError):
         return exc.status_code in (408, 409, 429) or exc.status_code >= 500
@@ -153,7 +154,7 @@ def _describe(exc: Exception) -> str:
     openai = _openai()
     if isinstance(exc, openai.APIStatusError):
         return f"HTTP {exc.status_code}: {exc.message}"[:300]
-    if isinstance(exc, openai.APITimeoutError):
+    if isinstance(exc, openai.APITimeoutError | TimeoutError):
         return "request timed out"
     return f"{type(exc).__name__}: {exc}"[:300]
 
@@ -277,10 +278,12 @@ class DigestClient:
                     self.max_in_flight = max(self.max_in_flight, self.in_flight)
                     outcome.usage.requests += 1
                     try:
-                        response = await self._client.chat.completions.create(
+                        # The SDK's timeout is per read: an endpoint that drips a byte now and then would hold
+                        # the run forever. PAPERLENS_LLM_TIMEOUT bounds the whole request.
+                        response = await asyncio.wait_for(self._client.chat.completions.create(
                             model=self.settings.model, messages=build(not use_schema),
                             temperature=self.settings.temperature, max_tokens=self.settings.max_output_tokens,
-                            **extra)
+                            **extra), timeout=self.settings.timeout)
                     finally:
                         self.in_flight -= 1
             except openai.BadRequestError as exc:
@@ -293,6 +296,8 @@ class DigestClient:
                 raise RequestFailed(_describe(exc)) from None
             except Exception as exc:
                 outcome.attempts.append(Attempt(kind, "error"))
+                if isinstance(exc, json.JSONDecodeError):  # the SDK parses a JSON content type unchecked
+                    raise RequestFailed(f"the endpoint's answer is not a chat completion (not JSON: {exc})") from None
                 if not _transient(exc):
                     if isinstance(exc, openai.OpenAIError):
                         raise RequestFailed(_describe(exc)) from None
@@ -306,9 +311,12 @@ class DigestClient:
                     wait = base * (0.5 + random.random() / 2)  # jitter spreads out clients that failed together
                 await asyncio.sleep(min(wait, max(self.settings.backoff_max, 1.0) * 10))
                 continue
+            problem = _not_a_completion(response)
+            if problem:  # an HTML page, another API's JSON: the SDK hands it over unchecked
+                outcome.attempts.append(Attempt(kind, "error"))
+                raise RequestFailed(f"the endpoint's answer is not a chat completion ({problem})")
             usage = response.usage
-            attempt = Attempt(kind, "ok", getattr(usage, "prompt_tokens", 0) or 0,
-                              getattr(usage, "completion_tokens", 0) or 0)
+            attempt = Attempt(kind, "ok", _tokens(usage, "prompt_tokens"), _tokens(usage, "completion_tokens"))
             outcome.attempts.append(attempt)
             outcome.usage.input_tokens += attempt.input_tokens
             outcome.usage.output_tokens += attempt.output_tokens
@@ -318,3 +326,26 @@ class DigestClient:
             if choice.finish_reason == "length":  # say why the JSON is broken, not just that it is
                 outcome.truncated = True
             return choice.message.content
+
+
+def _not_a_completion(response: Any) -> str | None:
+    """What is wrong with a reply that is not a chat completion, or None."""
+    if isinstance(response, str | bytes):
+        text = response.decode("utf-8", "replace") if isinstance(response, bytes) else response
+        return f"not JSON: {' '.join(text.split())[:80]!r}"
+    choices = getattr(response, "choices", None)
+    if choices is None:
+        return "no 'choices'"
+    if not isinstance(choices, list):
+        return "'choices' is not a list"
+    if not choices:
+        return None
+    message = getattr(choices[0], "message", None)
+    if message is None or not isinstance(getattr(message, "content", None), str | None):
+        return "its first choice has no message text"
+    return None
+
+
+def _tokens(usage: Any, name: str) -> int:
+    value = getattr(usage, name, 0)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0

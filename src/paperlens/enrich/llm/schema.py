@@ -34,6 +34,10 @@ _PLACEHOLDERS = {
 }
 _TEMPLATE_LIKE = re.compile(r"^(\[[^\]]*\]|<[^>]*>|\{[^}]*\}|lorem ipsum.*)$", re.IGNORECASE | re.DOTALL)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_LATIN = re.compile(r"[A-Za-z]")
+# More than any answer within max_output_tokens holds: a longer field is not a summary (a 10 MB 'method' was
+# stored and shown on every page of the paper).
+MAX_FIELD_CHARS = 4000
 
 
 def taxonomy_labels(settings=None, taxonomy: str | None = None) -> list[str]:
@@ -92,6 +96,11 @@ class Digest(BaseModel):
         lang = (info.context or {}).get("lang")
         if lang == "zh" and not _CJK.search(value):
             raise ValueError("must be written in Chinese")
+        # an English answer may name a Chinese term or dataset, but is not mostly Chinese
+        if lang == "en" and len(_CJK.findall(value)) > len(_LATIN.findall(value)):
+            raise ValueError("must be written in English")
+        if len(value) > MAX_FIELD_CHARS:
+            raise ValueError(f"{len(value)} characters; a summary field has at most {MAX_FIELD_CHARS}")
         return value
 
     @field_validator("title")

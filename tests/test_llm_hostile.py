@@ -1,0 +1,111 @@
+"""llm-summary against endpoints that misbehave at the HTTP level: a body that never ends, answers that are
+not chat completions. A failed paper is recorded failed with the reason, in bounded time; nothing is made up."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from paperlens.enrich.llm import client as llm_client
+from paperlens.enrich.llm.step import LLMSummaryStep
+from paperlens.enrich.runner import run_step
+
+from .llm_helpers import fake_settings, make_papers
+
+
+class Hostile:
+    """POST /v1/chat/completions answered the way `mode` says."""
+
+    def __init__(self, mode: str):
+        self.mode, self.requests = mode, 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                outer.requests += 1
+                try:
+                    outer.answer(self)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.server.handle_error = lambda request, address: None
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+    def answer(self, handler: BaseHTTPRequestHandler) -> None:
+        if self.mode == "drip":  # headers, then one byte every 0.2 s: no single read ever times out
+            handler.send_response(200)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", "100000")
+            handler.end_headers()
+            for _ in range(100000):
+                handler.wfile.write(b" ")
+                handler.wfile.flush()
+                time.sleep(0.2)
+            return
+        body, kind = {"html": (b"<html><body>Sign in to the proxy</body></html>", "text/html"),
+                      "shape": (json.dumps({"choices": "nope", "usage": "many"}).encode(), "application/json"),
+                      "nochoices": (json.dumps({"result": "hello"}).encode(), "application/json"),
+                      "badjson": (b'{"choices": [oops', "application/json")}[self.mode]
+        handler.send_response(200)
+        handler.send_header("Content-Type", kind)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def hostile(request):
+    llm_client.PLAIN_JSON_ENDPOINTS.clear()
+    server = Hostile(request.param)
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("hostile", ["drip"], indirect=True)
+def test_a_body_that_never_ends_times_out_and_is_retried_within_bounds(store, hostile):
+    # The SDK's timeout is per read: a server dripping a byte every 0.2 s held the run forever.
+    store.ingest(make_papers(["Dripping Endpoint"]))
+    settings = fake_settings(hostile.base_url, timeout=1, max_retries=1)
+    started = time.monotonic()
+    report = run_step(store, LLMSummaryStep(settings, ["en"]))
+    assert time.monotonic() - started < 15
+    row = store.enrichments_for("p000")["llm-summary"]
+    assert report.failed == 1 and row["output"] is None
+    assert "gave up after 2 attempts: request timed out" in row["error"] and hostile.requests == 2
+
+
+@pytest.mark.parametrize("hostile", ["html", "shape", "nochoices", "badjson"], indirect=True)
+def test_an_answer_that_is_not_a_chat_completion_fails_with_the_reason(store, hostile):
+    # An HTML page (a proxy's sign-in) came back from the SDK as a str, JSON of another shape as an
+    # unchecked object: "AttributeError: 'str' object has no attribute 'usage'", and no ledger row; a JSON
+    # content type with a broken body: "JSONDecodeError: Expecting value", no ledger row either.
+    store.ingest(make_papers(["Proxy Page", "Other One"]))
+    report = run_step(store, LLMSummaryStep(fake_settings(hostile.base_url), ["en"]))
+    assert report.failed == 2
+    for pid in ("p000", "p001"):
+        row = store.enrichments_for(pid)["llm-summary"]
+        assert row["output"] is None and "not a chat completion" in row["error"], row["error"]
+        assert "AttributeError" not in row["error"]
+    assert hostile.requests == 2  # not retried: it will not get better
+    statuses = [r[0] for r in store.conn.execute("SELECT status FROM llm_usage")]
+    assert statuses == ["error", "error"]
