@@ -100,3 +100,26 @@ def test_enrich_step_fills_keywords_only_where_sources_gave_none(db_path):
             assert paper["keywords"] == extract_keywords(paper["title"], paper["abstract"])
     merging = next(p for p in exported if "Model Merging" in p["title"])
     assert "model merging" in [k.lower() for k in merging["keywords"]]
+
+
+def test_keyword_tags_keep_letters_of_every_script():
+    # Before: the tokenizer knew only [A-Za-z0-9], so 'Naïve café' became the tag 've caf' and 'ﬁne-tuning'
+    # (an fi ligature, as PDFs extract it) 'ne-tuning'.
+    from paperlens.core.words import keyword_norm
+    from paperlens.enrich.models.tags import tag_label
+
+    title = "Naïve café scheduling with ﬁne-tuning"
+    abstract = ("We study naïve café scheduling for ﬁne-tuning of the Schrödinger solver. "
+                "Naïve café scheduling is simple.")
+    tags = extract_keywords(title, abstract)
+    assert "naïve café scheduling" in tags or "naïve café" in tags, tags
+    for tag in tags:
+        assert not re.search(r"(?<![a-zà-ÿ])(ve caf|ne-tuning)", tag), tags
+        letters = [c for c in tag.lower() if c.isalpha()]
+        assert [c for c in tag_label(tag).lower() if c.isalpha()] == letters, tag
+        assert [c for c in keyword_norm(tag) if c.isalpha()] == letters, tag
+    assert any("fine-tuning" in t or t == "finetuning" for t in tags), tags
+    assert phrase_key("Naïve Cafés") == phrase_key("naïve café") == "naïvecafé"
+    assert phrase_key("深度学习") == "深度学习"
+    assert phrase_key("ﬁne-tuning") == phrase_key("fine tuning")
+    assert keyword_norm("Naïve café") == "naïve café" and tag_label("Naïve café") == "Naïve café"
