@@ -102,3 +102,25 @@ def test_hostile_values_cannot_inject_fields(tmp_path):
     assert "merged: 0" in result.output and "new: 0" in result.output, result.output
     after = _papers(db, sources=False)
     assert after == _papers_without_sources(before)  # the hostile record did not merge into the arXiv paper, and nothing was added
+
+
+def test_keys_fold_accents_to_ascii_and_stay_unique():
+    # Before: accented letters were dropped, 'Schölkopf' gave 'schlkopf2026...' and 'Über' titles lost a letter.
+    import io
+
+    from paperlens.core.models import Paper
+    from paperlens.export.bibtex import bibtex_key, write_bibtex
+
+    def paper(pid, author, title):
+        return Paper(id=pid, title=title, authors=[author], year=2026)
+
+    assert bibtex_key(paper("x:1", "Bernhard Schölkopf", "Kernel Methods")) == "scholkopf2026kernel"
+    assert bibtex_key(paper("x:2", "Łukasz Kaiser", "Über Schönheit")) == "kaiser2026uber"
+    assert bibtex_key(paper("x:3", "Paul Erdős", "Straße")) == "erdos2026strasse"
+    assert bibtex_key(paper("x:4", "Bernhard Scholkopf", "Kernel Methods")) == "scholkopf2026kernel"
+    assert bibtex_key(paper("x:5", "三 张", "Kernel Methods")) == "anon2026kernel"
+    out = io.StringIO()
+    papers = [paper("x:1", "Bernhard Schölkopf", "Kernel Methods"), paper("x:4", "B. Scholkopf", "Kernel Methods")]
+    write_bibtex(papers, out)
+    keys = [e.key for e in bibtexparser.parse_string(out.getvalue()).entries]
+    assert keys == ["scholkopf2026kernel", "scholkopf2026kernela"]
