@@ -514,3 +514,15 @@ def test_fields_of_any_type_are_read_or_rejected(tmp_path, fmt):
             else:
                 assert record.title or record.abstract
                 assert all(isinstance(a, str) and a for a in record.authors)
+
+
+def test_ris_authors_keep_the_order_of_their_lines_across_au_and_a1(tmp_path):
+    # Before: rispy keeps AU and A1 names in two lists and every A1 name went after every AU name.
+    path = tmp_path / "mixed.ris"
+    path.write_text("TY  - JOUR\nTI  - Mixed author tags\nA1  - First, Ann\nAU  - Second, Bob\n"
+                    "A1  - Third, Cy\nAU  - Fourth, Di\nPY  - 2024\nER  - \n"
+                    "TY  - JOUR\nTI  - Only AU tags\nAU  - One, Al\nAU  - Two, Bea\nER  - \n", encoding="utf-8")
+    (mixed, only_au), rejected = read(path, "ris")
+    assert not rejected
+    assert mixed.authors == ["Ann First", "Bob Second", "Cy Third", "Di Fourth"]
+    assert only_au.authors == ["Al One", "Bea Two"]
