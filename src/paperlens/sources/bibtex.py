@@ -35,6 +35,7 @@ from paperlens.core.envvars import env_int
 from paperlens.core.ids import normalize_arxiv_id, normalize_doi, openreview_id_from
 from paperlens.core.models import Paper
 from paperlens.sources.base import ReadContext, Rejected, Source, finish_paper, has_bad_bytes, open_text
+from paperlens.sources.refcommon import han_name
 
 _ENTRY_START = re.compile(r"(?m)^[ \t]*@[A-Za-z]+[ \t]*[{(]")
 _ENTRY_LINE = re.compile(r"[ \t]*@")
@@ -430,9 +431,12 @@ def split_authors(value: Any) -> tuple[list[str], bool]:
         try:
             parts = parse_single_name_into_parts(part, strict=False)
             words = [*parts.first, *parts.von, *parts.last, *parts.jr]
+            # '张, 三' is 张三 (family first, no space), not '三 张'
+            han = None if parts.von or parts.jr else han_name(bib_text(" ".join(parts.last)),
+                                                              bib_text(" ".join(parts.first)))
         except Exception:  # the name parser rejects some odd names: keep them as written
-            words = [part]
-        name = bib_text(" ".join(words))
+            words, han = [part], None
+        name = han or bib_text(" ".join(words))
         if name and name.lower() not in _TRUNCATION:
             names.append(name)
     return names, truncated
