@@ -305,10 +305,16 @@ def _getter(fields: dict[str, str]):
     return get
 
 
+def bib_dashes(value: str) -> str:
+    """'---' and '--' as the dashes BibTeX (TeX) makes of them. latex_to_text does this only in text that
+    holds other LaTeX, which is right for plain-text sources; in BibTeX '1--10' always means 1–10."""
+    return value.replace("---", "—").replace("--", "–") if "--" in value else value
+
+
 def bib_text(value: str) -> str:
-    """A BibTeX value as plain text: LaTeX decoded, case-protecting braces dropped."""
+    """A BibTeX value as plain text: LaTeX decoded, dashes made, case-protecting braces dropped."""
     if "\\" not in value and "$" not in value:  # braces in math group a script: $x^{10}$ is not $x^10$
-        return latex_to_text(value.replace("{", "").replace("}", ""))
+        return latex_to_text(bib_dashes(value.replace("{", "").replace("}", "")))
     return latex_to_text(value)
 
 
@@ -378,7 +384,8 @@ def split_keywords(value: str) -> list[str]:
             start = i + 1
     parts.append(value[start:])
     # without LaTeX a keyword is kept as written (bib_text would also tidy the spaces before punctuation)
-    words = (bib_text(p) if "\\" in p else " ".join(p.replace("{", "").replace("}", "").split()) for p in parts)
+    words = (bib_text(p) if "\\" in p else " ".join(bib_dashes(p.replace("{", "").replace("}", "")).split())
+             for p in parts)
     return [k for k in words if k]
 
 
@@ -467,7 +474,9 @@ def _split_names(value: str) -> list[str]:
 def _abstract(value: Any) -> str:
     if not isinstance(value, str):
         return ""
-    return value.strip() if "\\" in value or "$" in value else value.replace("{", "").replace("}", "").strip()
+    if "\\" in value or "$" in value:
+        return value.strip()
+    return bib_dashes(value.replace("{", "").replace("}", "")).strip()  # no LaTeX for latex_to_text to see
 
 
 def _reason(block: ParsingFailedBlock) -> str:
