@@ -358,3 +358,27 @@ def test_an_at_sign_at_a_line_start_inside_a_value(tmp_path, monkeypatch):
     papers, rejected = read(bib)
     assert not rejected and papers["a"].abstract == "Thanks to @user for the data"
     assert papers["b"].sources[0].line == 6
+
+
+def test_double_hyphens_are_en_dashes_in_every_bibtex_value_and_stay_in_plain_text(tmp_path):
+    # Before: '--' became '–' only in a value that also held other LaTeX ('\\emph', '$'), so two titles
+    # written alike read differently; in JSON (plain text) '--' stays as written.
+    import json
+
+    bib = tmp_path / "dashes.bib"
+    bib.write_text("@article{a, title = {Pages 1--10 of a {Long} Story}, author = {Doe, Jane}, year = {2020},\n"
+                   "  journal = {Annals 1--2}, keywords = {Runge--Kutta, time---space},\n"
+                   "  abstract = {We read pages 1--10 --- all of them.}}\n"
+                   "@article{b, title = {Pages 1--10 of an \\emph{Other} Story}, author = {Doe, Jane}, year = {2020},\n"
+                   "  abstract = {We read pages 1--10 of $x$.}}\n", encoding="utf-8")
+    papers, rejected = read(bib)
+    assert not rejected
+    plain, marked = papers["a"], papers["b"]
+    assert plain.title == "Pages 1–10 of a Long Story" and marked.title == "Pages 1–10 of an Other Story"
+    assert plain.venue == "Annals 1–2" and plain.keywords == ["Runge–Kutta", "time—space"]
+    assert plain.abstract == "We read pages 1–10 — all of them." and marked.abstract == "We read pages 1–10 of x."
+    js = tmp_path / "plain.json"
+    js.write_text(json.dumps([{"title": "Pages 1--10 of a Story", "abstract": "A CLI flag --verbose -- see 1--10."}]),
+                  encoding="utf-8")
+    (paper,) = [r for r in read_records(js) if not isinstance(r, Rejected)]
+    assert paper.title == "Pages 1--10 of a Story" and paper.abstract == "A CLI flag --verbose -- see 1--10."

@@ -135,3 +135,25 @@ def test_categories_of_a_paper_without_an_eprint_survive_a_round_trip(tmp_path):
     assert run(main, ["--db", str(db2), "ingest", str(bib)]).exit_code == 0
     assert [p["categories"] for p in _papers(db2).values()] == [["cs.IR", "cs.CL"]]
     assert _papers(db2, sources=False) == _papers(db, sources=False)
+
+
+def test_keys_fold_accents_to_ascii_and_stay_unique():
+    # Before: accented letters were dropped, 'Schölkopf' gave 'schlkopf2026...' and 'Über' titles lost a letter.
+    import io
+
+    from paperlens.core.models import Paper
+    from paperlens.export.bibtex import bibtex_key, write_bibtex
+
+    def paper(pid, author, title):
+        return Paper(id=pid, title=title, authors=[author], year=2026)
+
+    assert bibtex_key(paper("x:1", "Bernhard Schölkopf", "Kernel Methods")) == "scholkopf2026kernel"
+    assert bibtex_key(paper("x:2", "Łukasz Kaiser", "Über Schönheit")) == "kaiser2026uber"
+    assert bibtex_key(paper("x:3", "Paul Erdős", "Straße")) == "erdos2026strasse"
+    assert bibtex_key(paper("x:4", "Bernhard Scholkopf", "Kernel Methods")) == "scholkopf2026kernel"
+    assert bibtex_key(paper("x:5", "三 张", "Kernel Methods")) == "anon2026kernel"
+    out = io.StringIO()
+    papers = [paper("x:1", "Bernhard Schölkopf", "Kernel Methods"), paper("x:4", "B. Scholkopf", "Kernel Methods")]
+    write_bibtex(papers, out)
+    keys = [e.key for e in bibtexparser.parse_string(out.getvalue()).entries]
+    assert keys == ["scholkopf2026kernel", "scholkopf2026kernela"]

@@ -128,3 +128,26 @@ def test_model_commands_reject_undecodable_text_on_its_line(tmp_path):
     assert result.exit_code == 0 and "1 written, 0 bad" in result.output, result.output
     stdin = CliRunner().invoke(main, ["keywords", "-"], input=b"{\"abstract\": \"caf\xe9 x\"}\n" + good.encode() + b"\n")
     assert "-:1: not valid UTF-8" in stdin.output and "1 written, 1 bad" in stdin.output, stdin.output
+
+
+def test_keyword_tags_keep_letters_of_every_script():
+    # Before: the tokenizer knew only [A-Za-z0-9], so 'Naïve café' became the tag 've caf' and 'ﬁne-tuning'
+    # (an fi ligature, as PDFs extract it) 'ne-tuning'.
+    from paperlens.core.words import keyword_norm
+    from paperlens.enrich.models.tags import tag_label
+
+    title = "Naïve café scheduling with ﬁne-tuning"
+    abstract = ("We study naïve café scheduling for ﬁne-tuning of the Schrödinger solver. "
+                "Naïve café scheduling is simple.")
+    tags = extract_keywords(title, abstract)
+    assert "naïve café scheduling" in tags or "naïve café" in tags, tags
+    for tag in tags:
+        assert not re.search(r"(?<![a-zà-ÿ])(ve caf|ne-tuning)", tag), tags
+        letters = [c for c in tag.lower() if c.isalpha()]
+        assert [c for c in tag_label(tag).lower() if c.isalpha()] == letters, tag
+        assert [c for c in keyword_norm(tag) if c.isalpha()] == letters, tag
+    assert any("fine-tuning" in t or t == "finetuning" for t in tags), tags
+    assert phrase_key("Naïve Cafés") == phrase_key("naïve café") == "naïvecafé"
+    assert phrase_key("深度学习") == "深度学习"
+    assert phrase_key("ﬁne-tuning") == phrase_key("fine tuning")
+    assert keyword_norm("Naïve café") == "naïve café" and tag_label("Naïve café") == "Naïve café"

@@ -514,3 +514,44 @@ def test_fields_of_any_type_are_read_or_rejected(tmp_path, fmt):
             else:
                 assert record.title or record.abstract
                 assert all(isinstance(a, str) and a for a in record.authors)
+
+
+def test_ris_authors_keep_the_order_of_their_lines_across_au_and_a1(tmp_path):
+    # Before: rispy keeps AU and A1 names in two lists and every A1 name went after every AU name.
+    path = tmp_path / "mixed.ris"
+    path.write_text("TY  - JOUR\nTI  - Mixed author tags\nA1  - First, Ann\nAU  - Second, Bob\n"
+                    "A1  - Third, Cy\nAU  - Fourth, Di\nPY  - 2024\nER  - \n"
+                    "TY  - JOUR\nTI  - Only AU tags\nAU  - One, Al\nAU  - Two, Bea\nER  - \n", encoding="utf-8")
+    (mixed, only_au), rejected = read(path, "ris")
+    assert not rejected
+    assert mixed.authors == ["Ann First", "Bob Second", "Cy Third", "Di Fourth"]
+    assert only_au.authors == ["Al One", "Bea Two"]
+
+
+def test_han_names_keep_chinese_order_in_bibtex_ris_and_csl_json(tmp_path):
+    # Before: 'author = {张, 三}' (and RIS 'AU  - 张, 三', CSL {family: 张, given: 三}) read '三 张'.
+    from paperlens.core.clean import slugify
+    from paperlens.store import Store
+
+    bib = tmp_path / "names.bib"
+    bib.write_text("@article{n1, title = {Names in two orders of writing}, year = {2024}, author = {张, 三 and "
+                   "Wang, Li and 欧阳, 修 and {\\\"O}zil, Mesut and 李四 and Tanaka, 太郎}}\n", encoding="utf-8")
+    ris = tmp_path / "names.ris"
+    ris.write_text("TY  - JOUR\nTI  - Names in two orders of writing\nPY  - 2024\nAU  - 张, 三\nAU  - Wang, Li\n"
+                   "ER  - \n", encoding="utf-8")
+    csl = tmp_path / "names.json"
+    csl.write_text(json.dumps([{"id": "c1", "type": "article-journal", "title": "Names in two orders of writing",
+                                "issued": {"date-parts": [[2024]]},
+                                "author": [{"family": "张", "given": "三"}, {"family": "Wang", "given": "Li"}]}],
+                              ensure_ascii=False), encoding="utf-8")
+    (from_bib,), _ = read(bib, "bibtex")
+    (from_ris,), _ = read(ris, "ris")
+    (from_csl,), _ = read(csl, "csl-json")
+    assert from_bib.authors == ["张三", "Li Wang", "欧阳修", "Mesut Özil", "李四", "太郎 Tanaka"]
+    assert from_ris.authors == from_csl.authors == ["张三", "Li Wang"]
+    # one paper, one author page for 张三
+    store = Store(tmp_path / "n.db")
+    store.ingest([from_bib, from_ris, from_csl])
+    assert store.count() == 1
+    slugs = [r[0] for r in store.conn.execute("SELECT slug FROM paper_authors ORDER BY position")]
+    assert slugs[0] == slugify("张三") and slugs.count(slugify("张三")) == 1

@@ -218,3 +218,55 @@ def test_keyword_rows_the_bulk_insert_wrote_by_position_are_repaired(tmp_path):
     rows = sorted(sqlite3.connect(db).execute("SELECT paper_id, keyword, norm, origin FROM paper_keywords"))
     assert rows == [("t:1", "Deep Learning", "deep learning", "source"), ("t:1", "source", "source", "source"),
                     ("t:2", "Graph Nets", "graph net", "source")]
+
+
+def test_old_style_arxiv_ids_drop_their_subject_class_and_old_databases_find_them(tmp_path):
+    """arXiv's id of 'math.GT/0309136' is 'math/0309136'; before, the subclass stayed in the id and the two
+    forms of one paper were two papers. Migration 10 gives papers stored under the old form the canonical key."""
+    import sqlite3
+
+    from paperlens.core.ids import normalize_arxiv_id, parse_any_id
+    from paperlens.core.models import Paper
+    from paperlens.sources import read_records
+    from paperlens.store import Store
+
+    assert normalize_arxiv_id("math.GT/0309136") == "math/0309136"
+    assert normalize_arxiv_id("arXiv:math.GT/0309136v2") == "math/0309136"
+    assert normalize_arxiv_id("https://arxiv.org/abs/hep-th/9901001v1") == "hep-th/9901001"
+    assert normalize_arxiv_id("cs.AI/0101001") == normalize_arxiv_id("cs/0101001") == "cs/0101001"
+    assert "arxiv:math/0309136" in parse_any_id("arXiv:math.GT/0309136")
+
+    # a fresh database: the two forms are one paper
+    bib = tmp_path / "refs.bib"
+    bib.write_text("@article{a, title = {Heegaard splittings of knot exteriors}, author = {Doe, Jane}, year = {2003},"
+                   " eprint = {math.GT/0309136}, archivePrefix = {arXiv}}\n"
+                   "@misc{b, title = {Heegaard splittings of knot exteriors (preprint)}, author = {Doe, Jane},"
+                   " year = {2003}, eprint = {math/0309136v2}}\n", encoding="utf-8")
+    records = list(read_records(bib))
+    assert [r.id for r in records] == ["arxiv:math/0309136"] * 2
+    fresh = Store(tmp_path / "fresh.db")
+    fresh.ingest(records)
+    assert fresh.count() == 1
+    fresh.close()
+
+    # a database an older version wrote: the paper under the old form, keyed by it only
+    db = tmp_path / "old.db"
+    store = Store(db)
+    store.ingest([Paper(id="arxiv:math.GT/0309136", arxiv_id="math.GT/0309136", title="Knot exteriors, again",
+                        authors=["Jane Doe"], year=2003, abstract="We study Heegaard splittings.")])
+    store.close()
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("DELETE FROM paper_keys WHERE key LIKE 'arxiv:math/%'")
+        conn.execute("INSERT INTO paper_keys VALUES ('arxiv:Hep-TH.XX/9901001', 'h:other')")
+        conn.execute("DELETE FROM schema_migrations WHERE version = 10")
+    conn.close()
+    store = Store(db)  # runs migration 10
+    keys = dict(store.conn.execute("SELECT key, paper_id FROM paper_keys WHERE key LIKE 'arxiv:%'").fetchall())
+    assert keys["arxiv:math/0309136"] == keys["arxiv:math.GT/0309136"] == "arxiv:math.GT/0309136"
+    assert keys["arxiv:hep-th/9901001"] == "h:other"
+    assert store.get("math/0309136").id == "arxiv:math.GT/0309136"
+    store.ingest(records)  # the canonical form merges into the stored paper
+    assert store.count() == 1
+    paper = store.get("arxiv:math/0309136")
+    assert paper.id == "arxiv:math.GT/0309136" and [s.source_id for s in paper.sources] == ["a", "b"]

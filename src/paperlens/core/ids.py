@@ -38,7 +38,9 @@ def normalize_category(code: str) -> str:
 
 
 def normalize_arxiv_id(raw: str | None) -> str | None:
-    """'704.0001' (a spreadsheet ate the zero), 'arXiv:0704.0001v2', URLs -> '0704.0001'."""
+    """'704.0001' (a spreadsheet ate the zero), 'arXiv:0704.0001v2', URLs -> '0704.0001'; old-style ids
+    without their subject class, archive in lower case: 'math.GT/0309136v1' -> 'math/0309136' (as arXiv
+    names it). Databases of versions before keep the subclass in their ids; migration 10 gives them the key."""
     if not raw:
         return None
     value = str(raw).strip()
@@ -56,8 +58,8 @@ def normalize_arxiv_id(raw: str | None) -> str | None:
     if short:  # numeric ids read as floats lose their leading zero
         return f"0{short.group(1)}.{short.group(2)}"
     match = _OLD_ARXIV.match(value)
-    if match:
-        return f"{match.group(1)}/{match.group(2)}"
+    if match:  # arXiv's id is archive/number: a subject class ('math.GT/0309136') is not part of it
+        return f"{match.group(1).split('.')[0].lower()}/{match.group(2)}"
     return None
 
 

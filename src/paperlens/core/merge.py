@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from paperlens.core.clean import normalize_key, short_hash
 from paperlens.core.fields import SUMMARY_FIELDS
-from paperlens.core.ids import arxiv_of_doi, content_hash_basis, paper_id, record_origin
+from paperlens.core.ids import arxiv_of_doi, content_hash_basis, normalize_arxiv_id, paper_id, record_origin
 
 if TYPE_CHECKING:  # the pydantic models are imported where papers are built, not with this module
     from paperlens.core.models import Paper, SourceRef, Summary
@@ -219,8 +219,9 @@ def decide(old: Paper, new: Paper, matched: list[str], *, same_record: bool = Tr
 
 def strong_conflict(old: Paper, new: Paper) -> str | None:
     """Why the two cannot be one paper: they carry different arXiv ids, DOIs or OpenReview ids."""
-    a_arxiv = old.arxiv_id or arxiv_of_doi(old.doi)
-    b_arxiv = new.arxiv_id or arxiv_of_doi(new.doi)
+    # normalised again: a paper stored by an older version may keep an old id's subclass (math.GT/0309136)
+    a_arxiv = normalize_arxiv_id(old.arxiv_id) or old.arxiv_id or arxiv_of_doi(old.doi)
+    b_arxiv = normalize_arxiv_id(new.arxiv_id) or new.arxiv_id or arxiv_of_doi(new.doi)
     if a_arxiv and b_arxiv and a_arxiv != b_arxiv:
         return f"different arXiv ids ({a_arxiv}, {b_arxiv})"
     # arXiv's own DOI names the arXiv id (compared above), not a version of record

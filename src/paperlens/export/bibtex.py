@@ -3,15 +3,32 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from typing import TextIO
 
 from paperlens.core.models import Paper
 
 
+# Latin letters that do not decompose into a letter and an accent.
+_ASCII_LETTERS = str.maketrans({"ß": "ss", "ẞ": "SS", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o",
+                                "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D",
+                                "þ": "th", "Þ": "TH", "ı": "i", "ŋ": "ng", "Ŋ": "NG"})
+
+
+def ascii_fold(text: str) -> str:
+    """Accents dropped, as Zotero and JabRef do in the keys they make ('Schölkopf' -> 'Scholkopf',
+    'Łukasz' -> 'Lukasz'); letters without a Latin form (Han, Greek) are dropped by the caller."""
+    if text.isascii():
+        return text
+    text = unicodedata.normalize("NFKD", text.translate(_ASCII_LETTERS))
+    return "".join(ch for ch in text if not unicodedata.combining(ch))
+
+
 def bibtex_key(paper: Paper) -> str:
-    last = re.sub(r"[^A-Za-z]", "", (paper.authors[0].split()[-1] if paper.authors else "anon")) or "anon"
-    word = next((w for w in re.findall(r"[A-Za-z]{4,}", paper.title)), "paper")
+    last = paper.authors[0].split()[-1] if paper.authors and paper.authors[0].split() else "anon"
+    last = re.sub(r"[^A-Za-z]", "", ascii_fold(last)) or "anon"
+    word = next((w for w in re.findall(r"[A-Za-z]{4,}", ascii_fold(paper.title))), "paper")
     return f"{last.lower()}{paper.year or ''}{word.lower()}"
 
 

@@ -35,6 +35,7 @@ from paperlens.core.envvars import env_int
 from paperlens.core.ids import normalize_arxiv_id, normalize_doi, openreview_id_from
 from paperlens.core.models import Paper
 from paperlens.sources.base import ReadContext, Rejected, Source, finish_paper, has_bad_bytes, open_text
+from paperlens.sources.refcommon import han_name
 
 _ENTRY_START = re.compile(r"(?m)^[ \t]*@[A-Za-z]+[ \t]*[{(]")
 _ENTRY_LINE = re.compile(r"[ \t]*@")
@@ -305,10 +306,16 @@ def _getter(fields: dict[str, str]):
     return get
 
 
+def bib_dashes(value: str) -> str:
+    """'---' and '--' as the dashes BibTeX (TeX) makes of them. latex_to_text does this only in text that
+    holds other LaTeX, which is right for plain-text sources; in BibTeX '1--10' always means 1–10."""
+    return value.replace("---", "—").replace("--", "–") if "--" in value else value
+
+
 def bib_text(value: str) -> str:
-    """A BibTeX value as plain text: LaTeX decoded, case-protecting braces dropped."""
+    """A BibTeX value as plain text: LaTeX decoded, dashes made, case-protecting braces dropped."""
     if "\\" not in value and "$" not in value:  # braces in math group a script: $x^{10}$ is not $x^10$
-        return latex_to_text(value.replace("{", "").replace("}", ""))
+        return latex_to_text(bib_dashes(value.replace("{", "").replace("}", "")))
     return latex_to_text(value)
 
 
@@ -378,7 +385,8 @@ def split_keywords(value: str) -> list[str]:
             start = i + 1
     parts.append(value[start:])
     # without LaTeX a keyword is kept as written (bib_text would also tidy the spaces before punctuation)
-    words = (bib_text(p) if "\\" in p else " ".join(p.replace("{", "").replace("}", "").split()) for p in parts)
+    words = (bib_text(p) if "\\" in p else " ".join(bib_dashes(p.replace("{", "").replace("}", "")).split())
+             for p in parts)
     return [k for k in words if k]
 
 
@@ -431,9 +439,12 @@ def split_authors(value: Any) -> tuple[list[str], bool]:
         try:
             parts = parse_single_name_into_parts(part, strict=False)
             words = [*parts.first, *parts.von, *parts.last, *parts.jr]
+            # '张, 三' is 张三 (family first, no space), not '三 张'
+            han = None if parts.von or parts.jr else han_name(bib_text(" ".join(parts.last)),
+                                                              bib_text(" ".join(parts.first)))
         except Exception:  # the name parser rejects some odd names: keep them as written
-            words = [part]
-        name = bib_text(" ".join(words))
+            words, han = [part], None
+        name = han or bib_text(" ".join(words))
         if name and name.lower() not in _TRUNCATION:
             names.append(name)
     return names, truncated
@@ -464,7 +475,9 @@ def _split_names(value: str) -> list[str]:
 def _abstract(value: Any) -> str:
     if not isinstance(value, str):
         return ""
-    return value.strip() if "\\" in value or "$" in value else value.replace("{", "").replace("}", "").strip()
+    if "\\" in value or "$" in value:
+        return value.strip()
+    return bib_dashes(value.replace("{", "").replace("}", "")).strip()  # no LaTeX for latex_to_text to see
 
 
 def _reason(block: ParsingFailedBlock) -> str:

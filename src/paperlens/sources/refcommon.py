@@ -99,6 +99,17 @@ def find_doi(*values: Any) -> str | None:
 # ---------------------------------------------------------------- names
 
 _SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv", "v"}
+# Han ideographs (CJK Unified Ideographs, extension A, compatibility) and the middle dot of transcribed names.
+_HAN_NAME = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+(?:[·・][\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)*")
+
+
+def han_name(family: str, given: str) -> str | None:
+    """'张', '三' -> '张三': a name whose family and given parts are both Han is written family first without a
+    space, as in Chinese; None for any other name (Western order applies)."""
+    family, given = family.strip(), given.strip()
+    if family and given and _HAN_NAME.fullmatch(family) and _HAN_NAME.fullmatch(given):
+        return family + given
+    return None
 
 
 def inverted_name(name: str) -> str:
@@ -114,7 +125,7 @@ def inverted_name(name: str) -> str:
     if len(parts) == 1:
         return parts[0]
     if len(parts) == 2:
-        return f"{parts[1]} {parts[0]}"
+        return han_name(parts[0], parts[1]) or f"{parts[1]} {parts[0]}"
     family, second, third = parts[0], parts[1], " ".join(parts[2:])
     if second.lower() in _SUFFIXES:
         return f"{third} {family} {second}"
@@ -130,6 +141,12 @@ def csl_name(person: Any) -> str:
     literal = person.get("literal")
     if isinstance(literal, str) and literal.strip():
         return " ".join(literal.split())
+    family, given = person.get("family"), person.get("given")
+    if isinstance(family, str) and isinstance(given, str) and not any(
+            person.get(k) for k in ("dropping-particle", "non-dropping-particle", "suffix")):
+        han = han_name(family, given)
+        if han:
+            return han
     parts = [person.get(k) for k in ("given", "dropping-particle", "non-dropping-particle", "family")]
     text = " ".join(p.strip() for p in parts if isinstance(p, str) and p.strip())
     suffix = person.get("suffix")

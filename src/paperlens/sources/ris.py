@@ -116,7 +116,7 @@ class RisSource(Source):
         if not parsed:
             return Rejected(ctx.path, line, "broken RIS record")
         try:
-            paper = paper_from_ris(parsed[0])
+            paper = paper_from_ris(parsed[0], author_tags(lines))
         except ValueError as exc:
             return Rejected(ctx.path, line, str(exc))
         return finish_or_reject(paper, ctx, self.name, line, paper.extra.get("ris_id"), "RIS record")
@@ -130,8 +130,32 @@ def _one(entry: dict[str, Any], *keys: str) -> str:
     return ""
 
 
-def paper_from_ris(entry: dict[str, Any]) -> Paper:
-    """One record as rispy reads it (keys named after rispy's tag mapping) -> Paper (not finished)."""
+def author_tags(lines: list[str]) -> list[str]:
+    """The author tags ('AU', 'A1') of a record's lines, in the order they come, one per name."""
+    tags = []
+    for line in lines:
+        match = _TAG.match(line)
+        if match and match.group(1) in _AUTHOR_KEYS and line[match.end():].strip():
+            tags.append(match.group(1))
+    return tags
+
+
+_AUTHOR_KEYS = {"AU": "authors", "A1": "first_authors"}  # rispy's names for the two tags
+
+
+def _authors_in_order(entry: dict[str, Any], tags: list[str] | None) -> list[Any]:
+    """AU and A1 names as the lines give them: rispy keeps one list per tag, so a record that mixes the two
+    would otherwise have all A1 names after all AU names. Without the lines (or if rispy read a different
+    number of names than there are lines), AU names come first, then A1 names."""
+    lists = {tag: list(entry.get(key) or []) for tag, key in _AUTHOR_KEYS.items()}
+    if tags is None or any(tags.count(tag) != len(names) for tag, names in lists.items()):
+        return [*lists["AU"], *lists["A1"]]
+    return [lists[tag].pop(0) for tag in tags]
+
+
+def paper_from_ris(entry: dict[str, Any], tags: list[str] | None = None) -> Paper:
+    """One record as rispy reads it (keys named after rispy's tag mapping) -> Paper (not finished); `tags`
+    are its author tags in file order (author_tags)."""
     unknown = entry.get("unknown_tag") or {}
     kind = _one(entry, "type_of_reference").upper()
     # publishers' exports (Springer, Wiley, IEEE) keep a title's <i>/<sup> markup and entities: '&amp;'
@@ -139,8 +163,7 @@ def paper_from_ris(entry: dict[str, Any]) -> Paper:
     abstract = abstract_of(entry.get("abstract")) or abstract_of(entry.get("notes_abstract"))
     if not title and not abstract:
         raise ValueError("RIS record has neither title (TI/T1) nor abstract (AB/N2)")
-    authors = [inverted_name(a) for a in [*(entry.get("authors") or []), *(entry.get("first_authors") or [])]
-               if isinstance(a, str) and a.strip()]
+    authors = [inverted_name(a) for a in _authors_in_order(entry, tags) if isinstance(a, str) and a.strip()]
     venue = _one(entry, "alternate_title3", "journal_name")  # JF, JO
     if not venue and kind not in _T2_IS_SERIES:
         venue = _one(entry, "secondary_title")  # T2: journal, book or conference

@@ -163,6 +163,19 @@ MIGRATIONS: list[tuple[int, str]] = [
         WHERE keyword = 'source' AND (origin <> 'source' OR norm <> 'source');
     DELETE FROM paper_keywords WHERE keyword = 'source' AND (origin <> 'source' OR norm <> 'source');
     """),
+    # Until 2026-12-02 an old-style arXiv id kept its subject class and case ('arxiv:math.GT/0309136'); arXiv's
+    # id, and the one now stored, is 'arxiv:math/0309136'. Each paper keyed by the old form also gets the
+    # canonical key (unless another paper holds it already), so a record of the same paper under either form
+    # finds it; its id and stored fields stay as they are.
+    (10, """
+    INSERT OR IGNORE INTO paper_keys (key, paper_id)
+        SELECT 'arxiv:' || lower(CASE WHEN instr(archive, '.') > 0 THEN substr(archive, 1, instr(archive, '.') - 1)
+                                      ELSE archive END) || '/' || number, paper_id
+        FROM (SELECT paper_id, substr(key, 7, instr(key, '/') - 7) AS archive, substr(key, instr(key, '/') + 1) AS number
+              FROM paper_keys
+              WHERE key GLOB 'arxiv:[A-Za-z]*/[0-9][0-9][0-9][0-9][0-9][0-9][0-9]')
+        WHERE archive GLOB '*[.A-Z]*';
+    """),
 ]
 
 

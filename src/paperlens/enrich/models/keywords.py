@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -56,20 +57,29 @@ towards beyond unlocking rethinking revisiting understanding via
 # Connectors allowed inside (never at the edge of) a free n-gram, as in "mixture of experts".
 INNER_WORDS = frozenset({"of", "for", "with", "from", "to", "and", "in", "on"})
 
-_WORD_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*[A-Za-z0-9]|[A-Za-z0-9]|[.,;:!?()\[\]\"“”/]")
+# A word: letters and digits of any script ([^\W_]: 'naïve', 'café', 'Schrödinger', '学习'), with inner
+# apostrophes and hyphens; or a break. Text is NFKC-folded first (fold_text), so a ligature ('ﬁ') is two letters.
+_ALNUM = r"[^\W_]"
+_WORD_RE = re.compile(rf"{_ALNUM}(?:{_ALNUM}|['’\-])*{_ALNUM}|{_ALNUM}|[.,;:!?()\[\]\"“”/]")
+_KEY_PART = re.compile(rf"{_ALNUM}+")
 _BREAKS = set(".,;:!?()[]\"“”/")
 _ABBR_RE = re.compile(r"\(\s*([A-Za-z][A-Za-z0-9\-]{0,12}?)\s*\)")
 
 
 @lru_cache(maxsize=65536)
 def _word_key(word: str) -> str:
-    parts = re.findall(r"[a-z0-9]+", word.lower())
+    parts = _KEY_PART.findall(fold_text(word).lower())
     return "".join(singular(p) for p in parts)
 
 
 def phrase_key(phrase: str) -> str:
     """Case-, plural-, hyphen- and space-insensitive key: 'Pre-trained Models' == 'pretrained model'."""
-    return "".join(singular(p) for p in re.findall(r"[a-z0-9]+", phrase.lower()))
+    return "".join(singular(p) for p in _KEY_PART.findall(fold_text(phrase).lower()))
+
+
+def fold_text(text: str) -> str:
+    """NFKC: ligatures ('ﬁne' -> 'fine'), full-width and decomposed accents become the letters they stand for."""
+    return text if text.isascii() else unicodedata.normalize("NFKC", text)
 
 
 def split_tags(tags: Iterable[str]) -> list[str]:
@@ -159,7 +169,7 @@ def find_definitions(text: str) -> list[tuple[str, str]]:
                 break
             if subwords and subwords[0][0] == letters[0] and len(content) >= max(1, len(letters) - 1):
                 initials = "".join(w[0] for w in content)
-                long_letters = "".join(re.findall(r"[a-z0-9]", " ".join(words).lower()))
+                long_letters = "".join(_KEY_PART.findall(" ".join(words).lower()))
                 if _subsequence(letters, long_letters) and (
                         initials == letters or len(content) <= len(letters) + 1):
                     found.append((" ".join(words), abbr))
@@ -246,6 +256,7 @@ class KeywordModel:
         return {key for key in _all_keys(text) if key in self.vocab}
 
     def candidates(self, title: str, abstract: str) -> list[Candidate]:
+        title, abstract = fold_text(title), fold_text(abstract)
         text = f"{title}. {abstract}" if title.strip() else abstract
         tokens = tokenize(text)
         title_tokens = len(tokenize(title)) if title.strip() else 0
@@ -348,7 +359,7 @@ class KeywordModel:
         return clean_style(cand.common_surface())
 
     def extract(self, title: str, abstract: str, k: int = 5) -> list[tuple[str, float]]:
-        title, abstract = title or "", abstract or ""
+        title, abstract = fold_text(title or ""), fold_text(abstract or "")
         if _is_chinese(title + abstract):
             return self._extract_chinese(title, abstract, k)
         cands = self.candidates(title, abstract)
