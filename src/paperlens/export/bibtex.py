@@ -9,7 +9,6 @@ from typing import TextIO
 
 from paperlens.core.models import Paper
 
-
 # Latin letters that do not decompose into a letter and an accent.
 _ASCII_LETTERS = str.maketrans({"ß": "ss", "ẞ": "SS", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o",
                                 "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D",
