@@ -25,6 +25,7 @@ import feedparser
 from paperlens.core.ids import normalize_arxiv_id
 from paperlens.core.models import Paper
 from paperlens.sources.base import (
+    BAD_BYTES,
     InputLimitError,
     ReadContext,
     Rejected,
@@ -385,7 +386,7 @@ def _too_deep(text: str, max_depth: int) -> tuple[int, int, int] | None:
 def _reject_bad_bytes(ctx: ReadContext, text: str) -> Iterator[Rejected]:
     for number, line in enumerate(text.split("\n"), start=1):
         if has_bad_bytes(line):
-            yield Rejected(ctx.path, number, "not valid UTF-8 text (is the file in another encoding?); "
+            yield Rejected(ctx.path, number, BAD_BYTES + "; "
                                              "the response is skipped")
             return
 

@@ -28,6 +28,7 @@ from paperlens.core.models import Paper
 from paperlens.sources.arxiv_atom import MAX_NAME_WORD
 from paperlens.sources.arxiv_bulk import date_from_id
 from paperlens.sources.base import (
+    BAD_BYTES,
     InputLimitError,
     ReadContext,
     Rejected,
@@ -110,7 +111,7 @@ class ArxivRssSource(Source):
         if has_bad_bytes(text):
             for number, line in enumerate(text.split("\n"), start=1):
                 if has_bad_bytes(line):
-                    yield Rejected(ctx.path, number, "not valid UTF-8 text (is the file in another encoding?); "
+                    yield Rejected(ctx.path, number, BAD_BYTES + "; "
                                                      "the feed is skipped")
                     return
         root = _root(text)

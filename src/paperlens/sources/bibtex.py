@@ -34,7 +34,15 @@ from paperlens.core.clean import CODE_HOSTS, latex_to_text
 from paperlens.core.envvars import env_int
 from paperlens.core.ids import normalize_arxiv_id, normalize_doi, openreview_id_from
 from paperlens.core.models import Paper
-from paperlens.sources.base import ReadContext, Rejected, Source, finish_paper, has_bad_bytes, open_text
+from paperlens.sources.base import (
+    BAD_BYTES,
+    ReadContext,
+    Rejected,
+    Source,
+    finish_paper,
+    has_bad_bytes,
+    open_text,
+)
 from paperlens.sources.refcommon import han_name
 
 _ENTRY_START = re.compile(r"(?m)^[ \t]*@[A-Za-z]+[ \t]*[{(]")
@@ -197,7 +205,7 @@ class BibtexSource(Source):
 
     def _entry(self, ctx: ReadContext, entry: Entry, line: int, fields: dict[str, str]) -> Paper | Rejected:
         if has_bad_bytes(entry.raw or "") or any(has_bad_bytes(v) for v in fields.values()):
-            return Rejected(ctx.path, line, "not valid UTF-8 text (is the file in another encoding?)")
+            return Rejected(ctx.path, line, BAD_BYTES)
         get = _getter(fields)
         title, abstract = get("title"), get("abstract")
         if not title and not abstract:

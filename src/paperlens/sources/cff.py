@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from paperlens.core.models import Paper
-from paperlens.sources.base import ReadContext, Rejected, Source, has_bad_bytes, open_text
+from paperlens.sources.base import BAD_BYTES, ReadContext, Rejected, Source, has_bad_bytes, open_text
 from paperlens.sources.refcommon import (
     DateParts,
     abstract_of,
@@ -92,7 +92,7 @@ class CffSource(Source):
             yield Rejected(ctx.path, 1, f"CITATION.cff is larger than {MAX_CFF_CHARS // 1024 // 1024} MiB; not read")
             return
         if has_bad_bytes(text):
-            yield Rejected(ctx.path, 1, "not valid UTF-8 text (is the file in another encoding?)")
+            yield Rejected(ctx.path, 1, BAD_BYTES)
             return
         try:
             data = _load_yaml(text)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from paperlens.core.ids import openreview_id_from
 from paperlens.core.models import Paper
-from paperlens.sources.base import ReadContext, Rejected, Source, has_bad_bytes, open_text
+from paperlens.sources.base import BAD_BYTES, ReadContext, Rejected, Source, has_bad_bytes, open_text
 from paperlens.sources.refcommon import (
     abstract_of,
     find_arxiv_id,
@@ -76,7 +76,7 @@ class EndnoteReferSource(Source):
 
     def _record(self, ctx: ReadContext, fields: list[list[str]], line: int) -> Paper | Rejected:
         if any(has_bad_bytes(value) for _, value in fields):
-            return Rejected(ctx.path, line, "not valid UTF-8 text (is the file in another encoding?)")
+            return Rejected(ctx.path, line, BAD_BYTES)
         try:
             paper = paper_from_refer(fields)
         except ValueError as exc:

@@ -24,6 +24,7 @@ from typing import Any
 from paperlens.core.ids import normalize_arxiv_id, normalize_doi, openreview_id_from
 from paperlens.core.models import Paper
 from paperlens.sources.base import (
+    BAD_BYTES,
     InputLimitError,
     ReadContext,
     Rejected,
@@ -142,7 +143,7 @@ class GenericSource(Source):
             return
         if has_bad_bytes(text):
             bad = next(n for n, line in enumerate(text.split("\n"), start=1) if has_bad_bytes(line))
-            yield Rejected(ctx.path, bad, "not valid UTF-8 text (is the file in another encoding?); the file is skipped")
+            yield Rejected(ctx.path, bad, BAD_BYTES + "; the file is skipped")
             return
         pos = _WS.match(text, text.find(next(c for c in text if c in "[{"))).end()
         if text[pos] == "{":  # {"papers": [...]}: find the list of paper objects

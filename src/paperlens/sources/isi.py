@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from paperlens.core.models import Paper
-from paperlens.sources.base import ReadContext, Rejected, Source, has_bad_bytes, open_text
+from paperlens.sources.base import BAD_BYTES, ReadContext, Rejected, Source, has_bad_bytes, open_text
 from paperlens.sources.refcommon import (
     abstract_of,
     find_arxiv_id,
@@ -84,7 +84,7 @@ class IsiSource(Source):
 
     def _record(self, ctx: ReadContext, fields: list[list[str]], line: int) -> Paper | Rejected:
         if any(has_bad_bytes(v) for field in fields for v in field):
-            return Rejected(ctx.path, line, "not valid UTF-8 text (is the file in another encoding?)")
+            return Rejected(ctx.path, line, BAD_BYTES)
         try:
             paper = paper_from_isi(fields)
         except ValueError as exc:

@@ -22,6 +22,7 @@ from typing import Any
 from paperlens.core.ids import openreview_id_from
 from paperlens.core.models import Paper, Topic
 from paperlens.sources.base import (
+    BAD_BYTES,
     InputLimitError,
     ReadContext,
     Rejected,
@@ -266,7 +267,7 @@ class OpenReviewJsonSource(Source):
         if not isinstance(note, dict):
             return Rejected(ctx.path, line, "expected a note object")
         if has_surrogates(json.dumps(note, ensure_ascii=False)):
-            return Rejected(ctx.path, line, "not valid UTF-8 text (is the file in another encoding?), or a lone "
+            return Rejected(ctx.path, line, BAD_BYTES + ", or a lone "
                                             "surrogate escape such as \\ud800")
         try:
             paper = paper_from_note(note)

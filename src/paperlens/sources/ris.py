@@ -15,7 +15,7 @@ from typing import Any
 
 from paperlens.core.ids import openreview_id_from
 from paperlens.core.models import Paper
-from paperlens.sources.base import ReadContext, Rejected, Source, has_bad_bytes, open_text
+from paperlens.sources.base import BAD_BYTES, ReadContext, Rejected, Source, has_bad_bytes, open_text
 from paperlens.sources.refcommon import (
     abstract_of,
     date_parts,
@@ -108,7 +108,7 @@ class RisSource(Source):
 
     def _record(self, ctx: ReadContext, parser: Any, lines: list[str], line: int) -> Paper | Rejected:
         if any(has_bad_bytes(x) for x in lines):
-            return Rejected(ctx.path, line, "not valid UTF-8 text (is the file in another encoding?)")
+            return Rejected(ctx.path, line, BAD_BYTES)
         try:
             parsed = parser.parse_lines(iter(lines))
         except Exception as exc:  # rispy raises its own errors on malformed records

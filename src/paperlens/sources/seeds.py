@@ -16,6 +16,7 @@ from pathlib import Path
 from paperlens.core.clean import find_code_url, latex_to_text, repo_name
 from paperlens.core.models import SUMMARY_FIELDS, SUMMARY_LABELS, Paper, Summary, Topic
 from paperlens.sources.base import (
+    BAD_BYTES,
     InputLimitError,
     ReadContext,
     Rejected,
@@ -42,7 +43,7 @@ def numbered_lines(ctx: ReadContext) -> Iterator[tuple[int, str | None]]:
 
 
 def _bad_encoding(ctx: ReadContext, number: int) -> Rejected:
-    return Rejected(ctx.path, number, "not valid UTF-8 text (is the file in another encoding?)")
+    return Rejected(ctx.path, number, BAD_BYTES)
 
 
 # ---------------------------------------------------------------- 000: author page

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from paperlens.core.models import Paper
-from paperlens.sources.base import ReadContext, Rejected, Source
+from paperlens.sources.base import BAD_BYTES, ReadContext, Rejected, Source
 from paperlens.sources.refcommon import (
     JsonRecord,
     abstract_of,
@@ -80,7 +80,7 @@ class SemanticScholarSource(Source):
         if not isinstance(value, dict):
             return Rejected(ctx.path, line, f"expected a paper object, found {type(value).__name__}")
         if bad_bytes_in(text, record):
-            return Rejected(ctx.path, line, "not valid UTF-8 text (is the file in another encoding?)")
+            return Rejected(ctx.path, line, BAD_BYTES)
         paper_id = value.get("paperId") if isinstance(value.get("paperId"), str) else None
         try:
             paper = paper_from_s2(value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 
-from paperlens.sources.base import ReadContext, Rejected, has_bad_bytes, numbered_lines, open_text
+from paperlens.sources.base import BAD_BYTES, ReadContext, Rejected, has_bad_bytes, numbered_lines, open_text
 
 
 def csv_rows(ctx: ReadContext, required: set[str],
@@ -54,7 +54,7 @@ def csv_rows(ctx: ReadContext, required: set[str],
                 yield Rejected(ctx.path, start, f"row has {len(row)} columns, the header has {len(columns)}")
                 continue
             if any(has_bad_bytes(cell) for cell in row):
-                yield Rejected(ctx.path, start, "not valid UTF-8 text (is the file in another encoding?)")
+                yield Rejected(ctx.path, start, BAD_BYTES)
                 continue
             yield start, dict(zip(columns, row, strict=True))
 
@@ -98,7 +98,7 @@ def _tsv_rows(ctx: ReadContext, handle, required: set[str]) -> Iterator[tuple[in
             yield Rejected(ctx.path, start, f"row has {len(row)} columns, the header has {len(columns)}")
             continue
         if any(has_bad_bytes(cell) for cell in row):
-            yield Rejected(ctx.path, start, "not valid UTF-8 text (is the file in another encoding?)")
+            yield Rejected(ctx.path, start, BAD_BYTES)
             continue
         yield start, dict(zip(columns, row, strict=True))
 
