@@ -59,6 +59,18 @@ class Hostile:
                 handler.wfile.flush()
                 time.sleep(0.2)
             return
+        if self.mode in ("throttle", "throttle-ms"):  # rate limited, come back in 11.6 days
+            body = json.dumps({"error": {"message": "rate limited", "type": "rate_limit"}}).encode()
+            handler.send_response(429)
+            handler.send_header("Content-Type", "application/json")
+            if self.mode == "throttle":
+                handler.send_header("Retry-After", "999999")
+            else:
+                handler.send_header("Retry-After-Ms", "999999000")
+            handler.send_header("Content-Length", str(len(body)))
+            handler.end_headers()
+            handler.wfile.write(body)
+            return
         if self.mode in ("huge", "declared"):  # a chat completion whose content never ends (200 MB offered)
             handler.send_response(200)
             handler.send_header("Content-Type", "application/json")
@@ -167,3 +179,19 @@ def test_the_response_size_limit_is_a_setting(monkeypatch):
     assert LLMSettings().max_response_bytes == 65536
     monkeypatch.delenv("PAPERLENS_LLM_MAX_RESPONSE_BYTES")
     assert LLMSettings().max_response_bytes == 4 * 2**20
+
+
+@pytest.mark.parametrize("hostile", ["throttle", "throttle-ms"], indirect=True)
+def test_a_retry_after_past_the_bound_fails_at_once_naming_the_wait(store, hostile):
+    # Each wait was capped at 10 x backoff_max (600 s with the defaults): one paper took ~50 min over its
+    # retries. A Retry-After over 2 x backoff_max (at least 2 s) now fails it at once; a later run retries it.
+    store.ingest(make_papers(["Throttled Forever"]))
+    settings = fake_settings(hostile.base_url, max_retries=2)
+    started = time.monotonic()
+    report = run_step(store, LLMSummaryStep(settings, ["en"]))
+    assert time.monotonic() - started < 5
+    row = store.enrichments_for("p000")["llm-summary"]
+    assert report.failed == 1 and row["output"] is None
+    assert "asked to wait 999999 s" in row["error"] and "HTTP 429" in row["error"], row["error"]
+    assert hostile.requests == 1
+    assert [r[0] for r in store.conn.execute("SELECT status FROM llm_usage")] == ["error"]

@@ -174,6 +174,11 @@ def retry_after_seconds(exc: Exception) -> float | None:
         return max(0.0, when.timestamp() - time.time()) if when else None
 
 
+def max_retry_after(settings: LLMSettings) -> float:
+    """The longest Retry-After honoured; a longer one fails the request at once instead of sleeping."""
+    return max(settings.backoff_max, 1.0) * 2
+
+
 def _openai():  # imported on first use: the step's module (and so every command) loads without the SDK
     import openai
 
@@ -352,13 +357,20 @@ class DigestClient:
                         raise RequestFailed(_describe(exc)) from None
                     raise
                 retries += 1
+                wait = retry_after_seconds(exc)
+                longest = max_retry_after(self.settings)
+                if wait is not None and wait > longest:
+                    # Sleeping it (or even a capped share of it, each retry) held one paper for most of an
+                    # hour; failed now, a later run (--retry-failed) asks again.
+                    raise RequestFailed(f"the endpoint asked to wait {wait:.0f} s before retrying (Retry-After), "
+                                        f"longer than the {longest:.0f} s allowed (2 x PAPERLENS_LLM_BACKOFF_MAX, "
+                                        f"at least 2 s): {_describe(exc)}") from None
                 if retries > self.settings.max_retries:
                     raise RequestFailed(f"gave up after {retries} attempts: {_describe(exc)}") from None
-                wait = retry_after_seconds(exc)
                 if wait is None:
                     base = min(self.settings.backoff_max, self.settings.backoff_base * 2 ** (retries - 1))
                     wait = base * (0.5 + random.random() / 2)  # jitter spreads out clients that failed together
-                await asyncio.sleep(min(wait, max(self.settings.backoff_max, 1.0) * 10))
+                await asyncio.sleep(wait)
                 continue
             problem = _not_a_completion(response)
             if problem:  # an HTML page, another API's JSON: the SDK hands it over unchecked
