@@ -3,6 +3,7 @@ not chat completions. A failed paper is recorded failed with the reason, in boun
 
 from __future__ import annotations
 
+import gzip
 import json
 import threading
 import time
@@ -21,7 +22,7 @@ class Hostile:
     """POST /v1/chat/completions answered the way `mode` says."""
 
     def __init__(self, mode: str):
-        self.mode, self.requests = mode, 0
+        self.mode, self.requests, self.sent = mode, 0, 0
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -57,6 +58,46 @@ class Hostile:
                 handler.wfile.write(b" ")
                 handler.wfile.flush()
                 time.sleep(0.2)
+            return
+        if self.mode in ("throttle", "throttle-ms"):  # rate limited, come back in 11.6 days
+            body = json.dumps({"error": {"message": "rate limited", "type": "rate_limit"}}).encode()
+            handler.send_response(429)
+            handler.send_header("Content-Type", "application/json")
+            if self.mode == "throttle":
+                handler.send_header("Retry-After", "999999")
+            else:
+                handler.send_header("Retry-After-Ms", "999999000")
+            handler.send_header("Content-Length", str(len(body)))
+            handler.end_headers()
+            handler.wfile.write(body)
+            return
+        if self.mode in ("huge", "declared"):  # a chat completion whose content never ends (200 MB offered)
+            handler.send_response(200)
+            handler.send_header("Content-Type", "application/json")
+            if self.mode == "declared":
+                handler.send_header("Content-Length", str(200 * 2**20))
+            else:
+                handler.send_header("Transfer-Encoding", "chunked")
+            handler.end_headers()
+            head = b'{"id": "x", "object": "chat.completion", "choices": [{"index": 0, "finish_reason": "stop", ' \
+                   b'"message": {"role": "assistant", "content": "'
+            chunk = b"a" * 2**20
+            for part in [head] + [chunk] * 200:
+                handler.wfile.write(b"%x\r\n%s\r\n" % (len(part), part) if self.mode == "huge" else part)
+                handler.wfile.flush()
+                self.sent += len(part)
+            return
+        if self.mode == "gzip":  # 100 KB on the wire, 100 MB once decompressed
+            content = json.dumps({"id": "x", "object": "chat.completion", "choices": [{
+                "index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "a" * 10**8}}]})
+            body = gzip.compress(content.encode(), compresslevel=9)
+            handler.send_response(200)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Encoding", "gzip")
+            handler.send_header("Content-Length", str(len(body)))
+            handler.end_headers()
+            handler.wfile.write(body)
+            self.sent += len(body)
             return
         body, kind = {"html": (b"<html><body>Sign in to the proxy</body></html>", "text/html"),
                       "shape": (json.dumps({"choices": "nope", "usage": "many"}).encode(), "application/json"),
@@ -109,3 +150,48 @@ def test_an_answer_that_is_not_a_chat_completion_fails_with_the_reason(store, ho
     assert hostile.requests == 2  # not retried: it will not get better
     statuses = [r[0] for r in store.conn.execute("SELECT status FROM llm_usage")]
     assert statuses == ["error", "error"]
+
+
+@pytest.mark.parametrize("hostile", ["huge", "declared", "gzip"], indirect=True)
+def test_an_answer_over_the_size_limit_fails_its_paper_unread(store, hostile):
+    # The SDK read a body whole into memory: a 10 MB content peaked near 950 MB at concurrency 8, a 1 GB
+    # one crashed the run. Now at most PAPERLENS_LLM_MAX_RESPONSE_BYTES (as decoded) are read.
+    store.ingest(make_papers(["Endless Answer"]))
+    settings = fake_settings(hostile.base_url, max_response_bytes=2**20)
+    started = time.monotonic()
+    report = run_step(store, LLMSummaryStep(settings, ["en"]))
+    assert time.monotonic() - started < 15
+    row = store.enrichments_for("p000")["llm-summary"]
+    assert report.failed == 1 and row["output"] is None
+    assert "PAPERLENS_LLM_MAX_RESPONSE_BYTES=1048576" in row["error"], row["error"]
+    assert hostile.requests == 1  # not retried: it would be as large again
+    if hostile.mode == "huge":  # the client stopped reading: the rest of the 200 MB was never taken
+        time.sleep(0.2)
+        assert hostile.sent < 40 * 2**20, hostile.sent
+    statuses = [r[0] for r in store.conn.execute("SELECT status FROM llm_usage")]
+    assert statuses == ["error"]
+
+
+def test_the_response_size_limit_is_a_setting(monkeypatch):
+    monkeypatch.setenv("PAPERLENS_LLM_MAX_RESPONSE_BYTES", "65536")
+    from paperlens.enrich.llm.settings import LLMSettings
+
+    assert LLMSettings().max_response_bytes == 65536
+    monkeypatch.delenv("PAPERLENS_LLM_MAX_RESPONSE_BYTES")
+    assert LLMSettings().max_response_bytes == 4 * 2**20
+
+
+@pytest.mark.parametrize("hostile", ["throttle", "throttle-ms"], indirect=True)
+def test_a_retry_after_past_the_bound_fails_at_once_naming_the_wait(store, hostile):
+    # Each wait was capped at 10 x backoff_max (600 s with the defaults): one paper took ~50 min over its
+    # retries. A Retry-After over 2 x backoff_max (at least 2 s) now fails it at once; a later run retries it.
+    store.ingest(make_papers(["Throttled Forever"]))
+    settings = fake_settings(hostile.base_url, max_retries=2)
+    started = time.monotonic()
+    report = run_step(store, LLMSummaryStep(settings, ["en"]))
+    assert time.monotonic() - started < 5
+    row = store.enrichments_for("p000")["llm-summary"]
+    assert report.failed == 1 and row["output"] is None
+    assert "asked to wait 999999 s" in row["error"] and "HTTP 429" in row["error"], row["error"]
+    assert hostile.requests == 1
+    assert [r[0] for r in store.conn.execute("SELECT status FROM llm_usage")] == ["error"]

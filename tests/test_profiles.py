@@ -61,6 +61,31 @@ def test_profile_names_that_break_a_header_or_the_site_are_refused(corpus, tmp_p
 
     assert write_profile_site(store, tmp_path / "site")
 
+
+def test_site_export_skips_a_stored_unsafe_profile_name_with_a_warning(corpus, tmp_path, db_path):
+    # Databases made before names were checked may hold 'a..b' or 'ana\n': `export --format site` ended in
+    # "ValueError: unsafe profile name" and wrote no profile at all.
+    store, library, _ = corpus
+    add_profile(store, "good", [library], {})
+    for bad in ("a..b", "ana\n"):
+        store.profile_save(bad, {})
+    out = tmp_path / "site"
+    result = CliRunner().invoke(main, ["--db", str(db_path), "export", "--format", "site", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "profile 'a..b': skipped" in result.stderr and "paperlens profile remove a..b" in result.stderr
+    assert "profile 'ana\\n': skipped" in result.stderr
+    assert "paperlens profile remove $'ana\\x0a'" in result.stderr
+    assert (out / "profiles" / "good" / "index.html").is_file()
+    assert (out / "feeds" / "profiles" / "good.atom").is_file()
+    assert sorted(p.name for p in (out / "profiles").iterdir()) == ["good", "index.html"]
+    index = (out / "profiles" / "index.html").read_text(encoding="utf-8")
+    assert "good/index.html" in index and "a..b" not in index
+    assert (out / "index.html").is_file()  # everything else is exported
+    # the remedy it names works
+    removed = CliRunner().invoke(main, ["--db", str(db_path), "profile", "remove", "ana\n"])
+    assert removed.exit_code == 0, removed.output
+
+
 def test_recommend_ranks_the_library_topic_first_with_reasons(corpus):
     store, library, papers = corpus
     add_profile(store, "ana", [library], {"include": ["link prediction"]})

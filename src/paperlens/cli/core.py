@@ -83,7 +83,7 @@ def export(obj, fmt, output):
         if output.exists() and not output.is_dir():
             raise click.UsageError(f"{output} is a file; --format site writes a folder of pages: give -o DIR")
         try:
-            n = export_site(obj.reader, output)
+            n = export_site(obj.reader, output, on_warning=lambda message: click.echo(message, err=True))
         except OSError as exc:
             raise click.ClickException(f"{exc.filename or output}: cannot write the site ({exc.strerror or exc})") \
                 from None

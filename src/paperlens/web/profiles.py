@@ -5,8 +5,10 @@ as static files by `paperlens daily --site DIR` (DIR/profiles/NAME/index.html, D
 from __future__ import annotations
 
 import re
+import shlex
 import sqlite3
 import threading
+import warnings
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
@@ -100,23 +102,48 @@ def profile_page(store: Store, name: str, feed_href: str, home_href: str = "/",
     return "".join(parts)
 
 
-def profiles_index(store: Store, href=lambda name: f"{quote(name)}/") -> str:
-    try:
-        names = store.profile_names()
-    except sqlite3.OperationalError:  # a database from before profiles
-        names = []
+def profiles_index(store: Store, href=lambda name: f"{quote(name)}/", names: list[str] | None = None) -> str:
+    if names is None:
+        try:
+            names = store.profile_names()
+        except sqlite3.OperationalError:  # a database from before profiles
+            names = []
     rows = "".join(f"<li><a href=\"{escape(href(n), quote=True)}\">{escape(n)}</a></li>" for n in names)
     return ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>paperlens · profiles</title>"
             "</head><body><h1>Reader profiles</h1>" + (f"<ul>{rows}</ul>" if rows else "<p>No profiles.</p>")
             + "</body></html>")
 
 
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")  # what profile names may be (recommend.profiles)
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # what profile names may be (recommend.profiles)
+
+
+def safe_profile_name(name: str) -> bool:
+    """Whether `name` may be a path segment of the site; fullmatch, as `recommend.profiles.check_name`
+    (`$` alone let a trailing newline through)."""
+    return bool(_SAFE_NAME.fullmatch(name)) and ".." not in name
+
+
+def _shell_word(name: str) -> str:
+    """`name` as one shell word, a newline or other control character written as bash's $'\\n'."""
+    if name.isprintable():
+        return shlex.quote(name)
+    escaped = "".join(ch if ch.isprintable() and ch not in "\\'" else
+                      "\\" + ch if ch in "\\'" else f"\\x{ord(ch):02x}" if ord(ch) < 256 else f"\\u{ord(ch):04x}"
+                      for ch in name)
+    return f"$'{escaped}'"
+
+
+def unsafe_profile_warning(name: str) -> str:
+    return (f"profile {name!r}: skipped, its name cannot be a page path (a database from before names were "
+            f"checked); remove it with `paperlens profile remove {'-- ' if name.startswith('-') else ''}{_shell_word(name)}` and remake it under a valid "
+            f"name (letters, digits, '.', '_' or '-', no '..') with `paperlens profile add NAME FILE`")
 
 
 def write_profile_site(store: Store, out_dir: str | Path, names: list[str] | None = None,
-                       base_url: str = "") -> list[Path]:
-    """DIR/profiles/NAME/index.html and DIR/feeds/profiles/NAME.atom for each profile; the files written."""
+                       base_url: str = "", on_warning=None) -> list[Path]:
+    """DIR/profiles/NAME/index.html and DIR/feeds/profiles/NAME.atom for each profile; the files written.
+    A stored name that cannot be a path (`a..b`, one ending in a newline: databases from before names were
+    checked) is skipped, `on_warning` (default: a Python warning) told why and how to remove it."""
     root = Path(out_dir)
     written = []
     if names is None:
@@ -124,13 +151,15 @@ def write_profile_site(store: Store, out_dir: str | Path, names: list[str] | Non
             names = store.profile_names()
         except sqlite3.OperationalError:  # a read-only database from before profiles (migration 6)
             names = []
+    unsafe = [name for name in names if not safe_profile_name(name)]
+    for name in unsafe:
+        (on_warning or (lambda message: warnings.warn(message, stacklevel=3)))(unsafe_profile_warning(name))
+    names = [name for name in names if safe_profile_name(name)]
     if names:
         (root / "profiles").mkdir(parents=True, exist_ok=True)
-        (root / "profiles" / "index.html").write_text(profiles_index(store, lambda n: f"{quote(n)}/index.html"),
-                                                      encoding="utf-8")
+        (root / "profiles" / "index.html").write_text(
+            profiles_index(store, lambda n: f"{quote(n)}/index.html", names), encoding="utf-8")
     for name in names:
-        if not _SAFE_NAME.match(name) or ".." in name:
-            raise ValueError(f"unsafe profile name {name!r}")
         page = profile_page(store, name, feed_href=f"../../feeds/profiles/{quote(name)}.atom", home_href="../../")
         paper_url = (lambda pid: f"{base_url.rstrip('/')}/papers/{quote(pid, safe=':')}/") if base_url else \
             (lambda pid: f"https://arxiv.org/abs/{pid.split(':', 1)[1]}" if pid.startswith("arxiv:")

@@ -161,9 +161,11 @@ def build_search_index(docs: list[tuple[str, Paper, str | None]], writer: SiteWr
 
 
 def export_site(store: Store, out_dir: str | os.PathLike[str], *, lang: str = "en",
-                similar_limit: int = 2000, on_progress: Callable[[str], None] | None = None) -> int:
+                similar_limit: int = 2000, on_progress: Callable[[str], None] | None = None,
+                on_warning: Callable[[str], None] | None = None) -> int:
     """Write the whole site; returns the number of papers. Similar papers are listed when the
-    corpus is small enough for per-paper text search (or embeddings are stored)."""
+    corpus is small enough for per-paper text search (or embeddings are stored). `on_warning` hears of
+    what is left out (a profile whose stored name cannot be a path)."""
     started = time.perf_counter()
     catalog = Catalog(store)
     writer = SiteWriter(out_dir)
@@ -221,7 +223,7 @@ def export_site(store: Store, out_dir: str | os.PathLike[str], *, lang: str = "e
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
     writer.write([".nojekyll"], "")
-    write_profile_site(store, writer.root)  # reader profiles: their digest pages and Atom feeds (issue 17)
+    write_profile_site(store, writer.root, on_warning=on_warning)  # reader profiles: their digest pages and Atom feeds (issue 17)
     if on_progress:
         on_progress(f"{writer.files} files, {writer.bytes / 1e6:.1f} MB in {time.perf_counter() - started:.1f}s")
     return len(catalog.papers)

@@ -48,6 +48,50 @@ class RequestFailed(Exception):
     """A request that cannot succeed (bad request, auth) or that kept failing after every retry."""
 
 
+class ResponseTooLarge(Exception):
+    """An answer whose body (as decoded) is larger than PAPERLENS_LLM_MAX_RESPONSE_BYTES; not read further."""
+
+    def __init__(self, limit: int, declared: int | None = None):
+        self.limit, self.declared = limit, declared
+        size = f"{declared} bytes (Content-Length)" if declared is not None else f"more than {limit} bytes"
+        super().__init__(f"the endpoint's answer is {size}, over PAPERLENS_LLM_MAX_RESPONSE_BYTES={limit}; "
+                         f"not read further")
+
+
+def bounded_http_client(max_bytes: int, **kwargs: Any):
+    """The SDK's default async httpx client, reading each response body (decompressed, so a gzip bomb counts
+    at its real size) to at most `max_bytes`: the SDK reads a body whole into memory, so an endpoint answering
+    a gigabyte crashed the run. Past the limit the connection is closed and ResponseTooLarge raised."""
+    openai = _openai()
+
+    class BoundedClient(openai.DefaultAsyncHttpxClient):
+        async def send(self, request, *, stream: bool = False, **send_kwargs):
+            response = await super().send(request, stream=True, **send_kwargs)
+            if stream:  # a streamed answer is read (and bounded) by whoever asked for it
+                return response
+            try:
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > max_bytes:
+                    raise ResponseTooLarge(max_bytes, int(declared))
+                parts, size = [], 0
+                async for part in response.aiter_bytes():
+                    size += len(part)
+                    if size > max_bytes:
+                        raise ResponseTooLarge(max_bytes)
+                    parts.append(part)
+            finally:
+                await response.aclose()
+            # the body as read, without the encoding headers of the compressed one (it is decoded already)
+            headers = [(k, v) for k, v in response.headers.multi_items()
+                       if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")]
+            bounded = type(response)(response.status_code, headers=headers, content=b"".join(parts),
+                                     request=request, extensions=response.extensions, history=response.history)
+            bounded.elapsed = response.elapsed
+            return bounded
+
+    return BoundedClient(**kwargs)
+
+
 @dataclass
 class Usage:
     requests: int = 0
@@ -130,6 +174,11 @@ def retry_after_seconds(exc: Exception) -> float | None:
         return max(0.0, when.timestamp() - time.time()) if when else None
 
 
+def max_retry_after(settings: LLMSettings) -> float:
+    """The longest Retry-After honoured; a longer one fails the request at once instead of sleeping."""
+    return max(settings.backoff_max, 1.0) * 2
+
+
 def _openai():  # imported on first use: the step's module (and so every command) loads without the SDK
     import openai
 
@@ -175,8 +224,11 @@ class DigestClient:
 
     async def __aenter__(self) -> DigestClient:
         # Our own retry loop (below) does backoff and Retry-After; the SDK's would double it.
-        self._client = _openai().AsyncOpenAI(base_url=self.settings.base_url, api_key=self.settings.key_value(),
-                                   timeout=self.settings.timeout, max_retries=0)
+        # Bodies are read to at most PAPERLENS_LLM_MAX_RESPONSE_BYTES (bounded_http_client).
+        self._client = _openai().AsyncOpenAI(
+            base_url=self.settings.base_url, api_key=self.settings.key_value(), timeout=self.settings.timeout,
+            max_retries=0, http_client=bounded_http_client(self.settings.max_response_bytes,
+                                                           timeout=self.settings.timeout))
         self._semaphore = asyncio.Semaphore(self.settings.concurrency)
         return self
 
@@ -296,6 +348,8 @@ class DigestClient:
                 raise RequestFailed(_describe(exc)) from None
             except Exception as exc:
                 outcome.attempts.append(Attempt(kind, "error"))
+                if isinstance(exc, ResponseTooLarge):  # the same endpoint would answer the same again
+                    raise RequestFailed(str(exc)) from None
                 if isinstance(exc, json.JSONDecodeError):  # the SDK parses a JSON content type unchecked
                     raise RequestFailed(f"the endpoint's answer is not a chat completion (not JSON: {exc})") from None
                 if not _transient(exc):
@@ -303,13 +357,20 @@ class DigestClient:
                         raise RequestFailed(_describe(exc)) from None
                     raise
                 retries += 1
+                wait = retry_after_seconds(exc)
+                longest = max_retry_after(self.settings)
+                if wait is not None and wait > longest:
+                    # Sleeping it (or even a capped share of it, each retry) held one paper for most of an
+                    # hour; failed now, a later run (--retry-failed) asks again.
+                    raise RequestFailed(f"the endpoint asked to wait {wait:.0f} s before retrying (Retry-After), "
+                                        f"longer than the {longest:.0f} s allowed (2 x PAPERLENS_LLM_BACKOFF_MAX, "
+                                        f"at least 2 s): {_describe(exc)}") from None
                 if retries > self.settings.max_retries:
                     raise RequestFailed(f"gave up after {retries} attempts: {_describe(exc)}") from None
-                wait = retry_after_seconds(exc)
                 if wait is None:
                     base = min(self.settings.backoff_max, self.settings.backoff_base * 2 ** (retries - 1))
                     wait = base * (0.5 + random.random() / 2)  # jitter spreads out clients that failed together
-                await asyncio.sleep(min(wait, max(self.settings.backoff_max, 1.0) * 10))
+                await asyncio.sleep(wait)
                 continue
             problem = _not_a_completion(response)
             if problem:  # an HTML page, another API's JSON: the SDK hands it over unchecked

@@ -35,6 +35,9 @@ class LLMSettings(BaseSettings):
     requests_per_minute: float = Field(
         600, ge=0, validation_alias=_env("REQUESTS_PER_MINUTE", "requests_per_minute"))
     timeout: float = Field(60.0, gt=0, validation_alias=_env("TIMEOUT", "timeout"))
+    # The most bytes of one answer (its body as decoded) read into memory; a larger one fails its paper.
+    max_response_bytes: int = Field(4 * 1024 * 1024, ge=1024,
+                                    validation_alias=_env("MAX_RESPONSE_BYTES", "max_response_bytes"))
     max_retries: int = Field(5, ge=0, validation_alias=_env("MAX_RETRIES", "max_retries"))
     backoff_base: float = Field(1.0, ge=0, validation_alias=_env("BACKOFF_BASE", "backoff_base"))
     backoff_max: float = Field(60.0, ge=0, validation_alias=_env("BACKOFF_MAX", "backoff_max"))
