@@ -50,7 +50,8 @@ _TRUNCATION = {"others", "et al.", "et al", "et. al.", "etal", "et al.,"}
 _AND = re.compile(r"and(?= |$)", re.I)  # a word of a whitespace-collapsed name list
 _ET_AL_SUFFIX = re.compile(r"\s*,?\s+et\.?\s*al\.?$", re.I)
 # Bare DOIs: '10.' + registrant + '/' + suffix; any resolver host or 'doi:' before it is dropped.
-_DOI = re.compile(r"10\.\d{4,9}/[^\s{}\"]+")  # SICI DOIs hold < and >
+# Read from identifier()'s text, where markup braces are gone: a brace left is the DOI's own (\{, \textbraceleft{}).
+_DOI = re.compile(r"10\.\d{4,9}/[^\s\"]+")  # SICI DOIs hold < and >
 _DOI_URL = re.compile(r"^\s*(?:https?://(?:[\w-]+\.)*doi(?:\.[\w-]+)+/|doi:)", re.I)
 _ARXIV_NEW = r"\d{4}\.\d{4,5}"
 _ARXIV_OLD = r"[a-z][a-z\-]+(?:\.[A-Z]{2})?/\d{7}"
@@ -327,6 +328,8 @@ def identifier(value: Any) -> str:
     if not isinstance(value, str):
         return ""
     value = _ID_UNESCAPE.sub(r"\1", value)
+    if "\\{" in value or "\\}" in value:  # \{ and \} are the characters, not markup
+        value = value.replace("\\{", "\ue000").replace("\\}", "\ue001")
     if "\\text" in value:
         value = _ID_COMMAND.sub(lambda m: _ID_HELD[m.group(1)], value)
     value = value.replace("{", "").replace("}", "")
