@@ -157,3 +157,28 @@ def test_keys_fold_accents_to_ascii_and_stay_unique():
     write_bibtex(papers, out)
     keys = [e.key for e in bibtexparser.parse_string(out.getvalue()).entries]
     assert keys == ["scholkopf2026kernel", "scholkopf2026kernela"]
+
+
+def test_dois_with_braces_underscores_and_backslashes_survive_the_round_trip(tmp_path):
+    dois = ["10.1000/x{y}z", "10.1000/a_b", "10.1000/back\\slash", "10.1002/(sici)1097-4571<3.0.co;2-#>"]
+    source = tmp_path / "dois.jsonl"
+    source.write_text("".join(json.dumps({"title": f"Round trip of an odd DOI number {i}", "authors": ["Ada Doe"],
+                                          "abstract": f"Abstract {i}.", "doi": doi}) + "\n"
+                              for i, doi in enumerate(dois)))
+    first = tmp_path / "a.db"
+    assert run(main, ["--db", str(first), "ingest", str(source)]).exit_code == 0
+    assert sorted(p["doi"] for p in _papers(first).values()) == sorted(dois)
+    bib = _export(first, tmp_path)
+    second = tmp_path / "b.db"
+    assert run(main, ["--db", str(second), "ingest", str(bib)]).exit_code == 0
+    assert sorted(p["doi"] for p in _papers(second).values()) == sorted(dois)
+
+
+def test_doi_markup_is_read_as_text(tmp_path):
+    bib = tmp_path / "zotero.bib"
+    bib.write_text("@article{a, title = {Braces are markup in this title}, author = {Doe, Ada}, doi = {10.1234/ab{c}}}\n"
+                   "@article{b, title = {Escaped underscore in a DOI field}, author = {Doe, Ada}, doi = {10.1000/a\\_b}}\n"
+                   "@article{c, title = {Escaped braces in the DOI field}, author = {Doe, Ada}, doi = {10.1000/x\\{y\\}z}}\n")
+    db = tmp_path / "z.db"
+    assert run(main, ["--db", str(db), "ingest", str(bib)]).exit_code == 0
+    assert sorted(p["doi"] for p in _papers(db).values()) == ["10.1000/a_b", "10.1000/x{y}z", "10.1234/abc"]

@@ -270,3 +270,31 @@ def test_old_style_arxiv_ids_drop_their_subject_class_and_old_databases_find_the
     assert store.count() == 1
     paper = store.get("arxiv:math/0309136")
     assert paper.id == "arxiv:math.GT/0309136" and [s.source_id for s in paper.sources] == ["a", "b"]
+
+
+def test_keyword_norms_of_ligatures_are_refolded(tmp_path):
+    """Migration 11: rows stored before keyword_norm NFKC-folded ('ﬁne-tuning' -> 'ﬁne tuning') get today's
+    norm, so they are one tag with 'fine-tuning'; a paper holding both keeps one row; other rows stay."""
+    from paperlens.core.words import keyword_norm
+
+    assert keyword_norm("ﬁne-tuning") == keyword_norm("fine-tuning") == "fine tuning"
+    db = tmp_path / "n.db"
+    store = Store(db)
+    store.ingest([Paper(id="t:1", title="A title", abstract="An abstract.", keywords=["ﬁne-tuning", "Fine-tuning"]),
+                  Paper(id="t:2", title="Another title", abstract="Another abstract.", keywords=["ﬁne-tuning", "Graphs"]),
+                  Paper(id="t:3", title="A third title", abstract="A third abstract.", keywords=["Café"])])
+    store.close()
+    conn = sqlite3.connect(db)
+    with conn:  # as older versions stored them
+        conn.execute("UPDATE paper_keywords SET norm = 'ﬁne tuning' WHERE keyword = 'ﬁne-tuning'")
+        conn.execute("DELETE FROM paper_keywords WHERE paper_id = 't:1'")
+        conn.executemany("INSERT INTO paper_keywords VALUES ('t:1', ?, 'source', ?)",
+                         [("fine tuning", "Fine-tuning"), ("ﬁne tuning", "ﬁne-tuning")])
+        conn.execute("DELETE FROM schema_migrations WHERE version = 11")
+    before = sorted(conn.execute("SELECT * FROM paper_keywords WHERE keyword NOT LIKE '%ne-tuning'"))
+    conn.close()
+    Store(db).close()
+    conn = sqlite3.connect(db)
+    rows = sorted(conn.execute("SELECT paper_id, norm, keyword FROM paper_keywords WHERE keyword LIKE '%ne-tuning'"))
+    assert rows == [("t:1", "fine tuning", "Fine-tuning"), ("t:2", "fine tuning", "ﬁne-tuning")]
+    assert sorted(conn.execute("SELECT * FROM paper_keywords WHERE keyword NOT LIKE '%ne-tuning'")) == before

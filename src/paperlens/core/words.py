@@ -5,6 +5,7 @@ Model' are one tag everywhere; and the splitting of keyword fields in which a so
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 
 
@@ -27,7 +28,10 @@ _JOINERS = re.compile(r"[\s\-‐‑‒–—_/]+")
 
 def keyword_norm(keyword: str) -> str:
     """Case-, hyphen- and plural-insensitive form used to match keywords: 'Vision-Language Models' and
-    'vision language model' -> 'vision language model'; 'LLMs' -> 'llm'."""
+    'vision language model' -> 'vision language model'; 'LLMs' -> 'llm'. NFKC-folded first: the ligature
+    in 'ﬁne-tuning' and full-width 'ＬＬＭ' match 'fine tuning' and 'llm'."""
+    if not keyword.isascii():
+        keyword = unicodedata.normalize("NFKC", keyword)
     words = [w for w in _JOINERS.split(keyword.lower().strip()) if w]
     if words:
         words[-1] = singular(words[-1])

@@ -43,7 +43,7 @@ from paperlens.sources.base import (
     has_bad_bytes,
     open_text,
 )
-from paperlens.sources.refcommon import han_name
+from paperlens.sources.refcommon import DateParts, date_parts, han_name, note_date
 
 _ENTRY_START = re.compile(r"(?m)^[ \t]*@[A-Za-z]+[ \t]*[{(]")
 _ENTRY_LINE = re.compile(r"[ \t]*@")
@@ -58,7 +58,8 @@ _TRUNCATION = {"others", "et al.", "et al", "et. al.", "etal", "et al.,"}
 _AND = re.compile(r"and(?= |$)", re.I)  # a word of a whitespace-collapsed name list
 _ET_AL_SUFFIX = re.compile(r"\s*,?\s+et\.?\s*al\.?$", re.I)
 # Bare DOIs: '10.' + registrant + '/' + suffix; any resolver host or 'doi:' before it is dropped.
-_DOI = re.compile(r"10\.\d{4,9}/[^\s{}\"]+")  # SICI DOIs hold < and >
+# Read from identifier()'s text, where markup braces are gone: a brace left is the DOI's own (\{, \textbraceleft{}).
+_DOI = re.compile(r"10\.\d{4,9}/[^\s\"]+")  # SICI DOIs hold < and >
 _DOI_URL = re.compile(r"^\s*(?:https?://(?:[\w-]+\.)*doi(?:\.[\w-]+)+/|doi:)", re.I)
 _ARXIV_NEW = r"\d{4}\.\d{4,5}"
 _ARXIV_OLD = r"[a-z][a-z\-]+(?:\.[A-Z]{2})?/\d{7}"
@@ -215,7 +216,8 @@ class BibtexSource(Source):
         arxiv_id = find_arxiv_id(fields)
         doi = find_doi(fields)
         openreview = openreview_id_from(url) if "openreview.net" in url else None
-        date, year = entry_date(fields)
+        when, when_raw = entry_date_parts(fields)
+        date, year = when.iso, when.year
         keywords = split_keywords(fields.get("keywords", ""))
         kind = entry.entry_type.lower()
         extra: dict[str, Any] = {}
@@ -224,6 +226,7 @@ class BibtexSource(Source):
         is_doi_url = bool(_DOI_URL.match(url)) and doi is not None
         if url and not CODE_HOSTS.match(url) and not arxiv_id and not openreview and not is_doi_url:
             extra["url"] = url
+        note_date(extra, when, when_raw)
         category = identifier(fields.get("primaryclass") or fields.get("eprintclass"))
         paper = Paper(
             id=identifier(fields.get("x-paperlens-id")), title=title, authors=authors, authors_truncated=truncated,
@@ -333,6 +336,8 @@ def identifier(value: Any) -> str:
     if not isinstance(value, str):
         return ""
     value = _ID_UNESCAPE.sub(r"\1", value)
+    if "\\{" in value or "\\}" in value:  # \{ and \} are the characters, not markup
+        value = value.replace("\\{", "\ue000").replace("\\}", "\ue001")
     if "\\text" in value:
         value = _ID_COMMAND.sub(lambda m: _ID_HELD[m.group(1)], value)
     value = value.replace("{", "").replace("}", "")
@@ -400,18 +405,26 @@ def split_keywords(value: str) -> list[str]:
 
 def entry_date(fields: dict[str, str]) -> tuple[str | None, int | None]:
     """biblatex `date` (2020-05-03, 2020-05, 2020, a range's start), else `year` with `month`."""
-    match = _DATE.match(identifier(fields.get("date")))
+    when = entry_date_parts(fields)[0]
+    return when.iso, when.year
+
+
+def entry_date_parts(fields: dict[str, str]) -> tuple[DateParts, str]:
+    """The entry's date, and the fields as written when an impossible month or day was dropped
+    (2026-02-30 keeps 2026-02, 2026-13 or `month = {13}` only the year, as refcommon.date_parts does)."""
+    raw = identifier(fields.get("date"))
+    match = _DATE.match(raw)
     if match:
-        year, month, day = match.groups()
-        if month and 1 <= int(month) <= 12:
-            return (f"{year}-{month}-{day}" if day and 1 <= int(day) <= 31 else f"{year}-{month}"), int(year)
-        return None, int(year)
+        return date_parts(*match.groups()), raw
     year_match = _YEAR.search(identifier(fields.get("year")))
     if not year_match:
-        return None, None
+        return DateParts(), ""
     year = year_match.group(0)
+    month_text = identifier(fields.get("month"))
     month = _month_number(fields.get("month"))
-    return (f"{year}-{month:02d}" if month else None), int(year)
+    if month_text and not month:
+        return DateParts(int(year), dropped=True), f"year = {{{identifier(fields.get('year'))}}}, month = {{{month_text}}}"
+    return date_parts(year, month), ""
 
 
 def _month_number(value: str | None) -> int | None:

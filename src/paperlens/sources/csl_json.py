@@ -25,6 +25,7 @@ from paperlens.sources.refcommon import (
     find_arxiv_id,
     find_doi,
     head_start,
+    note_date,
     parse_date,
     rich_text,
     split_list,
@@ -94,9 +95,9 @@ def paper_from_csl(item: dict[str, Any]) -> Paper:
         raise ValueError("has neither title nor abstract")
     names = item.get("author")
     authors = [csl_name(p) for p in names] if isinstance(names, list) else []
-    when = csl_date(item.get("issued"))
-    if not when.year:
-        when = csl_date(item.get("original-date")) if item.get("original-date") else when
+    when, when_raw = csl_date(item.get("issued")), item.get("issued")
+    if not when.year and item.get("original-date"):
+        when, when_raw = csl_date(item.get("original-date")), item.get("original-date")
     # The journal, book or proceedings; else the conference (collection-title, a series, is no venue).
     venue = (rich_text(item.get("container-title")) or rich_text(item.get("event-title"))
              or (text_of(item.get("event")) if isinstance(item.get("event"), str) else ""))
@@ -110,6 +111,7 @@ def paper_from_csl(item: dict[str, Any]) -> Paper:
     extra: dict[str, Any] = {"csl_type": text_of(item.get("type"))} if text_of(item.get("type")) else {}
     if url:
         extra["url"] = url
+    note_date(extra, when, when_raw)
     if doi_field and not find_doi(doi_field):
         extra["short_doi"] = doi_field  # e.g. "10/fqd6hj" (Better BibTeX writes shortDOIs when asked)
     openreview = openreview_id_from(url) if "openreview.net" in url else None

@@ -16,7 +16,7 @@ import ast
 import json
 import re
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ from paperlens.sources.base import (
     open_text,
     read_document,
 )
+from paperlens.sources.refcommon import DateParts, date_parts, note_date
 from paperlens.sources.tabular import csv_rows, table_header
 
 # paperlens field -> accepted column names, normalised (lower case, runs of space/-/. as '_')
@@ -265,9 +266,11 @@ def paper_from_fields(data: dict[str, Any]) -> Paper:
         doi = doi or normalize_doi(candidate)
         if "openreview.net" in candidate:
             openreview_id = openreview_id or openreview_id_from(candidate)
-    iso = _date(values.get("date"))
+    iso, dropped = _date(values.get("date"))
     year = _year(values.get("year")) or (int(iso[:4]) if iso else _year(values.get("date")))
     extra: dict[str, Any] = {}
+    if dropped:  # an impossible month or day: the year (and a valid month) are kept, the value as written too
+        note_date(extra, DateParts(year, iso, dropped=True), values.get("date"))
     if url.startswith("http"):
         extra["url"] = url
     code = _text(values.get("code_url"))
@@ -394,7 +397,9 @@ def _year(value: Any) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _date(value: Any) -> str | None:
+def _date(value: Any) -> tuple[str | None, bool]:
+    """(ISO date or None, whether an impossible month or day was dropped). As the reference-manager
+    readers do (refcommon.date_parts): 2026-02-30 keeps 2026-02, 2026-13 only the year."""
     if isinstance(value, dict) and isinstance(value.get("date-parts"), list):  # CSL-style
         parts = value["date-parts"][0] if value["date-parts"] else []
         value = "-".join(str(p).zfill(2) for p in parts if isinstance(p, int))
@@ -402,28 +407,23 @@ def _date(value: Any) -> str | None:
         value = str(int(value))
     text = _text(value)
     if not text:
-        return None
+        return None, False
     match = _ISO.match(text)
     if match:
-        year, month, day = match.group(1), match.group(2), match.group(3)
-        try:
-            if day:
-                return date(int(year), int(month), int(day)).isoformat()
-            if month and 1 <= int(month) <= 12:
-                return f"{year}-{int(month):02d}"
-            return None  # a year alone is no date (the year is kept)
-        except ValueError:
-            return None
+        when = date_parts(*match.groups())
+        if when.year is None:
+            return None, False
+        return when.iso, when.dropped  # a year alone is no date (the year is kept)
     try:
-        return parsedate_to_datetime(text).date().isoformat()
+        return parsedate_to_datetime(text).date().isoformat(), False
     except (TypeError, ValueError, IndexError, OverflowError):
         pass
     for pattern in ("%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y", "%m/%d/%Y", "%Y/%m/%d"):
         try:
-            return datetime.strptime(text, pattern).date().isoformat()
+            return datetime.strptime(text, pattern).date().isoformat(), False
         except ValueError:
             continue
-    return None
+    return None, False
 
 
 __all__ = ["ALIASES", "GenericSource", "field_of", "looks_like_papers", "paper_from_fields", "parse_authors"]

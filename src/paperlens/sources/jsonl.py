@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,9 @@ from paperlens.sources.base import (
     json_objects,
     oversized_field,
 )
+from paperlens.sources.refcommon import DATE_RAW, DateParts, date_parts
+
+_DATE_PARTS = re.compile(r"^\s*(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
 
 # Keys that tell our export apart from arXiv's snapshot (which has 'submitter', 'versions', ...).
 _OUR_KEYS = {"id", "abstract", "sources", "summary", "topic"}
@@ -68,6 +72,16 @@ def paper_from_export(data: dict) -> Paper:
     data["topic"] = Topic.model_validate(topic) if topic else None
     data["summary"] = {lang: Summary.model_validate(s) for lang, s in (summary or {}).items()}
     paper = Paper.model_validate(data)
+    if paper.date:
+        # an edited export's impossible date (2026-02-30, 2026-13): keep its year (and a valid month), and the
+        # value as written in extra.date_raw, as every reader does (refcommon.date_parts)
+        match = _DATE_PARTS.match(paper.date)
+        when = date_parts(*match.groups()) if match else DateParts()
+        if when.iso != paper.date:
+            if when.dropped or not when.iso:
+                paper.extra = {**paper.extra, DATE_RAW: paper.extra.get(DATE_RAW, paper.date)}
+            paper.date = when.iso
+            paper.year = paper.year or when.year
     if not paper.abstract_raw:
         paper.abstract_raw = paper.abstract
     if not paper.id:

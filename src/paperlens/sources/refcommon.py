@@ -16,7 +16,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date as _date
 from typing import Any, ClassVar
 from urllib.parse import unquote
@@ -173,22 +173,35 @@ _ANY_YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
 class DateParts:
     year: int | None = None
     iso: str | None = None  # yyyy-mm-dd or yyyy-mm, only when the month is known
+    # a month or day was given but is impossible (2026-13, 2026-02-30) and was dropped: the reader keeps
+    # the raw value in extra.date_raw (note_date) so it is not lost
+    dropped: bool = field(default=False, compare=False)
 
 
 def date_parts(year: Any, month: Any = None, day: Any = None) -> DateParts:
     """Validated parts -> DateParts; a month or day out of range is dropped (a day without a valid
-    month too), a year outside 1000..2200 gives nothing."""
+    month too) and `dropped` is set, a year outside 1000..2200 gives nothing."""
     y, m, d = _int(year), _int(month), _int(day)
     if y is None or not 1000 <= y <= 2200:
         return DateParts()
     if m is None or not 1 <= m <= 12:
-        return DateParts(y)
+        return DateParts(y, dropped=m is not None or d is not None)
     if d is not None:
         try:
             return DateParts(y, _date(y, m, d).isoformat())
         except ValueError:
-            pass
+            return DateParts(y, f"{y:04d}-{m:02d}", dropped=True)
     return DateParts(y, f"{y:04d}-{m:02d}")
+
+
+DATE_RAW = "date_raw"  # the extra key that keeps a date whose impossible month or day was dropped
+
+
+def note_date(extra: dict[str, Any], when: DateParts, raw: Any) -> None:
+    """Keep the date as the record wrote it in extra.date_raw when `when` dropped an impossible month or
+    day (nothing stored is silently defaulted: the year and valid month are kept, the rest is not lost)."""
+    if when.dropped and DATE_RAW not in extra:
+        extra[DATE_RAW] = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False, default=str)
 
 
 def parse_date(text: Any) -> DateParts:

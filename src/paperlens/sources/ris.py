@@ -24,6 +24,7 @@ from paperlens.sources.refcommon import (
     finish_or_reject,
     first_url,
     inverted_name,
+    note_date,
     parse_date,
     rich_text,
     split_list,
@@ -182,6 +183,8 @@ def paper_from_ris(entry: dict[str, Any], tags: list[str] | None = None) -> Pape
     ris_id = _one(entry, "id")
     if ris_id:
         extra["ris_id"] = ris_id
+    for key in ("year", "publication_year", "date"):  # PY, Y1, DA: one with an impossible month or day
+        note_date(extra, parse_date(_one(entry, key)), _one(entry, key))
     keywords = [k for value in entry.get("keywords") or [] for k in split_list(value, ";")]
     openreview = next((openreview_id_from(u) for u in urls if "openreview.net" in u), None)
     return Paper(

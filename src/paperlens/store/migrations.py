@@ -8,6 +8,7 @@ with data in it, through all of them.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -176,11 +177,37 @@ MIGRATIONS: list[tuple[int, str]] = [
               WHERE key GLOB 'arxiv:[A-Za-z]*/[0-9][0-9][0-9][0-9][0-9][0-9][0-9]')
         WHERE archive GLOB '*[.A-Z]*';
     """),
+    # Until 2026-12-02 keyword_norm did not NFKC-fold: 'ﬁne-tuning' (a ligature, as PDF-extracted keywords
+    # have) had the norm 'ﬁne tuning', a tag apart from 'fine tuning'. The Python step recomputes the norm of
+    # the rows whose keyword is not NFKC-stable (no other row's norm can change).
+    (11, "SELECT 1;"),
 ]
 
 
+def refold_keyword_norms(db: Database) -> int:
+    """Migration 11: the norm of each paper_keywords row whose keyword NFKC changes, recomputed with
+    keyword_norm; a row whose new norm the paper already has (same origin) is a duplicate and goes.
+    Returns the rows changed."""
+    from paperlens.core.words import keyword_norm
+
+    conn = db.conn
+    changed = 0
+    rows = conn.execute("SELECT paper_id, norm, origin, keyword FROM paper_keywords").fetchall()
+    for paper_id, norm, origin, keyword in rows:
+        if keyword.isascii() or unicodedata.is_normalized("NFKC", keyword):
+            continue
+        new = keyword_norm(keyword)
+        if new == norm:
+            continue
+        conn.execute("INSERT OR IGNORE INTO paper_keywords (paper_id, norm, origin, keyword) VALUES (?, ?, ?, ?)",
+                     (paper_id, new, origin, keyword))
+        conn.execute("DELETE FROM paper_keywords WHERE paper_id = ? AND norm = ? AND origin = ?", (paper_id, norm, origin))
+        changed += 1
+    return changed
+
+
 # Python steps run right after a migration's SQL, in its transaction: version -> function of the Database.
-MIGRATION_STEPS: dict[int, Callable[[Database], Any]] = {5: flag_suspect_merges}
+MIGRATION_STEPS: dict[int, Callable[[Database], Any]] = {5: flag_suspect_merges, 11: refold_keyword_norms}
 
 
 def statements(sql: str) -> list[str]:
