@@ -348,7 +348,7 @@ def main() -> int:
                 signal.setitimer(signal.ITIMER_REAL, 12 * args.timeout)
                 began = time.process_time()
                 try:
-                    outcome = check(path, fmt, data.count(b"\n") + 1)
+                    outcome = check(path, fmt, data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").count(b"\n") + 1)
                 except Timeout:
                     outcome = "HANG"
                 except Exception as exc:  # noqa: BLE001 - a crash is what we are looking for

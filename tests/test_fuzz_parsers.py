@@ -32,6 +32,12 @@ documents = st.lists(lines, max_size=25).map("\n".join)
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+def universal_lines(data: bytes) -> int:
+    """Lines of a file as a reader may count them: a file whose lines end at a lone CR (classic Mac OS) is
+    read line by line (sources.base.open_text), so CR, LF and CRLF each end one."""
+    return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").count(b"\n") + 1
+
+
 def _check(path: Path, fmt: str, text_lines: int) -> None:
     try:
         records = list(read_records(path, fmt=fmt))
@@ -51,7 +57,7 @@ def test_any_text_in_any_format_is_read_or_rejected(doc, fmt):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "input.txt"
         path.write_text(doc, encoding="utf-8", errors="replace")
-        _check(path, fmt, doc.count("\n") + 1)
+        _check(path, fmt, universal_lines(doc.encode("utf-8", errors="replace")))
 
 
 @SETTINGS
@@ -60,7 +66,7 @@ def test_any_bytes_are_read_or_rejected(data, fmt):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "input.bin"
         path.write_bytes(data)
-        _check(path, fmt, data.count(b"\n") + 1)
+        _check(path, fmt, universal_lines(data))
 
 
 @SETTINGS
