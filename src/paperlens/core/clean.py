@@ -15,6 +15,8 @@ import unicodedata
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from paperlens.core.words import strip_accents
+
 # Text-styling commands whose argument is kept as it is.
 _STYLE_COMMANDS = (
     "textbf", "textit", "emph", "texttt", "textsc", "tsc", "textrm", "textsf", "textnormal", "underline",
@@ -460,7 +462,5 @@ def slugify(text: str) -> str:
         while "--" in slug:
             slug = slug.replace("--", "-")
         return slug.strip("-") or "x"
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    slug = _NON_SLUG.sub("-", text.lower()).strip("-")
+    slug = _NON_SLUG.sub("-", strip_accents(text).lower()).strip("-")
     return slug or "x"

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import difflib
-import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from paperlens.core.clean import normalize_key, short_hash
 from paperlens.core.fields import SUMMARY_FIELDS
 from paperlens.core.ids import arxiv_of_doi, content_hash_basis, normalize_arxiv_id, paper_id, record_origin
+from paperlens.core.words import strip_accents
 
 if TYPE_CHECKING:  # the pydantic models are imported where papers are built, not with this module
     from paperlens.core.models import Paper, SourceRef, Summary
@@ -241,8 +241,7 @@ def surnames(authors: list[str]) -> set[str]:
     """Normalised family names ('Jean César' -> 'cesar'; a CJK name as a whole)."""
     out = set()
     for name in authors:
-        plain = "".join(ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch))
-        words = [normalize_key(w) for w in plain.replace(".", " ").split()]
+        words = [normalize_key(w) for w in strip_accents(name).replace(".", " ").split()]
         words = [w for w in words if w and w not in _NAME_SUFFIXES]
         if words:
             out.add(words[-1])

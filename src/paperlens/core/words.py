@@ -9,6 +9,20 @@ import unicodedata
 from collections.abc import Iterable
 
 
+def nfkc(text: str) -> str:
+    """`text` in NFKC (ASCII as it is, at no cost): ligatures ('ﬁne' -> 'fine'), full-width letters and digits
+    ('ＬＬＭ', '２０２４') and decomposed accents become the characters they stand for."""
+    return text if text.isascii() else unicodedata.normalize("NFKC", text)
+
+
+def strip_accents(text: str) -> str:
+    """`text` without the accents of its letters ('Müller' -> 'Muller', 'Jean César' -> 'Jean Cesar'):
+    NFKD, less the combining marks."""
+    if text.isascii():
+        return text
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+
+
 def singular(word: str) -> str:
     """Crude English singular of one lower-case word ('models' -> 'model', 'policies' -> 'policy'); words of
     three letters or fewer, and endings that are not plurals (-ss, -us, -is, -ics), are left alone."""
@@ -30,9 +44,7 @@ def keyword_norm(keyword: str) -> str:
     """Case-, hyphen- and plural-insensitive form used to match keywords: 'Vision-Language Models' and
     'vision language model' -> 'vision language model'; 'LLMs' -> 'llm'. NFKC-folded first: the ligature
     in 'ﬁne-tuning' and full-width 'ＬＬＭ' match 'fine tuning' and 'llm'."""
-    if not keyword.isascii():
-        keyword = unicodedata.normalize("NFKC", keyword)
-    words = [w for w in _JOINERS.split(keyword.lower().strip()) if w]
+    words = [w for w in _JOINERS.split(nfkc(keyword).lower().strip()) if w]
     if words:
         words[-1] = singular(words[-1])
     return " ".join(words)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from typing import TextIO
 
 from paperlens.core.models import Paper
+from paperlens.core.words import strip_accents
 
 # Latin letters that do not decompose into a letter and an accent.
 _ASCII_LETTERS = str.maketrans({"ß": "ss", "ẞ": "SS", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o",
@@ -18,10 +18,7 @@ _ASCII_LETTERS = str.maketrans({"ß": "ss", "ẞ": "SS", "æ": "ae", "Æ": "AE",
 def ascii_fold(text: str) -> str:
     """Accents dropped, as Zotero and JabRef do in the keys they make ('Schölkopf' -> 'Scholkopf',
     'Łukasz' -> 'Lukasz'); letters without a Latin form (Han, Greek) are dropped by the caller."""
-    if text.isascii():
-        return text
-    text = unicodedata.normalize("NFKD", text.translate(_ASCII_LETTERS))
-    return "".join(ch for ch in text if not unicodedata.combining(ch))
+    return text if text.isascii() else strip_accents(text.translate(_ASCII_LETTERS))
 
 
 def bibtex_key(paper: Paper) -> str:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
+
+from paperlens.core.words import strip_accents
 
 _WORD = r"(?u)\b[a-zA-Z_][a-zA-Z0-9_]+\b"
 
@@ -118,8 +119,7 @@ def _phrase(term: str) -> re.Pattern[str]:
 
 def author_key(name: str) -> str:
     """'Yann LeCun', 'LeCun, Yann' and 'Y. LeCun' meet at 'lecun y' (accents dropped: 'Müller' is 'muller')."""
-    name = unicodedata.normalize("NFKD", name.strip())
-    name = "".join(ch for ch in name if not unicodedata.combining(ch))
+    name = strip_accents(name.strip())
     if "," in name:
         last, _, first = name.partition(",")
     else:

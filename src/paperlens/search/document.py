@@ -15,6 +15,7 @@ import unicodedata
 from typing import TYPE_CHECKING
 
 from paperlens.core.fields import SUMMARY_FIELDS
+from paperlens.core.words import nfkc
 from paperlens.search.simplify import simplified
 
 if TYPE_CHECKING:  # the pydantic models are imported where papers are built, not with this module
@@ -67,7 +68,7 @@ def fold(term: str) -> str:
 def _split(text: str, for_index: bool, simplify: bool = False) -> list[str]:
     # NFKC first: full-width letters and digits (ＬＬＭ, ２０２４, common in Chinese text), ligatures (ﬁ) and
     # decomposed accents are the plain characters, in the index and in queries (as search.js does).
-    text = unicodedata.normalize("NFKC", text)
+    text = nfkc(text)
     if simplify:
         text = simplified(text)
     out: list[str] = []
@@ -100,7 +101,7 @@ def index_text(text: str | None) -> str:
         return ""
     if has_han(text):  # traditional characters simplified, as queries are (the static site's words are not)
         return " ".join(_split(text, for_index=True, simplify=True))
-    return unicodedata.normalize("NFKC", text)
+    return nfkc(text)
 
 
 def query_words(text: str) -> list[str]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from paperlens.core.paths import PACKAGE_DATA
-from paperlens.core.words import singular  # the one singular rule
+from paperlens.core.words import nfkc, singular  # the one singular rule and NFKC fold
 
 DATA_DIR = PACKAGE_DATA / "keywords"
 MODEL_FILE = DATA_DIR / "model.json"
@@ -68,18 +67,13 @@ _ABBR_RE = re.compile(r"\(\s*([A-Za-z][A-Za-z0-9\-]{0,12}?)\s*\)")
 
 @lru_cache(maxsize=65536)
 def _word_key(word: str) -> str:
-    parts = _KEY_PART.findall(fold_text(word).lower())
+    parts = _KEY_PART.findall(nfkc(word).lower())
     return "".join(singular(p) for p in parts)
 
 
 def phrase_key(phrase: str) -> str:
     """Case-, plural-, hyphen- and space-insensitive key: 'Pre-trained Models' == 'pretrained model'."""
-    return "".join(singular(p) for p in _KEY_PART.findall(fold_text(phrase).lower()))
-
-
-def fold_text(text: str) -> str:
-    """NFKC: ligatures ('ﬁne' -> 'fine'), full-width and decomposed accents become the letters they stand for."""
-    return text if text.isascii() else unicodedata.normalize("NFKC", text)
+    return "".join(singular(p) for p in _KEY_PART.findall(nfkc(phrase).lower()))
 
 
 def split_tags(tags: Iterable[str]) -> list[str]:
@@ -256,7 +250,7 @@ class KeywordModel:
         return {key for key in _all_keys(text) if key in self.vocab}
 
     def candidates(self, title: str, abstract: str) -> list[Candidate]:
-        title, abstract = fold_text(title), fold_text(abstract)
+        title, abstract = nfkc(title), nfkc(abstract)
         text = f"{title}. {abstract}" if title.strip() else abstract
         tokens = tokenize(text)
         title_tokens = len(tokenize(title)) if title.strip() else 0
@@ -359,7 +353,7 @@ class KeywordModel:
         return clean_style(cand.common_surface())
 
     def extract(self, title: str, abstract: str, k: int = 5) -> list[tuple[str, float]]:
-        title, abstract = fold_text(title or ""), fold_text(abstract or "")
+        title, abstract = nfkc(title or ""), nfkc(abstract or "")
         if _is_chinese(title + abstract):
             return self._extract_chinese(title, abstract, k)
         cands = self.candidates(title, abstract)
