@@ -429,6 +429,8 @@ def json_error_message(exc: ValueError) -> str:
 
 
 BAD_BYTES = "not valid UTF-8 text (is the file in another encoding?)"  # a record holding bytes that were not UTF-8
+# a JSON record whose strings hold an escape json.loads accepts but no encoder can write (SQLite, pydantic)
+LONE_SURROGATE = "a JSON string holds a lone surrogate escape (such as \\ud800): not valid Unicode text"
 
 
 def json_lines(ctx: ReadContext, bad_bytes: str = BAD_BYTES,
@@ -474,7 +476,6 @@ def json_objects(ctx: ReadContext, bad_bytes: str = BAD_BYTES,
         if not isinstance(data, dict):
             yield Rejected(ctx.path, number, "expected a JSON object")
         elif surrogates and lone_surrogate_in(line, data):
-            yield Rejected(ctx.path, number, "a JSON string holds a lone surrogate escape (such as "
-                                             "\\ud800): not valid Unicode text")
+            yield Rejected(ctx.path, number, LONE_SURROGATE)
         else:
             yield number, data, line

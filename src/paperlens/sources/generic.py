@@ -25,6 +25,7 @@ from paperlens.core.ids import normalize_arxiv_id, normalize_doi, openreview_id_
 from paperlens.core.models import Paper
 from paperlens.sources.base import (
     BAD_BYTES,
+    LONE_SURROGATE,
     InputLimitError,
     ReadContext,
     Rejected,
@@ -199,8 +200,7 @@ class GenericSource(Source):
 
 def _lone_surrogate(ctx: ReadContext, line: int) -> Rejected:
     # Such text cannot be stored (json.loads accepts the escape; SQLite and pydantic cannot encode it).
-    return Rejected(ctx.path, line, "a JSON string holds a lone surrogate escape (such as \\ud800): not valid "
-                                    "Unicode text")
+    return Rejected(ctx.path, line, LONE_SURROGATE)
 
 
 def _is_json_lines(first: str) -> bool:

@@ -12,9 +12,12 @@ from pathlib import Path
 
 from paperlens.sources.base import (
     BAD_BYTES,
+    LONE_SURROGATE,
     ReadContext,
     Rejected,
     has_bad_bytes,
+    json_depth_error,
+    json_error_message,
     json_objects,
     lone_surrogate_in,
 )
@@ -38,14 +41,16 @@ def parse_line(line: str) -> tuple[str | None, dict]:
     errors="surrogateescape")."""
     if has_bad_bytes(line):
         return BAD_BYTES, {}
+    too_deep = json_depth_error(line)  # as json_lines words each problem
+    if too_deep:
+        return too_deep, {}
     try:
         record = json.loads(line)
-    except (ValueError, RecursionError) as exc:
-        message = f"{exc.msg} at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else "too deeply nested"
-        return f"not valid JSON ({message})", {}
+    except ValueError as exc:
+        return f"invalid JSON ({json_error_message(exc)})", {}
     problem = check_record(record)
     if problem is None and lone_surrogate_in(line, record):
-        problem = "a JSON string holds a lone surrogate escape (such as \\ud800): not valid Unicode text"
+        problem = LONE_SURROGATE
     return (problem, {}) if problem else (None, record)
 
 
