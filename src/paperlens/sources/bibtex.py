@@ -323,10 +323,15 @@ def bib_dashes(value: str) -> str:
     return value.replace("---", "—").replace("--", "–") if "--" in value else value
 
 
+def _unbraced(value: str) -> str:
+    """A value without LaTeX commands as text: its case-protecting braces dropped, its dashes made."""
+    return bib_dashes(value.replace("{", "").replace("}", ""))
+
+
 def bib_text(value: str) -> str:
     """A BibTeX value as plain text: LaTeX decoded, dashes made, case-protecting braces dropped."""
     if "\\" not in value and "$" not in value:  # braces in math group a script: $x^{10}$ is not $x^10$
-        return latex_to_text(bib_dashes(value.replace("{", "").replace("}", "")))
+        return latex_to_text(_unbraced(value))
     return latex_to_text(value)
 
 
@@ -398,19 +403,13 @@ def split_keywords(value: str) -> list[str]:
             start = i + 1
     parts.append(value[start:])
     # without LaTeX a keyword is kept as written (bib_text would also tidy the spaces before punctuation)
-    words = (bib_text(p) if "\\" in p else " ".join(bib_dashes(p.replace("{", "").replace("}", "")).split())
-             for p in parts)
+    words = (bib_text(p) if "\\" in p else " ".join(_unbraced(p).split()) for p in parts)
     return [k for k in words if k]
 
 
-def entry_date(fields: dict[str, str]) -> tuple[str | None, int | None]:
-    """biblatex `date` (2020-05-03, 2020-05, 2020, a range's start), else `year` with `month`."""
-    when = entry_date_parts(fields)[0]
-    return when.iso, when.year
-
-
 def entry_date_parts(fields: dict[str, str]) -> tuple[DateParts, str]:
-    """The entry's date, and the fields as written when an impossible month or day was dropped
+    """biblatex `date` (2020-05-03, 2020-05, 2020, a range's start), else `year` with `month`; and the
+    fields as written when an impossible month or day was dropped
     (2026-02-30 keeps 2026-02, 2026-13 or `month = {13}` only the year, as refcommon.date_parts does)."""
     raw = identifier(fields.get("date"))
     match = _DATE.match(raw)
@@ -498,7 +497,7 @@ def _abstract(value: Any) -> str:
         return ""
     if "\\" in value or "$" in value:
         return value.strip()
-    return bib_dashes(value.replace("{", "").replace("}", "")).strip()  # no LaTeX for latex_to_text to see
+    return _unbraced(value).strip()  # no LaTeX for latex_to_text to see
 
 
 def _reason(block: ParsingFailedBlock) -> str:
