@@ -17,6 +17,7 @@ from paperlens.core.ids import openreview_id_from
 from paperlens.core.models import Paper
 from paperlens.sources.base import BAD_BYTES, ReadContext, Rejected, Source, has_bad_bytes, open_text
 from paperlens.sources.refcommon import (
+    DateParts,
     abstract_of,
     date_parts,
     find_arxiv_id,
@@ -169,7 +170,7 @@ def paper_from_ris(entry: dict[str, Any], tags: list[str] | None = None) -> Pape
     if not venue and kind not in _T2_IS_SERIES:
         venue = _one(entry, "secondary_title")  # T2: journal, book or conference
     venue = rich_text(venue or text_of(unknown.get("BT")) or _one(entry, "alternate_title2", "alternate_title1"))  # JA, J2
-    when = _date(entry)
+    when, written = _date(entry)
     urls = [u for u in entry.get("urls") or [] if isinstance(u, str)]
     notes = [n for n in entry.get("notes") or [] if isinstance(n, str)]
     texts = [*urls, _one(entry, "doi"), *notes, _one(entry, "note"), _one(entry, "type_of_work"), venue,
@@ -183,8 +184,8 @@ def paper_from_ris(entry: dict[str, Any], tags: list[str] | None = None) -> Pape
     ris_id = _one(entry, "id")
     if ris_id:
         extra["ris_id"] = ris_id
-    for key in ("year", "publication_year", "date"):  # PY, Y1, DA: one with an impossible month or day
-        note_date(extra, parse_date(_one(entry, key)), _one(entry, key))
+    for raw, parsed in written:  # PY, Y1, DA: one with an impossible month or day
+        note_date(extra, parsed, raw)
     keywords = [k for value in entry.get("keywords") or [] for k in split_list(value, ";")]
     openreview = next((openreview_id_from(u) for u in urls if "openreview.net" in u), None)
     return Paper(
@@ -193,12 +194,14 @@ def paper_from_ris(entry: dict[str, Any], tags: list[str] | None = None) -> Pape
     )
 
 
-def _date(entry: dict[str, Any]):
-    """Year from PY (else Y1, else DA); the full date from whichever of DA, PY, Y1 has the most parts."""
-    candidates = [parse_date(_one(entry, key)) for key in ("year", "publication_year", "date")]
+def _date(entry: dict[str, Any]) -> tuple[DateParts, list[tuple[str, DateParts]]]:
+    """Year from PY (else Y1, else DA); the full date from whichever of DA, PY, Y1 has the most parts. And
+    each of PY, Y1, DA as written with what it reads as (for note_date)."""
+    written = [(raw, parse_date(raw)) for raw in (_one(entry, key) for key in ("year", "publication_year", "date"))]
+    candidates = [parsed for _, parsed in written]
     year = next((c.year for c in candidates if c.year), None)
     if year is None:
-        return date_parts(None)
+        return date_parts(None), written
     full = [c for c in candidates if c.iso and c.year == year]
     full.sort(key=lambda c: len(c.iso or ""), reverse=True)
-    return full[0] if full else date_parts(year)
+    return (full[0] if full else date_parts(year)), written
