@@ -39,10 +39,14 @@ class LibraryReport:
     unknown: list[str] = field(default_factory=list)  # 'FILE:LINE: id' of ids in an id list not in the store
 
 
+def valid_name(name: str) -> bool:
+    """Whether `name` may be a profile's: it is a mail Subject's word and a page path of the static site.
+    fullmatch: `$` alone lets a trailing newline through; '..' would leave DIR/profiles/ of the site."""
+    return bool(_NAME.fullmatch(name or "")) and ".." not in name
+
+
 def check_name(name: str) -> str:
-    # fullmatch: `$` alone lets a trailing newline through (a Subject header, a page path); '..' is refused
-    # because the static site writes DIR/profiles/NAME/ and refuses it there, after the mail went out.
-    if not _NAME.fullmatch(name or "") or ".." in name:
+    if not valid_name(name):
         raise ProfileError(f"profile name {name!r}: use letters, digits, '.', '_' or '-' (at most 64, no '..')")
     return name
 

@@ -4,7 +4,6 @@ as static files by `paperlens daily --site DIR` (DIR/profiles/NAME/index.html, D
 
 from __future__ import annotations
 
-import re
 import shlex
 import sqlite3
 import threading
@@ -114,15 +113,6 @@ def profiles_index(store: Store, href=lambda name: f"{quote(name)}/", names: lis
             + "</body></html>")
 
 
-_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # what profile names may be (recommend.profiles)
-
-
-def safe_profile_name(name: str) -> bool:
-    """Whether `name` may be a path segment of the site; fullmatch, as `recommend.profiles.check_name`
-    (`$` alone let a trailing newline through)."""
-    return bool(_SAFE_NAME.fullmatch(name)) and ".." not in name
-
-
 def _shell_word(name: str) -> str:
     """`name` as one shell word, a newline or other control character written as bash's $'\\n'."""
     if name.isprintable():
@@ -151,10 +141,14 @@ def write_profile_site(store: Store, out_dir: str | Path, names: list[str] | Non
             names = store.profile_names()
         except sqlite3.OperationalError:  # a read-only database from before profiles (migration 6)
             names = []
-    unsafe = [name for name in names if not safe_profile_name(name)]
-    for name in unsafe:
-        (on_warning or (lambda message: warnings.warn(message, stacklevel=3)))(unsafe_profile_warning(name))
-    names = [name for name in names if safe_profile_name(name)]
+    from paperlens.recommend.profiles import (
+        valid_name,  # the rule names are made by (imported for a site only)
+    )
+
+    for name in names:
+        if not valid_name(name):
+            (on_warning or (lambda message: warnings.warn(message, stacklevel=3)))(unsafe_profile_warning(name))
+    names = [name for name in names if valid_name(name)]
     if names:
         (root / "profiles").mkdir(parents=True, exist_ok=True)
         (root / "profiles" / "index.html").write_text(
