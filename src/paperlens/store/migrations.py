@@ -192,7 +192,9 @@ def refold_keyword_norms(db: Database) -> int:
 
     conn = db.conn
     changed = 0
-    rows = conn.execute("SELECT paper_id, norm, origin, keyword FROM paper_keywords").fetchall()
+    # only rows with a character outside printable ASCII (all of a million papers' rows would be gigabytes)
+    rows = conn.execute("SELECT paper_id, norm, origin, keyword FROM paper_keywords "
+                        "WHERE keyword GLOB '*[^ -~]*'").fetchall()
     for paper_id, norm, origin, keyword in rows:
         if keyword.isascii() or unicodedata.is_normalized("NFKC", keyword):
             continue
