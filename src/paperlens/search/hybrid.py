@@ -24,6 +24,7 @@ from paperlens.search.document import (
     query_words,
     search_document,
 )
+from paperlens.search.fusion import fuse
 from paperlens.search.results import SearchFilters, SearchHit, SearchPage
 from paperlens.search.textindex import TANTIVY_THRESHOLD, TantivyIndex
 from paperlens.store import KeywordIndexDB, Store, TextIndexRows, keyword_norm
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_QUERY_CHARS", "MAX_TERMS", "STOPWORDS", "HybridSearcher", "SearchFilters", "SearchHit",
            "fts_expression", "highlight", "query_terms"]
-RRF_K = 60
 # In background mode a query waits this long for an index build or catch-up before it answers from what
 # is ready: enough for thousands of papers, far too little for a first index of a million.
 BACKGROUND_WAIT_S = 2.0
@@ -44,11 +44,8 @@ CATCH_UP_WAIT_S = 0.2
 # "lorem ipsum dolor") 0.10-0.35, of one-letter words ("a b c") 0.46. Strings of no word ("xyzzyqwert"
 # 0.58, "qqqq wwww" 0.49) overlap real queries, so they are stopped by the word check in search_results.
 SEMANTIC_FLOOR = 0.5
-TRANSLATED_WEIGHT = 2.0
-PARTIAL_TRANSLATED_WEIGHT = 0.5
 LONG_QUERY_GROUPS = 4  # translated queries of more words also take papers with only some of them
 COUNT_CAP = 100_000  # keyword matches are counted up to this many
-ID_MATCH_SCORE = 1.0  # fused score of the paper a query names by its id: above any fusion of ranks (at most 4/61)
 
 
 def __getattr__(name: str):
@@ -415,39 +412,9 @@ class HybridSearcher:
             if semantic and filters.active():
                 allowed = self.store.filter_ids([pid for pid, _ in semantic], filters)
                 semantic = [hit for hit in semantic if hit[0] in allowed]
-        fused: dict[str, float] = {}
-        ranks: dict[str, list[int | None]] = {}
-        # A query that is one paper's identifier (an arXiv id, DOI or URL pasted whole) names that paper:
-        # it comes first, whatever the words of the id match elsewhere.
         named = self.named_paper(text, filters)
-        if named is not None:
-            fused[named] = ID_MATCH_SCORE
-            ranks[named] = [None, None, None]
-        # A paper written only in the other language has no semantic rank to add (the embedder reads one
-        # language), so its translated rank counts for both. Ranks are fused down to min_depth, which every
-        # page's lists reach, so the fused order is the same whichever page is asked for.
-        # The keyword list has papers with only some of the words after those with all of them when a page
-        # needs them (offset + limit past the matches): they are fused only when the first page of this size
-        # had them too, else they follow with the deeper papers.
-        fuse_to = (min_depth if matched < limit else min(min_depth, matched), min_depth, min_depth)
-        for which, ranking, weight in ((0, keyword, 1.0), (1, semantic, 1.0), (2, translated, TRANSLATED_WEIGHT)):
-            for rank, (pid, score) in enumerate(ranking, start=1):
-                ranks.setdefault(pid, [None, None, None])[which] = rank
-                if rank > fuse_to[which]:
-                    continue
-                # Translated papers with only some of a long query's words count for less (score < 0).
-                share = weight if score >= 0 or which != 2 else PARTIAL_TRANSLATED_WEIGHT
-                fused[pid] = fused.get(pid, 0.0) + share / (RRF_K + rank)
-        ordered = sorted(fused, key=lambda pid: -fused[pid])
-        # Papers ranked only deeper (the lists of a deep page are longer) follow by their best rank in any list:
-        # a longer list adds papers after these, never between them, so pages are slices of one ranking. Fusing
-        # every rank of lists as deep as the page changed the order from page 6 on, repeating and skipping papers.
-        floor = fused[ordered[-1]] if ordered else ID_MATCH_SCORE
-        best = {pid: min((rank, which) for which, rank in enumerate(at) if rank is not None)
-                for pid, at in ranks.items() if pid not in fused}
-        for pid in sorted(best, key=best.__getitem__):
-            fused[pid] = min(floor, 1.0 / (RRF_K + best[pid][0]))  # scores keep falling down the list
-            ordered.append(pid)
+        ordered, fused, ranks = fuse(keyword, semantic, translated, matched=matched, limit=limit,
+                                     min_depth=min_depth, named=named)
         in_keyword = {pid for pid, _ in keyword}
         total = max(matched, len(in_keyword)) + sum(1 for pid in ordered if pid not in in_keyword)
         page = ordered[offset:offset + limit]
